@@ -1,0 +1,1 @@
+"""cdktf-restate: Restate clusters on AWS ECS Fargate, as CDKTF Python constructs."""

@@ -1,0 +1,54 @@
+"""An AWS emulator (moto server) on 127.0.0.1, for plans, applies and controller tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Emulator:
+    url: str
+
+    def reset(self) -> None:
+        urllib.request.urlopen(
+            urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10
+        ).read()
+
+    def set_ecs_task_transitions_manual(self) -> None:
+        """Stop moto from advancing ECS task lifecycle on every describe."""
+        body = b'{"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1}}'
+        request = urllib.request.Request(
+            f"{self.url}/moto-api/state-manager/set-transition", data=body, method="POST"
+        )
+        urllib.request.urlopen(request, timeout=10).read()
+
+
+@contextmanager
+def running_emulator(port: int | None = None) -> Iterator[Emulator]:
+    """Start moto's threaded server on loopback; stop it on exit."""
+    # Managed policies (e.g. AWSLambdaVPCAccessExecutionRole) must exist for attachments.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    from moto.server import ThreadedMotoServer
+
+    port = port or free_port()
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
+    server.start()
+    try:
+        yield Emulator(url=f"http://{LOOPBACK}:{port}")
+    finally:
+        server.stop()

@@ -1,0 +1,1 @@
+"""Restate stateful-node deployment controller."""

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs everything this project needs into the checkout itself, idempotently:
+#   .venv/            Python 3.11 venv with the package (editable) and dev tools
+#   node_modules/     real restate-server / restatectl binaries for this machine (npm)
+#   .cache/npm/       restatectl for linux-arm64 (the default Lambda/Fargate architecture)
+#   .cache/terraformrc  Terraform CLI config pointing at the local provider mirror
+# Overrides: PYTHON (interpreter), CDKTF_RESTATE_PROVIDER_MIRROR (folder holding
+# registry.terraform.io/hashicorp/aws/5.100.0/...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+restate_version="1.7.12"
+mkdir -p .cache
+
+# --- Python -----------------------------------------------------------------
+python="${PYTHON:-python3.11}"
+command -v "$python" >/dev/null 2>&1 || python=python3
+stamp=".cache/pip.stamp"
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2> >(grep -v "^WARNING: Location" >&2)
+  touch "$stamp"
+fi
+
+# --- Restate binaries (npm) -------------------------------------------------
+if [ ! -x node_modules/@restatedev/restate-server-linux-x64/bin/restate-server ] \
+  && [ ! -x node_modules/@restatedev/restate-server-linux-arm64/bin/restate-server ]; then
+  npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null
+fi
+arm_dir=".cache/npm/restatectl-linux-arm64"
+if [ ! -x "$arm_dir/bin/restatectl" ]; then
+  mkdir -p .cache/npm
+  (cd .cache/npm && npm pack --silent "@restatedev/restatectl-linux-arm64@${restate_version}" >/dev/null)
+  mkdir -p "$arm_dir"
+  tar -xzf ".cache/npm/restatedev-restatectl-linux-arm64-${restate_version}.tgz" -C "$arm_dir" --strip-components=1
+  chmod +x "$arm_dir/bin/restatectl"
+fi
+
+# --- Terraform CLI config ----------------------------------------------------
+mirror="${CDKTF_RESTATE_PROVIDER_MIRROR:-}"
+if [ -z "$mirror" ]; then
+  for candidate in "$HOME/.terraform.d/plugins" /opt/tf-plugins /usr/share/terraform/plugins \
+      /usr/local/share/terraform/plugins; do
+    if [ -d "$candidate/registry.terraform.io/hashicorp/aws/5.100.0" ]; then mirror="$candidate"; break; fi
+  done
+fi
+if [ -z "$mirror" ]; then
+  found=$(find / -xdev -type f -name 'terraform-provider-aws_v5.100.0*' -path '*registry.terraform.io/hashicorp/aws/5.100.0/*' 2>/dev/null | head -n 1 || true)
+  [ -n "$found" ] && mirror="${found%/registry.terraform.io/*}"
+fi
+if [ -z "$mirror" ] || [ ! -d "$mirror/registry.terraform.io/hashicorp/aws/5.100.0" ]; then
+  echo "setup: no Terraform provider mirror with hashicorp/aws 5.100.0 found;" \
+       "set CDKTF_RESTATE_PROVIDER_MIRROR to the folder holding registry.terraform.io/" >&2
+  exit 1
+fi
+cat > .cache/terraformrc <<RC
+# Written by scripts/setup.sh: providers come only from the local mirror.
+provider_installation {
+  filesystem_mirror {
+    path    = "${mirror}"
+    include = ["registry.terraform.io/hashicorp/*"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/*/*"]
+  }
+}
+RC
+echo "setup: ok (venv .venv, restate ${restate_version}, provider mirror ${mirror})" >&2

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Fresh machine: installs everything (scripts/setup.sh), then runs lint and the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+bash scripts/setup.sh
+.venv/bin/ruff check .
+.venv/bin/python -m pytest "$@"
