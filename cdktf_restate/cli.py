@@ -1,10 +1,40 @@
-"""The ``cdktf-restate`` command line (subcommands are added by their modules)."""
+"""The ``cdktf-restate`` command line.
+
+Each subcommand lives in its own module and is imported only when used, so the
+command stays fast (and ``dev`` never loads the construct code).
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("cdktf_restate.demo", "synthesize examples/minimal and plan it against a local AWS emulator"),
+    "dev": ("cdktf_restate.dev", "run a local Restate cluster with the controller (up/roll/status/down)"),
+    "module": ("cdktf_restate.hcl_module", "generate the Terraform module (--out DIR)"),
+    "plan-review": ("cdktf_restate.plan_review", "summarize `terraform show -json` output for a PR"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: cdktf-restate <command> [args]", "", "commands:"]
+    lines += [f"  {name:<12} {text}" for name, (_, text) in SUBCOMMANDS.items()]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("cdktf-restate: no subcommands yet", file=sys.stderr)
-    return 2
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help"}:
+        print(usage())
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command not in SUBCOMMANDS:
+        print(f"cdktf-restate: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(SUBCOMMANDS[command][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
