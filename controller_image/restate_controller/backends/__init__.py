@@ -1,0 +1,1 @@
+"""Where stateful tasks run: ECS Fargate (`ecs`) or local processes (`local`)."""

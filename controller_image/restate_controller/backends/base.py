@@ -1,0 +1,33 @@
+"""The one interface every backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from restate_controller.model import TaskInfo
+
+
+class TaskBackend(Protocol):
+    """Runs and stops stateful tasks. Raise TemporaryError/PermanentError from model on failure."""
+
+    def list_tasks(self) -> list[TaskInfo]:
+        """Managed stateful tasks of this cluster, including recently STOPPED ones."""
+        ...
+
+    def run_task(self, az: str, tags: Mapping[str, str]) -> TaskInfo:
+        """Start one task on the desired task definition in `az`, tagged with `tags`."""
+        ...
+
+    def tag_task(self, task_id: str, tags: Mapping[str, str]) -> None:
+        """Add or overwrite tags on a task (also on a stopped one that is still listed)."""
+        ...
+
+    def stop_task(self, task_id: str, reason: str) -> None:
+        """Stop a task (SIGTERM, then the platform's stop timeout). Idempotent."""
+        ...
+
+    @property
+    def desired_task_definition(self) -> str:
+        """The task definition new tasks run on; tasks on any other are outdated."""
+        ...
