@@ -1,0 +1,600 @@
+"""The pure planner: desired spec + observed tasks + cluster view + clock -> decisions with reasons.
+
+No I/O. Every rule is here; the loop only applies what this returns, in order, and stops at the
+first failure, so a later decision never runs when an earlier one did not happen.
+
+Vocabulary used below:
+- a task is *finished* when nothing is left to do for it (phase `removed`, or stopped with no node
+  in the cluster);
+- a *member* is an unfinished task in phase starting/running; it is *superseded* when a live
+  member replaces it (`restate:replaces`);
+- the *holders* of an AZ are its members that are not superseded: each holds one of the
+  `nodes_per_az` slots. Holders beyond that number are *surplus* and leave without replacement;
+- a holder *wants out* when it is dead (task stopped), outdated (other task definition), retiring
+  (tagged by the retirement watcher) or in an AZ the controller no longer keeps nodes in;
+- a *unit* is a failure domain counted against the disruption budget (a zone, or a task when
+  replication is node-only). `reduced` units have less redundancy right now (a dead task, a node
+  out of service, a drain under way); `busy` units also count replacements under way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from restate_controller.model import (
+    DRAIN_PHASES,
+    MANAGED_BY,
+    PHASE_DRAINING,
+    PHASE_REMOVED,
+    PHASE_RUNNING,
+    PHASE_STARTING,
+    PHASE_STOPPING,
+    PHASE_TRIMMING,
+    TAG_AZ,
+    TAG_CLUSTER,
+    TAG_DRAIN_STARTED,
+    TAG_MANAGED_BY,
+    TAG_NODE_ID,
+    TAG_PHASE,
+    TAG_REPLACES,
+    TAG_RETIRING,
+    TAG_TRIMMED_AT,
+    ClusterView,
+    Decision,
+    DesiredSpec,
+    DisableDeadNode,
+    Halt,
+    MarkDraining,
+    NodeInfo,
+    RemoveNode,
+    RunTask,
+    SnapshotAndTrim,
+    StopTask,
+    TagTask,
+    TaskInfo,
+    Wait,
+    format_node_id,
+)
+
+# Storage/worker states after which a dead node needs no further forced disabling.
+DISABLED_STORAGE_STATES = frozenset({"disabled", "gone"})
+
+
+@dataclass
+class _Pass:
+    """Facts derived once per plan, plus what this plan has already decided."""
+
+    desired: DesiredSpec
+    tasks: Sequence[TaskInfo]
+    view: ClusterView
+    now: float
+    decisions: list[Decision] = field(default_factory=list)
+    planned_reduced: set[str] = field(default_factory=set)
+    planned_busy: set[str] = field(default_factory=set)
+
+    # -- per task facts ---------------------------------------------------------------------
+    def node_of(self, task: TaskInfo) -> NodeInfo | None:
+        node = self.view.node_by_name(task.node_name)
+        if node is None and task.tagged_node_id is not None:
+            node = self.view.node_by_id(task.tagged_node_id)
+        return node
+
+    def finished(self, task: TaskInfo) -> bool:
+        return task.phase == PHASE_REMOVED or (not task.is_active and self.node_of(task) is None)
+
+    def serving(self, task: TaskInfo) -> bool:
+        node = self.node_of(task)
+        return task.status == "RUNNING" and node is not None and node.serving
+
+    def unit(self, task: TaskInfo) -> str:
+        return task.az if self.desired.budget.unit == "zone" else task.task_id
+
+    def why_out(self, task: TaskInfo) -> str | None:
+        if not task.is_active:
+            return f"dead (task {task.status.lower()}: {task.stopped_reason or 'no reason given'})"
+        if task.az not in self.desired.azs:
+            return f"in zone {task.az}, which the controller no longer keeps nodes in"
+        if task.tags.get(TAG_RETIRING) == "true":
+            return "retiring (AWS announced the task's retirement)"
+        if task.task_definition != self.desired.task_definition:
+            return f"outdated (runs {task.task_definition}, desired {self.desired.task_definition})"
+        return None
+
+    def drained(self, node: NodeInfo) -> bool:
+        return (
+            self.view.partition_replicas.get(node.node_id, 0) == 0
+            and node.node_id not in self.view.nodeset_members
+        )
+
+    def loglets_empty(self, node: NodeInfo, dead: bool) -> bool:
+        counts = self.view.loglet_servers.get(node.node_id)
+        # A dead server may be missing from the listing; a live one must report (0, 0) itself.
+        return counts == (0, 0) or (dead and counts is None)
+
+    def placement(self, node: NodeInfo) -> str:
+        replicas = self.view.partition_replicas.get(node.node_id, 0)
+        in_nodeset = node.node_id in self.view.nodeset_members
+        return f"{replicas} partition replicas, {'in' if in_nodeset else 'in no'} log nodeset"
+
+    # -- decisions ---------------------------------------------------------------------------
+    def add(self, *decisions: Decision) -> None:
+        for decision in decisions:
+            if isinstance(decision, SnapshotAndTrim) and any(
+                isinstance(existing, SnapshotAndTrim) for existing in self.decisions
+            ):
+                continue  # one snapshot of every partition serves every drain of this pass
+            self.decisions.append(decision)
+
+    def launch_tags(self, az: str, replaces: str | None) -> dict[str, str]:
+        tags = {
+            TAG_CLUSTER: self.desired.cluster_name,
+            TAG_MANAGED_BY: MANAGED_BY,
+            TAG_AZ: az,
+            TAG_PHASE: PHASE_STARTING,
+        }
+        if replaces is not None:
+            tags[TAG_REPLACES] = replaces
+        return tags
+
+
+def plan(
+    desired: DesiredSpec, tasks: Sequence[TaskInfo], view: ClusterView, now: float
+) -> list[Decision]:
+    """Decide this pass's steps. An empty list means the cluster is as desired."""
+    state = _Pass(desired=desired, tasks=tasks, view=view, now=now)
+    pending = [task for task in tasks if not state.finished(task)]
+    pending_ids = {task.task_id for task in pending}
+    members = [task for task in pending if task.phase in (PHASE_STARTING, PHASE_RUNNING)]
+    replacement_of = _live_replacements(members)
+
+    _bookkeeping(state, tasks, members)
+    crash_loop = _crash_loop(state)
+    if crash_loop is not None:
+        return [Halt(crash_loop)]
+
+    holders_by_az, surplus = _holders(state, members, replacement_of, pending_ids)
+    _fill(state, holders_by_az)
+
+    blocked = _cluster_not_ready(view)
+    if blocked is not None:
+        state.add(Wait(blocked))
+        return state.decisions
+
+    reduced, busy = _disrupted_units(state, pending, replacement_of)
+    _continue_drains(state, [task for task in pending if task.phase in DRAIN_PHASES])
+    _replace(state, holders_by_az, surplus, replacement_of, reduced, busy)
+    _retire_superseded(state, members, replacement_of, reduced)
+    _retire_surplus(state, surplus, holders_by_az, reduced)
+    halts = [decision for decision in state.decisions if isinstance(decision, Halt)]
+    return halts or state.decisions
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules, in the order plan() applies them
+# ---------------------------------------------------------------------------------------------
+def _live_replacements(members: Sequence[TaskInfo]) -> dict[str, list[TaskInfo]]:
+    """Old task id -> live members started to replace it."""
+    replacements: dict[str, list[TaskInfo]] = {}
+    for task in members:
+        replaced = task.tags.get(TAG_REPLACES)
+        if replaced and task.is_active:
+            replacements.setdefault(replaced, []).append(task)
+    return replacements
+
+
+def _bookkeeping(state: _Pass, tasks: Sequence[TaskInfo], members: Sequence[TaskInfo]) -> None:
+    """Record in tags what the cluster already shows: node ids, running, removed."""
+    for task in members:
+        node = state.node_of(task)
+        if node is None or not task.is_active:
+            continue
+        if task.phase == PHASE_STARTING and state.serving(task):
+            state.add(
+                TagTask(
+                    task.task_id,
+                    {TAG_PHASE: PHASE_RUNNING, TAG_NODE_ID: format_node_id(node.node_id)},
+                    f"node {format_node_id(node.node_id)} of task {task.task_id} in {task.az} is alive, read-write and active",
+                )
+            )
+        elif task.tagged_node_id != node.node_id:
+            state.add(
+                TagTask(
+                    task.task_id,
+                    {TAG_NODE_ID: format_node_id(node.node_id)},
+                    f"task {task.task_id} registered as node {format_node_id(node.node_id)}",
+                )
+            )
+    for task in tasks:
+        if task.phase in DRAIN_PHASES and not task.is_active and state.node_of(task) is None:
+            state.add(
+                TagTask(
+                    task.task_id,
+                    {TAG_PHASE: PHASE_REMOVED},
+                    f"task {task.task_id} is stopped and its node is no longer in the cluster",
+                )
+            )
+
+
+def _crash_loop(state: _Pass) -> str | None:
+    """Stop launching when tasks of one AZ keep dying before their node ever registers."""
+    limit = state.desired.max_failed_starts_per_az
+    failed: dict[str, list[TaskInfo]] = {}
+    for task in state.tasks:
+        if (
+            task.is_stopped
+            and task.phase == PHASE_STARTING
+            and task.tagged_node_id is None
+            and state.node_of(task) is None
+        ):
+            failed.setdefault(task.az, []).append(task)
+    for az, tasks in sorted(failed.items()):
+        if len(tasks) >= limit:
+            last = max(tasks, key=lambda task: task.started_at or 0.0)
+            return (
+                f"{len(tasks)} tasks in {az} stopped before their node registered "
+                f"(last: {last.task_id}: {last.stopped_reason or 'no reason given'}); "
+                "not launching more until a human looks"
+            )
+    return None
+
+
+def _holders(
+    state: _Pass,
+    members: Sequence[TaskInfo],
+    replacement_of: dict[str, list[TaskInfo]],
+    pending_ids: set[str],
+) -> tuple[dict[str, list[TaskInfo]], list[TaskInfo]]:
+    """Per desired AZ, the holders to keep; plus the surplus holders (any AZ) that leave."""
+    holders: dict[str, list[TaskInfo]] = {}
+    for task in members:
+        if task.task_id in replacement_of:
+            continue
+        replaced = task.tags.get(TAG_REPLACES)
+        if not task.is_active and replaced in pending_ids:
+            # A dead replacement: the task it was replacing still holds the slot.
+            holders.setdefault("", []).append(task)
+            continue
+        holders.setdefault(task.az, []).append(task)
+
+    def keep_first(task: TaskInfo) -> tuple[bool, bool, bool, float]:
+        return (
+            task.is_active,
+            state.why_out(task) is None,
+            state.serving(task),
+            task.started_at or 0.0,
+        )
+
+    kept: dict[str, list[TaskInfo]] = {az: [] for az in state.desired.azs}
+    surplus: list[TaskInfo] = list(holders.pop("", []))
+    for az, tasks in holders.items():
+        ranked = sorted(tasks, key=keep_first, reverse=True)
+        slots = state.desired.nodes_per_az if az in state.desired.azs else 0
+        kept.setdefault(az, []).extend(ranked[:slots])
+        surplus.extend(ranked[slots:])
+    return kept, surplus
+
+
+def _fill(state: _Pass, holders_by_az: dict[str, list[TaskInfo]]) -> None:
+    """Start tasks where an AZ holds fewer than nodes_per_az: adding capacity is always safe."""
+    for az in state.desired.azs:
+        missing = state.desired.nodes_per_az - len(holders_by_az.get(az, []))
+        for index in range(missing):
+            state.add(
+                RunTask(
+                    az,
+                    state.launch_tags(az, None),
+                    f"{az} holds {len(holders_by_az.get(az, [])) + index} of {state.desired.nodes_per_az} stateful tasks",
+                )
+            )
+
+
+def _cluster_not_ready(view: ClusterView) -> str | None:
+    if not view.provisioned:
+        return "cluster not provisioned yet; only starting missing tasks"
+    if view.healthy_reason is not None:
+        return f"cluster not healthy enough to disrupt anything: {view.healthy_reason}"
+    return None
+
+
+def _disrupted_units(
+    state: _Pass, pending: Sequence[TaskInfo], replacement_of: dict[str, list[TaskInfo]]
+) -> tuple[set[str], set[str]]:
+    reduced: set[str] = set()
+    busy: set[str] = set()
+    for task in pending:
+        node = state.node_of(task)
+        out_of_service = task.phase == PHASE_RUNNING and (node is None or not node.serving)
+        if not task.is_active or task.phase in DRAIN_PHASES or out_of_service:
+            reduced.add(state.unit(task))
+        if task.task_id in replacement_of:
+            busy.add(state.unit(task))
+    return reduced, busy | reduced
+
+
+def _within_budget(state: _Pass, units: set[str], unit: str) -> tuple[bool, str]:
+    affected = units | {unit}
+    budget = state.desired.budget
+    others = sorted(affected - {unit})
+    detail = f"{budget.unit}s already disrupted: {', '.join(others) or 'none'}; budget {budget.limit} {budget.unit}(s)"
+    return len(affected) <= budget.limit, detail
+
+
+def _replace(
+    state: _Pass,
+    holders_by_az: dict[str, list[TaskInfo]],
+    surplus: Sequence[TaskInfo],
+    replacement_of: dict[str, list[TaskInfo]],
+    reduced: set[str],
+    busy: set[str],
+) -> None:
+    """Start a replacement in the same AZ for every kept holder that wants out, one unit at a time."""
+    surplus_ids = {task.task_id for task in surplus}
+    for az in state.desired.azs:
+        for task in holders_by_az.get(az, []):
+            why = state.why_out(task)
+            if task.task_id in surplus_ids or task.task_id in replacement_of:
+                continue
+            if why is None:
+                node = state.node_of(task)
+                if task.phase == PHASE_RUNNING and (node is None or not node.serving):
+                    state.add(Wait(_not_serving(task, node)))
+                continue
+            unit = state.unit(task)
+            # A dead task already reduced its unit; its replacement is only held back when other
+            # units are reduced too. Replacing a live task also waits for other replacements.
+            units = (
+                reduced | state.planned_reduced if not task.is_active else busy | state.planned_busy
+            )
+            allowed, detail = _within_budget(state, units, unit)
+            if not allowed:
+                state.add(
+                    Wait(f"task {task.task_id} in {az} is {why}; replacement waits ({detail})")
+                )
+                continue
+            state.planned_busy.add(unit)
+            state.add(
+                RunTask(
+                    az, state.launch_tags(az, task.task_id), f"replace task {task.task_id}: {why}"
+                )
+            )
+
+
+def _not_serving(task: TaskInfo, node: NodeInfo | None) -> str:
+    if node is None:
+        return f"node of running task {task.task_id} is not in the cluster; waiting, nothing forced on a running task"
+    return (
+        f"node {format_node_id(node.node_id)} of running task {task.task_id} is not serving "
+        f"(alive={node.alive}, storage {node.storage_state}, worker {node.worker_state}); waiting"
+    )
+
+
+def _retire_superseded(
+    state: _Pass,
+    members: Sequence[TaskInfo],
+    replacement_of: dict[str, list[TaskInfo]],
+    reduced: set[str],
+) -> None:
+    """Begin the drain (live) or forced clean-up (dead) of a task once its replacement serves."""
+    for task in members:
+        replacements = replacement_of.get(task.task_id)
+        if not replacements:
+            continue
+        serving = [candidate for candidate in replacements if state.serving(candidate)]
+        if not serving:
+            state.add(
+                Wait(
+                    f"replacement {replacements[0].task_id} of task {task.task_id} is not yet alive, read-write and active"
+                )
+            )
+            continue
+        _begin_retirement(state, task, f"replaced by {serving[0].task_id}", reduced)
+
+
+def _retire_surplus(
+    state: _Pass,
+    surplus: Sequence[TaskInfo],
+    holders_by_az: dict[str, list[TaskInfo]],
+    reduced: set[str],
+) -> None:
+    """Surplus holders leave without replacement once every AZ serves its full count."""
+    short = [
+        az
+        for az in state.desired.azs
+        if sum(state.serving(task) for task in holders_by_az.get(az, []))
+        < state.desired.nodes_per_az
+    ]
+    for task in surplus:
+        if task.is_active and short:
+            state.add(
+                Wait(
+                    f"surplus task {task.task_id} in {task.az} stays until {', '.join(short)} serve {state.desired.nodes_per_az} node(s) each"
+                )
+            )
+            continue
+        _begin_retirement(state, task, "surplus", reduced)
+
+
+def _begin_retirement(state: _Pass, task: TaskInfo, why: str, reduced: set[str]) -> None:
+    node = state.node_of(task)
+    dead = not task.is_active
+    if node is None:
+        state.add(Wait(f"task {task.task_id} ({why}) has no node in the cluster yet"))
+        return
+    if dead and node.alive:
+        state.add(
+            Wait(
+                f"task {task.task_id} is stopped but the cluster still sees node {format_node_id(node.node_id)} alive"
+            )
+        )
+        return
+    unit = state.unit(task)
+    allowed, detail = _within_budget(state, reduced | state.planned_reduced, unit)
+    if not allowed:
+        state.add(Wait(f"drain of task {task.task_id} ({why}) waits ({detail})"))
+        return
+    state.planned_reduced.add(unit)
+    start = TagTask(
+        task.task_id,
+        {TAG_PHASE: PHASE_DRAINING, TAG_DRAIN_STARTED: str(int(state.now))},
+        f"task {task.task_id} {why}: begin {'forced clean-up of dead' if dead else 'drain of'} node {format_node_id(node.node_id)}",
+    )
+    state.add(start, _drain_entry(task, node, dead, why))
+
+
+def _drain_entry(task: TaskInfo, node: NodeInfo, dead: bool, why: str) -> Decision:
+    name = format_node_id(node.node_id)
+    if dead:
+        return DisableDeadNode(
+            node.node_id, f"task {task.task_id} is dead ({why}); its data is gone"
+        )
+    return MarkDraining(node.node_id, f"move partitions and log segments off {name} ({why})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Drains under way: continue from the phase recorded in the task's tags
+# ---------------------------------------------------------------------------------------------
+def _continue_drains(state: _Pass, draining: Iterable[TaskInfo]) -> None:
+    for task in draining:
+        node = state.node_of(task)
+        if node is None:
+            # Finished tasks were filtered out, so this task is still running without a node.
+            state.add(
+                Wait(
+                    f"task {task.task_id} is in phase {task.phase} but its node is not in the cluster; not stopping an unverified task"
+                )
+            )
+            continue
+        dead = not task.is_active
+        if dead and node.alive:
+            state.add(
+                Wait(
+                    f"task {task.task_id} is stopped but node {format_node_id(node.node_id)} is still seen alive"
+                )
+            )
+            continue
+        if task.phase == PHASE_DRAINING:
+            _step_draining(state, task, node, dead)
+        elif task.phase == PHASE_TRIMMING:
+            _step_trimming(state, task, node, dead)
+        else:
+            _step_stopping(state, task, node)
+
+
+def _drain_started(task: TaskInfo, now: float) -> float:
+    try:
+        return float(task.tags.get(TAG_DRAIN_STARTED, now))
+    except ValueError:
+        return now
+
+
+def _timed_out(state: _Pass, task: TaskInfo, node: NodeInfo, waiting_for: str) -> Decision:
+    elapsed = state.now - _drain_started(task, state.now)
+    name = format_node_id(node.node_id)
+    if elapsed > state.desired.drain_timeout_seconds:
+        return Halt(
+            f"drain of {name} (task {task.task_id}) has waited {int(elapsed)} s, over the "
+            f"{int(state.desired.drain_timeout_seconds)} s timeout, for {waiting_for}; nothing forced"
+        )
+    return Wait(
+        f"draining {name} (task {task.task_id}, {int(elapsed)} s): waiting for {waiting_for}"
+    )
+
+
+def _step_draining(state: _Pass, task: TaskInfo, node: NodeInfo, dead: bool) -> None:
+    name = format_node_id(node.node_id)
+    if TAG_DRAIN_STARTED not in task.tags:
+        state.add(
+            TagTask(task.task_id, {TAG_DRAIN_STARTED: str(int(state.now))}, "record drain start")
+        )
+    if dead:
+        if node.storage_state not in DISABLED_STORAGE_STATES or node.worker_state != "disabled":
+            state.add(DisableDeadNode(node.node_id, f"dead node {name} not disabled yet"))
+    elif node.storage_state == "read-write" or node.worker_state == "active":
+        # The step is idempotent; repeat it if the controller stopped between tag and call.
+        state.add(MarkDraining(node.node_id, f"{name} is not read-only and draining yet"))
+    if not state.drained(node):
+        state.add(_timed_out(state, task, node, f"{state.placement(node)} to reach 0 and none"))
+        return
+    state.add(
+        TagTask(
+            task.task_id,
+            {TAG_PHASE: PHASE_TRIMMING},
+            f"{name} holds no partitions and is in no nodeset",
+        ),
+        SnapshotAndTrim(f"trim log segments still naming {name}"),
+        TagTask(
+            task.task_id,
+            {TAG_TRIMMED_AT: str(int(state.now))},
+            f"snapshot and trim issued for {name}",
+        ),
+    )
+
+
+def _step_trimming(state: _Pass, task: TaskInfo, node: NodeInfo, dead: bool) -> None:
+    name = format_node_id(node.node_id)
+    if not state.drained(node):
+        state.add(
+            _timed_out(state, task, node, f"{state.placement(node)} to reach 0 and none again")
+        )
+        return
+    if state.loglets_empty(node, dead):
+        if dead:
+            state.add(
+                RemoveNode(node.node_id, f"dead node {name} holds no loglets"),
+                TagTask(
+                    task.task_id, {TAG_PHASE: PHASE_REMOVED}, f"{name} removed from the cluster"
+                ),
+            )
+        else:
+            state.add(
+                TagTask(task.task_id, {TAG_PHASE: PHASE_STOPPING}, f"drain of {name} verified"),
+                StopTask(
+                    task.task_id,
+                    f"drain of {name} verified: no partitions, no nodeset, loglets (0, 0)",
+                ),
+            )
+        return
+    counts = state.view.loglet_servers.get(node.node_id)
+    try:
+        trimmed_at = float(task.tags.get(TAG_TRIMMED_AT, "0"))
+    except ValueError:
+        trimmed_at = 0.0
+    if state.now - trimmed_at >= state.desired.trim_retry_seconds:
+        state.add(
+            SnapshotAndTrim(f"{name} still reports loglets {counts}; snapshot and trim again"),
+            TagTask(
+                task.task_id,
+                {TAG_TRIMMED_AT: str(int(state.now))},
+                f"snapshot and trim issued for {name}",
+            ),
+        )
+        return
+    state.add(
+        _timed_out(state, task, node, f"loglet servers to show {name} with (0, 0), now {counts}")
+    )
+
+
+def _step_stopping(state: _Pass, task: TaskInfo, node: NodeInfo) -> None:
+    name = format_node_id(node.node_id)
+    if task.is_active:
+        if not (state.drained(node) and state.loglets_empty(node, dead=False)):
+            state.add(
+                Halt(
+                    f"task {task.task_id} is tagged {PHASE_STOPPING} but the drain of {name} no longer verifies "
+                    f"({state.placement(node)}, loglets {state.view.loglet_servers.get(node.node_id)}); not stopping it"
+                )
+            )
+            return
+        state.add(StopTask(task.task_id, f"drain of {name} verified; stop not yet effective"))
+        return
+    if not task.is_stopped:
+        state.add(Wait(f"task {task.task_id} of {name} is {task.status.lower()}"))
+        return
+    if node.alive:
+        state.add(Wait(f"task {task.task_id} stopped; waiting until the cluster sees {name} dead"))
+        return
+    state.add(
+        RemoveNode(node.node_id, f"task {task.task_id} of drained node {name} stopped"),
+        TagTask(task.task_id, {TAG_PHASE: PHASE_REMOVED}, f"{name} removed from the cluster"),
+    )

@@ -1,0 +1,894 @@
+"""Table-driven tests of every planner rule. Given tasks + cluster view + clock, then decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import pytest
+from restate_controller.config import disruption_budget, parse_replication
+from restate_controller.model import (
+    TAG_AZ,
+    TAG_CLUSTER,
+    TAG_DRAIN_STARTED,
+    TAG_MANAGED_BY,
+    TAG_NODE_ID,
+    TAG_PHASE,
+    TAG_REPLACES,
+    TAG_RETIRING,
+    TAG_TRIMMED_AT,
+    ClusterView,
+    Decision,
+    DesiredSpec,
+    DisableDeadNode,
+    DisruptionBudget,
+    Halt,
+    MarkDraining,
+    NodeInfo,
+    RemoveNode,
+    RunTask,
+    SnapshotAndTrim,
+    StopTask,
+    TagTask,
+    TaskInfo,
+    Wait,
+)
+from restate_controller.planner import plan
+
+NOW = 10_000.0
+DESIRED = DesiredSpec(
+    cluster_name="demo",
+    azs=("a", "b", "c"),
+    nodes_per_az=1,
+    task_definition="td:2",
+    budget=DisruptionBudget(unit="zone", limit=1),
+    drain_timeout_seconds=600,
+    trim_retry_seconds=30,
+)
+
+
+def task(
+    task_id: str,
+    az: str,
+    *,
+    phase: str | None = "running",
+    td: str = "td:2",
+    status: str = "RUNNING",
+    node: int | None = None,
+    replaces: str | None = None,
+    started_at: float = 100.0,
+    **tags: str,
+) -> TaskInfo:
+    all_tags = {TAG_CLUSTER: "demo", TAG_MANAGED_BY: "cdktf-restate-controller", TAG_AZ: az}
+    if phase is not None:
+        all_tags[TAG_PHASE] = phase
+    if node is not None:
+        all_tags[TAG_NODE_ID] = f"N{node}"
+    if replaces is not None:
+        all_tags[TAG_REPLACES] = replaces
+    names = {
+        "retiring": TAG_RETIRING,
+        "drain_started": TAG_DRAIN_STARTED,
+        "trimmed_at": TAG_TRIMMED_AT,
+    }
+    all_tags.update({names[key]: value for key, value in tags.items()})
+    return TaskInfo(
+        task_id=task_id,
+        node_name=f"name-{task_id}",
+        az=az,
+        task_definition=td,
+        status=status,
+        tags=all_tags,
+        private_ip=None,
+        started_at=started_at,
+        stopped_reason="Essential container exited" if status == "STOPPED" else None,
+    )
+
+
+def node(
+    node_id: int,
+    task_id: str,
+    az: str,
+    *,
+    alive: bool = True,
+    storage: str = "read-write",
+    worker: str = "active",
+) -> NodeInfo:
+    return NodeInfo(
+        node_id=node_id,
+        name=f"name-{task_id}",
+        location=f"region.{az}",
+        alive=alive,
+        storage_state=storage,
+        worker_state=worker,
+    )
+
+
+def view(
+    *nodes: NodeInfo,
+    replicas: Mapping[int, int] | None = None,
+    nodesets: frozenset[int] | None = None,
+    loglets: Mapping[int, tuple[int, int]] | None = None,
+    provisioned: bool = True,
+    healthy_reason: str | None = None,
+) -> ClusterView:
+    """Default placement: every listed node holds 2 replicas, sits in a nodeset, has loglets."""
+    ids = [item.node_id for item in nodes]
+    return ClusterView(
+        nodes=tuple(nodes),
+        partition_replicas=replicas if replicas is not None else dict.fromkeys(ids, 2),
+        nodeset_members=nodesets if nodesets is not None else frozenset(ids),
+        loglet_servers=loglets if loglets is not None else dict.fromkeys(ids, (3, 1)),
+        provisioned=provisioned,
+        healthy_reason=healthy_reason,
+    )
+
+
+HEALTHY_TASKS = [task("t1", "a", node=1), task("t2", "b", node=2), task("t3", "c", node=3)]
+HEALTHY_NODES = (node(1, "t1", "a"), node(2, "t2", "b"), node(3, "t3", "c"))
+DRAINED = {"replicas": {2: 2, 3: 2, 4: 2}, "nodesets": frozenset({2, 3, 4})}
+
+
+def with_replacement_serving(
+    t1: TaskInfo, n1: NodeInfo, **view_args: object
+) -> tuple[list[TaskInfo], ClusterView]:
+    """t1 in AZ a being replaced by r1 (node 4, serving); b and c healthy."""
+    tasks = [t1, task("r1", "a", node=4, replaces="t1"), HEALTHY_TASKS[1], HEALTHY_TASKS[2]]
+    nodes = (n1, node(4, "r1", "a"), *HEALTHY_NODES[1:])
+    return tasks, view(*nodes, **view_args)  # type: ignore[arg-type]
+
+
+def summary(decision: Decision) -> tuple[object, ...]:
+    match decision:
+        case RunTask(az=az, tags=tags):
+            return ("run", az, tags.get(TAG_REPLACES))
+        case TagTask(task_id=task_id, tags=tags):
+            return ("tag", task_id, tags.get(TAG_PHASE) or ",".join(sorted(tags)))
+        case MarkDraining(node_id=node_id):
+            return ("drain", node_id)
+        case SnapshotAndTrim():
+            return ("trim",)
+        case StopTask(task_id=task_id):
+            return ("stop", task_id)
+        case RemoveNode(node_id=node_id):
+            return ("remove", node_id)
+        case DisableDeadNode(node_id=node_id):
+            return ("disable", node_id)
+        case Wait():
+            return ("wait",)
+        case Halt():
+            return ("halt",)
+    raise AssertionError(decision)
+
+
+@dataclass
+class Case:
+    name: str
+    tasks: Sequence[TaskInfo]
+    view: ClusterView
+    expect: list[tuple[object, ...]]
+    reason: str | None = None  # must appear in some decision's reason
+    desired: DesiredSpec = field(default_factory=lambda: DESIRED)
+
+
+def dead(task_id: str, az: str, node_id: int, **kwargs: object) -> TaskInfo:
+    return task(task_id, az, node=node_id, status="STOPPED", **kwargs)  # type: ignore[arg-type]
+
+
+CASES = [
+    # --- steady state and filling -------------------------------------------------------------
+    Case("steady: nothing to do", HEALTHY_TASKS, view(*HEALTHY_NODES), []),
+    Case(
+        "empty cluster: one task per AZ",
+        [],
+        view(),
+        [("run", "a", None), ("run", "b", None), ("run", "c", None)],
+    ),
+    Case(
+        "not provisioned: start missing tasks, then wait",
+        [],
+        view(provisioned=False),
+        [("run", "a", None), ("run", "b", None), ("run", "c", None), ("wait",)],
+        reason="not provisioned",
+    ),
+    Case(
+        "nodes_per_az=2 adds one per AZ",
+        HEALTHY_TASKS,
+        view(*HEALTHY_NODES),
+        [("run", "a", None), ("run", "b", None), ("run", "c", None)],
+        desired=replace(DESIRED, nodes_per_az=2),
+    ),
+    Case(
+        "starting task becomes running once serving; node id recorded",
+        [task("t1", "a", phase="starting"), *HEALTHY_TASKS[1:]],
+        view(*HEALTHY_NODES),
+        [("tag", "t1", "running")],
+    ),
+    Case(
+        "starting task registered but not serving: only its node id is recorded",
+        [task("t1", "a", phase="starting"), *HEALTHY_TASKS[1:]],
+        view(node(1, "t1", "a", storage="provisioning", worker="provisioning"), *HEALTHY_NODES[1:]),
+        [("tag", "t1", "restate:node-id")],
+    ),
+    Case(
+        "task without phase tag counts as starting",
+        [task("t1", "a", phase=None), *HEALTHY_TASKS[1:]],
+        view(*HEALTHY_NODES),
+        [("tag", "t1", "running")],
+    ),
+    Case(
+        "running task missing its node id tag gets it",
+        [task("t1", "a"), *HEALTHY_TASKS[1:]],
+        view(*HEALTHY_NODES),
+        [("tag", "t1", "restate:node-id")],
+    ),
+    Case(
+        "stopped task that never registered is finished; its slot is filled",
+        [task("t1", "a", phase="starting", status="STOPPED"), *HEALTHY_TASKS[1:]],
+        view(*HEALTHY_NODES[1:]),
+        [("run", "a", None)],
+    ),
+    # --- outdated: replacement first, one AZ at a time ---------------------------------------
+    Case(
+        "all outdated: replace in one AZ only, the others wait",
+        [replace(t, task_definition="td:1") for t in HEALTHY_TASKS],
+        view(*HEALTHY_NODES),
+        [("run", "a", "t1"), ("wait",), ("wait",)],
+        reason="outdated",
+    ),
+    Case(
+        "replacement not yet serving: old task untouched",
+        [
+            replace(HEALTHY_TASKS[0], task_definition="td:1"),
+            task("r1", "a", phase="starting", replaces="t1"),
+            *HEALTHY_TASKS[1:],
+        ],
+        view(*HEALTHY_NODES),
+        [("wait",)],
+        reason="not yet alive, read-write and active",
+    ),
+    Case(
+        "replacement serving: tag it running, mark old node draining",
+        *with_replacement_serving(
+            replace(HEALTHY_TASKS[0], task_definition="td:1"), HEALTHY_NODES[0]
+        ),
+        [("tag", "t1", "draining"), ("drain", 1)],
+    ),
+    Case(
+        "other AZs outdated wait while AZ a is replaced",
+        [
+            replace(HEALTHY_TASKS[0], task_definition="td:1"),
+            task("r1", "a", phase="starting", replaces="t1"),
+            replace(HEALTHY_TASKS[1], task_definition="td:1"),
+        ],
+        view(*HEALTHY_NODES[:2]),
+        [("run", "c", None), ("wait",), ("wait",)],
+        reason="zones already disrupted: a",
+    ),
+    Case(
+        "retiring task is replaced",
+        [HEALTHY_TASKS[0], task("t2", "b", node=2, retiring="true"), HEALTHY_TASKS[2]],
+        view(*HEALTHY_NODES),
+        [("run", "b", "t2")],
+        reason="retiring",
+    ),
+    # --- drain phases, resumed from tags -----------------------------------------------------
+    Case(
+        "draining, mark lost (controller died between tag and call): mark again, wait",
+        *with_replacement_serving(
+            replace(
+                HEALTHY_TASKS[0],
+                tags={**HEALTHY_TASKS[0].tags, TAG_PHASE: "draining", TAG_DRAIN_STARTED: "9990"},
+            ),
+            HEALTHY_NODES[0],
+        ),
+        [("drain", 1), ("wait",)],
+        reason="2 partition replicas",
+    ),
+    Case(
+        "draining, node still placed: wait",
+        *with_replacement_serving(
+            task("t1", "a", node=1, phase="draining", td="td:1", drain_started="9990"),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+        ),
+        [("wait",)],
+        reason="waiting for 2 partition replicas, in log nodeset",
+    ),
+    Case(
+        "draining, out of partitions but still in a nodeset: wait",
+        *with_replacement_serving(
+            task("t1", "a", node=1, phase="draining", td="td:1", drain_started="9990"),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            replicas={2: 2},
+        ),
+        [("wait",)],
+        reason="0 partition replicas, in log nodeset",
+    ),
+    Case(
+        "draining done: trim phase, snapshot and trim",
+        *with_replacement_serving(
+            task("t1", "a", node=1, phase="draining", td="td:1", drain_started="9990"),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            **DRAINED,
+        ),
+        [("tag", "t1", "trimming"), ("trim",), ("tag", "t1", "restate:trimmed-at")],
+    ),
+    Case(
+        "drain over the timeout: halt, nothing else",
+        *with_replacement_serving(
+            task("t1", "a", node=1, phase="draining", td="td:1", drain_started=str(int(NOW) - 601)),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+        ),
+        [("halt",)],
+        reason="over the 600 s timeout",
+    ),
+    Case(
+        "drain over the timeout but done after all: continue",
+        *with_replacement_serving(
+            task("t1", "a", node=1, phase="draining", td="td:1", drain_started=str(int(NOW) - 601)),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            **DRAINED,
+        ),
+        [("tag", "t1", "trimming"), ("trim",), ("tag", "t1", "restate:trimmed-at")],
+    ),
+    Case(
+        "trimming verified: loglets (0, 0) -> stopping, stop task",
+        *with_replacement_serving(
+            task(
+                "t1",
+                "a",
+                node=1,
+                phase="trimming",
+                td="td:1",
+                drain_started="9990",
+                trimmed_at="9995",
+            ),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            loglets={1: (0, 0)},
+            **DRAINED,
+        ),
+        [("tag", "t1", "stopping"), ("stop", "t1")],
+    ),
+    Case(
+        "trimming, loglets remain, trimmed recently: wait",
+        *with_replacement_serving(
+            task(
+                "t1",
+                "a",
+                node=1,
+                phase="trimming",
+                td="td:1",
+                drain_started="9990",
+                trimmed_at="9995",
+            ),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            loglets={1: (2, 0)},
+            **DRAINED,
+        ),
+        [("wait",)],
+        reason="(0, 0), now (2, 0)",
+    ),
+    Case(
+        "trimming, loglets remain, trimmed long ago: trim again",
+        *with_replacement_serving(
+            task(
+                "t1",
+                "a",
+                node=1,
+                phase="trimming",
+                td="td:1",
+                drain_started="9990",
+                trimmed_at="9960",
+            ),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            loglets={1: (2, 0)},
+            **DRAINED,
+        ),
+        [("trim",), ("tag", "t1", "restate:trimmed-at")],
+    ),
+    Case(
+        "trimming, live server missing from the listing: not verified, no stop",
+        *with_replacement_serving(
+            task(
+                "t1",
+                "a",
+                node=1,
+                phase="trimming",
+                td="td:1",
+                drain_started="9990",
+                trimmed_at="9995",
+            ),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            loglets={},
+            **DRAINED,
+        ),
+        [("wait",)],
+    ),
+    Case(
+        "trimming, node back in a nodeset: no stop",
+        *with_replacement_serving(
+            task(
+                "t1",
+                "a",
+                node=1,
+                phase="trimming",
+                td="td:1",
+                drain_started="9990",
+                trimmed_at="9995",
+            ),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            loglets={1: (0, 0)},
+            replicas={},
+        ),
+        [("wait",)],
+    ),
+    Case(
+        "stopping, task still running, drain verified: stop again",
+        *with_replacement_serving(
+            task("t1", "a", node=1, phase="stopping", td="td:1"),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            loglets={1: (0, 0)},
+            **DRAINED,
+        ),
+        [("stop", "t1")],
+    ),
+    Case(
+        "stopping, task still running, drain not verified: halt",
+        *with_replacement_serving(
+            task("t1", "a", node=1, phase="stopping", td="td:1"),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            loglets={1: (1, 0)},
+            **DRAINED,
+        ),
+        [("halt",)],
+        reason="not stopping it",
+    ),
+    Case(
+        "stopping, task deprovisioning: wait",
+        *with_replacement_serving(
+            task("t1", "a", node=1, phase="stopping", td="td:1", status="DEPROVISIONING"),
+            node(1, "t1", "a", alive=False, storage="read-only", worker="draining"),
+            loglets={1: (0, 0)},
+            **DRAINED,
+        ),
+        [("wait",)],
+        reason="deprovisioning",
+    ),
+    Case(
+        "stopping, task stopped but node still seen alive: wait",
+        *with_replacement_serving(
+            task("t1", "a", node=1, phase="stopping", td="td:1", status="STOPPED"),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            loglets={1: (0, 0)},
+            **DRAINED,
+        ),
+        [("wait",)],
+    ),
+    Case(
+        "stopping, task stopped, node dead: remove node, tag removed",
+        *with_replacement_serving(
+            task("t1", "a", node=1, phase="stopping", td="td:1", status="STOPPED"),
+            node(1, "t1", "a", alive=False, storage="read-only", worker="draining"),
+            loglets={1: (0, 0)},
+            **DRAINED,
+        ),
+        [("remove", 1), ("tag", "t1", "removed")],
+    ),
+    Case(
+        "removed before the tag was written: record it",
+        [
+            task("t1", "a", node=1, phase="stopping", td="td:1", status="STOPPED"),
+            task("r1", "a", node=4, replaces="t1"),
+            *HEALTHY_TASKS[1:],
+        ],
+        view(node(4, "r1", "a"), *HEALTHY_NODES[1:]),
+        [("tag", "t1", "removed")],
+    ),
+    Case(
+        "AZ a done: next outdated AZ starts",
+        [
+            task("t1", "a", node=1, phase="removed", td="td:1", status="STOPPED"),
+            task("r1", "a", node=4, replaces="t1"),
+            replace(HEALTHY_TASKS[1], task_definition="td:1"),
+            replace(HEALTHY_TASKS[2], task_definition="td:1"),
+        ],
+        view(node(4, "r1", "a"), *HEALTHY_NODES[1:]),
+        [("run", "b", "t2"), ("wait",)],
+    ),
+    # --- dead tasks: forced path only after the replacement serves ---------------------------
+    Case(
+        "dead task: replacement started in its AZ",
+        [dead("t1", "a", 1), *HEALTHY_TASKS[1:]],
+        view(node(1, "t1", "a", alive=False), *HEALTHY_NODES[1:]),
+        [("run", "a", "t1")],
+        reason="dead",
+    ),
+    Case(
+        "dead task, replacement not serving yet: wait, nothing forced",
+        [dead("t1", "a", 1), task("r1", "a", phase="starting", replaces="t1"), *HEALTHY_TASKS[1:]],
+        view(node(1, "t1", "a", alive=False), *HEALTHY_NODES[1:]),
+        [("wait",)],
+    ),
+    Case(
+        "dead task, replacement serving: forced clean-up begins",
+        *with_replacement_serving(dead("t1", "a", 1), node(1, "t1", "a", alive=False)),
+        [("tag", "t1", "draining"), ("disable", 1)],
+    ),
+    Case(
+        "task stopped but the cluster still sees the node alive: no force",
+        *with_replacement_serving(dead("t1", "a", 1), node(1, "t1", "a", alive=True)),
+        [("wait",)],
+        reason="still sees node N1 alive",
+    ),
+    Case(
+        "dead node disabled, still in a nodeset: wait",
+        *with_replacement_serving(
+            dead("t1", "a", 1, phase="draining", drain_started="9990"),
+            node(1, "t1", "a", alive=False, storage="disabled", worker="disabled"),
+        ),
+        [("wait",)],
+    ),
+    Case(
+        "dead node not disabled yet (restart mid-step): disable again",
+        *with_replacement_serving(
+            dead("t1", "a", 1, phase="draining", drain_started="9990"),
+            node(1, "t1", "a", alive=False),
+        ),
+        [("disable", 1), ("wait",)],
+    ),
+    Case(
+        "dead node out of placement: snapshot and trim",
+        *with_replacement_serving(
+            dead("t1", "a", 1, phase="draining", drain_started="9990"),
+            node(1, "t1", "a", alive=False, storage="disabled", worker="disabled"),
+            **DRAINED,
+        ),
+        [("tag", "t1", "trimming"), ("trim",), ("tag", "t1", "restate:trimmed-at")],
+    ),
+    Case(
+        "dead node trimmed (not listed by the servers): remove, no stop",
+        *with_replacement_serving(
+            dead("t1", "a", 1, phase="trimming", drain_started="9990", trimmed_at="9995"),
+            node(1, "t1", "a", alive=False, storage="disabled", worker="disabled"),
+            loglets={},
+            **DRAINED,
+        ),
+        [("remove", 1), ("tag", "t1", "removed")],
+    ),
+    Case(
+        "live node dies mid-drain: forced path from where it was",
+        *with_replacement_serving(
+            dead("t1", "a", 1, phase="draining", td="td:1", drain_started="9990"),
+            node(1, "t1", "a", alive=False, storage="read-only", worker="draining"),
+        ),
+        [("disable", 1), ("wait",)],
+    ),
+    Case(
+        "two AZs degraded: do nothing",
+        [dead("t1", "a", 1), dead("t2", "b", 2), HEALTHY_TASKS[2]],
+        view(node(1, "t1", "a", alive=False), node(2, "t2", "b", alive=False), HEALTHY_NODES[2]),
+        [("wait",), ("wait",)],
+        reason="zones already disrupted",
+    ),
+    Case(
+        "two AZs degraded, one already being replaced: no forced step either",
+        [
+            dead("t1", "a", 1),
+            task("r1", "a", node=4, replaces="t1"),
+            dead("t2", "b", 2),
+            HEALTHY_TASKS[2],
+        ],
+        view(
+            node(1, "t1", "a", alive=False),
+            node(4, "r1", "a"),
+            node(2, "t2", "b", alive=False),
+            HEALTHY_NODES[2],
+        ),
+        [("wait",), ("wait",)],
+    ),
+    Case(
+        "drain under way in a, node dies in b: a continues, b waits",
+        [
+            task("t1", "a", node=1, phase="draining", td="td:1", drain_started="9990"),
+            task("r1", "a", node=4, replaces="t1"),
+            dead("t2", "b", 2),
+            HEALTHY_TASKS[2],
+        ],
+        view(
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            node(4, "r1", "a"),
+            node(2, "t2", "b", alive=False),
+            HEALTHY_NODES[2],
+            replicas={2: 1, 3: 2, 4: 2},
+            nodesets=frozenset({2, 3, 4}),
+        ),
+        [("tag", "t1", "trimming"), ("trim",), ("tag", "t1", "restate:trimmed-at"), ("wait",)],
+    ),
+    Case(
+        "replacement for b started, then a node dies in a: a is replaced, b's drain waits",
+        [
+            dead("t1", "a", 1),
+            replace(HEALTHY_TASKS[1], task_definition="td:1"),
+            task("r2", "b", node=5, replaces="t2"),
+            HEALTHY_TASKS[2],
+        ],
+        view(
+            node(1, "t1", "a", alive=False), HEALTHY_NODES[1], node(5, "r2", "b"), HEALTHY_NODES[2]
+        ),
+        [("run", "a", "t1"), ("wait",)],
+        reason="drain of task t2",
+    ),
+    Case(
+        "running task whose node is not alive: waits, nothing forced",
+        HEALTHY_TASKS,
+        view(node(1, "t1", "a", alive=False), *HEALTHY_NODES[1:]),
+        [("wait",)],
+        reason="not serving",
+    ),
+    Case(
+        "tasks keep dying before registering: halt",
+        [
+            task(f"x{i}", "a", phase="starting", status="STOPPED", started_at=float(i))
+            for i in range(3)
+        ]
+        + HEALTHY_TASKS[1:],
+        view(*HEALTHY_NODES[1:]),
+        [("halt",)],
+        reason="3 tasks in a stopped before their node registered",
+    ),
+    Case(
+        "dead replacement of a live outdated task: new replacement, forced clean-up of the dead one",
+        [
+            replace(HEALTHY_TASKS[0], task_definition="td:1"),
+            dead("r1", "a", 4, replaces="t1"),
+            *HEALTHY_TASKS[1:],
+        ],
+        view(HEALTHY_NODES[0], node(4, "r1", "a", alive=False), *HEALTHY_NODES[1:]),
+        [("run", "a", "t1"), ("tag", "r1", "draining"), ("disable", 4)],
+    ),
+    # --- health gates ------------------------------------------------------------------------
+    Case(
+        "cluster unhealthy: wait with its reason, nothing disrupted",
+        [replace(t, task_definition="td:1") for t in HEALTHY_TASKS],
+        view(*HEALTHY_NODES, healthy_reason="metadata store unreachable"),
+        [("wait",)],
+        reason="metadata store unreachable",
+    ),
+    Case(
+        "not provisioned: no replacement",
+        [replace(t, task_definition="td:1") for t in HEALTHY_TASKS],
+        view(*HEALTHY_NODES, provisioned=False),
+        [("wait",)],
+        reason="not provisioned",
+    ),
+    Case(
+        "unhealthy mid-drain: no further drain step",
+        *with_replacement_serving(
+            task("t1", "a", node=1, phase="draining", td="td:1", drain_started="9990"),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            healthy_reason="partition 3 has no leader",
+            **DRAINED,
+        ),
+        [("wait",)],
+        reason="partition 3 has no leader",
+    ),
+    # --- extra tasks, unknown AZs -------------------------------------------------------------
+    Case(
+        "extra task in an AZ: the oldest current one is drained without replacement",
+        [task("t0", "a", node=9, started_at=50.0), *HEALTHY_TASKS],
+        view(node(9, "t0", "a"), *HEALTHY_NODES),
+        [("tag", "t0", "draining"), ("drain", 9)],
+    ),
+    Case(
+        "extra outdated task goes before a current one",
+        [task("t0", "a", node=9, started_at=500.0, td="td:1"), *HEALTHY_TASKS],
+        view(node(9, "t0", "a"), *HEALTHY_NODES),
+        [("tag", "t0", "draining"), ("drain", 9)],
+    ),
+    Case(
+        "extra task waits while another AZ is short",
+        [task("t0", "a", node=9, started_at=50.0), *HEALTHY_TASKS[:2]],
+        view(node(9, "t0", "a"), *HEALTHY_NODES[:2]),
+        [("run", "c", None), ("wait",)],
+        reason="stays until c serve",
+    ),
+    Case(
+        "task in an unknown AZ is drained once the known AZs serve",
+        [*HEALTHY_TASKS, task("t9", "zz", node=9)],
+        view(*HEALTHY_NODES, node(9, "t9", "zz")),
+        [("tag", "t9", "draining"), ("drain", 9)],
+    ),
+    Case(
+        "unknown AZ task is not replaced in its AZ",
+        [*HEALTHY_TASKS[:2], task("t9", "zz", node=9)],
+        view(*HEALTHY_NODES[:2], node(9, "t9", "zz")),
+        [("run", "c", None), ("wait",)],
+    ),
+    Case(
+        "duplicate replacements: the extra one leaves once the old task is gone",
+        [
+            task("t1", "a", node=1, phase="removed", status="STOPPED"),
+            task("r1", "a", node=4, replaces="t1", started_at=200.0),
+            task("r1b", "a", node=5, replaces="t1", started_at=201.0),
+            *HEALTHY_TASKS[1:],
+        ],
+        view(node(4, "r1", "a"), node(5, "r1b", "a"), *HEALTHY_NODES[1:]),
+        [("tag", "r1", "draining"), ("drain", 4)],
+    ),
+    # --- budget derived from replication -----------------------------------------------------
+    Case(
+        "{zone: 3} over 5 AZs: two AZs replaced at once",
+        [
+            replace(task(f"t{i}", az, node=i), task_definition="td:1")
+            for i, az in enumerate("abcde", 1)
+        ],
+        view(*(node(i, f"t{i}", az) for i, az in enumerate("abcde", 1))),
+        [("run", "a", "t1"), ("run", "b", "t2"), ("wait",), ("wait",), ("wait",)],
+        desired=replace(
+            DESIRED, azs=tuple("abcde"), budget=disruption_budget(parse_replication("{zone: 3}"))
+        ),
+    ),
+    Case(
+        "zone budget: two outdated tasks of one AZ replaced together",
+        [
+            task("t1", "a", node=1, td="td:1"),
+            task("t4", "a", node=4, td="td:1"),
+            *HEALTHY_TASKS[1:],
+        ],
+        view(HEALTHY_NODES[0], node(4, "t4", "a"), *HEALTHY_NODES[1:]),
+        [("run", "b", None), ("run", "c", None), ("run", "a", "t1"), ("run", "a", "t4")],
+        desired=replace(DESIRED, nodes_per_az=2),
+    ),
+    Case(
+        "node-only replication 2: one task at a time, even inside one AZ",
+        [
+            task("t1", "a", node=1, td="td:1"),
+            task("t4", "a", node=4, td="td:1"),
+            *HEALTHY_TASKS[1:],
+        ],
+        view(HEALTHY_NODES[0], node(4, "t4", "a"), *HEALTHY_NODES[1:]),
+        [("run", "b", None), ("run", "c", None), ("run", "a", "t1"), ("wait",)],
+        desired=replace(DESIRED, nodes_per_az=2, budget=disruption_budget(parse_replication("2"))),
+    ),
+]
+
+
+def assert_invariants(
+    decisions: list[Decision], tasks: Sequence[TaskInfo], cluster: ClusterView
+) -> None:
+    by_id = {item.task_id: item for item in tasks}
+    for decision in decisions:
+        assert decision.reason.strip(), decision
+        if isinstance(decision, StopTask):
+            # Never stop a task whose drain is not verified in this very observation.
+            stopped = by_id[decision.task_id]
+            node_info = cluster.node_by_name(stopped.node_name)
+            assert node_info is not None
+            assert cluster.partition_replicas.get(node_info.node_id, 0) == 0
+            assert node_info.node_id not in cluster.nodeset_members
+            assert cluster.loglet_servers.get(node_info.node_id) == (0, 0)
+        if isinstance(decision, DisableDeadNode):
+            # The forced path is for dead nodes of stopped tasks only.
+            target = cluster.node_by_id(decision.node_id)
+            assert target is not None and not target.alive
+            owner = next(t for t in tasks if t.node_name == target.name)
+            assert not owner.is_active
+        if isinstance(decision, RunTask):
+            assert decision.tags[TAG_CLUSTER] == "demo" and decision.tags[TAG_AZ] == decision.az
+            assert decision.tags[TAG_PHASE] == "starting"
+    if any(isinstance(decision, Halt) for decision in decisions):
+        assert all(isinstance(decision, Halt) for decision in decisions)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_planner_rule(case: Case) -> None:
+    decisions = plan(case.desired, case.tasks, case.view, NOW)
+    assert [summary(decision) for decision in decisions] == case.expect, [
+        d.reason for d in decisions
+    ]
+    if case.reason is not None:
+        assert any(case.reason in decision.reason for decision in decisions), [
+            d.reason for d in decisions
+        ]
+    assert_invariants(decisions, case.tasks, case.view)
+
+
+def test_planner_is_pure_and_deterministic() -> None:
+    tasks = [replace(t, task_definition="td:1") for t in HEALTHY_TASKS]
+    cluster = view(*HEALTHY_NODES)
+    assert plan(DESIRED, tasks, cluster, NOW) == plan(DESIRED, list(tasks), cluster, NOW)
+
+
+def test_drain_records_its_start_time_from_the_clock() -> None:
+    tasks, cluster = with_replacement_serving(
+        replace(HEALTHY_TASKS[0], task_definition="td:1"), HEALTHY_NODES[0]
+    )
+    decisions = plan(DESIRED, tasks, cluster, 12_345.6)
+    start = next(
+        d for d in decisions if isinstance(d, TagTask) and d.tags.get(TAG_PHASE) == "draining"
+    )
+    assert start.tags[TAG_DRAIN_STARTED] == "12345"
+
+
+@pytest.mark.parametrize(
+    ("replication", "unit", "limit"),
+    [
+        ("{zone: 2}", "zone", 1),
+        ("{zone: 3}", "zone", 2),
+        ("{zone: 2, node: 3}", "zone", 1),
+        ("2", "node", 1),
+        ("3", "node", 2),
+        ("{node: 1}", "node", 1),
+        ("{region: 1}", "zone", 1),
+    ],
+)
+def test_budget_from_replication(replication: str, unit: str, limit: int) -> None:
+    assert disruption_budget(parse_replication(replication)) == DisruptionBudget(
+        unit=unit, limit=limit
+    )
+
+
+def test_full_replacement_walk_reaches_steady_state() -> None:
+    """Apply the planner's own decisions to a toy world until nothing is left: the order is safe."""
+    tasks = {t.task_id: replace(t, task_definition="td:1") for t in HEALTHY_TASKS}
+    nodes = {n.node_id: n for n in HEALTHY_NODES}
+    names = {"t1": 1, "t2": 2, "t3": 3}
+    replicas = dict.fromkeys(nodes, 2)
+    log: list[tuple[object, ...]] = []
+    next_node = 10
+    for step in range(200):
+        cluster = ClusterView(
+            nodes=tuple(nodes.values()),
+            partition_replicas={k: v for k, v in replicas.items() if k in nodes},
+            nodeset_members=frozenset(k for k, v in replicas.items() if v and k in nodes),
+            loglet_servers={
+                k: (0, 0) if nodes[k].storage_state != "read-write" else (1, 1) for k in nodes
+            },
+            provisioned=True,
+        )
+        decisions = plan(DESIRED, list(tasks.values()), cluster, NOW + step)
+        assert_invariants(decisions, list(tasks.values()), cluster)
+        actions = [d for d in decisions if not isinstance(d, Wait | Halt)]
+        assert not any(isinstance(d, Halt) for d in decisions)
+        if not actions and not decisions:
+            break
+        # Draining nodes lose their placement one pass after being marked.
+        for node_id, info in nodes.items():
+            if info.worker_state == "draining":
+                replicas[node_id] = 0
+        for decision in actions:
+            log.append(summary(decision))
+            if isinstance(decision, RunTask):
+                task_id = f"n{next_node}"
+                tasks[task_id] = TaskInfo(
+                    task_id, f"name-{task_id}", decision.az, "td:2", "RUNNING", dict(decision.tags)
+                )
+                nodes[next_node] = node(next_node, task_id, decision.az)
+                replicas[next_node] = 2
+                names[task_id] = next_node
+                next_node += 1
+            elif isinstance(decision, TagTask):
+                old = tasks[decision.task_id]
+                tasks[decision.task_id] = replace(old, tags={**old.tags, **decision.tags})
+            elif isinstance(decision, MarkDraining):
+                nodes[decision.node_id] = replace(
+                    nodes[decision.node_id], storage_state="read-only", worker_state="draining"
+                )
+            elif isinstance(decision, StopTask):
+                tasks[decision.task_id] = replace(tasks[decision.task_id], status="STOPPED")
+                node_id = names[decision.task_id]
+                nodes[node_id] = replace(nodes[node_id], alive=False)
+            elif isinstance(decision, RemoveNode):
+                del nodes[decision.node_id]
+    else:
+        raise AssertionError(f"no steady state after 200 passes: {log[-10:]}")
+    assert (
+        sorted(t.task_definition for t in tasks.values() if t.tags[TAG_PHASE] == "running")
+        == ["td:2"] * 3
+    )
+    assert {n.location for n in nodes.values()} == {"region.a", "region.b", "region.c"}
+    # One AZ at a time: every replacement launch comes after the previous AZ's node removal.
+    launches = [i for i, entry in enumerate(log) if entry[0] == "run"]
+    removals = [i for i, entry in enumerate(log) if entry[0] == "remove"]
+    assert len(launches) == 3 and len(removals) == 3
+    assert launches[1] > removals[0] and launches[2] > removals[1]
