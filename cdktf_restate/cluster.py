@@ -1,0 +1,210 @@
+"""``RestateEcsFargateCluster``: validate, resolve defaults once, then compose the modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs import Construct
+
+from cdktf_restate._tf import DataSource
+from cdktf_restate.context import CLUSTER_TAG, ClusterContext, cluster_name_from_path
+from cdktf_restate.controller import Controller, add_controller
+from cdktf_restate.ecs import add_ecs_cluster, add_log_groups
+from cdktf_restate.encryption import add_cluster_key
+from cdktf_restate.load_balancer import Listeners, add_load_balancer
+from cdktf_restate.network import add_network
+from cdktf_restate.outputs import add_outputs
+from cdktf_restate.props import RestateClusterProps
+from cdktf_restate.restate_tasks import add_restate_roles
+from cdktf_restate.stateful import add_stateful
+from cdktf_restate.stateless import add_stateless
+from cdktf_restate.storage import add_storage
+from cdktf_restate.validation import (
+    format_replication,
+    is_token,
+    normalized_subnets,
+    parse_replication,
+    validate_props,
+)
+
+LAMBDA_NAME_PREFIX_LENGTH = 45
+
+
+class RestateEcsFargateCluster(Construct):
+    """A production Restate cluster on ECS Fargate.
+
+    ``RestateEcsFargateCluster(scope, id, vpc_id=..., subnets=[...], ...)`` takes the fields
+    of ``RestateClusterProps`` as keyword arguments (or ``props=RestateClusterProps(...)``).
+    Invalid properties raise ``RestateConfigError`` before anything is created.
+    """
+
+    def __init__(
+        self, scope: Construct, id: str, props: RestateClusterProps | None = None, **fields: Any
+    ) -> None:
+        if props is not None and fields:
+            raise TypeError("pass either props= or keyword properties, not both")
+        props = props if props is not None else RestateClusterProps(**fields)
+        validate_props(props)
+        super().__init__(scope, id)
+        self.props = props
+        self.cluster_name: str = props.cluster_name or cluster_name_from_path(self.node.path)
+
+        ctx = self._context()
+        self.context = ctx
+        self.kms_key_arn = ctx.kms_key_arn
+        network = add_network(ctx)
+        self.security_group_ids = network.security_group_ids
+        storage = add_storage(ctx)
+        self.bucket_name = storage.bucket_name
+        logs = add_log_groups(ctx)
+        ecs_cluster = add_ecs_cluster(ctx, logs=logs)
+        self.ecs_cluster_arn = ecs_cluster.arn
+        load_balancer = add_load_balancer(ctx, security_group_ids=network.security_group_ids)
+        self.listeners: Listeners = load_balancer.listeners
+        self.load_balancer_dns_name = load_balancer.dns_name
+        self.alb_target_groups = load_balancer.alb_target_groups
+
+        addresses = props.addresses
+        nlb = load_balancer.dns_name
+        self.ingress_url: str = addresses.ingress or f"http://{nlb}:8080"
+        self.admin_url: str = addresses.admin or f"http://{nlb}:9070"
+        self.web_ui_url: str = addresses.web_ui or f"{self.admin_url}/ui"
+        self.restatectl_address = f"http://{nlb}:5122"
+
+        restate_roles = add_restate_roles(ctx, storage=storage, logs=logs)
+        self.restate_task_role_arn = restate_roles.task.arn
+        self.restate_execution_role_arn = restate_roles.execution.arn
+        stateless = add_stateless(
+            ctx,
+            storage=storage,
+            roles=restate_roles,
+            logs=logs,
+            ecs_cluster=ecs_cluster,
+            load_balancer=load_balancer,
+            security_group_ids=network.security_group_ids,
+            ingress_url=self.ingress_url,
+        )
+        self.stateless_service = stateless.service
+        stateful = add_stateful(ctx, storage=storage, roles=restate_roles, logs=logs)
+        self.stateful_task_definition = stateful.task_definition
+        self.controller: Controller = add_controller(
+            ctx,
+            ecs_cluster=ecs_cluster,
+            stateful=stateful,
+            restate_roles=restate_roles,
+            logs=logs,
+            security_group_ids=network.security_group_ids,
+            restatectl_address=self.restatectl_address,
+            admin_url=self.admin_url,
+        )
+        self.restatectl_function_arn: str | None = None
+        self.retirement_watcher_function_arn: str | None = None
+        self._add_lambdas(
+            ctx, ecs_cluster_arn=ecs_cluster.arn, security_group_ids=network.security_group_ids
+        )
+        #: Dashboards arrive in a later release; props.monitoring is validated and kept for them.
+        self.dashboard_names: dict[str, str] = {}
+
+        self.outputs = add_outputs(
+            self,
+            prefix=id,
+            values={
+                "ingress_url": self.ingress_url,
+                "admin_url": self.admin_url,
+                "ecs_cluster_arn": ecs_cluster.arn,
+                "bucket_name": storage.bucket_name,
+                "controller_service_name": self.controller.service.name,
+                "restatectl_function_arn": self.restatectl_function_arn,
+                "restate_task_role_arn": restate_roles.task.arn,
+                "controller_task_role_arn": self.controller.task_role.arn,
+            },
+        )
+
+    def _context(self) -> ClusterContext:
+        props = self.props
+        region = DataSource(self, "region", "aws_region", {}).attr("name")
+        account_id = DataSource(self, "caller_identity", "aws_caller_identity", {}).attr(
+            "account_id"
+        )
+        partition = DataSource(self, "partition", "aws_partition", {}).attr("partition")
+        subnets = normalized_subnets(props.subnets)
+        zones = [
+            subnet.availability_zone
+            or DataSource(self, f"subnet_{index}", "aws_subnet", {"id": subnet.subnet_id}).attr(
+                "availability_zone"
+            )
+            for index, subnet in enumerate(subnets)
+        ]
+        replication_value = props.stateless_node.default_replication
+        replication = (
+            replication_value
+            if is_token(replication_value)
+            else format_replication(
+                parse_replication(replication_value, "stateless_node.default_replication")
+            )
+        )
+        tags = {**props.tags, CLUSTER_TAG: self.cluster_name}
+        key = add_cluster_key(
+            self,
+            name=f"{self.cluster_name}-restate",
+            partition=partition,
+            region=region,
+            account_id=account_id,
+            allow_events=not props.retirement_watcher.disabled,
+            tags=tags,
+        )
+        return ClusterContext(
+            scope=self,
+            props=props,
+            cluster_name=self.cluster_name,
+            subnets=subnets,
+            subnet_ids=[s.subnet_id for s in subnets],
+            availability_zones=zones,
+            replication=replication,
+            region=region,
+            account_id=account_id,
+            partition=partition,
+            kms_key_arn=key.arn,
+            tags=tags,
+        )
+
+    def _add_lambdas(
+        self, ctx: ClusterContext, *, ecs_cluster_arn: str, security_group_ids: list[str]
+    ) -> None:
+        props = self.props
+        if props.restatectl.disabled and props.retirement_watcher.disabled:
+            return
+        # Imported only when needed: the Lambda packaging code is not part of every synth.
+        from cdktf_restate import lambdas
+
+        name = self.cluster_name
+        name_prefix = name if is_token(name) else name[:LAMBDA_NAME_PREFIX_LENGTH].rstrip("-_")
+        architecture = "arm64" if props.restate_tasks.cpu_architecture == "ARM64" else "x86_64"
+        if not props.restatectl.disabled:
+            restatectl = lambdas.add_restatectl_lambda(
+                self,
+                "restatectl",
+                name_prefix=name_prefix,
+                architecture=architecture,
+                subnet_ids=list(ctx.subnet_ids),
+                security_group_ids=security_group_ids,
+                restatectl_address=self.restatectl_address,
+                execution_role_arn=props.restatectl.execution_role_arn,
+                log_retention_days=props.log_retention_days,
+                kms_key_arn=ctx.kms_key_arn,
+                tags=ctx.tagged(),
+            )
+            self.restatectl_function_arn = restatectl.function_arn
+        if not props.retirement_watcher.disabled:
+            watcher = lambdas.add_retirement_watcher(
+                self,
+                "retirement_watcher",
+                name_prefix=name_prefix,
+                ecs_cluster_arn=ecs_cluster_arn,
+                queue_kms_key_arn=props.retirement_watcher.queue_kms_key_arn or ctx.kms_key_arn,
+                execution_role_arn=props.retirement_watcher.execution_role_arn,
+                log_retention_days=props.log_retention_days,
+                kms_key_arn=ctx.kms_key_arn,
+                tags=ctx.tagged(),
+            )
+            self.retirement_watcher_function_arn = watcher.function_arn

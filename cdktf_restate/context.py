@@ -1,0 +1,65 @@
+"""The frozen context every module of the construct receives instead of long parameter lists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import cdktf
+from constructs import Construct
+
+from cdktf_restate.props import RestateClusterProps, Subnet
+from cdktf_restate.validation import is_token
+
+CLUSTER_TAG = "restate:cluster"
+
+
+def cluster_name_from_path(path: str) -> str:
+    """A cluster name from the construct path: ``stack/restate`` -> ``stack-restate``."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", path).strip("-")
+    return name[:64] or "restate"
+
+
+@dataclass(frozen=True)
+class ClusterContext:
+    """Resolved inputs shared by all modules (props already validated)."""
+
+    scope: Construct
+    props: RestateClusterProps
+    cluster_name: str
+    subnets: Sequence[Subnet]
+    subnet_ids: Sequence[str]
+    #: Zones in subnet order; tokens when looked up by data source.
+    availability_zones: Sequence[str]
+    replication: str
+    region: str
+    account_id: str
+    partition: str
+    kms_key_arn: str
+    tags: Mapping[str, str]
+
+    def name(self, suffix: str, max_length: int = 64) -> str:
+        """``<cluster>-<suffix>``, shortened to fit AWS name limits (deterministic)."""
+        room = max_length - len(suffix) - 1
+        if is_token(self.cluster_name):
+            return f"{cdktf.Fn.substr(self.cluster_name, 0, room)}-{suffix}"
+        return f"{self.cluster_name[:room].rstrip('-_')}-{suffix}"
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        """An ARN in this stack's partition/region/account."""
+        region_part = self.region if region else ""
+        account_part = self.account_id if account else ""
+        return f"arn:{self.partition}:{service}:{region_part}:{account_part}:{resource}"
+
+    def tagged(self, **extra: str) -> dict[str, str]:
+        return {**self.tags, **extra}
+
+
+def text(value: object) -> str:
+    """A value as a string, keeping number tokens resolvable (``str`` would not)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and is_token(value):
+        return cdktf.Token.as_string(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)

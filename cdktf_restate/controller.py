@@ -1,0 +1,367 @@
+"""The controller: task definition, ECS service (exactly one task), scoped IAM.
+
+Its whole configuration is environment, exactly the contract of docs/controller-config.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cdktf_restate._tf import Resource
+from cdktf_restate.context import ClusterContext, text
+from cdktf_restate.ecs import EcsCluster, LogGroups
+from cdktf_restate.iam import (
+    ECS_EXEC_ACTIONS,
+    Role,
+    attach_policy,
+    ecr_pull_statements,
+    ecr_repository_arn,
+    existing_or_new_role,
+    log_statements,
+    service_role,
+    statement,
+)
+from cdktf_restate.props import (
+    DEFAULT_CONTROLLER_LOG_STREAM_PREFIX,
+    DEFAULT_CONTROLLER_REPOSITORY,
+    DEFAULT_CONTROLLER_TAG,
+)
+from cdktf_restate.restate_tasks import (
+    CONTAINER_NAME,
+    ECS_TASKS_SERVICE,
+    RestateRoles,
+    log_configuration,
+)
+from cdktf_restate.stateful import Stateful
+
+CONTROLLER_CONTAINER_NAME = "controller"
+CONTROLLER_HEALTH_PORT = 8080
+EBS_MANAGED_POLICY = "service-role/AmazonECSInfrastructureRolePolicyForVolumes"
+HEALTH_CHECK = [
+    "CMD",
+    "python",
+    "-c",
+    f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{CONTROLLER_HEALTH_PORT}/health', timeout=3)",
+]
+
+
+@dataclass(frozen=True)
+class Controller:
+    task_definition: Resource
+    service: Resource
+    task_role: Role
+    execution_role: Role
+    environment: dict[str, str]
+    ebs_role: Role | None
+
+
+def controller_image(ctx: ClusterContext) -> tuple[str, str | None]:
+    """The image and, when it lives in ECR, its repository ARN (for pull permissions)."""
+    image = ctx.props.controller.controller_image
+    if image is None:
+        registry = f"{ctx.account_id}.dkr.ecr.{ctx.region}.amazonaws.com"
+        return (
+            f"{registry}/{DEFAULT_CONTROLLER_REPOSITORY}:{DEFAULT_CONTROLLER_TAG}",
+            ctx.arn("ecr", f"repository/{DEFAULT_CONTROLLER_REPOSITORY}"),
+        )
+    return image, ecr_repository_arn(image, ctx)
+
+
+def ebs_volume_role(ctx: ClusterContext) -> Role | None:
+    ebs = ctx.props.stateful_node.ebs_volume
+    if ebs is None:
+        return None
+    if ebs.role_arn is not None:
+        return existing_or_new_role(
+            ctx, "ebs_role", arn=ebs.role_arn, suffix="", service="", description=""
+        )
+    role = service_role(
+        ctx,
+        "ebs_role",
+        suffix="ebs-volumes",
+        service="ecs.amazonaws.com",
+        description="ECS manages the stateful nodes' EBS volumes",
+    )
+    Resource(
+        ctx.scope,
+        "ebs_role_policy",
+        "aws_iam_role_policy_attachment",
+        {
+            "role": role.name,
+            "policy_arn": f"arn:{ctx.partition}:iam::aws:policy/{EBS_MANAGED_POLICY}",
+        },
+    )
+    return role
+
+
+def controller_environment(
+    ctx: ClusterContext,
+    *,
+    ecs_cluster: EcsCluster,
+    stateful: Stateful,
+    security_group_ids: list[str],
+    restatectl_address: str,
+    admin_url: str,
+    ebs_role: Role | None,
+) -> dict[str, str]:
+    props = ctx.props
+    env = {
+        "RESTATE_CONTROLLER_BACKEND": "ecs",
+        "RESTATE_CONTROLLER_CLUSTER_NAME": ctx.cluster_name,
+        "RESTATE_CONTROLLER_ECS_CLUSTER_ARN": ecs_cluster.arn,
+        "RESTATE_CONTROLLER_TASK_DEFINITION_ARN": stateful.task_definition.arn,
+        "RESTATE_CONTROLLER_TASK_FAMILY": stateful.family,
+        "RESTATE_CONTROLLER_CONTAINER_NAME": CONTAINER_NAME,
+        "RESTATE_CONTROLLER_SUBNETS_BY_AZ": json.dumps(
+            dict(zip(ctx.availability_zones, ctx.subnet_ids, strict=True))
+        ),
+        "RESTATE_CONTROLLER_SECURITY_GROUP_IDS": json.dumps(security_group_ids),
+        "RESTATE_CONTROLLER_ASSIGN_PUBLIC_IP": "false",
+        "RESTATE_CONTROLLER_NODES_PER_AZ": text(props.stateful_node.nodes_per_az),
+        "RESTATE_CONTROLLER_REPLICATION": ctx.replication,
+        "RESTATE_CONTROLLER_RESTATECTL_ADDRESS": restatectl_address,
+        "RESTATE_CONTROLLER_ADMIN_URL": admin_url,
+        "RESTATE_CONTROLLER_SNAPSHOT_RETENTION_DAYS": text(
+            props.controller.snapshot_retention_days
+        ),
+        "RESTATE_CONTROLLER_RECONCILE_INTERVAL_SECONDS": text(
+            props.controller.reconcile_interval_seconds
+        ),
+        "RESTATE_CONTROLLER_HEALTH_PORT": str(CONTROLLER_HEALTH_PORT),
+        "RESTATE_CONTROLLER_DRAIN_TIMEOUT_SECONDS": text(props.controller.drain_timeout_seconds),
+    }
+    ebs = props.stateful_node.ebs_volume
+    if ebs is not None and ebs_role is not None:
+        volume: dict[str, Any] = {
+            "size_gib": ebs.size_gib,
+            "volume_type": ebs.volume_type,
+            "iops": ebs.iops,
+            "throughput": ebs.throughput,
+            "role_arn": ebs_role.arn,
+            "encrypted": ebs.encrypted,
+            "kms_key_id": ebs.kms_key_id,
+        }
+        env["RESTATE_CONTROLLER_EBS_VOLUME"] = json.dumps(
+            {k: v for k, v in volume.items() if v is not None}
+        )
+    return env
+
+
+def controller_task_statements(
+    ctx: ClusterContext,
+    *,
+    ecs_cluster: EcsCluster,
+    stateful: Stateful,
+    restate_roles: RestateRoles,
+    ebs_role: Role | None,
+) -> list[dict[str, Any]]:
+    cluster_condition = {"ArnEquals": {"ecs:cluster": ecs_cluster.arn}}
+    tasks_arn = ctx.arn("ecs", f"task/{ecs_cluster.name}/*")
+    family_arn = ctx.arn("ecs", f"task-definition/{stateful.family}:*")
+    statements = [
+        statement(
+            ["ecs:ListTasks"],
+            [ctx.arn("ecs", f"container-instance/{ecs_cluster.name}/*")],
+            cluster_condition,
+            sid="ListClusterTasks",
+        ),
+        statement(
+            ["ecs:DescribeTasks", "ecs:StopTask", "ecs:TagResource"],
+            [tasks_arn],
+            sid="ManageClusterTasks",
+        ),
+        statement(["ecs:RunTask"], [family_arn], cluster_condition, sid="RunStatefulTasks"),
+        statement(
+            ["iam:PassRole"],
+            [restate_roles.task.arn, restate_roles.execution.arn],
+            {"StringEquals": {"iam:PassedToService": ECS_TASKS_SERVICE}},
+            sid="PassRestateRoles",
+        ),
+    ]
+    if ebs_role is not None:
+        tag_condition = {"StringEquals": {"aws:ResourceTag/restate:cluster": ctx.cluster_name}}
+        volumes = ctx.arn("ec2", "volume/*")
+        snapshots = ctx.arn("ec2", "snapshot/*")
+        statements += [
+            statement(
+                ["iam:PassRole"],
+                [ebs_role.arn],
+                {"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},
+                sid="PassVolumeRole",
+            ),
+            statement(
+                ["ec2:DescribeVolumes", "ec2:DescribeSnapshots"], ["*"], sid="DescribeVolumes"
+            ),
+            statement(
+                ["ec2:CreateSnapshot", "ec2:DeleteVolume"],
+                [volumes],
+                tag_condition,
+                sid="ClusterVolumes",
+            ),
+            statement(
+                ["ec2:CreateSnapshot"],
+                [snapshots],
+                {"StringEquals": {"aws:RequestTag/restate:cluster": ctx.cluster_name}},
+                sid="CreateClusterSnapshots",
+            ),
+            statement(
+                ["ec2:CreateTags"],
+                [snapshots],
+                {"StringEquals": {"ec2:CreateAction": "CreateSnapshot"}},
+                sid="TagNewSnapshots",
+            ),
+            statement(["ec2:DeleteSnapshot"], [snapshots], tag_condition, sid="ClusterSnapshots"),
+        ]
+    if ctx.props.controller.tasks.enable_execute_command:
+        statements.append(statement(ECS_EXEC_ACTIONS, ["*"], sid="EcsExec"))
+    return statements
+
+
+def add_controller(
+    ctx: ClusterContext,
+    *,
+    ecs_cluster: EcsCluster,
+    stateful: Stateful,
+    restate_roles: RestateRoles,
+    logs: LogGroups,
+    security_group_ids: list[str],
+    restatectl_address: str,
+    admin_url: str,
+) -> Controller:
+    props = ctx.props.controller
+    tasks = props.tasks
+    image, repository_arn = controller_image(ctx)
+    ebs_role = ebs_volume_role(ctx)
+    execution_role = existing_or_new_role(
+        ctx,
+        "controller_execution_role",
+        arn=tasks.execution_role_arn,
+        suffix="controller-exec",
+        service=ECS_TASKS_SERVICE,
+        description="Pulls the controller image and writes its logs",
+    )
+    if execution_role.created is not None:
+        attach_policy(
+            ctx,
+            "controller_execution_policy",
+            role=execution_role,
+            name="controller-execution",
+            statements=log_statements([logs.controller.arn])
+            + ecr_pull_statements([repository_arn] if repository_arn else []),
+        )
+    task_role = existing_or_new_role(
+        ctx,
+        "controller_task_role",
+        arn=tasks.task_role_arn,
+        suffix="controller-task",
+        service=ECS_TASKS_SERVICE,
+        description="Runs, tags, drains and stops this cluster's stateful tasks",
+    )
+    attach_policy(
+        ctx,
+        "controller_task_policy",
+        role=task_role,
+        name="controller",
+        statements=controller_task_statements(
+            ctx,
+            ecs_cluster=ecs_cluster,
+            stateful=stateful,
+            restate_roles=restate_roles,
+            ebs_role=ebs_role,
+        ),
+    )
+    environment = controller_environment(
+        ctx,
+        ecs_cluster=ecs_cluster,
+        stateful=stateful,
+        security_group_ids=security_group_ids,
+        restatectl_address=restatectl_address,
+        admin_url=admin_url,
+        ebs_role=ebs_role,
+    )
+    container = {
+        "name": CONTROLLER_CONTAINER_NAME,
+        "image": image,
+        "essential": True,
+        "memory": props.resources.memory_mib,
+        "portMappings": [
+            {
+                "containerPort": CONTROLLER_HEALTH_PORT,
+                "hostPort": CONTROLLER_HEALTH_PORT,
+                "protocol": "tcp",
+            }
+        ],
+        "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+        "readonlyRootFilesystem": True,
+        "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
+        "logConfiguration": log_configuration(
+            ctx, tasks, logs.controller, DEFAULT_CONTROLLER_LOG_STREAM_PREFIX
+        ),
+        "healthCheck": {
+            "command": HEALTH_CHECK,
+            "interval": 15,
+            "timeout": 5,
+            "retries": 3,
+            "startPeriod": 30,
+        },
+        "stopTimeout": 30,
+    }
+    family = ctx.name("controller", 255)
+    task_definition = Resource(
+        ctx.scope,
+        "controller_task_definition",
+        "aws_ecs_task_definition",
+        {
+            "family": family,
+            "network_mode": "awsvpc",
+            "requires_compatibilities": ["FARGATE"],
+            "cpu": text(props.resources.cpu),
+            "memory": text(props.resources.memory_mib),
+            "execution_role_arn": execution_role.arn,
+            "task_role_arn": task_role.arn,
+            "runtime_platform": [
+                {"operating_system_family": "LINUX", "cpu_architecture": tasks.cpu_architecture}
+            ],
+            "container_definitions": json.dumps([container]),
+            "volume": [{"name": "tmp"}],
+            "tags": ctx.tagged(),
+        },
+    )
+    service = Resource(
+        ctx.scope,
+        "controller_service",
+        "aws_ecs_service",
+        {
+            "name": ctx.name("controller", 255),
+            "cluster": ecs_cluster.arn,
+            "task_definition": task_definition.arn,
+            "desired_count": 1,
+            "launch_type": "FARGATE",
+            "platform_version": "LATEST",
+            # Never two controllers at once: stop the old task before starting the new one.
+            "deployment_maximum_percent": 100,
+            "deployment_minimum_healthy_percent": 0,
+            "enable_execute_command": tasks.enable_execute_command,
+            "enable_ecs_managed_tags": True,
+            "propagate_tags": "SERVICE",
+            "network_configuration": [
+                {
+                    "subnets": list(ctx.subnet_ids),
+                    "security_groups": security_group_ids,
+                    "assign_public_ip": False,
+                }
+            ],
+            "wait_for_steady_state": False,
+            "tags": ctx.tagged(),
+        },
+    )
+    return Controller(
+        task_definition=task_definition,
+        service=service,
+        task_role=task_role,
+        execution_role=execution_role,
+        environment=environment,
+        ebs_role=ebs_role,
+    )

@@ -1,0 +1,90 @@
+"""The ECS cluster (created with container insights, or existing) and the log groups."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import cdktf
+
+from cdktf_restate._tf import Resource
+from cdktf_restate.context import ClusterContext
+from cdktf_restate.validation import is_token
+
+
+@dataclass(frozen=True)
+class EcsCluster:
+    arn: str
+    name: str
+    created: Resource | None
+
+
+@dataclass(frozen=True)
+class LogGroups:
+    restate: Resource
+    controller: Resource
+    exec_sessions: Resource
+
+
+def add_log_groups(ctx: ClusterContext) -> LogGroups:
+    def group(id: str, kind: str) -> Resource:
+        return Resource(
+            ctx.scope,
+            id,
+            "aws_cloudwatch_log_group",
+            {
+                "name": f"/ecs/{ctx.cluster_name}/{kind}",
+                "retention_in_days": ctx.props.log_retention_days,
+                "kms_key_id": ctx.kms_key_arn,
+                "tags": ctx.tagged(),
+            },
+        )
+
+    return LogGroups(
+        restate=group("log_group_restate", "restate"),
+        controller=group("log_group_controller", "controller"),
+        exec_sessions=group("log_group_exec", "exec"),
+    )
+
+
+def add_ecs_cluster(ctx: ClusterContext, *, logs: LogGroups) -> EcsCluster:
+    existing = ctx.props.ecs_cluster
+    if existing is not None:
+        if is_token(existing):
+            # A token may be a name or an ARN: the last '/'-segment is the name either way.
+            name = cdktf.Fn.element(cdktf.Fn.reverse(cdktf.Fn.split("/", existing)), 0)
+        elif re.match(r"^arn:", existing):
+            return EcsCluster(arn=existing, name=existing.rsplit("/", 1)[-1], created=None)
+        else:
+            name = existing
+        return EcsCluster(arn=ctx.arn("ecs", f"cluster/{name}"), name=name, created=None)
+    cluster = Resource(
+        ctx.scope,
+        "ecs_cluster",
+        "aws_ecs_cluster",
+        {
+            "name": ctx.cluster_name,
+            "setting": [
+                {"name": "containerInsights", "value": ctx.props.monitoring.container_insights}
+            ],
+            # ECS Exec sessions (when enabled) are encrypted with the cluster key and logged.
+            "configuration": [
+                {
+                    "execute_command_configuration": [
+                        {
+                            "kms_key_id": ctx.kms_key_arn,
+                            "logging": "OVERRIDE",
+                            "log_configuration": [
+                                {
+                                    "cloud_watch_encryption_enabled": True,
+                                    "cloud_watch_log_group_name": logs.exec_sessions.name,
+                                }
+                            ],
+                        }
+                    ]
+                }
+            ],
+            "tags": ctx.tagged(),
+        },
+    )
+    return EcsCluster(arn=cluster.arn, name=cluster.name, created=cluster)

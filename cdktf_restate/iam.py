@@ -1,0 +1,149 @@
+"""IAM roles and inline policies, least privilege.
+
+No statement grants ``*`` or ``service:*`` actions. Resources are scoped to this cluster,
+except for the few actions AWS does not authorize per resource (listed in
+``UNSCOPABLE_ACTIONS``), which the tests allow on ``*`` and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cdktf
+
+from cdktf_restate._tf import Resource
+from cdktf_restate.context import ClusterContext
+from cdktf_restate.validation import is_token
+
+#: Actions without resource-level permissions in IAM: only ``"Resource": "*"`` works.
+UNSCOPABLE_ACTIONS = frozenset(
+    {
+        "ecr:GetAuthorizationToken",
+        "ec2:DescribeVolumes",
+        "ec2:DescribeSnapshots",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    }
+)
+
+ECR_PULL_ACTIONS = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+]
+ECS_EXEC_ACTIONS = sorted(a for a in UNSCOPABLE_ACTIONS if a.startswith("ssmmessages:"))
+
+Statement = dict[str, Any]
+
+
+def statement(
+    actions: Sequence[str],
+    resources: Sequence[str],
+    condition: Mapping[str, Any] | None = None,
+    sid: str | None = None,
+) -> Statement:
+    result: Statement = {"Effect": "Allow", "Action": sorted(actions), "Resource": list(resources)}
+    if sid:
+        result = {"Sid": sid, **result}
+    if condition:
+        result["Condition"] = dict(condition)
+    return result
+
+
+def policy_json(statements: Sequence[Statement]) -> str:
+    """A policy document; embedded tokens resolve to Terraform interpolations."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=False)
+
+
+def assume_role_policy(service: str) -> str:
+    return policy_json(
+        [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]
+    )
+
+
+def role_name_from_arn(arn: str) -> str:
+    """The role name of ``arn:aws:iam::123:role/path/name`` (a token expression for tokens)."""
+    if is_token(arn):
+        return cdktf.Fn.element(cdktf.Fn.reverse(cdktf.Fn.split("/", arn)), 0)
+    return arn.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Role:
+    arn: str
+    name: str
+    created: Resource | None
+
+
+def service_role(
+    ctx: ClusterContext, id: str, *, suffix: str, service: str, description: str
+) -> Role:
+    role = Resource(
+        ctx.scope,
+        id,
+        "aws_iam_role",
+        {
+            "name": ctx.name(suffix),
+            "description": description,
+            "assume_role_policy": assume_role_policy(service),
+            "tags": ctx.tagged(),
+        },
+    )
+    return Role(arn=role.arn, name=role.name, created=role)
+
+
+def existing_or_new_role(
+    ctx: ClusterContext, id: str, *, arn: str | None, suffix: str, service: str, description: str
+) -> Role:
+    if arn is not None:
+        return Role(arn=arn, name=role_name_from_arn(arn), created=None)
+    return service_role(ctx, id, suffix=suffix, service=service, description=description)
+
+
+def attach_policy(
+    ctx: ClusterContext, id: str, *, role: Role, name: str, statements: Sequence[Statement]
+) -> Resource | None:
+    if not statements:
+        return None
+    return Resource(
+        ctx.scope,
+        id,
+        "aws_iam_role_policy",
+        {"name": name, "role": role.name, "policy": policy_json(statements)},
+    )
+
+
+def log_statements(log_group_arns: Sequence[str]) -> list[Statement]:
+    return [
+        statement(
+            ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{arn}:*" for arn in log_group_arns]
+        )
+    ]
+
+
+def ecr_pull_statements(repository_arns: Sequence[str]) -> list[Statement]:
+    if not repository_arns:
+        return []
+    return [
+        statement(["ecr:GetAuthorizationToken"], ["*"]),
+        statement(ECR_PULL_ACTIONS, list(repository_arns)),
+    ]
+
+
+def ecr_repository_arn(image: str, ctx: ClusterContext) -> str | None:
+    """The ECR repository ARN of an image in ECR, or None for other registries."""
+    if is_token(image):
+        return None
+    if ".dkr.ecr." not in image or "/" not in image:
+        return None
+    registry, path = image.split("/", 1)
+    account, _, _, region = registry.split(".")[:4]
+    repository = path.split("@", 1)[0]
+    head, _, last = repository.rpartition("/")
+    repository = (f"{head}/" if head else "") + last.split(":", 1)[0]
+    return f"arn:{ctx.partition}:ecr:{region}:{account}:repository/{repository}"

@@ -1,0 +1,145 @@
+"""The shared NLB: TCP listeners 8080/9070/5122 to IP target groups with HTTP health checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cdktf_restate._tf import DataSource, Resource
+from cdktf_restate.context import ClusterContext
+from cdktf_restate.network import RESTATE_PORTS
+
+HEALTH_CHECK_PATHS = {"ingress": "/restate/health", "admin": "/health", "node": "/health"}
+HEALTH_CHECK_INTERVAL_SECONDS = 5
+HEALTH_CHECK_TIMEOUT_SECONDS = 3
+HEALTHY_THRESHOLD = 2
+UNHEALTHY_THRESHOLD = 2
+#: Short, so rolling deploys of the stateless nodes move traffic quickly.
+DEREGISTRATION_DELAY_SECONDS = 10
+SHORT_PORT_NAMES = {"ingress": "ing", "admin": "adm", "node": "node"}
+
+
+@dataclass(frozen=True)
+class Listeners:
+    """Listener resources by port name; a disabled port is None."""
+
+    ingress: Resource | None
+    admin: Resource | None
+    node: Resource
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    arn: str
+    dns_name: str
+    listeners: Listeners
+    #: (port name, target group ARN) the stateless service registers with, NLB first.
+    target_groups: list[tuple[str, str]]
+    alb_target_groups: dict[str, Resource] = field(default_factory=dict)
+    created: Resource | None = None
+
+
+def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> LoadBalancer:
+    props = ctx.props.load_balancer
+    if props.existing_nlb_arn is not None:
+        existing = DataSource(ctx.scope, "nlb", "aws_lb", {"arn": props.existing_nlb_arn})
+        arn, dns_name, created = props.existing_nlb_arn, existing.attr("dns_name"), None
+    else:
+        created = Resource(
+            ctx.scope,
+            "nlb",
+            "aws_lb",
+            {
+                "name": ctx.name("nlb", 32),
+                "load_balancer_type": "network",
+                "internal": not props.internet_facing,
+                "subnets": list(props.subnet_ids)
+                if props.subnet_ids is not None
+                else list(ctx.subnet_ids),
+                "security_groups": security_group_ids,
+                "enable_cross_zone_load_balancing": True,
+                "enable_deletion_protection": props.deletion_protection,
+                "tags": ctx.tagged(),
+            },
+        )
+        arn, dns_name = created.arn, created.attr("dns_name")
+
+    listeners: dict[str, Resource | None] = {}
+    target_groups: list[tuple[str, str]] = []
+    for port_name, port in RESTATE_PORTS.items():
+        if port_name in props.disable_shared_nlb_ports:
+            listeners[port_name] = None
+            continue
+        group = Resource(
+            ctx.scope,
+            f"target_group_{port_name}",
+            "aws_lb_target_group",
+            {
+                "name": ctx.name(SHORT_PORT_NAMES[port_name], 32),
+                "port": port,
+                "protocol": "TCP",
+                "target_type": "ip",
+                "vpc_id": ctx.props.vpc_id,
+                "deregistration_delay": str(DEREGISTRATION_DELAY_SECONDS),
+                "connection_termination": True,
+                "health_check": [_health_check(port_name, "HTTP")],
+                "tags": ctx.tagged(),
+            },
+        )
+        listeners[port_name] = Resource(
+            ctx.scope,
+            f"listener_{port_name}",
+            "aws_lb_listener",
+            {
+                "load_balancer_arn": arn,
+                "port": port,
+                "protocol": "TCP",
+                "default_action": [{"type": "forward", "target_group_arn": group.arn}],
+                "tags": ctx.tagged(),
+            },
+        )
+        target_groups.append((port_name, group.arn))
+
+    alb_groups: dict[str, Resource] = {}
+    if props.create_alb_targets:
+        for port_name in ("ingress", "admin"):
+            alb_groups[port_name] = Resource(
+                ctx.scope,
+                f"alb_target_group_{port_name}",
+                "aws_lb_target_group",
+                {
+                    "name": ctx.name(f"alb-{SHORT_PORT_NAMES[port_name]}", 32),
+                    "port": RESTATE_PORTS[port_name],
+                    "protocol": "HTTP",
+                    "target_type": "ip",
+                    "vpc_id": ctx.props.vpc_id,
+                    "deregistration_delay": str(DEREGISTRATION_DELAY_SECONDS),
+                    "health_check": [_health_check(port_name, "HTTP")],
+                    "tags": ctx.tagged(),
+                },
+            )
+    node_listener = listeners["node"]
+    assert node_listener is not None  # validation keeps the node port
+    return LoadBalancer(
+        arn=arn,
+        dns_name=dns_name,
+        listeners=Listeners(
+            ingress=listeners["ingress"], admin=listeners["admin"], node=node_listener
+        ),
+        target_groups=target_groups,
+        alb_target_groups=alb_groups,
+        created=created,
+    )
+
+
+def _health_check(port_name: str, protocol: str) -> dict[str, object]:
+    return {
+        "enabled": True,
+        "protocol": protocol,
+        "path": HEALTH_CHECK_PATHS[port_name],
+        "port": "traffic-port",
+        "interval": HEALTH_CHECK_INTERVAL_SECONDS,
+        "timeout": HEALTH_CHECK_TIMEOUT_SECONDS,
+        "healthy_threshold": HEALTHY_THRESHOLD,
+        "unhealthy_threshold": UNHEALTHY_THRESHOLD,
+        "matcher": "200",
+    }

@@ -1,0 +1,67 @@
+"""Security group of the cluster: members reach each other on 8080, 9070 and 5122 only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_restate._tf import Resource
+from cdktf_restate.context import ClusterContext
+
+INGRESS_PORT = 8080
+ADMIN_PORT = 9070
+NODE_PORT = 5122
+RESTATE_PORTS = {"ingress": INGRESS_PORT, "admin": ADMIN_PORT, "node": NODE_PORT}
+
+
+@dataclass(frozen=True)
+class Network:
+    security_group_ids: list[str]
+    security_group: Resource | None
+
+
+def add_network(ctx: ClusterContext) -> Network:
+    given = ctx.props.security_group_ids
+    if given is not None:
+        return Network(security_group_ids=list(given), security_group=None)
+    group = Resource(
+        ctx.scope,
+        "security_group",
+        "aws_security_group",
+        {
+            "name": ctx.name("restate"),
+            "description": f"Restate cluster {ctx.cluster_name}: NLB, nodes, controller, Lambdas",
+            "vpc_id": ctx.props.vpc_id,
+            "tags": ctx.tagged(Name=ctx.name("restate")),
+        },
+    )
+    for port_name, port in RESTATE_PORTS.items():
+        Resource(
+            ctx.scope,
+            f"security_group_{port_name}_from_members",
+            "aws_security_group_rule",
+            {
+                "type": "ingress",
+                "security_group_id": group.id_,
+                "protocol": "tcp",
+                "from_port": port,
+                "to_port": port,
+                "self": True,
+                "description": f"Restate {port_name} port between cluster members",
+            },
+        )
+    # Tasks pull images, call S3/ECS and reach user service deployments on any port.
+    Resource(
+        ctx.scope,
+        "security_group_egress",
+        "aws_security_group_rule",
+        {
+            "type": "egress",
+            "security_group_id": group.id_,
+            "protocol": "-1",
+            "from_port": 0,
+            "to_port": 0,
+            "cidr_blocks": ["0.0.0.0/0"],
+            "description": "Outbound: images, AWS APIs, service deployments",
+        },
+    )
+    return Network(security_group_ids=[group.id_], security_group=group)

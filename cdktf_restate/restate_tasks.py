@@ -1,0 +1,201 @@
+"""What both Restate task definitions share: roles, environment, container definition."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cdktf_restate._tf import Resource
+from cdktf_restate.context import ClusterContext, text
+from cdktf_restate.ecs import LogGroups
+from cdktf_restate.entrypoint import COMMAND, ENTRYPOINT
+from cdktf_restate.iam import (
+    ECS_EXEC_ACTIONS,
+    Role,
+    attach_policy,
+    ecr_pull_statements,
+    ecr_repository_arn,
+    existing_or_new_role,
+    log_statements,
+    statement,
+)
+from cdktf_restate.network import RESTATE_PORTS
+from cdktf_restate.props import DEFAULT_RESTATE_LOG_STREAM_PREFIX, Resources, TaskProps
+from cdktf_restate.storage import Storage
+
+CONTAINER_NAME = "restate"
+DATA_VOLUME = "restate-data"
+DATA_DIR = "/restate-data"
+#: Fargate's maximum: time for a node to leave cleanly after SIGTERM.
+STOP_TIMEOUT_SECONDS = 120
+OPEN_FILES_LIMIT = 65535
+ECS_TASKS_SERVICE = "ecs-tasks.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class RestateRoles:
+    execution: Role
+    task: Role
+
+
+def add_restate_roles(ctx: ClusterContext, *, storage: Storage, logs: LogGroups) -> RestateRoles:
+    tasks = ctx.props.restate_tasks
+    execution = existing_or_new_role(
+        ctx,
+        "restate_execution_role",
+        arn=tasks.execution_role_arn,
+        suffix="restate-exec",
+        service=ECS_TASKS_SERVICE,
+        description="Pulls the Restate image and writes its logs",
+    )
+    task = existing_or_new_role(
+        ctx,
+        "restate_task_role",
+        arn=tasks.task_role_arn,
+        suffix="restate-task",
+        service=ECS_TASKS_SERVICE,
+        description="Restate nodes: metadata and snapshots in S3",
+    )
+    if execution.created is not None:
+        images = {ctx.props.stateless_node.restate_image, ctx.props.stateful_node.restate_image}
+        repositories = sorted({arn for image in images if (arn := ecr_repository_arn(image, ctx))})
+        attach_policy(
+            ctx,
+            "restate_execution_policy",
+            role=execution,
+            name="restate-execution",
+            statements=log_statements([logs.restate.arn]) + ecr_pull_statements(repositories),
+        )
+    bucket_key = ctx.kms_key_arn if storage.bucket is not None else None
+    task_statements = storage.task_statements(bucket_key)
+    if tasks.enable_execute_command:
+        task_statements.append(statement(ECS_EXEC_ACTIONS, ["*"]))
+    attach_policy(
+        ctx,
+        "restate_task_policy",
+        role=task,
+        name="restate-object-storage",
+        statements=task_statements,
+    )
+    return RestateRoles(execution=execution, task=task)
+
+
+def restate_environment(
+    ctx: ClusterContext,
+    *,
+    storage: Storage,
+    roles: Sequence[str],
+    auto_provision: bool,
+    extra: Mapping[str, str],
+) -> dict[str, str]:
+    """Restate settings as ``RESTATE_*`` variables; the user's ``extra`` wins."""
+    stateless = ctx.props.stateless_node
+    env = {
+        "RESTATE_CLUSTER_NAME": ctx.cluster_name,
+        "RESTATE_ROLES": "[" + ",".join(roles) + "]",
+        "RESTATE_AUTO_PROVISION": str(auto_provision).lower(),
+        "RESTATE_BASE_DIR": DATA_DIR,
+        # Fargate tasks have no IPv6 unless the subnet is dual-stack; 1.7 binds '::' by default.
+        "RESTATE_BIND_IP": "0.0.0.0",
+        "RESTATE_METADATA_CLIENT__TYPE": "object-store",
+        "RESTATE_METADATA_CLIENT__PATH": storage.metadata_url,
+        "RESTATE_METADATA_CLIENT__AWS_REGION": ctx.region,
+        "RESTATE_BIFROST__DEFAULT_PROVIDER": "replicated",
+        "RESTATE_DEFAULT_REPLICATION": ctx.replication,
+        "RESTATE_DEFAULT_NUM_PARTITIONS": text(stateless.default_partitions),
+        "RESTATE_WORKER__SNAPSHOTS__DESTINATION": storage.snapshots_url,
+        "RESTATE_WORKER__SNAPSHOTS__AWS_REGION": ctx.region,
+    }
+    env.update(extra)
+    return env
+
+
+def log_configuration(
+    ctx: ClusterContext, tasks: TaskProps, group: Resource, stream_prefix: str
+) -> dict[str, Any]:
+    if tasks.log_driver == "awslogs" and tasks.log_options is None:
+        options = {
+            "awslogs-group": group.name,
+            "awslogs-region": ctx.region,
+            "awslogs-stream-prefix": stream_prefix,
+        }
+    else:
+        options = dict(tasks.log_options or {})
+    return {"logDriver": tasks.log_driver, "options": options}
+
+
+def terraform_literal(text: str) -> str:
+    """Escape ``${`` and ``%{`` so Terraform keeps shell text verbatim."""
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def restate_container(
+    ctx: ClusterContext,
+    *,
+    image: str,
+    resources: Resources,
+    environment: Mapping[str, str],
+    logs: LogGroups,
+    health_check_command: str,
+) -> dict[str, Any]:
+    return {
+        "name": CONTAINER_NAME,
+        "image": image,
+        "essential": True,
+        "entryPoint": ENTRYPOINT,
+        "command": [terraform_literal(part) for part in COMMAND],
+        # Container-level memory: the entrypoint sizes RocksDB from this limit.
+        "memory": resources.memory_mib,
+        "portMappings": [
+            {"name": name, "containerPort": port, "hostPort": port, "protocol": "tcp"}
+            for name, port in RESTATE_PORTS.items()
+        ],
+        "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+        "mountPoints": [
+            {"sourceVolume": DATA_VOLUME, "containerPath": DATA_DIR, "readOnly": False}
+        ],
+        "readonlyRootFilesystem": True,
+        "ulimits": [
+            {"name": "nofile", "softLimit": OPEN_FILES_LIMIT, "hardLimit": OPEN_FILES_LIMIT}
+        ],
+        "stopTimeout": STOP_TIMEOUT_SECONDS,
+        "logConfiguration": log_configuration(
+            ctx, ctx.props.restate_tasks, logs.restate, DEFAULT_RESTATE_LOG_STREAM_PREFIX
+        ),
+        "healthCheck": {
+            "command": ["CMD-SHELL", health_check_command],
+            "interval": 10,
+            "timeout": 5,
+            "retries": 3,
+            "startPeriod": 60,
+        },
+    }
+
+
+def task_definition_attributes(
+    ctx: ClusterContext,
+    *,
+    family: str,
+    resources: Resources,
+    roles: RestateRoles,
+    container: Mapping[str, Any],
+    volume: Mapping[str, Any],
+    tasks: TaskProps,
+) -> dict[str, Any]:
+    return {
+        "family": family,
+        "network_mode": "awsvpc",
+        "requires_compatibilities": ["FARGATE"],
+        "cpu": text(resources.cpu),
+        "memory": text(resources.memory_mib),
+        "execution_role_arn": roles.execution.arn,
+        "task_role_arn": roles.task.arn,
+        "runtime_platform": [
+            {"operating_system_family": "LINUX", "cpu_architecture": tasks.cpu_architecture}
+        ],
+        "container_definitions": json.dumps([container]),
+        "volume": [dict(volume)],
+        "tags": ctx.tagged(),
+    }

@@ -1,0 +1,69 @@
+"""Stateful nodes (log-server + worker): the task definition only.
+
+There is deliberately no ECS service: the controller starts these tasks one per zone
+slot with RunTask and drains them before stopping (see docs/controller-config.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cdktf_restate._tf import Resource
+from cdktf_restate.context import ClusterContext
+from cdktf_restate.ecs import LogGroups
+from cdktf_restate.props import DEFAULT_EPHEMERAL_STORAGE_GIB
+from cdktf_restate.restate_tasks import (
+    DATA_VOLUME,
+    RestateRoles,
+    restate_container,
+    restate_environment,
+    task_definition_attributes,
+)
+from cdktf_restate.storage import Storage
+
+STATEFUL_ROLES = ("log-server", "worker")
+HEALTH_CHECK = "curl --fail --silent --output /dev/null http://127.0.0.1:5122/health"
+
+
+@dataclass(frozen=True)
+class Stateful:
+    task_definition: Resource
+    family: str
+
+
+def add_stateful(
+    ctx: ClusterContext, *, storage: Storage, roles: RestateRoles, logs: LogGroups
+) -> Stateful:
+    props = ctx.props.stateful_node
+    environment = restate_environment(
+        ctx, storage=storage, roles=STATEFUL_ROLES, auto_provision=False, extra=props.environment
+    )
+    container = restate_container(
+        ctx,
+        image=props.restate_image,
+        resources=props.resources,
+        environment=environment,
+        logs=logs,
+        health_check_command=HEALTH_CHECK,
+    )
+    volume: dict[str, Any] = {"name": DATA_VOLUME}
+    if props.ebs_volume is not None:
+        # The controller passes the volume settings to RunTask (volumeConfigurations).
+        volume["configure_at_launch"] = True
+    family = ctx.name("stateful", 255)
+    attributes = task_definition_attributes(
+        ctx,
+        family=family,
+        resources=props.resources,
+        roles=roles,
+        container=container,
+        volume=volume,
+        tasks=ctx.props.restate_tasks,
+    )
+    if props.ebs_volume is None:
+        attributes["ephemeral_storage"] = [{"size_in_gib": DEFAULT_EPHEMERAL_STORAGE_GIB}]
+    task_definition = Resource(
+        ctx.scope, "stateful_task_definition", "aws_ecs_task_definition", attributes
+    )
+    return Stateful(task_definition=task_definition, family=family)

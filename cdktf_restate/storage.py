@@ -1,0 +1,173 @@
+"""Object storage: the S3 bucket (created hardened, or existing) and the task role's access."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import cdktf
+
+from cdktf_restate._tf import Resource
+from cdktf_restate.context import ClusterContext
+from cdktf_restate.iam import Statement, statement
+from cdktf_restate.validation import is_token
+
+ABORT_INCOMPLETE_UPLOADS_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Storage:
+    bucket_name: str
+    bucket_arn: str
+    #: ``prefix/`` or empty: where Restate's keys start.
+    key_prefix: str
+    metadata_url: str
+    snapshots_url: str
+    bucket: Resource | None
+
+    def task_statements(self, kms_key_arn: str | None) -> list[Statement]:
+        """Least privilege for Restate: list under the prefix, get/put/delete objects in it."""
+        list_condition = (
+            {"StringLike": {"s3:prefix": [f"{self.key_prefix}*"]}} if self.key_prefix else None
+        )
+        statements = [
+            statement(["s3:ListBucket"], [self.bucket_arn], list_condition),
+            statement(
+                ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                [f"{self.bucket_arn}/{self.key_prefix}*"],
+            ),
+        ]
+        if kms_key_arn is not None:
+            statements.append(statement(["kms:Decrypt", "kms:GenerateDataKey"], [kms_key_arn]))
+        return statements
+
+
+def bucket_name_for(ctx: ClusterContext) -> str:
+    # Bucket names are global: the account and region make the default unique and stable.
+    base = ctx.name("restate", 24)
+    base = cdktf.Fn.lower(base) if is_token(base) else base.lower()
+    return f"{base}-{ctx.account_id}-{ctx.region}"
+
+
+def add_storage(ctx: ClusterContext) -> Storage:
+    props = ctx.props.object_storage
+    prefix = f"{props.prefix}/" if props.prefix else ""
+    if props.bucket_name is not None:
+        name = props.bucket_name
+        arn = f"arn:{ctx.partition}:s3:::{name}"
+        bucket = None
+    else:
+        bucket = _hardened_bucket(ctx, prefix)
+        name, arn = bucket.attr("bucket"), bucket.arn
+    return Storage(
+        bucket_name=name,
+        bucket_arn=arn,
+        key_prefix=prefix,
+        metadata_url=f"s3://{name}/{prefix}metadata",
+        snapshots_url=f"s3://{name}/{prefix}snapshots",
+        bucket=bucket,
+    )
+
+
+def _hardened_bucket(ctx: ClusterContext, prefix: str) -> Resource:
+    props = ctx.props.object_storage
+    scope = ctx.scope
+    bucket = Resource(
+        scope,
+        "bucket",
+        "aws_s3_bucket",
+        {
+            "bucket": bucket_name_for(ctx),
+            "force_destroy": props.force_destroy,
+            "tags": ctx.tagged(),
+        },
+    )
+    bucket_id = bucket.id_
+    Resource(
+        scope,
+        "bucket_versioning",
+        "aws_s3_bucket_versioning",
+        {"bucket": bucket_id, "versioning_configuration": [{"status": "Enabled"}]},
+    )
+    Resource(
+        scope,
+        "bucket_encryption",
+        "aws_s3_bucket_server_side_encryption_configuration",
+        {
+            "bucket": bucket_id,
+            "rule": [
+                {
+                    "apply_server_side_encryption_by_default": [
+                        {"sse_algorithm": "aws:kms", "kms_master_key_id": ctx.kms_key_arn}
+                    ],
+                    "bucket_key_enabled": True,
+                }
+            ],
+        },
+    )
+    public_access_block = Resource(
+        scope,
+        "bucket_public_access_block",
+        "aws_s3_bucket_public_access_block",
+        {
+            "bucket": bucket_id,
+            "block_public_acls": True,
+            "block_public_policy": True,
+            "ignore_public_acls": True,
+            "restrict_public_buckets": True,
+        },
+    )
+    Resource(
+        scope,
+        "bucket_ownership",
+        "aws_s3_bucket_ownership_controls",
+        {"bucket": bucket_id, "rule": [{"object_ownership": "BucketOwnerEnforced"}]},
+    )
+    Resource(
+        scope,
+        "bucket_lifecycle",
+        "aws_s3_bucket_lifecycle_configuration",
+        {
+            "bucket": bucket_id,
+            "rule": [
+                {
+                    "id": "restate-housekeeping",
+                    "status": "Enabled",
+                    "filter": [{"prefix": prefix}],
+                    "abort_incomplete_multipart_upload": [
+                        {"days_after_initiation": ABORT_INCOMPLETE_UPLOADS_DAYS}
+                    ],
+                    "noncurrent_version_expiration": [
+                        {"noncurrent_days": props.noncurrent_version_expiration_days}
+                    ],
+                }
+            ],
+        },
+    )
+    # Applied after the public access block so the two never race on the bucket policy.
+    Resource(
+        scope,
+        "bucket_policy",
+        "aws_s3_bucket_policy",
+        {"bucket": bucket_id, "policy": tls_only_policy(bucket.arn)},
+        depends_on=[public_access_block],
+    )
+    return bucket
+
+
+def tls_only_policy(bucket_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )

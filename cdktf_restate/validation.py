@@ -1,0 +1,534 @@
+"""Pure validation of ``RestateClusterProps``, run before any resource is created.
+
+Every problem raises ``RestateConfigError`` whose message starts with the property path
+(e.g. ``stateless_node.resources.memory_mib``) and says what is allowed. Values that are
+unresolved cdktf tokens (Terraform variables, references) are skipped: Terraform
+checks them at plan time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import cdktf
+
+from cdktf_restate.props import (
+    SUPPORTED_RESTATE_VERSIONS,
+    ControllerProps,
+    EbsVolumeProps,
+    Resources,
+    RestateClusterProps,
+    Subnet,
+    TaskProps,
+)
+
+
+class RestateConfigError(ValueError):
+    """An invalid construct property; the message names the property and what is allowed."""
+
+
+def is_token(value: Any) -> bool:
+    """True for unresolved cdktf tokens (strings, numbers, lists), which are checked later."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return bool(cdktf.Token.is_unresolved(value))
+    if isinstance(value, list):
+        return any(is_token(v) for v in value)
+    return False
+
+
+def fail(path: str, problem: str, allowed: str) -> RestateConfigError:
+    return RestateConfigError(f"{path}: {problem}; allowed: {allowed}")
+
+
+# ---- Reusable parsers (pure, also used by the modules) ----------------------------------
+
+#: Fargate: cpu -> allowed memory (MiB), Linux platform.
+FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+CPU_ARCHITECTURES = ("ARM64", "X86_64")
+CONTAINER_INSIGHTS = ("enhanced", "enabled", "disabled")
+LOG_DRIVERS = (
+    "awslogs",
+    "awsfirelens",
+    "fluentd",
+    "gelf",
+    "json-file",
+    "journald",
+    "splunk",
+    "syslog",
+)
+EBS_VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1", "standard")
+SHARED_NLB_PORTS = ("ingress", "admin")
+REPLICATION_SCOPES = ("region", "zone", "node")
+
+_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.-]+)?$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]+$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_REPLICATION_RE = re.compile(r"^\{\s*([a-z]+\s*:\s*\d+\s*(?:,\s*[a-z]+\s*:\s*\d+\s*)*)\}$")
+_ARN_RE = re.compile(r"^arn:aws[a-z-]*:")
+
+
+def image_tag(image: str) -> str | None:
+    """The tag of an image reference, or None (digest-only or untagged)."""
+    if "@" in image:
+        return None
+    last = image.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else None
+
+
+def restate_version(image: str, explicit: str | None, path: str) -> str | None:
+    """The Restate version (e.g. '1.7.12') from ``explicit`` or the image tag.
+
+    Returns None when a token makes it unknowable at synth time.
+    """
+    if explicit is not None:
+        if is_token(explicit):
+            return None
+        candidate, source = explicit, f"{path}.restate_version"
+    else:
+        if is_token(image):
+            return None
+        tag = image_tag(image)
+        if tag is None or not _VERSION_RE.match(tag):
+            raise fail(
+                f"{path}.restate_image",
+                f"cannot derive the Restate version from {image!r} (tag {tag!r})",
+                f"an image tagged with a version such as :1.7.12, or set {path}.restate_version",
+            )
+        candidate, source = tag, f"{path}.restate_image"
+    match = _VERSION_RE.match(candidate)
+    if not match:
+        raise fail(source, f"unparseable Restate version {candidate!r}", "1.7 or 1.7.<patch>")
+    minor = f"{match.group(1)}.{match.group(2)}"
+    if minor not in SUPPORTED_RESTATE_VERSIONS:
+        raise fail(
+            source,
+            f"Restate version {candidate!r} is not supported",
+            " or ".join(f"{v}.x" for v in SUPPORTED_RESTATE_VERSIONS),
+        )
+    return candidate.lstrip("v")
+
+
+def parse_replication(value: Any, path: str) -> dict[str, int]:
+    """Restate's replication property: ``2`` / ``"2"`` / ``"{zone: 2, node: 3}"``."""
+    allowed = "an integer >= 1 (node replication) or a string like '{zone: 2}' or '{zone: 2, node: 3}' with scopes region, zone, node"
+    if isinstance(value, bool):
+        raise fail(path, f"{value!r} is not a replication", allowed)
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        factor = int(value)
+        if factor < 1:
+            raise fail(path, f"replication factor {factor} is below 1", allowed)
+        return {"node": factor}
+    if not isinstance(value, str):
+        raise fail(path, f"{value!r} is not a replication", allowed)
+    match = _REPLICATION_RE.match(value.strip())
+    if not match:
+        raise fail(path, f"{value!r} is not written like Restate's replication property", allowed)
+    result: dict[str, int] = {}
+    for part in match.group(1).split(","):
+        scope, factor_text = (s.strip() for s in part.split(":"))
+        if scope not in REPLICATION_SCOPES:
+            raise fail(path, f"unknown replication scope {scope!r}", allowed)
+        if scope in result:
+            raise fail(path, f"scope {scope!r} given twice", allowed)
+        if int(factor_text) < 1:
+            raise fail(path, f"{scope} replication {factor_text} is below 1", allowed)
+        result[scope] = int(factor_text)
+    if result.get("region", 1) > 1:
+        raise fail(
+            path,
+            "region replication > 1 needs several regions; a cluster runs in one",
+            "region: 1, or zone/node scopes",
+        )
+    return result
+
+
+def format_replication(replication: Mapping[str, int]) -> str:
+    """Canonical text Restate accepts: ``{zone: 2}``, ``{zone: 2, node: 3}``."""
+    ordered = [s for s in REPLICATION_SCOPES if s in replication]
+    return "{" + ", ".join(f"{s}: {replication[s]}" for s in ordered) + "}"
+
+
+def normalized_subnets(subnets: Iterable[Subnet | str]) -> list[Subnet]:
+    return [Subnet(subnet_id=s) if isinstance(s, str) else s for s in subnets]
+
+
+# ---- Checks ----------------------------------------------------------------------------
+
+
+def _known(value: Any) -> bool:
+    return value is not None and not is_token(value)
+
+
+def check_int(path: str, value: Any, *, minimum: int, maximum: int | None = None) -> None:
+    if not _known(value):
+        return
+    allowed = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail(path, f"{value!r} is not an integer", allowed)
+    if value < minimum or (maximum is not None and value > maximum):
+        raise fail(path, f"{value} is out of range", allowed)
+
+
+def check_positive_number(path: str, value: Any) -> None:
+    if not _known(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise fail(path, f"{value!r} is not a positive number", "a number > 0")
+
+
+def check_choice(path: str, value: Any, choices: Iterable[str]) -> None:
+    choices = tuple(choices)
+    if _known(value) and value not in choices:
+        raise fail(path, f"{value!r} is not supported", ", ".join(choices))
+
+
+def check_url(path: str, value: Any) -> None:
+    if _known(value) and not re.match(r"^https?://[^\s/]+", str(value)):
+        raise fail(path, f"{value!r} is not a URL", "http://host[:port][/path] or https://...")
+
+
+def check_resources(path: str, resources: Resources) -> None:
+    cpu, memory = resources.cpu, resources.memory_mib
+    if not _known(cpu):
+        return
+    if cpu not in FARGATE_MEMORY_BY_CPU:
+        raise fail(
+            f"{path}.cpu",
+            f"{cpu!r} is not a Fargate cpu size",
+            ", ".join(map(str, FARGATE_MEMORY_BY_CPU)),
+        )
+    if _known(memory) and memory not in FARGATE_MEMORY_BY_CPU[cpu]:
+        options = FARGATE_MEMORY_BY_CPU[cpu]
+        raise fail(
+            f"{path}.memory_mib",
+            f"{memory!r} MiB is not a Fargate memory size for cpu {cpu}",
+            f"{options[0]}-{options[-1]} in steps of {options[1] - options[0]}"
+            if len(options) > 3
+            else ", ".join(map(str, options)),
+        )
+
+
+def check_environment(path: str, environment: Mapping[str, Any]) -> None:
+    for key, value in environment.items():
+        if not isinstance(key, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+            raise fail(
+                path, f"{key!r} is not an environment variable name", "[A-Za-z_][A-Za-z0-9_]*"
+            )
+        if not isinstance(value, str):
+            raise fail(f"{path}.{key}", f"{value!r} is not a string", "string values")
+
+
+def check_arn(path: str, value: Any, service: str, kind: str | None = None) -> None:
+    if not _known(value):
+        return
+    pattern = rf"^arn:aws[a-z-]*:{service}:"
+    if not re.match(pattern, value) or (kind and kind not in value):
+        raise fail(
+            path,
+            f"{value!r} is not a {service} {kind or ''} ARN".replace("  ", " "),
+            f"arn:aws:{service}:...",
+        )
+
+
+def check_tasks(path: str, tasks: TaskProps) -> None:
+    check_arn(f"{path}.execution_role_arn", tasks.execution_role_arn, "iam", ":role/")
+    check_arn(f"{path}.task_role_arn", tasks.task_role_arn, "iam", ":role/")
+    check_choice(f"{path}.log_driver", tasks.log_driver, LOG_DRIVERS)
+    if tasks.log_driver != "awslogs" and _known(tasks.log_driver) and not tasks.log_options:
+        raise fail(
+            f"{path}.log_options",
+            f"log driver {tasks.log_driver!r} needs options",
+            "a mapping of driver options",
+        )
+    check_choice(f"{path}.cpu_architecture", tasks.cpu_architecture, CPU_ARCHITECTURES)
+
+
+def check_ebs(path: str, ebs: EbsVolumeProps) -> None:
+    check_int(f"{path}.size_gib", ebs.size_gib, minimum=1, maximum=16384)
+    check_choice(f"{path}.volume_type", ebs.volume_type, EBS_VOLUME_TYPES)
+    kind = ebs.volume_type
+    if ebs.iops is not None:
+        if kind in ("gp2", "st1", "sc1", "standard"):
+            raise fail(
+                f"{path}.iops",
+                f"iops cannot be set for volume type {kind}",
+                "iops only with gp3, io1, io2",
+            )
+        limits = {"gp3": (3000, 16000), "io1": (100, 64000), "io2": (100, 256000)}.get(kind)
+        if limits:
+            check_int(f"{path}.iops", ebs.iops, minimum=limits[0], maximum=limits[1])
+    elif kind in ("io1", "io2"):
+        raise fail(
+            f"{path}.iops",
+            f"volume type {kind} needs iops",
+            "an integer for io1/io2 (100-64000/256000)",
+        )
+    if ebs.throughput is not None:
+        if _known(kind) and kind != "gp3":
+            raise fail(
+                f"{path}.throughput",
+                f"throughput cannot be set for volume type {kind}",
+                "throughput only with gp3",
+            )
+        check_int(f"{path}.throughput", ebs.throughput, minimum=125, maximum=1000)
+    check_arn(f"{path}.role_arn", ebs.role_arn, "iam", ":role/")
+
+
+def check_controller(controller: ControllerProps) -> None:
+    path = "controller"
+    check_resources(f"{path}.resources", controller.resources)
+    check_int(f"{path}.snapshot_retention_days", controller.snapshot_retention_days, minimum=0)
+    check_positive_number(
+        f"{path}.reconcile_interval_seconds", controller.reconcile_interval_seconds
+    )
+    check_positive_number(f"{path}.drain_timeout_seconds", controller.drain_timeout_seconds)
+    check_tasks(f"{path}.tasks", controller.tasks)
+    image = controller.controller_image
+    if _known(image) and (not image or any(c.isspace() for c in image)):
+        raise fail(
+            f"{path}.controller_image",
+            f"{image!r} is not an image reference",
+            "registry/repository:tag",
+        )
+
+
+def check_subnets(props: RestateClusterProps, replication: Mapping[str, int] | None) -> None:
+    subnets = list(props.subnets) if not is_token(props.subnets) else None
+    if subnets is None:
+        return
+    if not subnets:
+        raise fail("subnets", "no subnet given", "one subnet per availability zone")
+    seen_ids: set[str] = set()
+    zones: list[str] = []
+    for index, subnet in enumerate(subnets):
+        if not isinstance(subnet, Subnet | str):
+            raise fail(
+                f"subnets[{index}]",
+                f"{subnet!r} is not a subnet",
+                "Subnet(subnet_id=..., availability_zone=...) or a subnet id",
+            )
+        subnet = Subnet(subnet_id=subnet) if isinstance(subnet, str) else subnet
+        if _known(subnet.subnet_id):
+            if not subnet.subnet_id:
+                raise fail(f"subnets[{index}].subnet_id", "empty subnet id", "subnet-...")
+            if subnet.subnet_id in seen_ids:
+                raise fail(
+                    f"subnets[{index}].subnet_id",
+                    f"{subnet.subnet_id!r} is given twice",
+                    "each subnet once",
+                )
+            seen_ids.add(subnet.subnet_id)
+        az = subnet.availability_zone
+        if _known(az):
+            if az in zones:
+                raise fail(
+                    f"subnets[{index}].availability_zone",
+                    f"zone {az!r} is given twice",
+                    "one subnet per availability zone",
+                )
+            zones.append(az)
+    zone_replication = (replication or {}).get("zone")
+    if zone_replication is not None and len(subnets) < zone_replication + 1:
+        raise fail(
+            "subnets",
+            f"{len(subnets)} availability zone(s) cannot survive the loss of a zone with "
+            f"stateless_node.default_replication {{zone: {zone_replication}}}",
+            f"at least zone replication + 1 = {zone_replication + 1} subnets in distinct zones",
+        )
+    node_replication = (replication or {}).get("node")
+    nodes_per_az = props.stateful_node.nodes_per_az
+    if node_replication is not None and _known(nodes_per_az):
+        total = nodes_per_az * len(subnets)
+        if total < node_replication + 1:
+            raise fail(
+                "stateful_node.nodes_per_az",
+                f"{total} stateful node(s) cannot survive the loss of one with node replication {node_replication}",
+                f"nodes_per_az * zones >= {node_replication + 1}",
+            )
+
+
+def validate_props(props: RestateClusterProps) -> None:
+    """Raise ``RestateConfigError`` for the first invalid property; return None if all valid."""
+    if not isinstance(props, RestateClusterProps):
+        raise fail("props", f"{type(props).__name__} given", "RestateClusterProps")
+    if _known(props.vpc_id) and (not isinstance(props.vpc_id, str) or not props.vpc_id):
+        raise fail("vpc_id", f"{props.vpc_id!r} is not a VPC id", "vpc-...")
+    if _known(props.cluster_name) and not _NAME_RE.match(str(props.cluster_name)):
+        raise fail(
+            "cluster_name", f"{props.cluster_name!r} is not a valid name", "1-64 of [A-Za-z0-9_-]"
+        )
+    if _known(props.ecs_cluster):
+        value = props.ecs_cluster
+        if _ARN_RE.match(value):
+            check_arn("ecs_cluster", value, "ecs", ":cluster/")
+        elif not re.match(r"^[A-Za-z0-9_-]{1,255}$", value):
+            raise fail(
+                "ecs_cluster",
+                f"{value!r} is not an ECS cluster name or ARN",
+                "a cluster name or arn:aws:ecs:...:cluster/NAME",
+            )
+    if props.security_group_ids is not None and not is_token(props.security_group_ids):
+        if not list(props.security_group_ids):
+            raise fail(
+                "security_group_ids",
+                "empty list",
+                "None (a group is created) or one or more group ids",
+            )
+        for index, group in enumerate(props.security_group_ids):
+            if _known(group) and not str(group).startswith("sg-"):
+                raise fail(
+                    f"security_group_ids[{index}]",
+                    f"{group!r} is not a security group id",
+                    "sg-...",
+                )
+
+    storage = props.object_storage
+    if _known(storage.bucket_name) and not _BUCKET_RE.match(storage.bucket_name):
+        raise fail(
+            "object_storage.bucket_name",
+            f"{storage.bucket_name!r} is not an S3 bucket name",
+            "3-63 of [a-z0-9.-], starting and ending with a letter or digit",
+        )
+    prefix = storage.prefix
+    if (
+        _known(prefix)
+        and prefix
+        and (
+            not _PREFIX_RE.match(prefix)
+            or prefix.startswith("/")
+            or prefix.endswith("/")
+            or "//" in prefix
+        )
+    ):
+        raise fail(
+            "object_storage.prefix",
+            f"{prefix!r} is not a usable key prefix",
+            "letters, digits and !-_.*'()/ with no leading, trailing or double '/'",
+        )
+    check_int(
+        "object_storage.noncurrent_version_expiration_days",
+        storage.noncurrent_version_expiration_days,
+        minimum=1,
+    )
+
+    lb = props.load_balancer
+    check_arn(
+        "load_balancer.existing_nlb_arn",
+        lb.existing_nlb_arn,
+        "elasticloadbalancing",
+        "loadbalancer/net/",
+    )
+    if lb.existing_nlb_arn is not None and (
+        lb.internet_facing or lb.subnet_ids is not None or lb.deletion_protection
+    ):
+        raise fail(
+            "load_balancer",
+            "internet_facing/subnet_ids/deletion_protection only apply to a created NLB",
+            "either existing_nlb_arn or settings for a new NLB",
+        )
+    for port in lb.disable_shared_nlb_ports:
+        check_choice("load_balancer.disable_shared_nlb_ports", port, SHARED_NLB_PORTS)
+    if lb.subnet_ids is not None and not is_token(lb.subnet_ids) and not list(lb.subnet_ids):
+        raise fail(
+            "load_balancer.subnet_ids", "empty list", "None (the cluster subnets) or subnet ids"
+        )
+
+    for name in ("ingress", "admin", "web_ui"):
+        check_url(f"addresses.{name}", getattr(props.addresses, name))
+    for port in lb.disable_shared_nlb_ports:
+        if getattr(props.addresses, port) is None:
+            raise fail(
+                f"addresses.{port}",
+                f"the {port} port is disabled on the shared NLB, so its address is unknown",
+                f"set addresses.{port} (e.g. your ALB's URL)",
+            )
+
+    stateless = props.stateless_node
+    check_int("stateless_node.desired_count", stateless.desired_count, minimum=1)
+    check_resources("stateless_node.resources", stateless.resources)
+    replication = None
+    if _known(stateless.default_replication):
+        replication = parse_replication(
+            stateless.default_replication, "stateless_node.default_replication"
+        )
+    check_int(
+        "stateless_node.default_partitions", stateless.default_partitions, minimum=1, maximum=65535
+    )
+    check_url("stateless_node.ingress_advertised_address", stateless.ingress_advertised_address)
+    stateless_version = restate_version(
+        stateless.restate_image, stateless.restate_version, "stateless_node"
+    )
+    check_environment("stateless_node.environment", stateless.environment)
+
+    stateful = props.stateful_node
+    check_int("stateful_node.nodes_per_az", stateful.nodes_per_az, minimum=1)
+    check_resources("stateful_node.resources", stateful.resources)
+    stateful_version = restate_version(
+        stateful.restate_image, stateful.restate_version, "stateful_node"
+    )
+    if stateless_version and stateful_version:
+        minor = stateless_version.split(".")[:2] == stateful_version.split(".")[:2]
+        if not minor:
+            raise fail(
+                "stateful_node.restate_image",
+                f"version {stateful_version} differs from the stateless nodes' {stateless_version}",
+                "the same minor version on both kinds of node",
+            )
+    check_environment("stateful_node.environment", stateful.environment)
+    if stateful.ebs_volume is not None:
+        check_ebs("stateful_node.ebs_volume", stateful.ebs_volume)
+
+    check_subnets(props, replication)
+    check_controller(props.controller)
+    check_tasks("restate_tasks", props.restate_tasks)
+    check_arn("restatectl.execution_role_arn", props.restatectl.execution_role_arn, "iam", ":role/")
+    check_arn(
+        "retirement_watcher.execution_role_arn",
+        props.retirement_watcher.execution_role_arn,
+        "iam",
+        ":role/",
+    )
+    check_arn(
+        "retirement_watcher.queue_kms_key_arn",
+        props.retirement_watcher.queue_kms_key_arn,
+        "kms",
+        ":key/",
+    )
+
+    monitoring = props.monitoring
+    check_choice("monitoring.container_insights", monitoring.container_insights, CONTAINER_INSIGHTS)
+    if _known(monitoring.dashboard_name_prefix) and not _NAME_RE.match(
+        monitoring.dashboard_name_prefix
+    ):
+        raise fail(
+            "monitoring.dashboard_name_prefix",
+            f"{monitoring.dashboard_name_prefix!r} is not a valid name",
+            "1-64 of [A-Za-z0-9_-]",
+        )
+    if _known(props.log_retention_days) and props.log_retention_days not in LOG_RETENTION_DAYS:
+        raise fail(
+            "log_retention_days",
+            f"{props.log_retention_days!r} is not a CloudWatch retention",
+            ", ".join(map(str, LOG_RETENTION_DAYS)),
+        )
+    for key in props.tags:
+        if not isinstance(key, str) or key.startswith("aws:") or not 1 <= len(key) <= 128:
+            raise fail(
+                f"tags.{key}", "invalid tag key", "1-128 characters, not starting with 'aws:'"
+            )

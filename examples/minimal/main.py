@@ -1,0 +1,142 @@
+"""The minimal Restate cluster: a VPC with three private subnets and the construct's defaults.
+
+Run as a script (``python examples/minimal/main.py``, or ``cdktf synth`` through the
+top-level cdktf.json), or call ``build(outdir)`` to synthesize in-process; the stack is
+written to ``<outdir>/stacks/minimal/cdk.tf.json``.
+
+Set ``CDKTF_RESTATE_AWS_ENDPOINT=http://127.0.0.1:PORT`` to point the AWS provider at a
+local emulator (moto) instead of AWS.
+"""
+
+from __future__ import annotations
+
+import os
+
+import cdktf
+from constructs import Construct
+
+from cdktf_restate import RestateEcsFargateCluster, Subnet
+from cdktf_restate._tf import AwsProvider, Resource, emulator_provider_arguments
+
+STACK_NAME = "minimal"
+ENDPOINT_ENV = "CDKTF_RESTATE_AWS_ENDPOINT"
+REGION = "us-east-1"
+ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+VPC_CIDR = "10.0.0.0/16"
+
+
+class MinimalStack(cdktf.TerraformStack):
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        cdktf.LocalBackend(self, path="terraform.tfstate")
+        endpoint = os.environ.get(ENDPOINT_ENV)
+        provider = emulator_provider_arguments(endpoint, REGION) if endpoint else {"region": REGION}
+        AwsProvider(self, "aws", **provider)
+
+        subnets = private_subnets_with_nat(self)
+        cluster = RestateEcsFargateCluster(
+            self, "restate", vpc_id=subnets[0][0], subnets=[s for _, s in subnets]
+        )
+
+        cdktf.TerraformOutput(self, "ingress_url", value=cluster.ingress_url)
+        cdktf.TerraformOutput(self, "admin_url", value=cluster.admin_url)
+        for kind, name in cluster.dashboard_names.items():
+            cdktf.TerraformOutput(self, f"{kind}_dashboard_name", value=name)
+
+
+def private_subnets_with_nat(scope: Construct) -> list[tuple[str, Subnet]]:
+    """A VPC (DNS hostnames on), one private subnet per zone, egress through one NAT gateway."""
+    vpc = Resource(
+        scope,
+        "vpc",
+        "aws_vpc",
+        {
+            "cidr_block": VPC_CIDR,
+            "enable_dns_support": True,
+            "enable_dns_hostnames": True,
+            "tags": {"Name": "restate-minimal"},
+        },
+    )
+    # The default security group of a new VPC allows all traffic between members: empty it.
+    Resource(scope, "default_security_group", "aws_default_security_group", {"vpc_id": vpc.id_})
+    gateway = Resource(scope, "internet_gateway", "aws_internet_gateway", {"vpc_id": vpc.id_})
+    public = Resource(
+        scope,
+        "public_subnet",
+        "aws_subnet",
+        {
+            "vpc_id": vpc.id_,
+            "cidr_block": "10.0.0.0/24",
+            "availability_zone": ZONES[0],
+            "tags": {"Name": "restate-public"},
+        },
+    )
+    public_routes = Resource(scope, "public_routes", "aws_route_table", {"vpc_id": vpc.id_})
+    Resource(
+        scope,
+        "public_default_route",
+        "aws_route",
+        {
+            "route_table_id": public_routes.id_,
+            "destination_cidr_block": "0.0.0.0/0",
+            "gateway_id": gateway.id_,
+        },
+    )
+    Resource(
+        scope,
+        "public_routes_association",
+        "aws_route_table_association",
+        {"subnet_id": public.id_, "route_table_id": public_routes.id_},
+    )
+    nat_address = Resource(scope, "nat_address", "aws_eip", {"domain": "vpc"})
+    nat = Resource(
+        scope,
+        "nat_gateway",
+        "aws_nat_gateway",
+        {"allocation_id": nat_address.id_, "subnet_id": public.id_},
+        depends_on=[gateway],
+    )
+    private_routes = Resource(scope, "private_routes", "aws_route_table", {"vpc_id": vpc.id_})
+    Resource(
+        scope,
+        "private_default_route",
+        "aws_route",
+        {
+            "route_table_id": private_routes.id_,
+            "destination_cidr_block": "0.0.0.0/0",
+            "nat_gateway_id": nat.id_,
+        },
+    )
+    subnets: list[tuple[str, Subnet]] = []
+    for index, zone in enumerate(ZONES):
+        subnet = Resource(
+            scope,
+            f"private_subnet_{index}",
+            "aws_subnet",
+            {
+                "vpc_id": vpc.id_,
+                "cidr_block": f"10.0.{16 * (index + 1)}.0/20",
+                "availability_zone": zone,
+                "tags": {"Name": f"restate-private-{zone}"},
+            },
+        )
+        Resource(
+            scope,
+            f"private_routes_association_{index}",
+            "aws_route_table_association",
+            {"subnet_id": subnet.id_, "route_table_id": private_routes.id_},
+        )
+        subnets.append((vpc.id_, Subnet(subnet_id=subnet.id_, availability_zone=zone)))
+    return subnets
+
+
+def build(outdir: str | None = None) -> str:
+    """Synthesize the stack into ``outdir`` (default: cdktf's, i.e. ./cdktf.out); return its directory."""
+    app = cdktf.App(outdir=outdir) if outdir else cdktf.App()
+    MinimalStack(app, STACK_NAME)
+    app.synth()
+    return os.path.join(app.outdir, "stacks", STACK_NAME)
+
+
+if __name__ == "__main__":
+    print(build())
