@@ -1,0 +1,453 @@
+"""A local Restate cluster on 127.0.0.1: moto S3, 2 stateless nodes, the controller.
+
+The controller (`restate-controller` with the local backend) creates the stateful nodes, exactly as
+it creates Fargate tasks in AWS. Everything started here is recorded in `<state_dir>/dev.json`
+so another process (`cdktf-restate dev down`, a test teardown) can stop it.
+Used by `cdktf-restate dev`, the end-to-end tests and the benchmark; imports no construct code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from restate_controller.backends.local import (
+    STATE_DIR_ENV,
+    LocalBackend,
+    TaskDefinition,
+    register_task_definition,
+)
+from restate_controller.restate_client import RestatectlClient
+
+from cdktf_restate.devtools.emulator import LOOPBACK, free_port
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RESTATE_SERVER = REPO_ROOT / "node_modules/@restatedev/restate-server-linux-x64/bin/restate-server"
+RESTATECTL = REPO_ROOT / "node_modules/@restatedev/restatectl-linux-x64/bin/restatectl"
+CLUSTER_NAME = "dev"
+AZS = ("a", "b", "c")
+BUCKET = "restate-dev"
+NUM_PARTITIONS = 4
+REPLICATION = "{zone: 2}"
+STATE_FILE = "dev.json"
+
+
+@dataclass
+class ProcessRecord:
+    name: str
+    pid: int
+    log: str
+
+
+@dataclass
+class StatelessNode:
+    name: str
+    az: str
+    fabric_port: int
+    admin_port: int
+    ingress_port: int
+    pid: int = 0
+
+
+@dataclass
+class DevCluster:
+    """What `up` started; persisted as JSON in the state dir."""
+
+    state_dir: str
+    emulator_url: str
+    emulator_pid: int
+    stateless: list[StatelessNode]
+    task_definition: str
+    revision: int
+    health_port: int
+    reconcile_interval: float
+    controller_pid: int = 0
+    controller_env: dict[str, str] = field(default_factory=dict)
+
+    # ---- addresses
+    @property
+    def restatectl_address(self) -> str:
+        return ",".join(f"http://{LOOPBACK}:{node.fabric_port}/" for node in self.stateless)
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.stateless[0].admin_port}"
+
+    @property
+    def ingress_urls(self) -> list[str]:
+        return [f"http://{LOOPBACK}:{node.ingress_port}" for node in self.stateless]
+
+    @property
+    def controller_health_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.health_port}/health"
+
+    # ---- helpers for callers
+    def client(self) -> RestatectlClient:
+        return RestatectlClient(
+            self.restatectl_address, restatectl_path=str(RESTATECTL), admin_url=self.admin_url
+        )
+
+    def backend(self) -> LocalBackend:
+        return LocalBackend(
+            self.state_dir, cluster_name=CLUSTER_NAME, desired_task_definition=self.task_definition
+        )
+
+    def save(self) -> None:
+        Path(self.state_dir, STATE_FILE).write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, state_dir: Path | str) -> DevCluster:
+        path = Path(state_dir, STATE_FILE)
+        if not path.exists():
+            raise FileNotFoundError(f"no local cluster in {state_dir} (run `cdktf-restate dev up`)")
+        payload = json.loads(path.read_text())
+        payload["stateless"] = [StatelessNode(**node) for node in payload["stateless"]]
+        return cls(**payload)
+
+
+# --------------------------------------------------------------------------------------------
+# Processes
+# --------------------------------------------------------------------------------------------
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def stop_pid(pid: int, timeout_seconds: float = 15.0, signum: int = signal.SIGTERM) -> None:
+    """Signal, wait for the exit, SIGKILL after the timeout."""
+    if not pid_alive(pid):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signum)
+    deadline = time.monotonic() + timeout_seconds
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if pid_alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        while pid_alive(pid):
+            time.sleep(0.05)
+
+
+def spawn(command: list[str], *, env: Mapping[str, str], log: Path, cwd: Path) -> int:
+    """Start a detached process (own session) that outlives this one; output to `log`."""
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            command,
+            env=dict(env),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=cwd,
+        )
+    return process.pid
+
+
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if condition():
+                return
+        except Exception:  # noqa: BLE001 - anything not ready yet counts as "not yet"
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------
+def restate_config(emulator_url: str) -> str:
+    """Cluster-wide TOML for every node: S3 metadata and snapshots on moto, test speed-ups."""
+    s3 = (
+        'aws-region = "us-east-1"\n'
+        f'aws-endpoint-url = "{emulator_url}"\n'
+        "aws-allow-http = true\n"
+        'aws-access-key-id = "test"\n'
+        'aws-secret-access-key = "test"\n'
+    )
+    return (
+        f'cluster-name = "{CLUSTER_NAME}"\n'
+        f'default-replication = "{REPLICATION}"\n'
+        f"default-num-partitions = {NUM_PARTITIONS}\n"
+        # Test speed-ups (restate-operations.md): faster failure detection, no trim delay.
+        'gossip-suspect-interval = "500ms"\n'
+        'rocksdb-total-memory-size = "256 MiB"\n'
+        "disable-telemetry = true\n"
+        'shutdown-timeout = "10s"\n'
+        "\n[metadata-client]\n"
+        'type = "object-store"\n'
+        f'path = "s3://{BUCKET}/{CLUSTER_NAME}/metadata"\n' + s3 + "\n[bifrost]\n"
+        'default-provider = "replicated"\n'
+        "\n[worker]\n"
+        'trim-delay-interval = "0s"\n'
+        "\n[worker.snapshots]\n"
+        f'destination = "s3://{BUCKET}/{CLUSTER_NAME}/snapshots"\n' + s3
+    )
+
+
+def task_definition_id(revision: int) -> str:
+    return f"{CLUSTER_NAME}-stateful-{revision}"
+
+
+def register_revision(state_dir: Path, revision: int) -> str:
+    """A new stateful "task definition": same binary, a real (harmless) configuration change,
+    like a `terraform apply` that changes the node memory."""
+    definition_id = task_definition_id(revision)
+    register_task_definition(
+        state_dir,
+        definition_id,
+        TaskDefinition(
+            binary=str(RESTATE_SERVER),
+            env={
+                "RESTATE_CONFIG": str(state_dir / "restate.toml"),
+                "RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE": f"{256 + revision} MiB",
+                "AWS_EC2_METADATA_DISABLED": "true",
+            },
+        ),
+    )
+    return definition_id
+
+
+def controller_env(cluster: DevCluster) -> dict[str, str]:
+    return {
+        "RESTATE_CONTROLLER_BACKEND": "local",
+        "RESTATE_CONTROLLER_CLUSTER_NAME": CLUSTER_NAME,
+        "RESTATE_CONTROLLER_TASK_DEFINITION_ARN": cluster.task_definition,
+        "RESTATE_CONTROLLER_SUBNETS_BY_AZ": json.dumps({az: f"local-{az}" for az in AZS}),
+        "RESTATE_CONTROLLER_NODES_PER_AZ": "1",
+        "RESTATE_CONTROLLER_REPLICATION": REPLICATION,
+        "RESTATE_CONTROLLER_RESTATECTL_ADDRESS": cluster.restatectl_address,
+        "RESTATE_CONTROLLER_ADMIN_URL": cluster.admin_url,
+        "RESTATE_CONTROLLER_RESTATECTL_PATH": str(RESTATECTL),
+        "RESTATE_CONTROLLER_RECONCILE_INTERVAL_SECONDS": str(cluster.reconcile_interval),
+        "RESTATE_CONTROLLER_HEALTH_PORT": str(cluster.health_port),
+        STATE_DIR_ENV: cluster.state_dir,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Lifecycle
+# --------------------------------------------------------------------------------------------
+def start_emulator(state_dir: Path) -> tuple[str, int]:
+    port = free_port()
+    pid = spawn(
+        [sys.executable, "-m", "cdktf_restate.devtools.local_cluster", "emulator", str(port)],
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
+        log=state_dir / "emulator.log",
+        cwd=state_dir,
+    )
+    url = f"http://{LOOPBACK}:{port}"
+    wait_until(lambda: http_ok(f"{url}/moto-api/"), timeout=30, what="the S3 emulator")
+    request = urllib.request.Request(f"{url}/{BUCKET}", method="PUT")
+    urllib.request.urlopen(request, timeout=10).read()
+    return url, pid
+
+
+def start_stateless(state_dir: Path, node: StatelessNode) -> int:
+    node_dir = state_dir / "stateless" / node.name
+    node_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "RESTATE_CONFIG": str(state_dir / "restate.toml"),
+        "RESTATE_NODE_NAME": node.name,
+        "RESTATE_LOCATION": f"local.{node.az}",
+        "RESTATE_ROLES": "[admin,http-ingress]",
+        # Only the stateless kind provisions the cluster (restate-operations.md).
+        "RESTATE_AUTO_PROVISION": "true",
+        "RESTATE_BASE_DIR": str(node_dir / "data"),
+        "RESTATE_LISTEN_MODE": "tcp",
+        "RESTATE_BIND_IP": LOOPBACK,
+        "RESTATE_BIND_PORT": str(node.fabric_port),
+        "RESTATE_ADVERTISED_ADDRESS": f"http://{LOOPBACK}:{node.fabric_port}/",
+        "RESTATE_ADMIN__BIND_PORT": str(node.admin_port),
+        "RESTATE_INGRESS__BIND_PORT": str(node.ingress_port),
+        "RESTATE_LOG_DISABLE_ANSI_CODES": "true",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    return spawn(
+        [str(RESTATE_SERVER), "--no-logo"], env=env, log=node_dir / "restate.log", cwd=node_dir
+    )
+
+
+def controller_command() -> list[str]:
+    script = Path(sys.executable).parent / "restate-controller"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "restate_controller.main"]
+
+
+def start_controller(cluster: DevCluster) -> None:
+    env = controller_env(cluster)
+    cluster.controller_env = env
+    cluster.controller_pid = spawn(
+        controller_command(),
+        env={**os.environ, **env},
+        log=Path(cluster.state_dir) / "controller.log",
+        cwd=Path(cluster.state_dir),
+    )
+    cluster.save()
+
+
+def stop_controller(cluster: DevCluster, signum: int = signal.SIGTERM) -> None:
+    stop_pid(cluster.controller_pid, timeout_seconds=10, signum=signum)
+
+
+def up(
+    state_dir: Path | str,
+    *,
+    reconcile_interval: float = 1.0,
+    with_controller: bool = True,
+    wait_for_nodes: bool = True,
+    timeout: float = 90.0,
+) -> DevCluster:
+    """Start moto, 2 stateless nodes, the controller; wait until 3 stateful nodes serve."""
+    state_dir = Path(state_dir).resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    if (state_dir / STATE_FILE).exists():
+        existing = DevCluster.load(state_dir)
+        if pid_alive(existing.emulator_pid):
+            raise RuntimeError(
+                f"a local cluster is already running from {state_dir}; run `dev down`"
+            )
+    emulator_url, emulator_pid = start_emulator(state_dir)
+    (state_dir / "restate.toml").write_text(restate_config(emulator_url))
+    cluster = DevCluster(
+        state_dir=str(state_dir),
+        emulator_url=emulator_url,
+        emulator_pid=emulator_pid,
+        stateless=[
+            StatelessNode(f"stateless-{az}", az, free_port(), free_port(), free_port())
+            for az in AZS[:2]
+        ],
+        task_definition=register_revision(state_dir, 1),
+        revision=1,
+        health_port=free_port(),
+        reconcile_interval=reconcile_interval,
+    )
+    cluster.save()
+    try:
+        for node in cluster.stateless:
+            node.pid = start_stateless(state_dir, node)
+        cluster.save()
+        wait_until(
+            lambda: all(
+                http_ok(f"http://{LOOPBACK}:{node.admin_port}/health") for node in cluster.stateless
+            ),
+            timeout=timeout,
+            what="the stateless nodes' admin API",
+        )
+        if with_controller:
+            start_controller(cluster)
+            if wait_for_nodes:
+                wait_for_serving_nodes(cluster, len(AZS), timeout=timeout)
+    except BaseException:
+        down(state_dir)
+        raise
+    return cluster
+
+
+def serving_stateful_nodes(cluster: DevCluster) -> list[str]:
+    view = cluster.client().observe()
+    return [node.name for node in view.nodes if node.serving]
+
+
+def wait_for_serving_nodes(cluster: DevCluster, count: int, *, timeout: float) -> None:
+    client = cluster.client()
+
+    def ready() -> bool:
+        view = client.observe()
+        serving = [node for node in view.nodes if node.serving]
+        return view.provisioned and len(serving) >= count and view.healthy_reason is None
+
+    wait_until(ready, timeout=timeout, what=f"{count} serving stateful nodes", interval=0.5)
+    wait_until(
+        lambda: all(http_ok(f"{url}/restate/health") for url in cluster.ingress_urls),
+        timeout=timeout,
+        what="ingress health",
+    )
+
+
+def roll(cluster: DevCluster) -> str:
+    """Register a new stateful task definition and restart the controller on it (what a
+    `terraform apply` does to the controller service). Returns the new definition id."""
+    state_dir = Path(cluster.state_dir)
+    cluster.revision += 1
+    cluster.task_definition = register_revision(state_dir, cluster.revision)
+    stop_controller(cluster)
+    start_controller(cluster)
+    return cluster.task_definition
+
+
+def down(state_dir: Path | str) -> list[str]:
+    """Stop everything `up` started (controller first, so it does not replace what we stop)."""
+    state_dir = Path(state_dir).resolve()
+    stopped: list[str] = []
+    try:
+        cluster = DevCluster.load(state_dir)
+    except FileNotFoundError:
+        return stopped
+    if pid_alive(cluster.controller_pid):
+        stop_controller(cluster)
+        stopped.append("controller")
+    backend = cluster.backend()
+    live = [task.task_id for task in backend.list_tasks() if not task.is_stopped]
+    backend.stop_all()
+    stopped += live
+    for node in cluster.stateless:
+        if pid_alive(node.pid):
+            stop_pid(node.pid)
+            stopped.append(node.name)
+    if pid_alive(cluster.emulator_pid):
+        stop_pid(cluster.emulator_pid)
+        stopped.append("s3-emulator")
+    return stopped
+
+
+def _serve_emulator(port: int) -> None:
+    """Entry point of the detached emulator process: moto on loopback until SIGTERM."""
+    from cdktf_restate.devtools.emulator import running_emulator
+
+    stop = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    with running_emulator(port=port):
+        while not stop:
+            time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["emulator"]:
+        _serve_emulator(int(sys.argv[2]))

@@ -1,0 +1,413 @@
+"""RestateOps over the `restatectl` binary and the admin REST API.
+
+Every call has a timeout. Failures are split for the loop: an unreachable cluster, a timeout or a
+refusal that may clear is a TemporaryError (retry next pass); output this module cannot parse
+(a restatectl of another version) is a PermanentError naming the command and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from restate_controller.model import (
+    ClusterView,
+    NodeInfo,
+    PermanentError,
+    RestateRefused,
+    TemporaryError,
+    format_node_id,
+)
+
+DEFAULT_TIMEOUT_SECONDS = 20.0
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# `snapshots create-snapshot --trim-log` prints one line per partition, e.g.
+# "Snapshot created for partition 0: snap_15xJ... (log 0 @ LSN >= 3)"
+_SNAPSHOT_LINE = re.compile(
+    r"Snapshot created for partition (?P<partition>\d+): \S+ \(log (?P<log>\d+) @ LSN >= (?P<lsn>\d+)\)"
+)
+_NODE_REF = re.compile(r"N(\d+)")
+# restatectl messages that mean "Restate said no", as opposed to "could not ask".
+_REFUSAL_MARKERS = ("not safe", "unsafe", "cannot be", "refus", "changed it state")
+_UNREACHABLE_MARKERS = ("unavailable", "connect", "timed out", "deadline", "no nodes")
+
+Runner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text).strip()
+
+
+@dataclass(frozen=True)
+class CommandFailed:
+    """What a failed restatectl call said, for error messages."""
+
+    args: tuple[str, ...]
+    returncode: int
+    output: str
+
+    def describe(self) -> str:
+        return f"restatectl {' '.join(self.args)} failed (exit {self.returncode}): {self.output}"
+
+
+def parse_node_ref(value: object, what: str) -> int:
+    """`N4` / `N4:1` -> 4; anything else is a PermanentError naming the field."""
+    match = _NODE_REF.fullmatch(str(value).split(":")[0]) if value is not None else None
+    if not match:
+        raise PermanentError(f"cannot parse {what}: expected a node id like 'N3', got {value!r}")
+    return int(match.group(1))
+
+
+def parse_nodeset(value: object) -> frozenset[int]:
+    """`"[N4, N5, N3]"` (logs_tail_segments.nodeset) -> {3, 4, 5}."""
+    text = str(value or "").strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        raise PermanentError(f"cannot parse nodeset: expected '[N1, N2, ...]', got {value!r}")
+    inner = text[1:-1].strip()
+    if not inner:
+        return frozenset()
+    return frozenset(parse_node_ref(part.strip(), "nodeset member") for part in inner.split(","))
+
+
+def parse_list_servers(output: str) -> dict[int, tuple[int, int]]:
+    """`replicated-loglet list-servers` table -> {node_id: (historical, active)}.
+
+    The command has no JSON output; its table has the header
+    `NODE GEN STORAGE-STATE HISTORICAL-LOGLETS ACTIVE-LOGLETS`.
+    """
+    lines = [strip_ansi(line) for line in output.splitlines()]
+    header_index = next((i for i, line in enumerate(lines) if line.split()[:1] == ["NODE"]), None)
+    if header_index is None:
+        raise PermanentError(
+            "cannot parse `restatectl replicated-loglet list-servers`: no 'NODE ...' header in "
+            f"output {output[:300]!r}"
+        )
+    header = lines[header_index].split()
+    try:
+        historical_col = header.index("HISTORICAL-LOGLETS")
+        active_col = header.index("ACTIVE-LOGLETS")
+    except ValueError:
+        raise PermanentError(
+            "cannot parse `restatectl replicated-loglet list-servers`: expected columns "
+            f"HISTORICAL-LOGLETS and ACTIVE-LOGLETS, got {header}"
+        ) from None
+    servers: dict[int, tuple[int, int]] = {}
+    for line in lines[header_index + 1 :]:
+        cells = line.split()
+        if not cells:
+            continue
+        if len(cells) <= max(historical_col, active_col) or not cells[0].startswith("N"):
+            raise PermanentError(
+                f"cannot parse `restatectl replicated-loglet list-servers` row {line!r}"
+            )
+        try:
+            counts = (int(cells[historical_col]), int(cells[active_col]))
+        except ValueError:
+            raise PermanentError(
+                f"cannot parse loglet counts in `replicated-loglet list-servers` row {line!r}"
+            ) from None
+        servers[parse_node_ref(cells[0], "list-servers NODE")] = counts
+    return servers
+
+
+def parse_snapshot_output(output: str) -> dict[int, int]:
+    """`snapshots create-snapshot --trim-log` output -> {log_id: lsn covered by the snapshot}."""
+    points: dict[int, int] = {}
+    for match in _SNAPSHOT_LINE.finditer(strip_ansi(output)):
+        log_id, lsn = int(match["log"]), int(match["lsn"])
+        points[log_id] = max(lsn, points.get(log_id, 0))
+    return points
+
+
+class RestatectlClient:
+    """Talks to one cluster through `restatectl` (node port 5122) and the admin API (9070)."""
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        restatectl_path: str = "restatectl",
+        admin_url: str | None = None,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        runner: Runner = subprocess.run,
+    ) -> None:
+        self.address = address
+        self.restatectl_path = restatectl_path
+        self.admin_url = admin_url.rstrip("/") if admin_url else None
+        self.timeout_seconds = timeout_seconds
+        self._runner = runner
+
+    # ------------------------------------------------------------------ restatectl plumbing
+    def run(self, *args: str, timeout: float | None = None) -> str:
+        """Run restatectl; return stdout. Raises TemporaryError/RestateRefused/PermanentError."""
+        timeout = timeout or self.timeout_seconds
+        request_ms = str(int(max(1.0, timeout - 1.0) * 1000))
+        command = [
+            self.restatectl_path,
+            *args,
+            "--address",
+            self.address,
+            "--request-timeout",
+            request_ms,
+            "--yes",
+        ]
+        # NO_COLOR keeps error messages free of escape codes; CI would also imply --yes.
+        env = {**os.environ, "NO_COLOR": "1"}
+        try:
+            completed = self._runner(
+                command, capture_output=True, text=True, timeout=timeout, env=env, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise TemporaryError(
+                f"restatectl {' '.join(args)} timed out after {timeout:.0f}s"
+            ) from None
+        except FileNotFoundError:
+            raise PermanentError(
+                f"restatectl binary not found at {self.restatectl_path!r} "
+                "(set RESTATE_CONTROLLER_RESTATECTL_PATH)"
+            ) from None
+        if completed.returncode != 0:
+            failure = CommandFailed(
+                tuple(args), completed.returncode, strip_ansi(completed.stderr or completed.stdout)
+            )
+            lowered = failure.output.lower()
+            if any(marker in lowered for marker in _REFUSAL_MARKERS):
+                raise RestateRefused(failure.describe())
+            if any(marker in lowered for marker in _UNREACHABLE_MARKERS):
+                raise TemporaryError(failure.describe())
+            # Unknown failures are retried: the cluster may be mid-reconfiguration. Parse errors
+            # (below) are the permanent kind.
+            raise TemporaryError(failure.describe())
+        return completed.stdout
+
+    def sql(self, query: str) -> list[dict[str, object]]:
+        """`restatectl sql --json` -> rows (the row count goes to stderr, stdout is one array)."""
+        output = self.run("sql", "--json", query).strip()
+        try:
+            rows = json.loads(output) if output else []
+        except json.JSONDecodeError as error:
+            raise PermanentError(
+                f"cannot parse `restatectl sql --json {query!r}`: {error}; output {output[:300]!r}"
+            ) from None
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise PermanentError(
+                f"`restatectl sql --json {query!r}` returned {type(rows).__name__}, expected a list of objects"
+            )
+        return rows
+
+    # ------------------------------------------------------------------ observe
+    def observe(self) -> ClusterView:
+        nodes = self.list_nodes()
+        replicas: dict[int, int] = {}
+        leaders: dict[int, bool] = {}
+        for row in self.sql(
+            "select partition_id, plain_node_id, is_leader, alive_gen_node_id from partition_replica_set"
+        ):
+            node_id = parse_node_ref(
+                row.get("plain_node_id"), "partition_replica_set.plain_node_id"
+            )
+            replicas[node_id] = replicas.get(node_id, 0) + 1
+            partition = int(str(row.get("partition_id")))
+            alive_leader = bool(row.get("is_leader")) and row.get("alive_gen_node_id") is not None
+            leaders[partition] = leaders.get(partition, False) or alive_leader
+        processors: dict[int, int] = {}
+        for row in self.sql("select plain_node_id from partition_state"):
+            node_id = parse_node_ref(row.get("plain_node_id"), "partition_state.plain_node_id")
+            processors[node_id] = processors.get(node_id, 0) + 1
+        segments = self.sql("select log_id, nodeset from logs_tail_segments")
+        members: set[int] = set()
+        for row in segments:
+            if row.get("nodeset") is not None:
+                members |= parse_nodeset(row.get("nodeset"))
+        loglets = parse_list_servers(self.run("replicated-loglet", "list-servers"))
+        provisioned = bool(segments) or bool(leaders)
+        return ClusterView(
+            nodes=tuple(nodes),
+            # A node holds partitions while it is in a replica set or still runs a processor.
+            partition_replicas={
+                node_id: max(replicas.get(node_id, 0), processors.get(node_id, 0))
+                for node_id in set(replicas) | set(processors)
+            },
+            nodeset_members=frozenset(members),
+            loglet_servers=loglets,
+            provisioned=provisioned,
+            healthy_reason=_health_reason(nodes, leaders, provisioned),
+        )
+
+    def list_nodes(self) -> list[NodeInfo]:
+        """Stateful nodes (worker or log-server role) from the `nodes` table."""
+        rows = self.sql(
+            "select plain_node_id, name, location, state, storage_state, worker_state, "
+            "has_worker_role, has_log_server_role from nodes"
+        )
+        nodes = [
+            NodeInfo(
+                node_id=parse_node_ref(row.get("plain_node_id"), "nodes.plain_node_id"),
+                name=str(row.get("name") or ""),
+                location=str(row.get("location") or ""),
+                alive=row.get("state") == "alive",
+                storage_state=str(row.get("storage_state") or "provisioning"),
+                worker_state=str(row.get("worker_state") or "provisioning"),
+            )
+            for row in rows
+            if row.get("has_worker_role") or row.get("has_log_server_role")
+        ]
+        return sorted(nodes, key=lambda node: node.node_id)
+
+    # ------------------------------------------------------------------ actions
+    def mark_draining(self, node_id: int) -> None:
+        """Storage read-only, worker draining. Setting a state a node already has is an error in
+        restatectl, so only the missing transitions are sent."""
+        node = self._node(node_id)
+        if node.storage_state == "read-write":
+            self._set_state(node_id, "set-storage-state", "--storage-state", "read-only")
+        if node.worker_state == "active":
+            self._set_state(node_id, "set-worker-state", "--worker-state", "draining")
+
+    def disable_dead_node(self, node_id: int) -> None:
+        """The path for a node whose task (and data) is gone.
+
+        Measured on 1.7.12: `gone`/`disabled` straight from read-write is refused without --force,
+        but read-only is accepted for a dead node, and then Bifrost moves every tail nodeset off it
+        (~15 s) just as for a live drain; the worker becomes draining so no partition is placed
+        there. After that the normal snapshot/trim and `nodes remove` finish the job (remove moves
+        storage to disabled itself). Only when read-only is refused (e.g. the node reported
+        data-loss) is `gone --force` used: that node holds nothing worth keeping.
+        """
+        node = self._node(node_id)
+        if node.storage_state in ("read-write", "provisioning"):
+            try:
+                self._set_state(node_id, "set-storage-state", "--storage-state", "read-only")
+            except RestateRefused:
+                self._set_state(node_id, "set-storage-state", "--storage-state", "gone", "--force")
+        elif node.storage_state == "data-loss":
+            self._set_state(node_id, "set-storage-state", "--storage-state", "gone", "--force")
+        if node.worker_state in ("active", "provisioning"):
+            self._set_state(node_id, "set-worker-state", "--worker-state", "draining")
+
+    def snapshot_and_trim(self) -> None:
+        self.snapshot_and_trim_points()
+
+    def snapshot_and_trim_points(self) -> dict[int, int]:
+        """Snapshot every partition (with --trim-log), then trim each log to the snapshot LSN
+        explicitly, so old segments go now instead of at the leaders' next trim run (~60 s)."""
+        output = self.run("snapshots", "create-snapshot", "--trim-log")
+        points = parse_snapshot_output(output)
+        if not points:
+            raise PermanentError(
+                "cannot parse `restatectl snapshots create-snapshot --trim-log`: expected lines "
+                f"'Snapshot created for partition P: ID (log L @ LSN >= N)', got {output[:300]!r}"
+            )
+        for log_id, lsn in sorted(points.items()):
+            self.run("logs", "trim", str(log_id), "--trim-point", str(lsn))
+        return points
+
+    def remove_node(self, node_id: int) -> None:
+        """`nodes remove`; a refusal raises RestateRefused carrying restatectl's message."""
+        self.run("nodes", "remove", "--nodes", format_node_id(node_id))
+
+    def provision(
+        self, *, log_replication: str, partition_replication: str, num_partitions: int
+    ) -> bool:
+        """Provision the cluster; True when done now or before. `provision` exits 0 even when it
+        fails, so its output decides."""
+        output = strip_ansi(
+            self.run(
+                "provision",
+                "--log-provider",
+                "replicated",
+                "--log-replication",
+                log_replication,
+                "--partition-replication",
+                partition_replication,
+                "--num-partitions",
+                str(num_partitions),
+            )
+        ).lower()
+        if "successfully provisioned" in output or "already provisioned" in output:
+            return True
+        raise TemporaryError(f"restatectl provision did not succeed: {output[:300]!r}")
+
+    # ------------------------------------------------------------------ admin API
+    def admin_health(self) -> bool:
+        try:
+            with urllib.request.urlopen(
+                f"{self._admin()}/health", timeout=self.timeout_seconds
+            ) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def register_deployment(self, uri: str, *, force: bool = False) -> Mapping[str, object]:
+        """POST /deployments for an HTTP service endpoint; returns the admin API's answer."""
+        body = json.dumps({"uri": uri, "force": force}).encode()
+        request = urllib.request.Request(
+            f"{self._admin()}/deployments",
+            data=body,
+            method="POST",
+            headers={"content-type": "application/json", "accept": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")[:300]
+            if error.code >= 500:
+                raise TemporaryError(
+                    f"registering {uri} failed: HTTP {error.code} {detail}"
+                ) from None
+            raise PermanentError(f"registering {uri} failed: HTTP {error.code} {detail}") from None
+        except (urllib.error.URLError, OSError) as error:
+            raise TemporaryError(f"registering {uri} failed: {error}") from None
+
+    # ------------------------------------------------------------------ helpers
+    def _admin(self) -> str:
+        if not self.admin_url:
+            raise PermanentError("no admin URL configured (RESTATE_CONTROLLER_ADMIN_URL)")
+        return self.admin_url
+
+    def _node(self, node_id: int) -> NodeInfo:
+        node = next((node for node in self.list_nodes() if node.node_id == node_id), None)
+        if node is None:
+            raise PermanentError(
+                f"node {format_node_id(node_id)} is not in the nodes configuration"
+            )
+        return node
+
+    def _set_state(self, node_id: int, command: str, *args: str) -> None:
+        try:
+            self.run("nodes", command, "--nodes", format_node_id(node_id), *args)
+        except RestateRefused as error:
+            # A concurrent writer (or our own earlier, half-seen call) already made the change.
+            if "changed it state" in str(error):
+                return
+            raise
+
+
+def _health_reason(
+    nodes: Sequence[NodeInfo], leaders: Mapping[int, bool], provisioned: bool
+) -> str | None:
+    """Why the cluster is not healthy enough to take a node away, or None."""
+    if not provisioned:
+        return "cluster is not provisioned yet"
+    lost = [format_node_id(node.node_id) for node in nodes if node.storage_state == "data-loss"]
+    if lost:
+        return f"nodes in data-loss: {', '.join(lost)}"
+    leaderless = sorted(partition for partition, has_leader in leaders.items() if not has_leader)
+    if leaderless:
+        return f"partitions without an alive leader: {', '.join(map(str, leaderless))}"
+    return None
+
+
+__all__ = [
+    "RestatectlClient",
+    "parse_list_servers",
+    "parse_nodeset",
+    "parse_snapshot_output",
+]

@@ -1,0 +1,21 @@
+"""Shared pieces of the end-to-end tests: local clusters on 127.0.0.1, always torn down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cdktf_restate.devtools import local_cluster
+
+
+@pytest.fixture(scope="module")
+def bare_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local_cluster.DevCluster]:
+    """Moto + 2 stateless nodes, no controller: tests drive the backend and client by hand."""
+    state_dir: Path = tmp_path_factory.mktemp("bare-cluster")
+    cluster = local_cluster.up(state_dir, with_controller=False)
+    try:
+        yield cluster
+    finally:
+        local_cluster.down(state_dir)

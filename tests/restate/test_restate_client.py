@@ -1,0 +1,186 @@
+"""RestatectlClient against a real small cluster, driving the drain recipe by hand."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+from restate_controller.model import PermanentError, RestateRefused, TemporaryError
+from restate_controller.restate_client import (
+    RestatectlClient,
+    parse_list_servers,
+    parse_nodeset,
+    parse_snapshot_output,
+)
+
+from cdktf_restate.devtools import local_cluster
+from cdktf_restate.devtools.local_cluster import DevCluster, wait_until
+
+
+@pytest.fixture(scope="module")
+def three_nodes(bare_cluster: DevCluster) -> dict[str, str]:
+    """One stateful task per AZ, started through the backend; az -> task id."""
+    backend = bare_cluster.backend()
+    tasks = {az: backend.run_task(az, {}).task_id for az in local_cluster.AZS}
+    local_cluster.wait_for_serving_nodes(bare_cluster, 3, timeout=60)
+    return tasks
+
+
+def node_id_of(client: RestatectlClient, name: str) -> int:
+    node = client.observe().node_by_name(name)
+    assert node is not None, f"{name} not in the nodes configuration"
+    return node.node_id
+
+
+def wait_until_drained(client: RestatectlClient, node_id: int) -> None:
+    def drained() -> bool:
+        view = client.observe()
+        return view.partition_replicas.get(node_id, 0) == 0 and node_id not in view.nodeset_members
+
+    wait_until(
+        drained, timeout=90, what=f"N{node_id} to hold no partitions or nodesets", interval=0.5
+    )
+
+
+def replace_by_hand(cluster: DevCluster, old_task: str, az: str, *, dead: bool) -> None:
+    """The controller's safe order, one call at a time."""
+    client, backend = cluster.client(), cluster.backend()
+    old_id = node_id_of(client, old_task)
+    new_task = backend.run_task(az, {}).task_id
+    wait_until(
+        lambda: (node := client.observe().node_by_name(new_task)) is not None and node.serving,
+        timeout=60,
+        what="the replacement to serve",
+    )
+    if dead:
+        client.disable_dead_node(old_id)
+    else:
+        client.mark_draining(old_id)
+        client.mark_draining(old_id)  # idempotent: restatectl itself refuses a repeated change
+
+        def states() -> tuple[str, str] | None:
+            node = client.observe().node_by_id(old_id)
+            return (node.storage_state, node.worker_state) if node else None
+
+        # The nodes table is each node's view of the nodes configuration: it converges quickly.
+        wait_until(lambda: states() == ("read-only", "draining"), timeout=10, what="drain states")
+        with pytest.raises(RestateRefused, match="not safe|cannot"):
+            client.remove_node(old_id)  # still in nodesets: Restate must refuse
+    wait_until_drained(client, old_id)
+    points = client.snapshot_and_trim_points()
+    assert sorted(points) == list(range(local_cluster.NUM_PARTITIONS))
+    wait_until(
+        lambda: client.observe().loglet_servers.get(old_id, (0, 0)) == (0, 0),
+        timeout=30,
+        what="no loglets left on the old node",
+    )
+    backend.stop_task(old_task, "replaced by hand")
+    wait_until(
+        lambda: next(t for t in backend.list_tasks() if t.task_id == old_task).is_stopped,
+        timeout=30,
+        what="the old task to stop",
+    )
+    client.remove_node(old_id)
+    wait_until(
+        lambda: client.observe().node_by_id(old_id) is None,
+        timeout=15,
+        what="the old node to leave the nodes configuration",
+    )
+
+
+@pytest.mark.slow
+def test_observe_reports_every_stateful_node(bare_cluster: DevCluster, three_nodes):
+    view = bare_cluster.client().observe()
+    assert view.provisioned
+    by_name = {node.name: node for node in view.nodes}
+    assert set(by_name) == set(three_nodes.values())  # stateless nodes are not listed
+    for az, task_id in three_nodes.items():
+        node = by_name[task_id]
+        assert node.location == f"local.{az}"
+        assert node.alive and node.storage_state == "read-write" and node.worker_state == "active"
+    ids = {node.node_id for node in view.nodes}
+    assert view.nodeset_members == ids
+    assert set(view.loglet_servers) == ids
+    assert all(active > 0 for _, active in view.loglet_servers.values())
+    # {zone: 2}: two replicas per partition
+    assert sum(view.partition_replicas.values()) >= 2 * local_cluster.NUM_PARTITIONS
+
+
+@pytest.mark.slow
+def test_drain_recipe_replaces_a_live_node(bare_cluster: DevCluster, three_nodes):
+    replace_by_hand(bare_cluster, three_nodes["a"], "a", dead=False)
+
+
+@pytest.mark.slow
+def test_dead_node_path_removes_a_killed_node(bare_cluster: DevCluster, three_nodes):
+    backend = bare_cluster.backend()
+    pid = backend.pid_of(three_nodes["b"])
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    client = bare_cluster.client()
+    wait_until(
+        lambda: not client.observe().node_by_name(three_nodes["b"]).alive,
+        timeout=30,
+        what="the killed node to be seen dead",
+    )
+    replace_by_hand(bare_cluster, three_nodes["b"], "b", dead=True)
+
+
+@pytest.mark.slow
+def test_unreachable_cluster_is_a_temporary_error():
+    from cdktf_restate.devtools.emulator import free_port
+
+    client = RestatectlClient(
+        f"http://127.0.0.1:{free_port()}/", restatectl_path=str(local_cluster.RESTATECTL)
+    )
+    with pytest.raises(TemporaryError, match="restatectl sql"):
+        client.observe()
+
+
+def test_missing_binary_is_a_permanent_error():
+    client = RestatectlClient("http://127.0.0.1:1/", restatectl_path="/nonexistent/restatectl")
+    with pytest.raises(
+        PermanentError, match="restatectl binary not found at '/nonexistent/restatectl'"
+    ):
+        client.observe()
+
+
+def test_parsers_read_restatectl_output():
+    table = (
+        "Node configuration v18\nLog chain v9\n"
+        " NODE  GEN   STORAGE-STATE  HISTORICAL-LOGLETS  ACTIVE-LOGLETS \n"
+        " N3    N3:1  read-write     8                   4              \n"
+        " N4    N4:1  read-only      0                   0              \n"
+    )
+    assert parse_list_servers(table) == {3: (8, 4), 4: (0, 0)}
+    assert parse_nodeset("[N4, N5, N3]") == {3, 4, 5}
+    assert parse_nodeset("[]") == frozenset()
+    output = (
+        "Snapshot created for partition 0: snap_15xJmk (log 0 @ LSN >= 3)\n"
+        "Snapshot created for partition 1: snap_14GhkP (log 1 @ LSN >= 14)\n"
+    )
+    assert parse_snapshot_output(output) == {0: 3, 1: 14}
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "message"),
+    [
+        (parse_list_servers, "garbage", "no 'NODE ...' header"),
+        (
+            parse_list_servers,
+            " NODE  GEN  STATE\n N1 N1:1 x\n",
+            "expected columns HISTORICAL-LOGLETS",
+        ),
+        (
+            parse_list_servers,
+            " NODE GEN STORAGE-STATE HISTORICAL-LOGLETS ACTIVE-LOGLETS\n N1 N1:1 rw many 2\n",
+            "cannot parse loglet counts",
+        ),
+        (parse_nodeset, "N1, N2", "expected '\\[N1, N2, ...\\]'"),
+        (parse_nodeset, "[N1, X2]", "expected a node id like 'N3', got 'X2'"),
+    ],
+)
+def test_parse_errors_name_what_was_expected(parse, text, message):
+    with pytest.raises(PermanentError, match=message):
+        parse(text)
