@@ -272,7 +272,8 @@ class RestateOps(Protocol):
         ...
 
     def disable_dead_node(self, node_id: int) -> None:
-        """Forced path for a node whose task is gone: afterwards storage and worker are disabled."""
+        """Path for a node whose task is gone: afterwards no new log segment or partition is placed
+        on it (storage read-only/disabled/gone, worker draining/disabled). Idempotent."""
         ...
 
 

@@ -57,8 +57,10 @@ from restate_controller.model import (
     format_node_id,
 )
 
-# Storage/worker states after which a dead node needs no further forced disabling.
-DISABLED_STORAGE_STATES = frozenset({"disabled", "gone"})
+# A dead node in these states can still be chosen for log segments or partitions: disable it.
+# (read-only/draining is enough: Bifrost and the scheduler move off it, as in a live drain.)
+WRITABLE_STORAGE_STATES = frozenset({"read-write", "provisioning", "data-loss"})
+PLACEABLE_WORKER_STATES = frozenset({"active", "provisioning"})
 
 
 @dataclass
@@ -508,7 +510,10 @@ def _step_draining(state: _Pass, task: TaskInfo, node: NodeInfo, dead: bool) -> 
             TagTask(task.task_id, {TAG_DRAIN_STARTED: str(int(state.now))}, "record drain start")
         )
     if dead:
-        if node.storage_state not in DISABLED_STORAGE_STATES or node.worker_state != "disabled":
+        if (
+            node.storage_state in WRITABLE_STORAGE_STATES
+            or node.worker_state in PLACEABLE_WORKER_STATES
+        ):
             state.add(DisableDeadNode(node.node_id, f"dead node {name} not disabled yet"))
     elif node.storage_state == "read-write" or node.worker_state == "active":
         # The step is idempotent; repeat it if the controller stopped between tag and call.

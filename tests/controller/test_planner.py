@@ -529,6 +529,14 @@ CASES = [
         [("wait",)],
     ),
     Case(
+        "dead node read-only and draining, still in a nodeset: wait",
+        *with_replacement_serving(
+            dead("t1", "a", 1, phase="draining", drain_started="9990"),
+            node(1, "t1", "a", alive=False, storage="read-only", worker="draining"),
+        ),
+        [("wait",)],
+    ),
+    Case(
         "dead node not disabled yet (restart mid-step): disable again",
         *with_replacement_serving(
             dead("t1", "a", 1, phase="draining", drain_started="9990"),
@@ -556,12 +564,12 @@ CASES = [
         [("remove", 1), ("tag", "t1", "removed")],
     ),
     Case(
-        "live node dies mid-drain: forced path from where it was",
+        "live node dies mid-drain: already read-only, placement still awaited, nothing forced",
         *with_replacement_serving(
             dead("t1", "a", 1, phase="draining", td="td:1", drain_started="9990"),
             node(1, "t1", "a", alive=False, storage="read-only", worker="draining"),
         ),
-        [("disable", 1), ("wait",)],
+        [("wait",)],
     ),
     Case(
         "two AZs degraded: do nothing",

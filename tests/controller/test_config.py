@@ -1,0 +1,332 @@
+"""Bad configuration: the controller exits non-zero with a message naming the variable, and does
+nothing to the cluster (no AWS call, no restatectl call, no admin call, no local task)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from restate_controller.config import ConfigError, load_config
+
+CONTROLLER = Path(sys.executable).with_name("restate-controller")
+ARN = "arn:aws:ecs:us-east-1:123456789012"
+
+VALID_ECS = {
+    "RESTATE_CONTROLLER_BACKEND": "ecs",
+    "RESTATE_CONTROLLER_CLUSTER_NAME": "demo",
+    "RESTATE_CONTROLLER_ECS_CLUSTER_ARN": f"{ARN}:cluster/demo",
+    "RESTATE_CONTROLLER_TASK_DEFINITION_ARN": f"{ARN}:task-definition/demo-stateful:3",
+    "RESTATE_CONTROLLER_TASK_FAMILY": "demo-stateful",
+    "RESTATE_CONTROLLER_SUBNETS_BY_AZ": json.dumps(
+        {
+            "us-east-1a": "subnet-0aaa1111",
+            "us-east-1b": "subnet-0bbb2222",
+            "us-east-1c": "subnet-0ccc3333",
+        }
+    ),
+    "RESTATE_CONTROLLER_SECURITY_GROUP_IDS": '["sg-0123abcd"]',
+    "RESTATE_CONTROLLER_RESTATECTL_ADDRESS": "http://nlb.internal:5122",
+    "RESTATE_CONTROLLER_ADMIN_URL": "http://nlb.internal:9070",
+    "AWS_REGION": "us-east-1",
+}
+
+
+class Recorder:
+    """An HTTP endpoint that records every request: stands in for AWS, the admin API, everything."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self) -> None:
+                recorder.requests.append(f"{self.command} {self.path}")
+                self.send_response(500)
+                self.end_headers()
+
+            do_GET = do_POST = do_PUT = _record  # noqa: N815
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Iterator[Recorder]:
+    server = Recorder()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def side_effects(tmp_path: Path, recorder: Recorder) -> Iterator[dict[str, object]]:
+    """Everything the controller could touch, wired to recorders."""
+    marker = tmp_path / "restatectl-called"
+    fake_restatectl = tmp_path / "restatectl"
+    fake_restatectl.write_text(f'#!/bin/sh\necho "$@" >> {marker}\nexit 1\n')
+    fake_restatectl.chmod(0o755)
+    state_dir = tmp_path / "local-state"
+    recorder.requests.clear()
+    yield {
+        "env": {
+            "AWS_ENDPOINT_URL": recorder.url,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "RESTATE_CONTROLLER_RESTATECTL_PATH": str(fake_restatectl),
+            "RESTATE_CONTROLLER_LOCAL_STATE_DIR": str(state_dir),
+            "RESTATE_CONTROLLER_HEALTH_PORT": "1",  # would fail loudly if anything tried to serve
+        },
+        "marker": marker,
+        "state_dir": state_dir,
+    }
+    assert recorder.requests == [], "the controller talked to AWS/admin with a bad configuration"
+    assert not marker.exists(), "the controller ran restatectl with a bad configuration"
+    assert not state_dir.exists() or not any(state_dir.iterdir()), (
+        "the controller started local tasks"
+    )
+
+
+def run_controller(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("RESTATE_CONTROLLER_", "AWS_"))
+    }
+    return subprocess.run(
+        [str(CONTROLLER)],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def without(name: str) -> dict[str, str]:
+    return {key: value for key, value in VALID_ECS.items() if key != name}
+
+
+def changed(**values: str) -> dict[str, str]:
+    return {**VALID_ECS, **{f"RESTATE_CONTROLLER_{key}": value for key, value in values.items()}}
+
+
+SUBPROCESS_CASES = [
+    (
+        "missing cluster name",
+        without("RESTATE_CONTROLLER_CLUSTER_NAME"),
+        "RESTATE_CONTROLLER_CLUSTER_NAME is required",
+    ),
+    (
+        "unknown backend",
+        changed(BACKEND="k8s"),
+        "RESTATE_CONTROLLER_BACKEND='k8s' is invalid: allowed values are ecs, local",
+    ),
+    (
+        "zone of another region",
+        changed(SUBNETS_BY_AZ='{"eu-west-1a": "subnet-0aaa1111", "us-east-1b": "subnet-0bbb2222"}'),
+        "zones eu-west-1a are not in AWS_REGION us-east-1",
+    ),
+    (
+        "malformed zone name",
+        changed(SUBNETS_BY_AZ='{"zone-a": "subnet-0aaa1111", "us-east-1b": "subnet-0bbb2222"}'),
+        "zone 'zone-a' is not an AWS zone name",
+    ),
+    (
+        "subnets not JSON",
+        changed(SUBNETS_BY_AZ="us-east-1a=subnet-1"),
+        "RESTATE_CONTROLLER_SUBNETS_BY_AZ='us-east-1a=subnet-1' is invalid: not valid JSON",
+    ),
+    (
+        "subnets a list",
+        changed(SUBNETS_BY_AZ='["subnet-0aaa1111"]'),
+        "RESTATE_CONTROLLER_SUBNETS_BY_AZ=['subnet-0aaa1111'] is invalid",
+    ),
+    (
+        "security groups not a list",
+        changed(SECURITY_GROUP_IDS='"sg-0123abcd"'),
+        "RESTATE_CONTROLLER_SECURITY_GROUP_IDS='sg-0123abcd' is invalid",
+    ),
+    (
+        "security groups bad JSON",
+        changed(SECURITY_GROUP_IDS="[sg-0123abcd]"),
+        "RESTATE_CONTROLLER_SECURITY_GROUP_IDS='[sg-0123abcd]' is invalid: not valid JSON",
+    ),
+    (
+        "nodes per az zero",
+        changed(NODES_PER_AZ="0"),
+        "RESTATE_CONTROLLER_NODES_PER_AZ='0' is invalid: expected an integer >= 1",
+    ),
+    (
+        "replication needs more zones",
+        changed(REPLICATION="{zone: 4}"),
+        "needs 4 zones but RESTATE_CONTROLLER_SUBNETS_BY_AZ has 3",
+    ),
+    ("missing region on ecs", without("AWS_REGION"), "AWS_REGION is required"),
+    (
+        "bad EBS volume",
+        changed(EBS_VOLUME='{"size_gib": 0, "volume_type": "gp3"}'),
+        "'size_gib' must be an integer >= 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "env", "message"), SUBPROCESS_CASES, ids=[case[0] for case in SUBPROCESS_CASES]
+)
+def test_bad_config_exits_with_clear_message_and_does_nothing(
+    name: str, env: dict[str, str], message: str, side_effects: dict[str, object]
+) -> None:
+    result = run_controller({**side_effects["env"], **env})  # type: ignore[dict-item]
+    assert result.returncode == 2, result
+    assert message in result.stderr, result.stderr
+    assert result.stderr.startswith("restate-controller: configuration error: ")
+    assert result.stdout == ""
+
+
+def test_local_backend_bad_config_does_nothing(side_effects: dict[str, object]) -> None:
+    env = {
+        "RESTATE_CONTROLLER_BACKEND": "local",
+        "RESTATE_CONTROLLER_CLUSTER_NAME": "dev",
+        "RESTATE_CONTROLLER_TASK_DEFINITION_ARN": "local-td-1",
+        "RESTATE_CONTROLLER_SUBNETS_BY_AZ": '{"az1": "local", "az2": "local", "az3": "local"}',
+        "RESTATE_CONTROLLER_RESTATECTL_ADDRESS": "http://127.0.0.1:1",
+        "RESTATE_CONTROLLER_ADMIN_URL": "http://127.0.0.1:1",
+        "RESTATE_CONTROLLER_RECONCILE_INTERVAL_SECONDS": "-1",
+    }
+    result = run_controller({**side_effects["env"], **env})  # type: ignore[dict-item]
+    assert result.returncode == 2
+    assert (
+        "RESTATE_CONTROLLER_RECONCILE_INTERVAL_SECONDS='-1' is invalid: expected a number > 0"
+        in result.stderr
+    )
+
+
+def test_valid_config_passes_check() -> None:
+    result = subprocess.run(
+        [str(CONTROLLER), "--check-config"],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("RESTATE_CONTROLLER_")},
+            **VALID_ECS,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "configuration ok (backend ecs)" in result.stdout
+
+
+def test_defaults_from_the_contract() -> None:
+    config = load_config(VALID_ECS)
+    assert config.container_name == "restate"
+    assert config.nodes_per_az == 1
+    assert config.replication == "{zone: 2}"
+    assert (config.budget.unit, config.budget.limit) == ("zone", 1)
+    assert config.assign_public_ip is False
+    assert config.restatectl_path == "restatectl"
+    assert config.ebs_volume is None
+    assert config.snapshot_retention_days == 7
+    assert config.reconcile_interval_seconds == 10.0
+    assert config.health_port == 8080
+    assert config.drain_timeout_seconds == 600.0
+    spec = config.desired_spec()
+    assert spec.azs == ("us-east-1a", "us-east-1b", "us-east-1c")
+    assert spec.task_definition == VALID_ECS["RESTATE_CONTROLLER_TASK_DEFINITION_ARN"]
+
+
+def test_ebs_volume_parsed() -> None:
+    ebs = {
+        "size_gib": 50,
+        "volume_type": "gp3",
+        "iops": 3000,
+        "throughput": 125,
+        "role_arn": "arn:aws:iam::123456789012:role/ebs",
+    }
+    config = load_config(changed(EBS_VOLUME=json.dumps(ebs)))
+    assert config.ebs_volume is not None
+    assert (config.ebs_volume.size_gib, config.ebs_volume.iops, config.ebs_volume.encrypted) == (
+        50,
+        3000,
+        True,
+    )
+    assert config.ebs_volume.volume_name == "restate-data"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            changed(ASSIGN_PUBLIC_IP="yes"),
+            "RESTATE_CONTROLLER_ASSIGN_PUBLIC_IP='yes' is invalid: allowed values are true, false",
+        ),
+        (
+            changed(REPLICATION="{zone 2}"),
+            "RESTATE_CONTROLLER_REPLICATION='{zone 2}' is invalid: bad entry",
+        ),
+        (changed(REPLICATION="{rack: 2}"), "scope in region, zone, node"),
+        (changed(REPLICATION="zone=2"), "expected an integer like 2"),
+        (
+            changed(HEALTH_PORT="70000"),
+            "RESTATE_CONTROLLER_HEALTH_PORT='70000' is invalid: expected an integer >= 1 and <= 65535",
+        ),
+        (
+            changed(SNAPSHOT_RETENTION_DAYS="-1"),
+            "RESTATE_CONTROLLER_SNAPSHOT_RETENTION_DAYS='-1' is invalid",
+        ),
+        (
+            changed(DRAIN_TIMEOUT_SECONDS="nan"),
+            "RESTATE_CONTROLLER_DRAIN_TIMEOUT_SECONDS='nan' is invalid",
+        ),
+        (
+            changed(RESTATECTL_ADDRESS="nlb:5122"),
+            "RESTATE_CONTROLLER_RESTATECTL_ADDRESS='nlb:5122' is invalid",
+        ),
+        (
+            changed(ADMIN_URL="ftp://x:9070"),
+            "RESTATE_CONTROLLER_ADMIN_URL='ftp://x:9070' is invalid",
+        ),
+        (changed(ECS_CLUSTER_ARN="demo"), "RESTATE_CONTROLLER_ECS_CLUSTER_ARN='demo' is invalid"),
+        (
+            changed(TASK_DEFINITION_ARN="demo:3"),
+            "RESTATE_CONTROLLER_TASK_DEFINITION_ARN='demo:3' is invalid",
+        ),
+        (without("RESTATE_CONTROLLER_TASK_FAMILY"), "RESTATE_CONTROLLER_TASK_FAMILY is required"),
+        (changed(SUBNETS_BY_AZ="{}"), "with at least one entry"),
+        (
+            changed(
+                SUBNETS_BY_AZ='{"us-east-1a": "subnet-0aaa1111", "us-east-1b": "subnet-0aaa1111"}'
+            ),
+            "every zone needs its own subnet",
+        ),
+        (changed(SECURITY_GROUP_IDS="[]"), "RESTATE_CONTROLLER_SECURITY_GROUP_IDS=[] is invalid"),
+        (
+            changed(EBS_VOLUME='{"size_gib": 10, "volume_type": "gp9", "role_arn": "x"}'),
+            "'volume_type' must be one of",
+        ),
+        (changed(EBS_VOLUME='{"size": 10}'), "unknown keys ['size']"),
+        (
+            changed(CLUSTER_NAME="my cluster"),
+            "RESTATE_CONTROLLER_CLUSTER_NAME='my cluster' is invalid",
+        ),
+    ],
+)
+def test_invalid_values_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(env)
+    assert message in str(error.value)
