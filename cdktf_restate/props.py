@@ -184,7 +184,9 @@ class EbsVolumeProps:
         "Default: a role with AmazonECSInfrastructureRolePolicyForVolumes is created.",
     )
     encrypted: bool = prop(True, "Encrypt the volumes. Default: true.")
-    kms_key_id: str | None = prop(None, "KMS key for the volumes. Default: the cluster's KMS key.")
+    kms_key_id: str | None = prop(
+        None, "KMS key for the volumes. Default: the account's default EBS key (aws/ebs)."
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -265,7 +267,7 @@ class TaskProps:
     log_driver: str = prop(DEFAULT_LOG_DRIVER, "Container log driver. Default: awslogs.")
     log_options: Mapping[str, str] | None = prop(
         None,
-        "Log driver options. Default (awslogs): the construct's log group, the region, and "
+        "Log driver options. Default: for awslogs, the construct's log group, the region, and "
         "stream prefix 'restate' (or 'controller').",
     )
     enable_execute_command: bool = prop(False, "Allow ECS Exec into the tasks. Default: false.")

@@ -13,6 +13,8 @@ from cdktf_restate.iam import Statement, statement
 from cdktf_restate.validation import is_token
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
+#: 30 + 1 + 12 (account) + 1 + region (<= 14) stays within S3's 63 characters.
+BUCKET_CLUSTER_PART = 30
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,15 @@ class Storage:
 
 
 def bucket_name_for(ctx: ClusterContext) -> str:
-    # Bucket names are global: the account and region make the default unique and stable.
-    base = ctx.name("restate", 24)
-    base = cdktf.Fn.lower(base) if is_token(base) else base.lower()
+    """``<cluster>-<account>-<region>``: bucket names are global, the account and region make
+    the default unique and stable; lower case and no ``_`` as S3 requires."""
+    name = ctx.cluster_name
+    if is_token(name):
+        base = cdktf.Fn.lower(
+            cdktf.Fn.replace(cdktf.Fn.substr(name, 0, BUCKET_CLUSTER_PART), "_", "-")
+        )
+    else:
+        base = name[:BUCKET_CLUSTER_PART].lower().replace("_", "-").strip("-")
     return f"{base}-{ctx.account_id}-{ctx.region}"
 
 

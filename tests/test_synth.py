@@ -1,0 +1,529 @@
+"""The synthesized resource graph: each resource and its key properties.
+
+Given the construct (through examples/minimal, or a stack built here), when synthesized,
+then the Terraform JSON holds exactly the hardened, scoped resources the docs describe.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cdktf
+import pytest
+
+from cdktf_restate import (
+    EbsVolumeProps,
+    LoadBalancerProps,
+    ObjectStorageProps,
+    RestateEcsFargateCluster,
+    StatefulNodeProps,
+    StatelessNodeProps,
+    Subnet,
+    TaskProps,
+)
+from cdktf_restate import (
+    props as props_module,
+)
+from cdktf_restate._tf import AwsProvider
+from cdktf_restate.iam import UNSCOPABLE_ACTIONS
+
+REPO = Path(__file__).resolve().parents[1]
+CONTRACT = REPO / "docs" / "controller-config.md"
+ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+
+Doc = dict[str, Any]
+
+
+def load_example(name: str):
+    spec = importlib.util.spec_from_file_location(
+        f"example_{name.replace('-', '_')}", REPO / "examples" / name / "main.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def minimal(tmp_path_factory) -> Doc:
+    outdir = tmp_path_factory.mktemp("minimal")
+    stack_dir = load_example("minimal").build(str(outdir))
+    return json.loads((Path(stack_dir) / "cdk.tf.json").read_text())
+
+
+def synth_cluster(tmp_path: Path, **options: Any) -> Doc:
+    app = cdktf.App(outdir=str(tmp_path))
+    stack = cdktf.TerraformStack(app, "probe")
+    AwsProvider(stack, "aws", region="us-east-1")
+    subnets = [
+        Subnet(subnet_id=f"subnet-{i}", availability_zone=zone) for i, zone in enumerate(ZONES)
+    ]
+    options.setdefault("restatectl", props_module.RestatectlProps(disabled=True))
+    options.setdefault("retirement_watcher", props_module.RetirementWatcherProps(disabled=True))
+    RestateEcsFargateCluster(stack, "restate", vpc_id="vpc-1", subnets=subnets, **options)
+    app.synth()
+    return json.loads((tmp_path / "stacks" / "probe" / "cdk.tf.json").read_text())
+
+
+def of_type(doc: Doc, resource_type: str) -> dict[str, Doc]:
+    return doc["resource"].get(resource_type, {})
+
+
+def one(doc: Doc, resource_type: str, contains: str = "") -> Doc:
+    matches = [v for k, v in of_type(doc, resource_type).items() if contains in k]
+    assert len(matches) == 1, f"{resource_type} *{contains}*: {sorted(of_type(doc, resource_type))}"
+    return matches[0]
+
+
+def container(task_definition: Doc) -> Doc:
+    (definition,) = json.loads(task_definition["container_definitions"])
+    return definition
+
+
+def env(definition: Doc) -> dict[str, str]:
+    return {item["name"]: item["value"] for item in definition["environment"]}
+
+
+def json_policies(doc: Doc) -> Iterator[tuple[str, Doc]]:
+    for name, policy in of_type(doc, "aws_iam_role_policy").items():
+        if not policy["policy"].startswith("${jsonencode("):
+            yield name, json.loads(policy["policy"])
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# ---- Object storage ---------------------------------------------------------------------
+
+
+def test_bucket_is_encrypted_versioned_private_and_tls_only(minimal: Doc) -> None:
+    bucket = one(minimal, "aws_s3_bucket")
+    assert re.fullmatch(
+        r"minimal-restate-\$\{data\.aws_caller_identity\.\w+\.account_id\}-\$\{data\.aws_region\.\w+\.name\}",
+        bucket["bucket"],
+    )
+    assert bucket["force_destroy"] is False
+    assert one(minimal, "aws_s3_bucket_versioning")["versioning_configuration"] == [
+        {"status": "Enabled"}
+    ]
+    (rule,) = one(minimal, "aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    (default,) = rule["apply_server_side_encryption_by_default"]
+    assert default["sse_algorithm"] == "aws:kms"
+    assert re.fullmatch(r"\$\{aws_kms_key\.\w+\.arn\}", default["kms_master_key_id"])
+    block = one(minimal, "aws_s3_bucket_public_access_block")
+    assert all(
+        block[k] is True
+        for k in (
+            "block_public_acls",
+            "block_public_policy",
+            "ignore_public_acls",
+            "restrict_public_buckets",
+        )
+    )
+    policy = json.loads(one(minimal, "aws_s3_bucket_policy")["policy"])
+    (deny,) = policy["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+    (lifecycle,) = one(minimal, "aws_s3_bucket_lifecycle_configuration")["rule"]
+    assert lifecycle["noncurrent_version_expiration"] == [{"noncurrent_days": 30}]
+    key = one(minimal, "aws_kms_key")
+    assert key["enable_key_rotation"] is True
+
+
+def test_restate_task_role_reaches_only_its_prefix(tmp_path: Path) -> None:
+    doc = synth_cluster(
+        tmp_path,
+        object_storage=ObjectStorageProps(bucket_name="existing-bucket", prefix="team/restate"),
+    )
+    assert "aws_s3_bucket" not in doc["resource"]
+    policies = dict(json_policies(doc))
+    (task_policy,) = [p for name, p in policies.items() if "restate_task_policy" in name]
+    by_action = {tuple(s["Action"]): s for s in task_policy["Statement"]}
+    objects = by_action[("s3:DeleteObject", "s3:GetObject", "s3:PutObject")]
+    assert objects["Resource"] == [
+        "arn:${data.aws_partition.restate_partition_44365E83.partition}:s3:::existing-bucket/team/restate/*"
+    ]
+    listing = by_action[("s3:ListBucket",)]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["team/restate/*"]}}
+    environment = env(container(one(doc, "aws_ecs_task_definition", "stateful")))
+    assert (
+        environment["RESTATE_METADATA_CLIENT__PATH"] == "s3://existing-bucket/team/restate/metadata"
+    )
+    assert (
+        environment["RESTATE_WORKER__SNAPSHOTS__DESTINATION"]
+        == "s3://existing-bucket/team/restate/snapshots"
+    )
+
+
+# ---- Network and load balancer ----------------------------------------------------------
+
+
+def test_security_group_allows_restate_ports_between_members_only(minimal: Doc) -> None:
+    rules = of_type(minimal, "aws_security_group_rule").values()
+    ingress = sorted(
+        (r["from_port"], r["to_port"], r["protocol"], r.get("self"))
+        for r in rules
+        if r["type"] == "ingress"
+    )
+    assert ingress == [
+        (5122, 5122, "tcp", True),
+        (8080, 8080, "tcp", True),
+        (9070, 9070, "tcp", True),
+    ]
+    assert all("cidr_blocks" not in r for r in rules if r["type"] == "ingress")
+
+
+def test_internal_nlb_with_tcp_listeners_and_http_health_checks(minimal: Doc) -> None:
+    nlb = one(minimal, "aws_lb")
+    assert nlb["load_balancer_type"] == "network" and nlb["internal"] is True
+    assert nlb["enable_cross_zone_load_balancing"] is True
+    assert len(nlb["subnets"]) == 3
+    listeners = sorted(
+        (lst["port"], lst["protocol"]) for lst in of_type(minimal, "aws_lb_listener").values()
+    )
+    assert listeners == [(5122, "TCP"), (8080, "TCP"), (9070, "TCP")]
+    checks = {}
+    for group in of_type(minimal, "aws_lb_target_group").values():
+        assert group["target_type"] == "ip" and group["protocol"] == "TCP"
+        assert int(group["deregistration_delay"]) <= 10
+        (check,) = group["health_check"]
+        assert check["protocol"] == "HTTP" and check["interval"] == 5
+        checks[group["port"]] = check["path"]
+    assert checks == {8080: "/restate/health", 9070: "/health", 5122: "/health"}
+
+
+def test_disabled_ports_and_alb_targets(tmp_path: Path) -> None:
+    doc = synth_cluster(
+        tmp_path,
+        load_balancer=LoadBalancerProps(
+            disable_shared_nlb_ports=["ingress"], create_alb_targets=True, internet_facing=True
+        ),
+        addresses=props_module.AddressesProps(ingress="https://restate.example.com"),
+    )
+    assert sorted(lst["port"] for lst in of_type(doc, "aws_lb_listener").values()) == [5122, 9070]
+    assert one(doc, "aws_lb")["internal"] is False
+    alb_groups = [
+        g for g in of_type(doc, "aws_lb_target_group").values() if g["protocol"] == "HTTP"
+    ]
+    assert sorted(g["port"] for g in alb_groups) == [8080, 9070]
+    service = one(doc, "aws_ecs_service", "stateless")
+    assert sorted(lb["container_port"] for lb in service["load_balancer"]) == [
+        5122,
+        8080,
+        9070,
+        9070,
+    ]
+    assert doc["output"]["restate_ingress_url"]["value"] == "https://restate.example.com"
+
+
+# ---- Task definitions and services ------------------------------------------------------
+
+
+def test_stateless_nodes(minimal: Doc) -> None:
+    task_definition = one(minimal, "aws_ecs_task_definition", "stateless")
+    assert (task_definition["cpu"], task_definition["memory"]) == ("16384", "32768")
+    assert task_definition["runtime_platform"] == [
+        {"operating_system_family": "LINUX", "cpu_architecture": "ARM64"}
+    ]
+    assert re.fullmatch(
+        r"\$\{aws_iam_role\.restate_restate_task_role_\w+\.arn\}", task_definition["task_role_arn"]
+    )
+    assert re.fullmatch(
+        r"\$\{aws_iam_role\.restate_restate_execution_role_\w+\.arn\}",
+        task_definition["execution_role_arn"],
+    )
+    definition = container(task_definition)
+    assert definition["image"] == "docker.restate.dev/restatedev/restate:1.7.12"
+    assert [p["containerPort"] for p in definition["portMappings"]] == [8080, 9070, 5122]
+    assert definition["readonlyRootFilesystem"] is True
+    environment = env(definition)
+    assert environment["RESTATE_ROLES"] == "[admin,http-ingress]"
+    assert environment["RESTATE_AUTO_PROVISION"] == "true"
+    assert environment["RESTATE_METADATA_CLIENT__TYPE"] == "object-store"
+    assert re.fullmatch(
+        r"s3://\$\{aws_s3_bucket\.\w+\.bucket\}/metadata",
+        environment["RESTATE_METADATA_CLIENT__PATH"],
+    )
+    assert re.fullmatch(
+        r"s3://\$\{aws_s3_bucket\.\w+\.bucket\}/snapshots",
+        environment["RESTATE_WORKER__SNAPSHOTS__DESTINATION"],
+    )
+    assert environment["RESTATE_BIFROST__DEFAULT_PROVIDER"] == "replicated"
+    assert environment["RESTATE_DEFAULT_REPLICATION"] == "{zone: 2}"
+    assert environment["RESTATE_DEFAULT_NUM_PARTITIONS"] == "128"
+    assert (
+        environment["RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT"]
+        == "http://${aws_lb.restate_nlb_1CE1DD24.dns_name}:8080"
+    )
+    # The entrypoint's shell expansions are escaped for Terraform ($${...} -> ${...}).
+    assert definition["entryPoint"] == ["/bin/sh", "-c"]
+    assert "$${ECS_CONTAINER_METADATA_URI_V4" in definition["command"][0]
+    assert "healthCheck" in definition
+
+    service = one(minimal, "aws_ecs_service", "stateless")
+    assert service["desired_count"] == 3 and service["launch_type"] == "FARGATE"
+    assert (
+        service["deployment_maximum_percent"],
+        service["deployment_minimum_healthy_percent"],
+    ) == (200, 100)
+    assert service["deployment_circuit_breaker"] == [{"enable": True, "rollback": True}]
+    assert sorted(lb["container_port"] for lb in service["load_balancer"]) == [5122, 8080, 9070]
+    (network,) = service["network_configuration"]
+    assert network["assign_public_ip"] is False and len(network["subnets"]) == 3
+
+
+def test_stateful_nodes_have_a_task_definition_but_no_service(minimal: Doc) -> None:
+    task_definition = one(minimal, "aws_ecs_task_definition", "stateful")
+    assert task_definition["ephemeral_storage"] == [{"size_in_gib": 200}]
+    assert task_definition["volume"] == [{"name": "restate-data"}]
+    definition = container(task_definition)
+    environment = env(definition)
+    assert environment["RESTATE_ROLES"] == "[log-server,worker]"
+    assert environment["RESTATE_AUTO_PROVISION"] == "false"
+    assert "5122/health" in definition["healthCheck"]["command"][1]
+    assert definition["memory"] == 32768
+    services = of_type(minimal, "aws_ecs_service").values()
+    assert sorted(s["name"] for s in services) == [
+        "minimal-restate-controller",
+        "minimal-restate-stateless",
+    ]
+    assert not any("stateful" in s["task_definition"] for s in services)
+
+
+def test_stateful_nodes_with_ebs_volume(tmp_path: Path) -> None:
+    doc = synth_cluster(
+        tmp_path,
+        stateful_node=StatefulNodeProps(
+            ebs_volume=EbsVolumeProps(size_gib=500, iops=6000, throughput=250)
+        ),
+    )
+    task_definition = one(doc, "aws_ecs_task_definition", "stateful")
+    assert task_definition["volume"] == [{"name": "restate-data", "configure_at_launch": True}]
+    assert "ephemeral_storage" not in task_definition
+    environment = env(container(one(doc, "aws_ecs_task_definition", "controller")))
+    volume = json.loads(environment["RESTATE_CONTROLLER_EBS_VOLUME"])
+    assert re.fullmatch(r"\$\{aws_iam_role\.restate_ebs_role_\w+\.arn\}", volume.pop("role_arn"))
+    assert volume == {
+        "size_gib": 500,
+        "volume_type": "gp3",
+        "iops": 6000,
+        "throughput": 250,
+        "encrypted": True,
+    }
+    attachment = one(doc, "aws_iam_role_policy_attachment")
+    assert attachment["policy_arn"].endswith(
+        ":iam::aws:policy/service-role/AmazonECSInfrastructureRolePolicyForVolumes"
+    )
+    (controller_policy,) = [p for n, p in json_policies(doc) if "controller_task_policy" in n]
+    by_sid = {s["Sid"]: s for s in controller_policy["Statement"]}
+    assert by_sid["ClusterVolumes"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/restate:cluster": "probe-restate"}
+    }
+    assert by_sid["ClusterSnapshots"]["Condition"] == by_sid["ClusterVolumes"]["Condition"]
+    (volume_role,) = by_sid["PassVolumeRole"]["Resource"]
+    assert volume_role.startswith("${aws_iam_role.restate_ebs_role_")
+
+
+# ---- Controller -------------------------------------------------------------------------
+
+
+def contract_variables() -> dict[str, bool]:
+    """Variable -> required ("yes"/"ecs"), from the table in docs/controller-config.md."""
+    rows = re.findall(r"^\| `([A-Z_0-9]+)` \| ([^|]+) \|", CONTRACT.read_text(), flags=re.M)
+    return {name: required.strip() in ("yes", "ecs") for name, required in rows}
+
+
+def test_controller_environment_is_exactly_the_contract(minimal: Doc) -> None:
+    contract = contract_variables()
+    environment = env(container(one(minimal, "aws_ecs_task_definition", "controller")))
+    assert set(environment) <= set(contract)
+    required = {
+        name for name, needed in contract.items() if needed and name != "AWS_REGION"
+    }  # set by ECS
+    assert required <= set(environment)
+    # Everything optional is written too (explicit beats implicit), except the ones with no value here.
+    assert set(contract) - set(environment) == {
+        "AWS_REGION",
+        "RESTATE_CONTROLLER_RESTATECTL_PATH",
+        "RESTATE_CONTROLLER_EBS_VOLUME",
+    }
+    assert environment["RESTATE_CONTROLLER_BACKEND"] == "ecs"
+    assert environment["RESTATE_CONTROLLER_CLUSTER_NAME"] == "minimal-restate"
+    assert json.loads(environment["RESTATE_CONTROLLER_SUBNETS_BY_AZ"]).keys() == set(ZONES)
+    assert len(json.loads(environment["RESTATE_CONTROLLER_SECURITY_GROUP_IDS"])) == 1
+    assert environment["RESTATE_CONTROLLER_NODES_PER_AZ"] == "1"
+    assert environment["RESTATE_CONTROLLER_REPLICATION"] == "{zone: 2}"
+    assert re.fullmatch(
+        r"http://\$\{aws_lb\.\w+\.dns_name\}:5122",
+        environment["RESTATE_CONTROLLER_RESTATECTL_ADDRESS"],
+    )
+    assert re.fullmatch(
+        r"http://\$\{aws_lb\.\w+\.dns_name\}:9070", environment["RESTATE_CONTROLLER_ADMIN_URL"]
+    )
+    assert re.fullmatch(
+        r"\$\{aws_ecs_task_definition\.restate_stateful_task_definition_\w+\.arn\}",
+        environment["RESTATE_CONTROLLER_TASK_DEFINITION_ARN"],
+    )
+    assert environment["RESTATE_CONTROLLER_TASK_FAMILY"] == "minimal-restate-stateful"
+    assert environment["RESTATE_CONTROLLER_SNAPSHOT_RETENTION_DAYS"] == "7"
+
+
+def test_controller_service_runs_exactly_one_task(minimal: Doc) -> None:
+    service = one(minimal, "aws_ecs_service", "controller")
+    assert service["desired_count"] == 1
+    assert (
+        service["deployment_maximum_percent"],
+        service["deployment_minimum_healthy_percent"],
+    ) == (100, 0)
+    assert "load_balancer" not in service
+    definition = container(one(minimal, "aws_ecs_task_definition", "controller"))
+    assert re.fullmatch(
+        r"\$\{data\.aws_caller_identity\.\w+\.account_id\}\.dkr\.ecr\.\$\{data\.aws_region\.\w+\.name\}\.amazonaws\.com/cdktf-restate-controller:0\.1\.0",
+        definition["image"],
+    )
+
+
+def test_controller_iam_is_scoped_to_this_cluster(minimal: Doc) -> None:
+    (policy,) = [p for n, p in json_policies(minimal) if "controller_task_policy" in n]
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["ManageClusterTasks"]["Action"] == [
+        "ecs:DescribeTasks",
+        "ecs:StopTask",
+        "ecs:TagResource",
+    ]
+    (tasks,) = by_sid["ManageClusterTasks"]["Resource"]
+    assert re.fullmatch(
+        r"arn:\$\{[^}]+\}:ecs:\$\{[^}]+\}:\$\{[^}]+\}:task/\$\{aws_ecs_cluster\.\w+\.name\}/\*",
+        tasks,
+    )
+    (family,) = by_sid["RunStatefulTasks"]["Resource"]
+    assert family.endswith(":task-definition/minimal-restate-stateful:*")
+    assert by_sid["RunStatefulTasks"]["Condition"]["ArnEquals"]["ecs:cluster"].startswith(
+        "${aws_ecs_cluster."
+    )
+    assert sorted(by_sid["PassRestateRoles"]["Resource"]) == sorted(
+        [
+            "${aws_iam_role.restate_restate_execution_role_7E25F77F.arn}",
+            "${aws_iam_role.restate_restate_task_role_0DE10A80.arn}",
+        ]
+    )
+    assert not any(
+        a.startswith("ec2:") for s in policy["Statement"] for a in s["Action"]
+    )  # no EBS volume here
+
+
+def test_no_wildcard_actions_and_resources_scoped(minimal: Doc) -> None:
+    checked = 0
+    for name, policy in of_type(minimal, "aws_iam_role_policy").items():
+        text = policy["policy"]
+        if text.startswith("${jsonencode("):
+            # Lambda policies (lambdas.py, HCL jsonencode): their actions, read from the text.
+            action_lists = re.findall(r'"Action" = (\[[^\]]*\]|"[^"]*")', text)
+            actions = [a for group in action_lists for a in re.findall(r'"([^"]+)"', group)]
+        else:
+            statements = json.loads(text)["Statement"]
+            actions = [a for s in statements for a in as_list(s["Action"])]
+            for statement in statements:
+                if "*" in as_list(statement["Resource"]):
+                    assert set(statement["Action"]) <= UNSCOPABLE_ACTIONS, (name, statement)
+                checked += 1
+        assert actions, name
+        assert not [a for a in actions if a == "*" or a.endswith(":*")], name
+    assert checked >= 8
+
+
+# ---- Defaults, outputs, tokens ----------------------------------------------------------
+
+
+def test_defaults_equal_the_documented_ones(minimal: Doc) -> None:
+    docs = (REPO / "docs" / "construct.md").read_text()
+    documented = {
+        "desired_count": props_module.DEFAULT_STATELESS_DESIRED_COUNT,
+        "default_partitions": props_module.DEFAULT_PARTITIONS,
+        "nodes_per_az": props_module.DEFAULT_STATEFUL_NODES_PER_AZ,
+        "log_retention_days": props_module.DEFAULT_LOG_RETENTION_DAYS,
+        "snapshot_retention_days": props_module.DEFAULT_SNAPSHOT_RETENTION_DAYS,
+    }
+    for name, value in documented.items():
+        assert re.search(rf"`{name}`[^\n]*\| `?{value}`? \|", docs), name
+    assert props_module.DEFAULT_RESTATE_IMAGE in docs
+    assert (
+        one(minimal, "aws_ecs_service", "stateless")["desired_count"]
+        == props_module.DEFAULT_STATELESS_DESIRED_COUNT
+    )
+    assert all(
+        g["retention_in_days"] == props_module.DEFAULT_LOG_RETENTION_DAYS
+        for g in of_type(minimal, "aws_cloudwatch_log_group").values()
+    )
+    assert all(g.get("kms_key_id") for g in of_type(minimal, "aws_cloudwatch_log_group").values())
+    cluster = one(minimal, "aws_ecs_cluster")
+    assert cluster["setting"] == [{"name": "containerInsights", "value": "enhanced"}]
+
+
+def test_outputs(minimal: Doc) -> None:
+    outputs = minimal["output"]
+    for name in ("ingress_url", "admin_url", "ecs_cluster_arn", "bucket_name", "controller_service_name",
+                 "restatectl_function_arn", "restate_task_role_arn", "controller_task_role_arn"):  # fmt: skip
+        assert f"restate_{name}" in outputs, name
+    assert outputs["ingress_url"]["value"] == outputs["restate_ingress_url"]["value"]
+
+
+def test_python_attributes_match_outputs(tmp_path: Path) -> None:
+    app = cdktf.App(outdir=str(tmp_path))
+    stack = cdktf.TerraformStack(app, "attrs")
+    cluster = RestateEcsFargateCluster(
+        stack, "restate", vpc_id="vpc-1", subnets=[Subnet(subnet_id=f"s-{z}", availability_zone=z) for z in ZONES],
+        restatectl=props_module.RestatectlProps(disabled=True),
+    )  # fmt: skip
+    assert cluster.listeners.ingress is not None and cluster.listeners.admin is not None
+    assert cdktf.Token.is_unresolved(cluster.admin_url) and cluster.admin_url.endswith(":9070")
+    assert cdktf.Token.is_unresolved(cluster.ingress_url) and cluster.ingress_url.endswith(":8080")
+    assert cluster.restatectl_function_arn is None
+    assert cluster.cluster_name == "attrs-restate"
+
+
+def test_subnet_zones_are_looked_up_when_not_given(tmp_path: Path) -> None:
+    doc = synth_cluster(tmp_path, cluster_name="lookup")
+    assert "aws_subnet" not in doc.get("data", {})
+    app = cdktf.App(outdir=str(tmp_path / "b"))
+    stack = cdktf.TerraformStack(app, "b")
+    RestateEcsFargateCluster(stack, "restate", vpc_id="vpc-1", subnets=["subnet-a", "subnet-b", "subnet-c"],
+                             restatectl=props_module.RestatectlProps(disabled=True),
+                             retirement_watcher=props_module.RetirementWatcherProps(disabled=True))  # fmt: skip
+    app.synth()
+    doc = json.loads((tmp_path / "b" / "stacks" / "b" / "cdk.tf.json").read_text())
+    assert sorted(v["id"] for v in doc["data"]["aws_subnet"].values()) == [
+        "subnet-a",
+        "subnet-b",
+        "subnet-c",
+    ]
+    environment = env(container(one(doc, "aws_ecs_task_definition", "controller")))
+    assert "${data.aws_subnet." in environment["RESTATE_CONTROLLER_SUBNETS_BY_AZ"]
+
+
+def test_terraform_variables_flow_into_the_resources(tmp_path: Path) -> None:
+    app = cdktf.App(outdir=str(tmp_path))
+    stack = cdktf.TerraformStack(app, "vars")
+    count = cdktf.TerraformVariable(stack, "stateless_count", type="number").number_value
+    image = cdktf.TerraformVariable(stack, "image", type="string").string_value
+    RestateEcsFargateCluster(
+        stack, "restate", vpc_id=cdktf.TerraformVariable(stack, "vpc", type="string").string_value,
+        subnets=[Subnet(subnet_id=f"s-{z}", availability_zone=z) for z in ZONES],
+        stateless_node=StatelessNodeProps(desired_count=count, restate_image=image),
+        restate_tasks=TaskProps(cpu_architecture="X86_64"),
+        restatectl=props_module.RestatectlProps(disabled=True),
+        retirement_watcher=props_module.RetirementWatcherProps(disabled=True),
+    )  # fmt: skip
+    app.synth()
+    doc = json.loads((tmp_path / "stacks" / "vars" / "cdk.tf.json").read_text())
+    service = one(doc, "aws_ecs_service", "stateless")
+    assert service["desired_count"] == "${var.stateless_count}"
+    assert container(one(doc, "aws_ecs_task_definition", "stateless"))["image"] == "${var.image}"
+    assert one(doc, "aws_security_group")["vpc_id"] == "${var.vpc}"

@@ -1,0 +1,389 @@
+"""Bad input fails before synthesis with a message naming the property and what is allowed."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import cdktf
+import pytest
+
+from cdktf_restate import (
+    AddressesProps,
+    ControllerProps,
+    EbsVolumeProps,
+    LoadBalancerProps,
+    MonitoringProps,
+    ObjectStorageProps,
+    Resources,
+    RestateClusterProps,
+    RestateConfigError,
+    RestateEcsFargateCluster,
+    StatefulNodeProps,
+    StatelessNodeProps,
+    Subnet,
+    TaskProps,
+)
+from cdktf_restate.validation import (
+    format_replication,
+    parse_replication,
+    restate_version,
+    validate_props,
+)
+
+ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+
+
+def subnets(count: int = 3, zones: tuple[str, ...] = ZONES) -> list[Subnet]:
+    return [Subnet(subnet_id=f"subnet-{i}", availability_zone=zones[i]) for i in range(count)]
+
+
+def props(**overrides: object) -> RestateClusterProps:
+    base: dict[str, object] = {"vpc_id": "vpc-1", "subnets": subnets()}
+    base.update(overrides)
+    return RestateClusterProps(**base)
+
+
+def test_valid_defaults_pass() -> None:
+    validate_props(props())
+
+
+BAD_INPUTS = [
+    pytest.param(
+        {"subnets": subnets(2)},
+        r"^subnets: 2 availability zone\(s\) .*\{zone: 2\}; allowed: at least zone replication \+ 1 = 3",
+        id="fewer-zones-than-zone-replication-plus-one",
+    ),
+    pytest.param(
+        {
+            "subnets": subnets(3),
+            "stateless_node": StatelessNodeProps(default_replication="{zone: 3}"),
+        },
+        r"^subnets: 3 availability zone\(s\).*allowed: at least zone replication \+ 1 = 4",
+        id="zone-replication-3-on-3-zones",
+    ),
+    pytest.param(
+        {
+            "subnets": [
+                Subnet(subnet_id="subnet-a", availability_zone="us-east-1a"),
+                Subnet(subnet_id="subnet-b", availability_zone="us-east-1a"),
+                Subnet(subnet_id="subnet-c", availability_zone="us-east-1b"),
+            ]
+        },
+        r"^subnets\[1\]\.availability_zone: zone 'us-east-1a' is given twice; allowed: one subnet per availability zone",
+        id="duplicate-availability-zones",
+    ),
+    pytest.param(
+        {"subnets": [Subnet(subnet_id="subnet-a", availability_zone=z) for z in ZONES]},
+        r"^subnets\[1\]\.subnet_id: 'subnet-a' is given twice",
+        id="duplicate-subnet-ids",
+    ),
+    pytest.param(
+        {"subnets": []},
+        r"^subnets: no subnet given; allowed: one subnet per availability zone",
+        id="no-subnets",
+    ),
+    pytest.param(
+        {"stateless_node": StatelessNodeProps(resources=Resources(cpu=1024, memory_mib=512))},
+        r"^stateless_node\.resources\.memory_mib: 512 MiB is not a Fargate memory size for cpu 1024; allowed: 2048-8192 in steps of 1024",
+        id="fargate-memory-too-small-for-cpu",
+    ),
+    pytest.param(
+        {"stateful_node": StatefulNodeProps(resources=Resources(cpu=3000, memory_mib=8192))},
+        r"^stateful_node\.resources\.cpu: 3000 is not a Fargate cpu size; allowed: 256, 512, 1024, 2048, 4096, 8192, 16384",
+        id="fargate-cpu-not-a-size",
+    ),
+    pytest.param(
+        {"controller": ControllerProps(resources=Resources(cpu=256, memory_mib=4096))},
+        r"^controller\.resources\.memory_mib: 4096 MiB is not a Fargate memory size for cpu 256; allowed: 512, 1024, 2048",
+        id="controller-fargate-pair",
+    ),
+    pytest.param(
+        {
+            "stateless_node": StatelessNodeProps(
+                restate_image="docker.restate.dev/restatedev/restate:1.6.2"
+            )
+        },
+        r"^stateless_node\.restate_image: Restate version '1\.6\.2' is not supported; allowed: 1\.7\.x",
+        id="unsupported-restate-version-from-tag",
+    ),
+    pytest.param(
+        {"stateful_node": StatefulNodeProps(restate_version="2.0")},
+        r"^stateful_node\.restate_version: Restate version '2\.0' is not supported; allowed: 1\.7\.x",
+        id="unsupported-explicit-version",
+    ),
+    pytest.param(
+        {
+            "stateless_node": StatelessNodeProps(
+                restate_image="docker.restate.dev/restatedev/restate:latest"
+            )
+        },
+        r"^stateless_node\.restate_image: cannot derive the Restate version from .*latest.*; allowed: an image tagged with a version such as :1\.7\.12, or set stateless_node\.restate_version",
+        id="unparseable-image-tag",
+    ),
+    pytest.param(
+        {
+            "stateful_node": StatefulNodeProps(
+                restate_image="registry.local:5000/restate@sha256:abc"
+            )
+        },
+        r"^stateful_node\.restate_image: cannot derive the Restate version .*tag None",
+        id="digest-without-version",
+    ),
+    pytest.param(
+        {
+            "stateful_node": StatefulNodeProps(
+                restate_image="r/restate:1.7.12", restate_version="one.seven"
+            )
+        },
+        r"^stateful_node\.restate_version: unparseable Restate version 'one\.seven'; allowed: 1\.7 or 1\.7\.<patch>",
+        id="unparseable-explicit-version",
+    ),
+    pytest.param(
+        {"stateful_node": StatefulNodeProps(nodes_per_az=0)},
+        r"^stateful_node\.nodes_per_az: 0 is out of range; allowed: an integer >= 1",
+        id="nodes-per-az-below-one",
+    ),
+    pytest.param(
+        {"stateless_node": StatelessNodeProps(desired_count=-2)},
+        r"^stateless_node\.desired_count: -2 is out of range; allowed: an integer >= 1",
+        id="negative-desired-count",
+    ),
+    pytest.param(
+        {"controller": ControllerProps(snapshot_retention_days=-1)},
+        r"^controller\.snapshot_retention_days: -1 is out of range; allowed: an integer >= 0",
+        id="negative-snapshot-retention",
+    ),
+    pytest.param(
+        {
+            "stateful_node": StatefulNodeProps(
+                ebs_volume=EbsVolumeProps(size_gib=100, volume_type="gp2", iops=3000)
+            )
+        },
+        r"^stateful_node\.ebs_volume\.iops: iops cannot be set for volume type gp2; allowed: iops only with gp3, io1, io2",
+        id="iops-on-gp2",
+    ),
+    pytest.param(
+        {
+            "stateful_node": StatefulNodeProps(
+                ebs_volume=EbsVolumeProps(size_gib=100, volume_type="io2")
+            )
+        },
+        r"^stateful_node\.ebs_volume\.iops: volume type io2 needs iops",
+        id="io2-without-iops",
+    ),
+    pytest.param(
+        {
+            "stateful_node": StatefulNodeProps(
+                ebs_volume=EbsVolumeProps(
+                    size_gib=100, volume_type="io1", iops=5000, throughput=500
+                )
+            )
+        },
+        r"^stateful_node\.ebs_volume\.throughput: throughput cannot be set for volume type io1; allowed: throughput only with gp3",
+        id="throughput-on-io1",
+    ),
+    pytest.param(
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=0))},
+        r"^stateful_node\.ebs_volume\.size_gib: 0 is out of range; allowed: an integer >= 1 and <= 16384",
+        id="ebs-size-zero",
+    ),
+    pytest.param(
+        {"object_storage": ObjectStorageProps(prefix="/restate/")},
+        r"^object_storage\.prefix: '/restate/' is not a usable key prefix; allowed: letters, digits",
+        id="prefix-with-slashes",
+    ),
+    pytest.param(
+        {"object_storage": ObjectStorageProps(prefix="a b")},
+        r"^object_storage\.prefix: 'a b' is not a usable key prefix",
+        id="prefix-with-space",
+    ),
+    pytest.param(
+        {"object_storage": ObjectStorageProps(bucket_name="My_Bucket")},
+        r"^object_storage\.bucket_name: 'My_Bucket' is not an S3 bucket name",
+        id="bad-bucket-name",
+    ),
+    pytest.param(
+        {"stateless_node": StatelessNodeProps(default_replication="zone: 2")},
+        r"^stateless_node\.default_replication: 'zone: 2' is not written like Restate's replication property; allowed: an integer >= 1",
+        id="replication-without-braces",
+    ),
+    pytest.param(
+        {"stateless_node": StatelessNodeProps(default_replication="{rack: 2}")},
+        r"^stateless_node\.default_replication: unknown replication scope 'rack'; allowed: .*scopes region, zone, node",
+        id="replication-unknown-scope",
+    ),
+    pytest.param(
+        {"stateless_node": StatelessNodeProps(default_replication=0)},
+        r"^stateless_node\.default_replication: replication factor 0 is below 1",
+        id="replication-zero",
+    ),
+    pytest.param(
+        {"stateless_node": StatelessNodeProps(default_replication="{region: 2}")},
+        r"^stateless_node\.default_replication: region replication > 1 needs several regions",
+        id="replication-across-regions",
+    ),
+    pytest.param(
+        {"stateless_node": StatelessNodeProps(default_replication=3)},
+        r"^stateful_node\.nodes_per_az: 3 stateful node\(s\) cannot survive the loss of one with node replication 3; allowed: nodes_per_az \* zones >= 4",
+        id="node-replication-needs-more-nodes",
+    ),
+    pytest.param(
+        {"stateless_node": StatelessNodeProps(default_partitions=0)},
+        r"^stateless_node\.default_partitions: 0 is out of range; allowed: an integer >= 1 and <= 65535",
+        id="zero-partitions",
+    ),
+    pytest.param(
+        {"cluster_name": "my cluster!"},
+        r"^cluster_name: 'my cluster!' is not a valid name; allowed: 1-64 of \[A-Za-z0-9_-\]",
+        id="cluster-name-characters",
+    ),
+    pytest.param(
+        {"restate_tasks": TaskProps(cpu_architecture="arm")},
+        r"^restate_tasks\.cpu_architecture: 'arm' is not supported; allowed: ARM64, X86_64",
+        id="cpu-architecture",
+    ),
+    pytest.param(
+        {"log_retention_days": 10},
+        r"^log_retention_days: 10 is not a CloudWatch retention; allowed: 1, 3, 5, 7, 14, 30",
+        id="log-retention-not-a-cloudwatch-value",
+    ),
+    pytest.param(
+        {"monitoring": MonitoringProps(container_insights="full")},
+        r"^monitoring\.container_insights: 'full' is not supported; allowed: enhanced, enabled, disabled",
+        id="container-insights",
+    ),
+    pytest.param(
+        {"load_balancer": LoadBalancerProps(disable_shared_nlb_ports=["node"])},
+        r"^load_balancer\.disable_shared_nlb_ports: 'node' is not supported; allowed: ingress, admin",
+        id="cannot-disable-node-port",
+    ),
+    pytest.param(
+        {"load_balancer": LoadBalancerProps(disable_shared_nlb_ports=["admin"])},
+        r"^addresses\.admin: the admin port is disabled on the shared NLB.*; allowed: set addresses\.admin",
+        id="disabled-admin-port-needs-address",
+    ),
+    pytest.param(
+        {
+            "load_balancer": LoadBalancerProps(
+                existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/x/1",
+                internet_facing=True,
+            )
+        },
+        r"^load_balancer: internet_facing/subnet_ids/deletion_protection only apply to a created NLB",
+        id="existing-nlb-with-creation-settings",
+    ),
+    pytest.param(
+        {
+            "load_balancer": LoadBalancerProps(
+                existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/x/1"
+            )
+        },
+        r"^load_balancer\.existing_nlb_arn: .* is not a elasticloadbalancing loadbalancer/net/ ARN",
+        id="existing-alb-is-not-an-nlb",
+    ),
+    pytest.param(
+        {"security_group_ids": ["default"]},
+        r"^security_group_ids\[0\]: 'default' is not a security group id; allowed: sg-",
+        id="security-group-by-name",
+    ),
+    pytest.param(
+        {"addresses": AddressesProps(ingress="restate.example.com")},
+        r"^addresses\.ingress: 'restate\.example\.com' is not a URL; allowed: http://host",
+        id="address-without-scheme",
+    ),
+    pytest.param(
+        {"controller": ControllerProps(reconcile_interval_seconds=0)},
+        r"^controller\.reconcile_interval_seconds: 0 is not a positive number; allowed: a number > 0",
+        id="reconcile-interval-zero",
+    ),
+    pytest.param(
+        {"restate_tasks": TaskProps(task_role_arn="restate-task-role")},
+        r"^restate_tasks\.task_role_arn: 'restate-task-role' is not a iam :role/ ARN",
+        id="role-name-instead-of-arn",
+    ),
+    pytest.param(
+        {"stateless_node": StatelessNodeProps(environment={"RESTATE-X": "1"})},
+        r"^stateless_node\.environment: 'RESTATE-X' is not an environment variable name",
+        id="bad-environment-name",
+    ),
+    pytest.param(
+        {"ecs_cluster": "arn:aws:ecs:us-east-1:1:service/x"},
+        r"^ecs_cluster: .* is not a ecs :cluster/ ARN",
+        id="ecs-cluster-arn-of-a-service",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), BAD_INPUTS)
+def test_bad_input_is_rejected_with_a_clear_message(
+    overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(RestateConfigError, match=message):
+        validate_props(props(**overrides))
+
+
+def test_errors_come_before_any_resource(tmp_path) -> None:
+    app = cdktf.App(outdir=str(tmp_path))
+    stack = cdktf.TerraformStack(app, "stack")
+    with pytest.raises(RestateConfigError, match=r"^stateful_node\.nodes_per_az"):
+        RestateEcsFargateCluster(
+            stack,
+            "restate",
+            vpc_id="vpc-1",
+            subnets=subnets(),
+            stateful_node=StatefulNodeProps(nodes_per_az=0),
+        )
+    assert [child.node.id for child in stack.node.children] == []
+
+
+def test_unresolved_tokens_are_left_to_terraform() -> None:
+    # The HCL module generator passes Terraform variables: nothing is known at synth time.
+    app = cdktf.App()
+    stack = cdktf.TerraformStack(app, "stack")
+    zone_count = cdktf.TerraformVariable(stack, "nodes", type="number").number_value
+    image = cdktf.TerraformVariable(stack, "image", type="string").string_value
+    replication = cdktf.TerraformVariable(stack, "replication", type="string").string_value
+    validate_props(
+        props(
+            subnets=subnets(3),
+            cluster_name=cdktf.TerraformVariable(stack, "name", type="string").string_value,
+            stateful_node=StatefulNodeProps(nodes_per_az=zone_count, restate_image=image),
+            stateless_node=StatelessNodeProps(
+                default_replication=replication, desired_count=zone_count
+            ),
+            log_retention_days=cdktf.TerraformVariable(
+                stack, "retention", type="number"
+            ).number_value,
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (2, "{node: 2}"),
+        ("3", "{node: 3}"),
+        ("{zone: 2}", "{zone: 2}"),
+        ("{ node:3 , zone: 2 }", "{zone: 2, node: 3}"),
+    ],
+)
+def test_replication_is_normalized(value: object, expected: str) -> None:
+    assert format_replication(parse_replication(value, "x")) == expected
+
+
+def test_version_comes_from_tag_or_explicit_value() -> None:
+    assert restate_version("docker.restate.dev/restatedev/restate:1.7.12", None, "n") == "1.7.12"
+    assert restate_version("localhost:5000/restate:1.7", None, "n") == "1.7"
+    assert restate_version("r/restate@sha256:abc", "1.7.3", "n") == "1.7.3"
+
+
+def test_every_prop_has_a_description_with_a_default() -> None:
+    seen = 0
+    for cls in (RestateClusterProps, StatelessNodeProps, StatefulNodeProps, EbsVolumeProps, ControllerProps, TaskProps,
+                ObjectStorageProps, LoadBalancerProps, AddressesProps, MonitoringProps, Resources, Subnet):  # fmt: skip
+        for field in dataclasses.fields(cls):
+            description = field.metadata.get("description", "")
+            assert re.search(r"(Default:|Required\.)", description), f"{cls.__name__}.{field.name}"
+            seen += 1
+    assert seen > 50
