@@ -79,7 +79,7 @@ class StatusBoard:
 
     def set(self, status: Status) -> None:
         with self._lock:
-            if status.healthy:
+            if status.healthy and status.phase != "error":
                 self._last_good = status.at
             self._status = status
 

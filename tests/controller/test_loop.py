@@ -1,0 +1,547 @@
+"""The reconcile loop against an in-memory cluster that behaves like Restate where it matters.
+
+The fake world enforces the safety rules itself: stopping a task whose node still holds data,
+forcing a live node, or removing a node that is still placed is recorded as a violation, and
+every test asserts there are none.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import pytest
+from restate_controller.health import HealthServer
+from restate_controller.loop import JsonLog, Reconciler, StatusBoard
+from restate_controller.model import (
+    TAG_AZ,
+    TAG_CLUSTER,
+    TAG_MANAGED_BY,
+    TAG_NODE_ID,
+    TAG_PHASE,
+    ClusterView,
+    DesiredSpec,
+    DisruptionBudget,
+    NodeInfo,
+    PermanentError,
+    RestateRefused,
+    TaskInfo,
+    TemporaryError,
+)
+
+AZS = ("az-a", "az-b", "az-c")
+PARTITIONS = 6
+
+
+class Crash(BaseException):
+    """The controller process dies here (not an Exception: nothing in the loop may catch it)."""
+
+
+@dataclass
+class World:
+    """Tasks, nodes, partitions and logs of one cluster, advanced one step per observation."""
+
+    desired_td: str = "td:1"
+    clock: float = 1_000.0
+    tasks: dict[str, TaskInfo] = field(default_factory=dict)
+    nodes: dict[int, NodeInfo] = field(default_factory=dict)
+    node_of_task: dict[str, int] = field(default_factory=dict)
+    # partition -> node ids holding a replica (2 per partition, in 2 zones)
+    replicas: dict[int, set[int]] = field(default_factory=dict)
+    nodeset: set[int] = field(default_factory=set)
+    loglets: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # node id -> observations since it was marked draining (placement moves after 2)
+    draining_for: dict[int, int] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+    calls: list[tuple[str, object]] = field(default_factory=list)
+    serving_zones_min: int = 99
+    next_task: int = 1
+    next_node: int = 1
+    crash_at_call: int | None = None
+    mutating_calls: int = 0
+    fail: dict[str, BaseException] = field(default_factory=dict)
+
+    # -- world mechanics ------------------------------------------------------------------------
+    def zone_of(self, node_id: int) -> str:
+        return self.nodes[node_id].location.split(".")[-1]
+
+    def serving(self) -> list[int]:
+        return [node_id for node_id, node in self.nodes.items() if node.serving]
+
+    def step(self) -> None:
+        """One unit of cluster time: tasks boot, nodes join, placement moves off draining nodes."""
+        for task_id, task in list(self.tasks.items()):
+            if task.status == "PROVISIONING":
+                self.tasks[task_id] = replace(task, status="RUNNING")
+            elif task.status == "RUNNING" and task_id not in self.node_of_task:
+                node_id = self.next_node
+                self.next_node += 1
+                self.node_of_task[task_id] = node_id
+                self.nodes[node_id] = NodeInfo(
+                    node_id,
+                    task.node_name,
+                    f"region.{task.az}",
+                    True,
+                    "provisioning",
+                    "provisioning",
+                )
+                self.loglets[node_id] = (0, 0)
+            elif task.status == "RUNNING":
+                node_id = self.node_of_task[task_id]
+                node = self.nodes.get(node_id)
+                if node is not None and node.storage_state == "provisioning":
+                    self.nodes[node_id] = replace(
+                        node, storage_state="read-write", worker_state="active"
+                    )
+            elif task.status == "STOPPING":
+                self.tasks[task_id] = replace(task, status="STOPPED")
+        for node_id in list(self.draining_for):
+            if node_id not in self.nodes:
+                del self.draining_for[node_id]
+                continue
+            self.draining_for[node_id] += 1
+            if self.draining_for[node_id] >= 2:
+                self._move_off(node_id)
+        self._place()
+        zones = {self.zone_of(node_id) for node_id in self.serving()}
+        if self.nodes:
+            self.serving_zones_min = min(self.serving_zones_min, len(zones))
+
+    def _place(self) -> None:
+        """Give every partition 2 replicas in 2 zones and the log a nodeset over serving nodes."""
+        serving = sorted(self.serving())
+        for partition in range(PARTITIONS):
+            holders = {n for n in self.replicas.get(partition, set()) if n in self.nodes}
+            for candidate in serving:
+                zones = {self.zone_of(n) for n in holders}
+                if len(holders) >= 2:
+                    break
+                if self.zone_of(candidate) not in zones:
+                    holders.add(candidate)
+            self.replicas[partition] = holders
+        if not self.nodeset and len({self.zone_of(n) for n in serving}) >= 2:
+            self.nodeset = set(serving)
+            for node_id in serving:
+                historical, _ = self.loglets[node_id]
+                self.loglets[node_id] = (historical, 1)
+
+    def _move_off(self, node_id: int) -> None:
+        for holders in self.replicas.values():
+            holders.discard(node_id)
+        if node_id in self.nodeset:
+            # Bifrost seals the segment and opens a new one on writable nodes.
+            self.nodeset.discard(node_id)
+            for member in list(self.nodeset) + [node_id]:
+                historical, active = self.loglets.get(member, (0, 0))
+                self.loglets[member] = (historical + active, 0)
+            for member in self.nodeset:
+                historical, _ = self.loglets[member]
+                self.loglets[member] = (historical, 1)
+
+    def holds_data(self, node_id: int) -> bool:
+        placed = any(node_id in holders for holders in self.replicas.values())
+        return placed or node_id in self.nodeset or self.loglets.get(node_id, (0, 0)) != (0, 0)
+
+    def mutate(self, name: str, argument: object) -> None:
+        self.mutating_calls += 1
+        if self.crash_at_call is not None and self.mutating_calls == self.crash_at_call:
+            raise Crash(f"controller killed before {name}({argument})")
+        if name in self.fail:
+            raise self.fail.pop(name)
+        self.calls.append((name, argument))
+
+    # -- a steady cluster on the old task definition -------------------------------------------
+    def start_steady(self, td: str = "td:1") -> None:
+        for az in AZS:
+            task = self._launch(az, {TAG_PHASE: "running"}, td)
+            self.tasks[task.task_id] = replace(task, status="RUNNING")
+        for _ in range(3):
+            self.step()
+        for task_id, node_id in self.node_of_task.items():
+            self.tasks[task_id] = replace(
+                self.tasks[task_id], tags={**self.tasks[task_id].tags, TAG_NODE_ID: f"N{node_id}"}
+            )
+        self.calls.clear()
+        self.serving_zones_min = len({self.zone_of(node_id) for node_id in self.serving()})
+
+    def _launch(self, az: str, tags: Mapping[str, str], td: str) -> TaskInfo:
+        task_id = f"task-{self.next_task}"
+        self.next_task += 1
+        base = {TAG_CLUSTER: "demo", TAG_MANAGED_BY: "cdktf-restate-controller", TAG_AZ: az}
+        task = TaskInfo(
+            task_id, f"node-{task_id}", az, td, "PROVISIONING", {**base, **tags}, None, self.clock
+        )
+        self.tasks[task_id] = task
+        return task
+
+    def kill(self, task_id: str) -> None:
+        """SIGKILL: the task stops, the node dies with its data, placement stays until moved."""
+        self.tasks[task_id] = replace(
+            self.tasks[task_id], status="STOPPED", stopped_reason="killed"
+        )
+        node_id = self.node_of_task[task_id]
+        self.nodes[node_id] = replace(self.nodes[node_id], alive=False)
+
+
+class FakeBackend:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    @property
+    def desired_task_definition(self) -> str:
+        return self.world.desired_td
+
+    def list_tasks(self) -> list[TaskInfo]:
+        return list(self.world.tasks.values())
+
+    def run_task(self, az: str, tags: Mapping[str, str]) -> TaskInfo:
+        self.world.mutate("run_task", az)
+        return self.world._launch(az, tags, self.world.desired_td)
+
+    def tag_task(self, task_id: str, tags: Mapping[str, str]) -> None:
+        self.world.mutate("tag_task", (task_id, dict(tags)))
+        task = self.world.tasks[task_id]
+        self.world.tasks[task_id] = replace(task, tags={**task.tags, **tags})
+
+    def stop_task(self, task_id: str, reason: str) -> None:
+        self.world.mutate("stop_task", task_id)
+        node_id = self.world.node_of_task.get(task_id)
+        if node_id is not None and self.world.holds_data(node_id):
+            self.world.violations.append(f"stopped {task_id} while node {node_id} still holds data")
+        task = self.world.tasks[task_id]
+        if task.status != "STOPPED":
+            self.world.tasks[task_id] = replace(task, status="STOPPING", stopped_reason=reason)
+        if node_id is not None and node_id in self.world.nodes:
+            self.world.nodes[node_id] = replace(self.world.nodes[node_id], alive=False)
+
+
+class FakeRestate:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def observe(self) -> ClusterView:
+        world = self.world
+        world.step()
+        if "observe" in world.fail:
+            raise world.fail.pop("observe")
+        counts: dict[int, int] = {}
+        for holders in world.replicas.values():
+            for node_id in holders:
+                counts[node_id] = counts.get(node_id, 0) + 1
+        return ClusterView(
+            nodes=tuple(world.nodes.values()),
+            partition_replicas=counts,
+            nodeset_members=frozenset(world.nodeset),
+            loglet_servers={
+                n: c for n, c in world.loglets.items() if n in world.nodes and world.nodes[n].alive
+            },
+            provisioned=True,
+            healthy_reason=None,
+        )
+
+    def mark_draining(self, node_id: int) -> None:
+        self.world.mutate("mark_draining", node_id)
+        node = self.world.nodes[node_id]
+        self.world.nodes[node_id] = replace(
+            node, storage_state="read-only", worker_state="draining"
+        )
+        self.world.draining_for.setdefault(node_id, 0)
+
+    def snapshot_and_trim(self) -> None:
+        self.world.mutate("snapshot_and_trim", None)
+        for node_id, (_, active) in list(self.world.loglets.items()):
+            self.world.loglets[node_id] = (0, active)
+
+    def remove_node(self, node_id: int) -> None:
+        world = self.world
+        world.mutate("remove_node", node_id)
+        node = world.nodes.get(node_id)
+        if node is None:
+            return
+        if node.alive:
+            world.violations.append(f"remove_node({node_id}) on a live node")
+        if node_id in world.nodeset or world.loglets.get(node_id, (0, 0)) != (0, 0):
+            raise RestateRefused(f"node {node_id} is still a member of a nodeset")
+        if any(node_id in holders for holders in world.replicas.values()):
+            world.violations.append(f"removed node {node_id} that still holds partitions")
+        del world.nodes[node_id]
+
+    def disable_dead_node(self, node_id: int) -> None:
+        self.world.mutate("disable_dead_node", node_id)
+        node = self.world.nodes[node_id]
+        if node.alive:
+            self.world.violations.append(f"forced node {node_id} while it is alive")
+        self.world.nodes[node_id] = replace(
+            node, storage_state="read-only", worker_state="draining"
+        )
+        self.world.draining_for.setdefault(node_id, 0)
+
+
+def desired(td: str = "td:2", **overrides: object) -> DesiredSpec:
+    spec = DesiredSpec(
+        cluster_name="demo",
+        azs=AZS,
+        nodes_per_az=1,
+        task_definition=td,
+        budget=DisruptionBudget(unit="zone", limit=1),
+        drain_timeout_seconds=600,
+        trim_retry_seconds=5,
+    )
+    return replace(spec, **overrides)
+
+
+def controller(
+    world: World,
+    spec: DesiredSpec,
+    log: io.StringIO | None = None,
+    board: StatusBoard | None = None,
+) -> Reconciler:
+    world.desired_td = spec.task_definition
+
+    def sleep(seconds: float) -> None:
+        world.clock += seconds
+
+    return Reconciler(
+        spec,
+        FakeBackend(world),
+        FakeRestate(world),
+        interval_seconds=2.0,
+        progress_interval_seconds=0.5,
+        clock=lambda: world.clock,
+        sleep=sleep,
+        log=JsonLog(log or io.StringIO(), clock=lambda: world.clock),
+        board=board,
+    )
+
+
+def run_until_idle(
+    world: World, spec: DesiredSpec, *, passes: int = 300, fresh_each_pass: bool = False
+) -> Reconciler:
+    """Run passes until a pass finds nothing to do. With fresh_each_pass, every pass is a newly
+    started controller process (no memory but the tags)."""
+    loop = controller(world, spec)
+    for _ in range(passes):
+        if fresh_each_pass:
+            loop = controller(world, spec)
+        try:
+            status = loop.run_once()
+        except Crash:
+            loop = controller(world, spec)
+            continue
+        assert status.phase != "halted", status.reason
+        if status.phase == "idle":
+            return loop
+        loop.sleep(
+            loop.progress_interval_seconds if status.phase == "acting" else loop.interval_seconds
+        )
+    raise AssertionError(f"not idle after {passes} passes; last calls {world.calls[-8:]}")
+
+
+def assert_rolled(world: World, old_tasks: set[str]) -> None:
+    assert world.violations == []
+    running = [t for t in world.tasks.values() if t.status == "RUNNING"]
+    assert sorted(t.az for t in running) == sorted(AZS)
+    assert all(t.task_definition == "td:2" and t.tags[TAG_PHASE] == "running" for t in running)
+    assert all(
+        world.tasks[t].status == "STOPPED" and world.tasks[t].tags[TAG_PHASE] == "removed"
+        for t in old_tasks
+    )
+    old_nodes = {world.node_of_task[t] for t in old_tasks}
+    assert not old_nodes & set(world.nodes), "old nodes are still in the cluster"
+    assert all(len(holders) == 2 for holders in world.replicas.values())
+    # One zone at a time: two of three zones always had a serving node.
+    assert world.serving_zones_min >= 2
+
+
+def test_full_rolling_replacement_in_safe_order() -> None:
+    world = World()
+    world.start_steady()
+    old = set(world.tasks)
+    log = io.StringIO()
+    loop = controller(world, desired(), log)
+    for _ in range(300):
+        status = loop.run_once()
+        if status.phase == "idle":
+            break
+        loop.sleep(0.5 if status.phase == "acting" else 2.0)
+    assert status.phase == "idle"
+    assert_rolled(world, old)
+    # Per old node, the calls come in the safe order.
+    for task_id in old:
+        node_id = world.node_of_task[task_id]
+        sequence = [
+            name
+            for name, argument in world.calls
+            if argument in (task_id, node_id) or name == "snapshot_and_trim"
+        ]
+        kept = [name for name in sequence if name in ("mark_draining", "stop_task", "remove_node")]
+        assert kept == ["mark_draining", "stop_task", "remove_node"], sequence
+        first_trim_after_mark = sequence.index("snapshot_and_trim", sequence.index("mark_draining"))
+        assert first_trim_after_mark < sequence.index("stop_task")
+    # The replacement in the same AZ was launched before the old node was marked.
+    launches = [argument for name, argument in world.calls if name == "run_task"]
+    assert launches == list(AZS)
+    # One JSON line per decision, each with its reason.
+    lines = [json.loads(line) for line in log.getvalue().splitlines()]
+    decisions = [line for line in lines if line["event"] == "decision"]
+    assert decisions and all(line["reason"] for line in decisions)
+    assert {line["action"] for line in decisions} >= {
+        "RunTask",
+        "TagTask",
+        "MarkDraining",
+        "SnapshotAndTrim",
+        "StopTask",
+        "RemoveNode",
+    }
+
+
+def test_every_pass_a_new_controller_process() -> None:
+    world = World()
+    world.start_steady()
+    old = set(world.tasks)
+    run_until_idle(world, desired(), fresh_each_pass=True)
+    assert_rolled(world, old)
+
+
+def clean_run_calls() -> int:
+    world = World()
+    world.start_steady()
+    run_until_idle(world, desired())
+    return world.mutating_calls
+
+
+@pytest.mark.parametrize("crash_at", range(1, clean_run_calls() + 1))
+def test_killed_before_any_step_resumes_and_finishes(crash_at: int) -> None:
+    """Kill the controller just before its Nth change to the world, for every N of a full roll."""
+    world = World(crash_at_call=crash_at)
+    world.start_steady()
+    old = set(world.tasks)
+    run_until_idle(world, desired())
+    assert_rolled(world, old)
+    assert sum(1 for name, _ in world.calls if name == "run_task") == 3, (
+        "a restart launched extra tasks"
+    )
+
+
+def test_killed_node_is_replaced_and_cleaned_up() -> None:
+    world = World()
+    world.start_steady(td="td:2")
+    victim = "task-2"
+    victim_node = world.node_of_task[victim]
+    world.kill(victim)
+    run_until_idle(world, desired())
+    assert world.violations == []
+    assert victim_node not in world.nodes
+    names = [name for name, _ in world.calls]
+    assert names.index("run_task") < names.index("disable_dead_node") < names.index("remove_node")
+    assert ("stop_task", victim) not in world.calls
+    running = sorted(t.az for t in world.tasks.values() if t.status == "RUNNING")
+    assert running == sorted(AZS)
+
+
+def test_two_zones_lost_does_nothing() -> None:
+    world = World()
+    world.start_steady(td="td:2")
+    world.kill("task-1")
+    world.kill("task-2")
+    loop = controller(world, desired())
+    for _ in range(5):
+        status = loop.run_once()
+        assert status.phase == "waiting"
+    assert world.calls == []
+
+
+def test_permanent_error_stops_acting_and_health_says_why() -> None:
+    world = World()
+    world.start_steady()
+    world.fail["mark_draining"] = PermanentError("restatectl: node N1 reported data-loss")
+    board = StatusBoard(clock=lambda: world.clock)
+    loop = controller(world, desired(), board=board)
+    health = HealthServer(board, 0).start()
+    try:
+        for _ in range(30):
+            loop.run_once()
+            world.clock += 1
+        assert loop.halted is not None and "data-loss" in loop.halted
+        calls_when_halted = len(world.calls)
+        for _ in range(5):
+            assert loop.run_once().phase == "halted"
+        assert len(world.calls) == calls_when_halted, "acted after a permanent error"
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"http://127.0.0.1:{health.port}/health", timeout=5)
+        assert answer.value.code == 503
+        body = json.loads(answer.value.read())
+        assert body["status"] == "unhealthy" and body["phase"] == "halted"
+        assert "MarkDraining failed permanently" in body["reason"] and "data-loss" in body["reason"]
+    finally:
+        health.stop()
+    assert world.violations == []
+
+
+def test_temporary_errors_are_retried_and_health_stays_ok_within_grace() -> None:
+    world = World()
+    world.start_steady()
+    old = set(world.tasks)
+    world.fail["remove_node"] = TemporaryError("restatectl timed out")
+    world.fail["observe"] = TemporaryError("admin unreachable")
+    board = StatusBoard(clock=lambda: world.clock, unhealthy_after_seconds=60)
+    health = HealthServer(board, 0).start()
+    try:
+        status = controller(world, desired(), board=board).run_once()
+        assert status.phase == "error" and "admin unreachable" in status.reason
+        with urllib.request.urlopen(f"http://127.0.0.1:{health.port}/health", timeout=5) as answer:
+            assert answer.status == 200
+            assert json.loads(answer.read())["phase"] == "error"
+        run_until_idle(world, desired())
+        assert_rolled(world, old)
+        with urllib.request.urlopen(f"http://127.0.0.1:{health.port}/health", timeout=5) as answer:
+            assert json.loads(answer.read())["status"] == "ok"
+    finally:
+        health.stop()
+
+
+def test_persistent_temporary_errors_turn_health_red() -> None:
+    world = World()
+    world.start_steady(td="td:2")
+    board = StatusBoard(clock=lambda: world.clock, unhealthy_after_seconds=30)
+    loop = controller(world, desired(), board=board)
+    assert loop.run_once().phase == "idle"
+    for _ in range(20):
+        world.fail["observe"] = TemporaryError("admin unreachable")
+        loop.run_once()
+        world.clock += 2
+    current = board.current()
+    assert (
+        not current.healthy
+        and "no successful pass for" in current.reason
+        and "admin unreachable" in current.reason
+    )
+
+
+def test_drain_timeout_halts_until_the_drain_completes() -> None:
+    world = World()
+    world.start_steady()
+    board = StatusBoard(clock=lambda: world.clock)
+    loop = controller(world, desired(drain_timeout_seconds=30), board=board)
+    stuck: set[int] = set()
+    original_move = world._move_off
+    world._move_off = lambda node_id: None if node_id in stuck else original_move(node_id)  # type: ignore[method-assign]
+    stuck.add(world.node_of_task["task-1"])
+    for _ in range(60):
+        status = loop.run_once()
+        world.clock += 2
+        if status.phase == "halted":
+            break
+    assert status.phase == "halted" and "over the 30 s timeout" in status.reason
+    assert not board.current().healthy
+    calls = len(world.calls)
+    loop.run_once()
+    assert len(world.calls) == calls
+    stuck.clear()  # placement finally moves: the controller continues by itself
+    old = {"task-1", "task-2", "task-3"}
+    run_until_idle(world, desired(drain_timeout_seconds=10_000))
+    assert_rolled(world, old)
