@@ -1,0 +1,1 @@
+"""Lambda function code shipped by the construct (each module is packaged on its own)."""

@@ -1,0 +1,500 @@
+"""The two Lambdas of a cluster: restatectl (operator access) and the retirement watcher.
+
+Both are plain ``Resource``s (see ``_tf.py``). Each function gets its own log group (retention,
+KMS when given), X-Ray tracing, a reserved concurrency, a dead-letter queue, and - unless the
+caller passes an execution role - its own least-privilege role. IAM statements use ``*`` as
+resource only for actions that have no resource-level permissions (ec2:Describe*, X-Ray).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cdktf
+from constructs import Construct
+
+from cdktf_restate import lambda_build
+from cdktf_restate._tf import Resource
+from cdktf_restate.functions.retirement_watcher import (
+    CLUSTER_ARN_ENV,
+    RETIREMENT_EVENT_TYPE,
+)
+
+LAMBDA_ARCHITECTURES = ("arm64", "x86_64")
+# Function, role and queue names are "<prefix>-<suffix>"; the longest suffix is
+# "-retirement-watcher" (19) and Lambda/IAM names stop at 64 characters.
+MAX_NAME_PREFIX_LENGTH = 45
+NAME_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
+
+# Small reservations: enough for an operator session / one SQS poller pair, and a hard cap on
+# what a runaway caller could cost. (Accounts keep at least 10 unreserved executions.)
+RESTATECTL_RESERVED_CONCURRENCY = 2
+RETIREMENT_WATCHER_RESERVED_CONCURRENCY = 2
+RESTATECTL_TIMEOUT_SECONDS = 60
+RESTATECTL_MEMORY_MB = 256
+WATCHER_TIMEOUT_SECONDS = 30
+WATCHER_MEMORY_MB = 128
+# SQS wants the visibility timeout >= 6 x the function timeout for Lambda event sources.
+WATCHER_QUEUE_VISIBILITY_SECONDS = 6 * WATCHER_TIMEOUT_SECONDS
+WATCHER_MAX_RECEIVES = 5
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+LAMBDA_ASSUME_ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+@dataclass(frozen=True)
+class RestatectlLambda:
+    function: Resource
+    role_arn: str
+    log_group: Resource
+    dead_letter_queue: Resource
+
+    @property
+    def function_arn(self) -> str:
+        return self.function.arn
+
+    @property
+    def function_name(self) -> str:
+        return self.function.attr("function_name")
+
+
+@dataclass(frozen=True)
+class RetirementWatcher:
+    function: Resource
+    role_arn: str
+    log_group: Resource
+    queue: Resource
+    dead_letter_queue: Resource
+    rule: Resource
+
+    @property
+    def function_arn(self) -> str:
+        return self.function.arn
+
+    @property
+    def function_name(self) -> str:
+        return self.function.attr("function_name")
+
+    @property
+    def queue_arn(self) -> str:
+        return self.queue.arn
+
+    @property
+    def rule_arn(self) -> str:
+        return self.rule.arn
+
+
+def _validate_common(name_prefix: str, log_retention_days: int) -> None:
+    if not NAME_PREFIX_PATTERN.match(name_prefix) or len(name_prefix) > MAX_NAME_PREFIX_LENGTH:
+        raise ValueError(
+            f"name_prefix must be 1-{MAX_NAME_PREFIX_LENGTH} characters of letters, digits,"
+            f" '-' and '_', got {name_prefix!r}"
+        )
+    if log_retention_days < 0:
+        raise ValueError(
+            f"log_retention_days must be >= 0 (0 = never expire), got {log_retention_days}"
+        )
+
+
+def _policy(statements: list[dict[str, Any]]) -> str:
+    return cdktf.Fn.jsonencode({"Version": "2012-10-17", "Statement": statements})
+
+
+def _log_group(
+    scope: Construct, function_name: str, retention: int, kms: str | None, tags: Mapping[str, str]
+) -> Resource:
+    # Created by us (not by Lambda on first log line) so retention and encryption apply.
+    return Resource(
+        scope,
+        "log-group",
+        "aws_cloudwatch_log_group",
+        {
+            "name": f"/aws/lambda/{function_name}",
+            "retention_in_days": retention or None,
+            "kms_key_id": kms,
+            "tags": dict(tags),
+        },
+    )
+
+
+def _dead_letter_queue(
+    scope: Construct, queue_name: str, kms: str | None, tags: Mapping[str, str]
+) -> Resource:
+    return Resource(
+        scope,
+        "dead-letter-queue",
+        "aws_sqs_queue",
+        {
+            "name": queue_name,
+            "message_retention_seconds": DLQ_RETENTION_SECONDS,
+            "kms_master_key_id": kms,
+            "sqs_managed_sse_enabled": None if kms else True,
+            "tags": dict(tags),
+        },
+    )
+
+
+def _role(
+    scope: Construct, role_name: str, statements: list[dict[str, Any]], tags: Mapping[str, str]
+) -> tuple[Resource, Resource]:
+    """A role Lambda can assume, with one inline policy; returns (role, policy)."""
+    role = Resource(
+        scope,
+        "role",
+        "aws_iam_role",
+        {"name": role_name, "assume_role_policy": LAMBDA_ASSUME_ROLE_POLICY, "tags": dict(tags)},
+    )
+    policy = Resource(
+        scope,
+        "role-policy",
+        "aws_iam_role_policy",
+        {"name": "least-privilege", "role": role.attr("id"), "policy": _policy(statements)},
+    )
+    return role, policy
+
+
+def _basic_statements(
+    log_group: Resource, dead_letter_queue: Resource, kms_key_arn: str | None
+) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group.arn}:*",
+        },
+        {
+            "Sid": "DeadLetters",
+            "Effect": "Allow",
+            "Action": ["sqs:SendMessage"],
+            "Resource": dead_letter_queue.arn,
+        },
+        {
+            # X-Ray has no resource-level permissions.
+            "Sid": "Tracing",
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": "*",
+        },
+    ]
+    if kms_key_arn:
+        statements.append(
+            {
+                "Sid": "UseClusterKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": kms_key_arn,
+            }
+        )
+    return statements
+
+
+def _function(
+    scope: Construct,
+    *,
+    function_name: str,
+    package: lambda_build.BuiltZip,
+    role_arn: str,
+    attributes: Mapping[str, Any],
+    log_group: Resource,
+    dead_letter_queue: Resource,
+    kms_key_arn: str | None,
+    tags: Mapping[str, str],
+    depends_on: Sequence[cdktf.ITerraformDependable] = (),
+) -> Resource:
+    # The asset copies the cached zip into the stack's output dir, so `filename` is relative
+    # to the synthesized stack and the stack dir can be planned anywhere it is copied to.
+    asset = cdktf.TerraformAsset(
+        scope,
+        "package",
+        path=str(package.path),
+        type=cdktf.AssetType.FILE,
+        asset_hash=package.content_hash,
+    )
+    return Resource(
+        scope,
+        "function",
+        "aws_lambda_function",
+        {
+            "function_name": function_name,
+            "role": role_arn,
+            "filename": asset.path,
+            "source_code_hash": package.source_code_hash,
+            "kms_key_arn": kms_key_arn,
+            "tracing_config": [{"mode": "Active"}],
+            "dead_letter_config": [{"target_arn": dead_letter_queue.arn}],
+            "tags": dict(tags),
+            **attributes,
+        },
+        depends_on=[log_group, *depends_on],
+    )
+
+
+def add_restatectl_lambda(
+    scope: Construct,
+    id: str,
+    *,
+    name_prefix: str,
+    architecture: str,
+    subnet_ids: Sequence[str],
+    security_group_ids: Sequence[str],
+    restatectl_address: str,
+    execution_role_arn: str | None,
+    log_retention_days: int,
+    kms_key_arn: str | None,
+    tags: Mapping[str, str],
+) -> RestatectlLambda:
+    """restatectl as a Lambda in the cluster's VPC: invoke with ``{"args": [...]}``.
+
+    restatectl's ``lambda`` mode runs ``restatectl <args>`` per invocation and returns
+    ``{"status", "stdout", "stderr"}``; ``RESTATECTL_ADDRESS`` points it at the cluster.
+    """
+    _validate_common(name_prefix, log_retention_days)
+    if architecture not in LAMBDA_ARCHITECTURES:
+        raise ValueError(
+            f"restatectl architecture must be one of {', '.join(LAMBDA_ARCHITECTURES)}, got {architecture!r}"
+        )
+    if not subnet_ids:
+        raise ValueError("restatectl subnet_ids must not be empty (the Lambda runs in the VPC)")
+    if not security_group_ids:
+        raise ValueError("restatectl security_group_ids must not be empty")
+    package = lambda_build.restatectl_zip(architecture)  # fails early if the binary is missing
+
+    construct = Construct(scope, id)
+    function_name = f"{name_prefix}-restatectl"
+    log_group = _log_group(construct, function_name, log_retention_days, kms_key_arn, tags)
+    dead_letters = _dead_letter_queue(construct, f"{function_name}-dlq", kms_key_arn, tags)
+    role_dependency: list[cdktf.ITerraformDependable] = []
+    if execution_role_arn:
+        role_arn = execution_role_arn
+    else:
+        statements = _basic_statements(log_group, dead_letters, kms_key_arn)
+        statements += [
+            {
+                # Lambda creates one ENI per subnet/security group; scoped to exactly those.
+                "Sid": "CreateVpcInterfaces",
+                "Effect": "Allow",
+                "Action": ["ec2:CreateNetworkInterface"],
+                "Resource": [
+                    "arn:aws:ec2:*:*:network-interface/*",
+                    *[f"arn:aws:ec2:*:*:subnet/{subnet}" for subnet in subnet_ids],
+                    *[f"arn:aws:ec2:*:*:security-group/{group}" for group in security_group_ids],
+                ],
+            },
+            {
+                "Sid": "ManageVpcInterfaces",
+                "Effect": "Allow",
+                "Action": [
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                "Resource": "arn:aws:ec2:*:*:network-interface/*",
+            },
+            {
+                # Describe calls have no resource-level permissions.
+                "Sid": "DescribeVpcInterfaces",
+                "Effect": "Allow",
+                "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+                "Resource": "*",
+            },
+        ]
+        role, policy = _role(construct, function_name, statements, tags)
+        role_arn = role.arn
+        role_dependency = [policy]  # the function must not start before it may log
+
+    function = _function(
+        construct,
+        function_name=function_name,
+        package=package,
+        role_arn=role_arn,
+        attributes={
+            "description": 'restatectl for this Restate cluster; invoke with {"args": [...]}',
+            "runtime": "provided.al2023",
+            "handler": "bootstrap",
+            "architectures": [architecture],
+            "timeout": RESTATECTL_TIMEOUT_SECONDS,
+            "memory_size": RESTATECTL_MEMORY_MB,
+            "reserved_concurrent_executions": RESTATECTL_RESERVED_CONCURRENCY,
+            "vpc_config": [
+                {"subnet_ids": list(subnet_ids), "security_group_ids": list(security_group_ids)}
+            ],
+            "environment": [{"variables": {"RESTATECTL_ADDRESS": restatectl_address}}],
+        },
+        log_group=log_group,
+        dead_letter_queue=dead_letters,
+        kms_key_arn=kms_key_arn,
+        tags=tags,
+        depends_on=role_dependency,
+    )
+    return RestatectlLambda(function, role_arn, log_group, dead_letters)
+
+
+def add_retirement_watcher(
+    scope: Construct,
+    id: str,
+    *,
+    name_prefix: str,
+    ecs_cluster_arn: str,
+    queue_kms_key_arn: str | None,
+    execution_role_arn: str | None,
+    log_retention_days: int,
+    kms_key_arn: str | None,
+    tags: Mapping[str, str],
+) -> RetirementWatcher:
+    """AWS Health task-retirement events for this cluster -> SQS -> Lambda tagging the tasks."""
+    _validate_common(name_prefix, log_retention_days)
+    package = lambda_build.retirement_watcher_zip()
+
+    construct = Construct(scope, id)
+    function_name = f"{name_prefix}-retirement-watcher"
+    # arn:...:cluster/NAME -> arn:...:task/NAME/ (long ARN format, which Fargate tasks use)
+    task_prefix = f"{cdktf.Fn.replace(ecs_cluster_arn, ':cluster/', ':task/')}/"
+
+    log_group = _log_group(construct, function_name, log_retention_days, kms_key_arn, tags)
+    dead_letters = _dead_letter_queue(construct, f"{function_name}-dlq", queue_kms_key_arn, tags)
+    queue = Resource(
+        construct,
+        "queue",
+        "aws_sqs_queue",
+        {
+            "name": f"{function_name}-events",
+            "visibility_timeout_seconds": WATCHER_QUEUE_VISIBILITY_SECONDS,
+            "kms_master_key_id": queue_kms_key_arn,
+            "sqs_managed_sse_enabled": None if queue_kms_key_arn else True,
+            "redrive_policy": cdktf.Fn.jsonencode(
+                {"deadLetterTargetArn": dead_letters.arn, "maxReceiveCount": WATCHER_MAX_RECEIVES}
+            ),
+            "tags": dict(tags),
+        },
+    )
+    rule = Resource(
+        construct,
+        "rule",
+        "aws_cloudwatch_event_rule",
+        {
+            "name": f"{function_name}",
+            "description": "ECS task retirement announcements for this Restate cluster's tasks",
+            "event_pattern": cdktf.Fn.jsonencode(
+                {
+                    "source": ["aws.health"],
+                    "detail-type": ["AWS Health Event"],
+                    "detail": {"service": ["ECS"], "eventTypeCode": [RETIREMENT_EVENT_TYPE]},
+                    "resources": [{"prefix": task_prefix}],
+                }
+            ),
+            "tags": dict(tags),
+        },
+    )
+    Resource(
+        construct,
+        "queue-policy",
+        "aws_sqs_queue_policy",
+        {
+            "queue_url": queue.attr("url"),
+            "policy": _policy(
+                [
+                    {
+                        "Sid": "OnlyThisRule",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": "sqs:SendMessage",
+                        "Resource": queue.arn,
+                        "Condition": {"ArnEquals": {"aws:SourceArn": rule.arn}},
+                    }
+                ]
+            ),
+        },
+    )
+    Resource(
+        construct,
+        "target",
+        "aws_cloudwatch_event_target",
+        {"rule": rule.attr("name"), "target_id": "retirement-queue", "arn": queue.arn},
+    )
+
+    role_dependency: list[cdktf.ITerraformDependable] = []
+    if execution_role_arn:
+        role_arn = execution_role_arn
+    else:
+        statements = _basic_statements(log_group, dead_letters, kms_key_arn)
+        statements += [
+            {
+                "Sid": "TagThisClustersTasks",
+                "Effect": "Allow",
+                "Action": ["ecs:TagResource"],
+                "Resource": f"{task_prefix}*",
+            },
+            {
+                "Sid": "ConsumeRetirementQueue",
+                "Effect": "Allow",
+                "Action": [
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:GetQueueAttributes",
+                ],
+                "Resource": queue.arn,
+            },
+        ]
+        if queue_kms_key_arn and queue_kms_key_arn != kms_key_arn:
+            statements.append(
+                {
+                    "Sid": "ReadEncryptedQueue",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": queue_kms_key_arn,
+                }
+            )
+        role, policy = _role(construct, function_name, statements, tags)
+        role_arn = role.arn
+        role_dependency = [policy]  # the function must not start before it may log
+
+    function = _function(
+        construct,
+        function_name=function_name,
+        package=package,
+        role_arn=role_arn,
+        attributes={
+            "description": "Tags ECS tasks of this Restate cluster that AWS will retire",
+            "runtime": "python3.12",
+            "handler": "retirement_watcher.handler",
+            "architectures": ["arm64"],
+            "timeout": WATCHER_TIMEOUT_SECONDS,
+            "memory_size": WATCHER_MEMORY_MB,
+            "reserved_concurrent_executions": RETIREMENT_WATCHER_RESERVED_CONCURRENCY,
+            "environment": [{"variables": {CLUSTER_ARN_ENV: ecs_cluster_arn}}],
+        },
+        log_group=log_group,
+        dead_letter_queue=dead_letters,
+        kms_key_arn=kms_key_arn,
+        tags=tags,
+        depends_on=role_dependency,
+    )
+    Resource(
+        construct,
+        "queue-source",
+        "aws_lambda_event_source_mapping",
+        {
+            "event_source_arn": queue.arn,
+            "function_name": function.arn,
+            "batch_size": 10,
+            "function_response_types": ["ReportBatchItemFailures"],
+        },
+    )
+    return RetirementWatcher(function, role_arn, log_group, queue, dead_letters, rule)
