@@ -205,6 +205,8 @@ def restate_config(emulator_url: str) -> str:
         'rocksdb-total-memory-size = "256 MiB"\n'
         "disable-telemetry = true\n"
         'shutdown-timeout = "10s"\n'
+        # Nodes poll the object-store metadata for changes; 10 s by default delays every step.
+        'metadata-update-interval = "1s"\n'
         "\n[metadata-client]\n"
         'type = "object-store"\n'
         f'path = "s3://{BUCKET}/{CLUSTER_NAME}/metadata"\n' + s3 + "\n[bifrost]\n"
@@ -451,3 +453,63 @@ def _serve_emulator(port: int) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["emulator"]:
         _serve_emulator(int(sys.argv[2]))
+
+
+# --------------------------------------------------------------------------------------------
+# Watching a roll
+# --------------------------------------------------------------------------------------------
+@dataclass
+class RollWatcher:
+    """Polls tasks and nodes; records when each task first showed each phase/status.
+
+    Phases of an old task: draining -> trimming -> stopping -> (STOPPED) -> removed. A replacement
+    is `starting` until the controller sees its node serving (`running`)."""
+
+    cluster: DevCluster
+    seen: dict[str, dict[str, float]] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    def poll(self) -> list[str]:
+        """One look; returns human-readable lines for what changed since the last look."""
+        lines: list[str] = []
+        now = time.monotonic()
+        for task in self.cluster.backend().list_tasks():
+            marks = self.seen.setdefault(task.task_id, {})
+            node = task.tags.get("restate:node-id", "N?")
+            for mark in (task.phase, task.status):
+                if mark not in marks:
+                    marks[mark] = now
+                    lines.append(
+                        f"[{now - self.started:5.1f}s] {task.task_id} ({task.az}, {node}, "
+                        f"{task.task_definition}): {mark}"
+                    )
+        return lines
+
+    def done(self, definition: str) -> bool:
+        """Every AZ serves a task on `definition` and every other task is stopped and removed."""
+        tasks = self.cluster.backend().list_tasks()
+        view = self.cluster.client().observe()
+        names = {node.name for node in view.nodes}
+        new = [t for t in tasks if t.task_definition == definition and t.is_active]
+        old = [t for t in tasks if t.task_definition != definition]
+        serving = {t.az for t in new if (n := view.node_by_name(t.node_name)) and n.serving}
+        old_gone = all(t.is_stopped and t.node_name not in names for t in old)
+        return serving == set(AZS) and old_gone and all(t.phase == "running" for t in new)
+
+    def phase_times(self) -> dict[str, list[float]]:
+        """Per phase, the seconds each replaced task spent in it (join = replacement start to
+        running; drain; trim; stop = stopping to STOPPED; remove = STOPPED to removed)."""
+        spans = {"join": [], "drain": [], "trim": [], "stop": [], "remove": []}
+        pairs = {
+            "drain": ("draining", "trimming"),
+            "trim": ("trimming", "stopping"),
+            "stop": ("stopping", "STOPPED"),
+            "remove": ("STOPPED", "removed"),
+        }
+        for marks in self.seen.values():
+            if "starting" in marks and "running" in marks:
+                spans["join"].append(marks["running"] - marks["starting"])
+            for name, (begin, end) in pairs.items():
+                if "draining" in marks and begin in marks and end in marks:
+                    spans[name].append(marks[end] - marks[begin])
+        return spans

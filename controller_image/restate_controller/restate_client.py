@@ -271,25 +271,19 @@ class RestatectlClient:
             self._set_state(node_id, "set-worker-state", "--worker-state", "draining")
 
     def disable_dead_node(self, node_id: int) -> None:
-        """The path for a node whose task (and data) is gone.
+        """The forced path for a node whose task, and so its data, is gone: storage `gone`,
+        worker `disabled`. Idempotent.
 
-        Measured on 1.7.12: `gone`/`disabled` straight from read-write is refused without --force,
-        but read-only is accepted for a dead node, and then Bifrost moves every tail nodeset off it
-        (~15 s) just as for a live drain; the worker becomes draining so no partition is placed
-        there. After that the normal snapshot/trim and `nodes remove` finish the job (remove moves
-        storage to disabled itself). Only when read-only is refused (e.g. the node reported
-        data-loss) is `gone --force` used: that node holds nothing worth keeping.
+        Restate refuses both transitions from read-write/active without --force (measured on
+        1.7.12), so each is tried safely first and forced on refusal; the planner only asks after
+        the replacement serves. Afterwards Bifrost moves every tail nodeset off the node and the
+        scheduler its partitions (~15 s measured); snapshot/trim and `nodes remove` finish.
         """
         node = self._node(node_id)
-        if node.storage_state in ("read-write", "provisioning"):
-            try:
-                self._set_state(node_id, "set-storage-state", "--storage-state", "read-only")
-            except RestateRefused:
-                self._set_state(node_id, "set-storage-state", "--storage-state", "gone", "--force")
-        elif node.storage_state == "data-loss":
-            self._set_state(node_id, "set-storage-state", "--storage-state", "gone", "--force")
-        if node.worker_state in ("active", "provisioning"):
-            self._set_state(node_id, "set-worker-state", "--worker-state", "draining")
+        if node.storage_state not in ("gone", "disabled"):
+            self._set_state_forcing(node_id, "set-storage-state", "--storage-state", "gone")
+        if node.worker_state != "disabled":
+            self._set_state_forcing(node_id, "set-worker-state", "--worker-state", "disabled")
 
     def snapshot_and_trim(self) -> None:
         self.snapshot_and_trim_points()
@@ -379,6 +373,12 @@ class RestatectlClient:
                 f"node {format_node_id(node_id)} is not in the nodes configuration"
             )
         return node
+
+    def _set_state_forcing(self, node_id: int, command: str, *args: str) -> None:
+        try:
+            self._set_state(node_id, command, *args)
+        except RestateRefused:
+            self._set_state(node_id, command, *args, "--force")
 
     def _set_state(self, node_id: int, command: str, *args: str) -> None:
         try:

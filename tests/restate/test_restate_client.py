@@ -53,18 +53,20 @@ def replace_by_hand(cluster: DevCluster, old_task: str, az: str, *, dead: bool) 
         timeout=60,
         what="the replacement to serve",
     )
+
+    def states() -> tuple[str, str] | None:
+        node = client.observe().node_by_id(old_id)
+        return (node.storage_state, node.worker_state) if node else None
+
     if dead:
         client.disable_dead_node(old_id)
+        client.disable_dead_node(old_id)  # idempotent
+        # The nodes table is each node's view of the nodes configuration: it converges quickly.
+        wait_until(lambda: states() == ("gone", "disabled"), timeout=15, what="forced states")
     else:
         client.mark_draining(old_id)
         client.mark_draining(old_id)  # idempotent: restatectl itself refuses a repeated change
-
-        def states() -> tuple[str, str] | None:
-            node = client.observe().node_by_id(old_id)
-            return (node.storage_state, node.worker_state) if node else None
-
-        # The nodes table is each node's view of the nodes configuration: it converges quickly.
-        wait_until(lambda: states() == ("read-only", "draining"), timeout=10, what="drain states")
+        wait_until(lambda: states() == ("read-only", "draining"), timeout=15, what="drain states")
         with pytest.raises(RestateRefused, match="not safe|cannot"):
             client.remove_node(old_id)  # still in nodesets: Restate must refuse
     wait_until_drained(client, old_id)
