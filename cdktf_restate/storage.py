@@ -141,7 +141,8 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str) -> Resource:
                 {
                     "id": "restate-housekeeping",
                     "status": "Enabled",
-                    "filter": [{"prefix": prefix}],
+                    # The whole bucket is Restate's: housekeeping applies to every object.
+                    "filter": [{}],
                     "abort_incomplete_multipart_upload": [
                         {"days_after_initiation": ABORT_INCOMPLETE_UPLOADS_DAYS}
                     ],

@@ -133,6 +133,8 @@ def test_bucket_is_encrypted_versioned_private_and_tls_only(minimal: Doc) -> Non
     }
     (lifecycle,) = one(minimal, "aws_s3_bucket_lifecycle_configuration")["rule"]
     assert lifecycle["noncurrent_version_expiration"] == [{"noncurrent_days": 30}]
+    assert lifecycle["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 7}]
+    assert lifecycle["status"] == "Enabled" and lifecycle["filter"] == [{}]  # whole bucket
     key = one(minimal, "aws_kms_key")
     assert key["enable_key_rotation"] is True
 
