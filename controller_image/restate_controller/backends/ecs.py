@@ -1,0 +1,308 @@
+"""ECS Fargate backend: the only code that runs, tags, lists and stops stateful tasks on AWS.
+
+Calls (and so the IAM policy the construct grants): ecs:ListTasks, ecs:DescribeTasks,
+ecs:RunTask (+ ecs:TagResource on create, iam:PassRole for the task's roles and the EBS role),
+ecs:TagResource, ecs:StopTask.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from restate_controller.config import Config, EbsVolume
+from restate_controller.model import (
+    MANAGED_BY,
+    TAG_AZ,
+    TAG_CLUSTER,
+    TAG_MANAGED_BY,
+    PermanentError,
+    TaskInfo,
+    TemporaryError,
+)
+
+# ListTasks is eventually consistent: a task launched seconds ago may be missing from it.
+RECENT_LAUNCH_SECONDS = 300.0
+DESCRIBE_BATCH = 100  # DescribeTasks limit
+STOP_REASON_LIMIT = 255
+# Client errors that retrying will not fix: the controller stops and reports them.
+PERMANENT_ERROR_CODES = frozenset(
+    {
+        "AccessDeniedException",
+        "AccessDenied",
+        "UnauthorizedOperation",
+        "ClusterNotFoundException",
+        "InvalidParameterException",
+        "ValidationException",
+        "ClientException",
+        "PlatformUnknownException",
+    }
+)
+
+
+def started_by(cluster_name: str) -> str:
+    """RunTask's startedBy (letters, digits, -, _, / only): how ListTasks finds our tasks."""
+    return f"restate-controller/{cluster_name}"
+
+
+def to_aws_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"key": key, "value": value} for key, value in tags.items()]
+
+
+def run_task_request(
+    *,
+    cluster_arn: str,
+    cluster_name: str,
+    task_definition: str,
+    subnet_id: str,
+    security_group_ids: Iterable[str],
+    assign_public_ip: bool,
+    tags: Mapping[str, str],
+    ebs: EbsVolume | None,
+) -> dict[str, Any]:
+    """The RunTask parameters for one stateful task (pure, so it can be read and tested)."""
+    identity = {TAG_CLUSTER: cluster_name, TAG_MANAGED_BY: MANAGED_BY}
+    request: dict[str, Any] = {
+        "cluster": cluster_arn,
+        "taskDefinition": task_definition,
+        "count": 1,
+        "launchType": "FARGATE",
+        "startedBy": started_by(cluster_name),
+        "networkConfiguration": {
+            "awsvpcConfiguration": {
+                "subnets": [subnet_id],
+                "securityGroups": list(security_group_ids),
+                "assignPublicIp": "ENABLED" if assign_public_ip else "DISABLED",
+            }
+        },
+        # The task definition's tags (cost allocation, user tags) + ours, which we own.
+        "propagateTags": "TASK_DEFINITION",
+        "enableECSManagedTags": True,
+        "tags": to_aws_tags({**tags, **identity}),
+    }
+    if ebs is not None:
+        volume: dict[str, Any] = {
+            "encrypted": ebs.encrypted,
+            "volumeType": ebs.volume_type,
+            "sizeInGiB": ebs.size_gib,
+            "roleArn": ebs.role_arn,
+            "filesystemType": "ext4",
+            # Kept after the task stops: the volume janitor snapshots it, deletes it, and drops
+            # the snapshot after the retention (see volumes.py).
+            "terminationPolicy": {"deleteOnTermination": False},
+            "tagSpecifications": [
+                {
+                    "resourceType": "volume",
+                    "tags": to_aws_tags({**identity, TAG_AZ: tags.get(TAG_AZ, "")}),
+                    "propagateTags": "TASK_DEFINITION",
+                }
+            ],
+        }
+        if ebs.iops is not None:
+            volume["iops"] = ebs.iops
+        if ebs.throughput is not None:
+            volume["throughput"] = ebs.throughput
+        if ebs.kms_key_id is not None:
+            volume["kmsKeyId"] = ebs.kms_key_id
+        request["volumeConfigurations"] = [{"name": ebs.volume_name, "managedEBSVolume": volume}]
+    return request
+
+
+def classify(error: Exception, action: str) -> Exception:
+    """botocore error -> TemporaryError (retry next pass) or PermanentError (stop and report)."""
+    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", str(error))
+        text = f"{action}: {code}: {message}"
+        return PermanentError(text) if code in PERMANENT_ERROR_CODES else TemporaryError(text)
+    if isinstance(error, ParamValidationError):
+        return PermanentError(f"{action}: request rejected by the API model: {error}")
+    if isinstance(error, BotoCoreError):
+        return TemporaryError(f"{action}: {error}")
+    return error
+
+
+@dataclass(frozen=True)
+class EcsSettings:
+    cluster_arn: str
+    cluster_name: str
+    task_definition: str
+    subnets_by_az: Mapping[str, str]
+    security_group_ids: tuple[str, ...]
+    assign_public_ip: bool
+    ebs: EbsVolume | None
+    region: str
+
+
+class EcsBackend:
+    """TaskBackend over ECS Fargate with boto3."""
+
+    def __init__(self, settings: EcsSettings, ecs_client: Any, clock: Any = time.time) -> None:
+        self.settings = settings
+        self.ecs = ecs_client
+        self.clock = clock
+        self.recent_launches: dict[str, float] = {}
+        self.az_by_subnet = {subnet: az for az, subnet in settings.subnets_by_az.items()}
+
+    @classmethod
+    def from_config(cls, config: Config) -> EcsBackend:
+        import boto3
+        from botocore.config import Config as BotoConfig
+
+        assert config.ecs_cluster_arn is not None and config.aws_region is not None
+        client = boto3.client(
+            "ecs",
+            region_name=config.aws_region,
+            config=BotoConfig(
+                retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
+            ),
+        )
+        return cls(
+            EcsSettings(
+                cluster_arn=config.ecs_cluster_arn,
+                cluster_name=config.cluster_name,
+                task_definition=config.task_definition,
+                subnets_by_az=config.subnets_by_az,
+                security_group_ids=config.security_group_ids,
+                assign_public_ip=config.assign_public_ip,
+                ebs=config.ebs_volume,
+                region=config.aws_region,
+            ),
+            client,
+        )
+
+    @property
+    def desired_task_definition(self) -> str:
+        return self.settings.task_definition
+
+    # -- TaskBackend ------------------------------------------------------------------------
+    def list_tasks(self) -> list[TaskInfo]:
+        arns: list[str] = []
+        try:
+            paginator = self.ecs.get_paginator("list_tasks")
+            for desired_status in ("RUNNING", "STOPPED"):
+                for page in paginator.paginate(
+                    cluster=self.settings.cluster_arn,
+                    startedBy=started_by(self.settings.cluster_name),
+                    desiredStatus=desired_status,
+                ):
+                    arns.extend(page.get("taskArns", []))
+        except Exception as error:
+            raise classify(error, "ecs:ListTasks") from error
+        now = self.clock()
+        self.recent_launches = {
+            arn: at for arn, at in self.recent_launches.items() if now - at < RECENT_LAUNCH_SECONDS
+        }
+        wanted = list(dict.fromkeys([*arns, *self.recent_launches]))
+        return [task for task in self._describe(wanted) if self._is_ours(task)]
+
+    def run_task(self, az: str, tags: Mapping[str, str]) -> TaskInfo:
+        subnet = self.settings.subnets_by_az.get(az)
+        if subnet is None:
+            raise PermanentError(f"no subnet configured for zone {az}")
+        request = run_task_request(
+            cluster_arn=self.settings.cluster_arn,
+            cluster_name=self.settings.cluster_name,
+            task_definition=self.settings.task_definition,
+            subnet_id=subnet,
+            security_group_ids=self.settings.security_group_ids,
+            assign_public_ip=self.settings.assign_public_ip,
+            tags=tags,
+            ebs=self.settings.ebs,
+        )
+        try:
+            response = self.ecs.run_task(**request)
+        except Exception as error:
+            raise classify(error, "ecs:RunTask") from error
+        tasks = response.get("tasks", [])
+        if not tasks:
+            failures = "; ".join(
+                f"{failure.get('reason')} {failure.get('detail') or ''}".strip()
+                for failure in response.get("failures", [])
+            )
+            # Capacity and similar failures clear by themselves; the next pass retries.
+            raise TemporaryError(
+                f"ecs:RunTask started no task in {az}: {failures or 'no reason given'}"
+            )
+        task = self._task_info(tasks[0], fallback_tags=tags)
+        self.recent_launches[task.task_id] = self.clock()
+        return task
+
+    def tag_task(self, task_id: str, tags: Mapping[str, str]) -> None:
+        try:
+            self.ecs.tag_resource(resourceArn=task_id, tags=to_aws_tags(tags))
+        except Exception as error:
+            raise classify(error, "ecs:TagResource") from error
+
+    def stop_task(self, task_id: str, reason: str) -> None:
+        try:
+            self.ecs.stop_task(
+                cluster=self.settings.cluster_arn, task=task_id, reason=reason[:STOP_REASON_LIMIT]
+            )
+        except Exception as error:
+            raise classify(error, "ecs:StopTask") from error
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _describe(self, arns: list[str]) -> list[TaskInfo]:
+        tasks: list[TaskInfo] = []
+        for start in range(0, len(arns), DESCRIBE_BATCH):
+            try:
+                response = self.ecs.describe_tasks(
+                    cluster=self.settings.cluster_arn,
+                    tasks=arns[start : start + DESCRIBE_BATCH],
+                    include=["TAGS"],
+                )
+            except Exception as error:
+                raise classify(error, "ecs:DescribeTasks") from error
+            tasks.extend(self._task_info(task) for task in response.get("tasks", []))
+        return tasks
+
+    def _is_ours(self, task: TaskInfo) -> bool:
+        return (
+            task.tags.get(TAG_CLUSTER) == self.settings.cluster_name
+            and task.tags.get(TAG_MANAGED_BY) == MANAGED_BY
+        )
+
+    def _task_info(
+        self, task: Mapping[str, Any], fallback_tags: Mapping[str, str] | None = None
+    ) -> TaskInfo:
+        tags = {tag["key"]: tag.get("value", "") for tag in task.get("tags", [])} or dict(
+            fallback_tags or {}
+        )
+        details = {
+            detail["name"]: detail.get("value")
+            for attachment in task.get("attachments", [])
+            if attachment.get("type") == "ElasticNetworkInterface"
+            for detail in attachment.get("details", [])
+        }
+        az = (
+            task.get("availabilityZone")
+            or self.az_by_subnet.get(str(details.get("subnetId")))
+            or tags.get(TAG_AZ, "")
+        )
+        arn = str(task["taskArn"])
+        return TaskInfo(
+            task_id=arn,
+            # The stateful entrypoint names the Restate node after the task ARN.
+            node_name=arn,
+            az=az,
+            task_definition=str(task.get("taskDefinitionArn", "")),
+            status=str(task.get("lastStatus", "PROVISIONING")),
+            tags=tags,
+            private_ip=details.get("privateIPv4Address"),
+            started_at=_epoch(task.get("startedAt") or task.get("createdAt")),
+            stopped_reason=task.get("stoppedReason") or None,
+        )
+
+
+def _epoch(value: object) -> float | None:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    return None

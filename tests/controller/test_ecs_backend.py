@@ -1,0 +1,366 @@
+"""ECS backend against a real moto server: the planner's decisions become the right RunTask,
+TagResource and StopTask calls, and ListTasks/DescribeTasks read them back."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config as BotoConfig
+from conftest import AZS, REGION, AwsWorld, CallRecorder
+from restate_controller.backends.ecs import EcsBackend, EcsSettings, started_by
+from restate_controller.config import EbsVolume
+from restate_controller.loop import JsonLog, Reconciler
+from restate_controller.model import (
+    TAG_AZ,
+    TAG_CLUSTER,
+    TAG_MANAGED_BY,
+    TAG_NODE_ID,
+    TAG_PHASE,
+    TAG_REPLACES,
+    ClusterView,
+    DesiredSpec,
+    DisruptionBudget,
+    NodeInfo,
+    PermanentError,
+    TemporaryError,
+)
+from restate_controller.volumes import TAG_VOLUME_ID, VolumeJanitor
+
+from cdktf_restate.devtools.emulator import free_port
+
+EBS = EbsVolume(
+    size_gib=40, volume_type="gp3", iops=3000, throughput=125, role_arn="", encrypted=True
+)
+
+
+class TaskDrivenRestate:
+    """RestateOps whose nodes are the backend's tasks; a marked node's drain completes at once."""
+
+    def __init__(self, backend: EcsBackend) -> None:
+        self.backend = backend
+        self.ids: dict[str, int] = {}
+        self.draining: set[int] = set()
+        self.removed: set[int] = set()
+
+    def observe(self) -> ClusterView:
+        nodes = []
+        for task in self.backend.list_tasks():
+            node_id = self.ids.setdefault(task.node_name, len(self.ids) + 1)
+            if node_id in self.removed:
+                continue
+            marked = node_id in self.draining
+            nodes.append(
+                NodeInfo(
+                    node_id,
+                    task.node_name,
+                    f"{REGION}.{task.az}",
+                    task.status == "RUNNING",
+                    "read-only" if marked else "read-write",
+                    "draining" if marked else "active",
+                )
+            )
+        placed = [n.node_id for n in nodes if n.node_id not in self.draining]
+        return ClusterView(
+            nodes=tuple(nodes),
+            partition_replicas=dict.fromkeys(placed, 2),
+            nodeset_members=frozenset(placed),
+            loglet_servers={
+                n.node_id: ((0, 0) if n.node_id in self.draining else (1, 1)) for n in nodes
+            },
+            provisioned=True,
+        )
+
+    def mark_draining(self, node_id: int) -> None:
+        self.draining.add(node_id)
+
+    def snapshot_and_trim(self) -> None:
+        return None
+
+    def remove_node(self, node_id: int) -> None:
+        self.removed.add(node_id)
+
+    def disable_dead_node(self, node_id: int) -> None:
+        self.draining.add(node_id)
+
+
+@pytest.fixture
+def ecs_cluster(aws_world: AwsWorld) -> Iterator[str]:
+    """A fresh ECS cluster per test, so tests never see each other's tasks."""
+    name = f"demo-{uuid.uuid4().hex[:8]}"
+    yield aws_world.client("ecs").create_cluster(clusterName=name)["cluster"]["clusterArn"]
+
+
+def make_backend(
+    world: AwsWorld,
+    cluster_arn: str,
+    task_definition: str,
+    recorder: CallRecorder,
+    **overrides: Any,
+) -> EcsBackend:
+    settings = EcsSettings(
+        cluster_arn=cluster_arn,
+        cluster_name="demo",
+        task_definition=task_definition,
+        subnets_by_az=world.subnets_by_az,
+        security_group_ids=world.security_group_ids,
+        assign_public_ip=False,
+        ebs=replace(EBS, role_arn=world.ebs_role_arn),
+        region=REGION,
+    )
+    return EcsBackend(replace(settings, **overrides), recorder.attach(world.client("ecs")))
+
+
+def spec(task_definition: str) -> DesiredSpec:
+    return DesiredSpec(
+        cluster_name="demo",
+        azs=AZS,
+        nodes_per_az=1,
+        task_definition=task_definition,
+        budget=DisruptionBudget(unit="zone", limit=1),
+    )
+
+
+def run_until_idle(
+    backend: EcsBackend, ops: TaskDrivenRestate, log: io.StringIO, passes: int = 60
+) -> None:
+    loop = Reconciler(
+        spec(backend.desired_task_definition), backend, ops, sleep=lambda _: None, log=JsonLog(log)
+    )
+    for _ in range(passes):
+        status = loop.run_once()
+        assert status.healthy, status.reason
+        if status.phase == "idle":
+            return
+    raise AssertionError("controller did not reach idle")
+
+
+def describe_all(world: AwsWorld, cluster_arn: str) -> list[dict[str, Any]]:
+    ecs = world.client("ecs")
+    arns = [
+        arn
+        for desired in ("RUNNING", "STOPPED")
+        for arn in ecs.list_tasks(cluster=cluster_arn, desiredStatus=desired)["taskArns"]
+    ]
+    return (
+        ecs.describe_tasks(cluster=cluster_arn, tasks=arns, include=["TAGS"])["tasks"]
+        if arns
+        else []
+    )
+
+
+def tags_of(task: dict[str, Any]) -> dict[str, str]:
+    return {tag["key"]: tag["value"] for tag in task.get("tags", [])}
+
+
+def eni_detail(task: dict[str, Any], name: str) -> str:
+    details = task["attachments"][0]["details"]
+    return next(detail["value"] for detail in details if detail["name"] == name)
+
+
+def test_fill_then_roll_become_the_right_ecs_calls(aws_world: AwsWorld, ecs_cluster: str) -> None:
+    old_td, new_td = aws_world.task_definitions
+    recorder = CallRecorder()
+    backend = make_backend(aws_world, ecs_cluster, old_td, recorder)
+    ops = TaskDrivenRestate(backend)
+    log = io.StringIO()
+
+    run_until_idle(backend, ops, log)
+
+    tasks = describe_all(aws_world, ecs_cluster)
+    assert len(tasks) == 3
+    ec2 = aws_world.client("ec2")
+    by_subnet = {eni_detail(task, "subnetId"): task for task in tasks}
+    assert set(by_subnet) == set(aws_world.subnets_by_az.values())
+    for az, subnet in aws_world.subnets_by_az.items():
+        task = by_subnet[subnet]
+        assert task["taskDefinitionArn"] == old_td
+        assert task["launchType"] == "FARGATE"
+        assert task["startedBy"] == started_by("demo")
+        tags = tags_of(task)
+        assert tags[TAG_CLUSTER] == "demo" and tags[TAG_MANAGED_BY] == "cdktf-restate-controller"
+        assert (
+            tags[TAG_AZ] == az
+            and tags[TAG_PHASE] == "running"
+            and tags[TAG_NODE_ID].startswith("N")
+        )
+        eni = ec2.describe_network_interfaces(
+            NetworkInterfaceIds=[eni_detail(task, "networkInterfaceId")]
+        )
+        groups = [group["GroupId"] for group in eni["NetworkInterfaces"][0]["Groups"]]
+        assert groups == list(aws_world.security_group_ids)
+
+    run_requests = [params for _, operation, params in recorder.calls if operation == "RunTask"]
+    assert len(run_requests) == 3
+    for request in run_requests:
+        assert (
+            request["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+        )
+        assert (
+            request["propagateTags"] == "TASK_DEFINITION"
+            and request["enableECSManagedTags"] is True
+        )
+        (volume,) = request["volumeConfigurations"]
+        assert volume["name"] == "restate-data"
+        ebs = volume["managedEBSVolume"]
+        assert (ebs["sizeInGiB"], ebs["volumeType"], ebs["iops"], ebs["throughput"]) == (
+            40,
+            "gp3",
+            3000,
+            125,
+        )
+        assert ebs["roleArn"] == aws_world.ebs_role_arn and ebs["encrypted"] is True
+        assert ebs["terminationPolicy"] == {"deleteOnTermination": False}
+        volume_tags = {tag["key"]: tag["value"] for tag in ebs["tagSpecifications"][0]["tags"]}
+        assert volume_tags[TAG_CLUSTER] == "demo"
+
+    # A deploy changes the desired task definition: every task is replaced, one AZ at a time.
+    old_arns = {task["taskArn"]: eni_detail(task, "subnetId") for task in tasks}
+    recorder.calls.clear()
+    backend = make_backend(aws_world, ecs_cluster, new_td, recorder)
+    ops.backend = backend
+    run_until_idle(backend, ops, log)
+
+    tasks = {task["taskArn"]: task for task in describe_all(aws_world, ecs_cluster)}
+    assert len(tasks) == 6
+    for arn, subnet in old_arns.items():
+        old = tasks[arn]
+        assert old["lastStatus"] == "STOPPED" and "verified" in old["stoppedReason"]
+        assert tags_of(old)[TAG_PHASE] == "removed"
+        (new,) = [task for task in tasks.values() if tags_of(task).get(TAG_REPLACES) == arn]
+        assert new["taskDefinitionArn"] == new_td and new["lastStatus"] == "RUNNING"
+        assert eni_detail(new, "subnetId") == subnet, "replacement not in the same AZ"
+        assert tags_of(new)[TAG_PHASE] == "running"
+
+    # Call order: each old task is stopped after its replacement started, one AZ at a time.
+    ordered = [(op, params) for _, op, params in recorder.calls if op in ("RunTask", "StopTask")]
+    assert [op for op, _ in ordered] == ["RunTask", "StopTask"] * 3
+    for (_, run), (_, stop) in zip(ordered[::2], ordered[1::2], strict=True):
+        assert run["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == [
+            old_arns[stop["task"]]
+        ]
+    tag_calls = [params for _, operation, params in recorder.calls if operation == "TagResource"]
+    phases = [
+        tag["value"] for params in tag_calls for tag in params["tags"] if tag["key"] == TAG_PHASE
+    ]
+    assert (
+        phases.count("draining") == 3
+        and phases.count("stopping") == 3
+        and phases.count("removed") == 3
+    )
+    decisions = [json.loads(line) for line in log.getvalue().splitlines()]
+    assert all(line["reason"] for line in decisions if line["event"] == "decision")
+
+
+def test_lists_only_this_clusters_tasks(aws_world: AwsWorld, ecs_cluster: str) -> None:
+    recorder = CallRecorder()
+    backend = make_backend(aws_world, ecs_cluster, aws_world.task_definitions[1], recorder)
+    ours = backend.run_task(
+        "us-east-1b", {TAG_CLUSTER: "demo", TAG_AZ: "us-east-1b", TAG_PHASE: "starting"}
+    )
+    ecs = aws_world.client("ecs")
+    network = {
+        "awsvpcConfiguration": {
+            "subnets": [aws_world.subnets_by_az["us-east-1a"]],
+            "securityGroups": list(aws_world.security_group_ids),
+        }
+    }
+    ecs.run_task(
+        cluster=ecs_cluster,
+        taskDefinition=aws_world.task_definitions[1],
+        launchType="FARGATE",
+        startedBy=started_by("demo"),
+        networkConfiguration=network,
+        tags=[
+            {"key": TAG_CLUSTER, "value": "someone-else"},
+            {"key": TAG_MANAGED_BY, "value": "cdktf-restate-controller"},
+        ],
+    )
+    ecs.run_task(
+        cluster=ecs_cluster,
+        taskDefinition=aws_world.task_definitions[1],
+        launchType="FARGATE",
+        networkConfiguration=network,
+    )
+    listed = backend.list_tasks()
+    assert [task.task_id for task in listed] == [ours.task_id]
+    (task,) = listed
+    assert task.az == "us-east-1b" and task.status == "RUNNING" and task.private_ip
+    assert task.node_name == task.task_id and task.task_definition == aws_world.task_definitions[1]
+
+    backend.stop_task(ours.task_id, "x" * 400)  # ECS caps the reason at 255 characters
+    (stopped,) = backend.list_tasks()
+    assert stopped.status == "STOPPED" and stopped.stopped_reason == "x" * 255
+
+
+def test_errors_are_classified(aws_world: AwsWorld, ecs_cluster: str) -> None:
+    recorder = CallRecorder()
+    missing = ecs_cluster.rsplit("/", 1)[0] + "/no-such-cluster"
+    backend = make_backend(aws_world, missing, aws_world.task_definitions[1], recorder)
+    with pytest.raises(PermanentError, match="ecs:RunTask: ClusterNotFoundException"):
+        backend.run_task("us-east-1a", {TAG_CLUSTER: "demo"})
+    with pytest.raises(PermanentError, match="no subnet configured for zone us-east-1z"):
+        backend.run_task("us-east-1z", {TAG_CLUSTER: "demo"})
+
+    unreachable = boto3.client(
+        "ecs",
+        region_name=REGION,
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=BotoConfig(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+    down = EcsBackend(backend.settings, unreachable)
+    with pytest.raises(TemporaryError, match="ecs:ListTasks"):
+        down.list_tasks()
+
+
+def test_volume_janitor_snapshots_deletes_and_expires_only_ours(aws_world: AwsWorld) -> None:
+    ec2 = aws_world.client("ec2")
+
+    def volume(cluster: str) -> str:
+        tags = [{"Key": TAG_CLUSTER, "Value": cluster}, {"Key": TAG_AZ, "Value": "us-east-1a"}]
+        return ec2.create_volume(
+            AvailabilityZone="us-east-1a",
+            Size=1,
+            TagSpecifications=[{"ResourceType": "volume", "Tags": tags}],
+        )["VolumeId"]
+
+    ours, theirs = volume("janitor-demo"), volume("someone-else")
+    recorder = CallRecorder()
+    janitor = VolumeJanitor(
+        recorder.attach(aws_world.client("ec2")), cluster_name="janitor-demo", retention_days=7
+    )
+    start = __import__("time").time()
+
+    assert janitor(start) == [], "a fresh volume may be about to be attached"
+    pass_one = janitor(start + 7_200)
+    assert [line.split(":")[0] for line in pass_one] == [f"snapshot {ours}"]
+    snapshot = ec2.describe_snapshots(Filters=[{"Name": f"tag:{TAG_VOLUME_ID}", "Values": [ours]}])[
+        "Snapshots"
+    ][0]
+    snapshot_tags = {tag["Key"]: tag["Value"] for tag in snapshot["Tags"]}
+    assert snapshot_tags[TAG_CLUSTER] == "janitor-demo" and snapshot_tags[TAG_AZ] == "us-east-1a"
+
+    assert janitor(start + 7_300) == [], "runs at most every 300 s"
+    pass_two = janitor(start + 7_600)
+    assert [line.split(":")[0] for line in pass_two] == [f"delete-volume {ours}"]
+    remaining = {v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]}
+    assert ours not in remaining and theirs in remaining
+
+    assert janitor(start + 8_000) == [], "snapshot kept during the retention"
+    pass_three = janitor(start + 8 * 86_400)
+    assert [line.split(":")[0] for line in pass_three] == [
+        f"delete-snapshot {snapshot['SnapshotId']}"
+    ]
+    left = ec2.describe_snapshots(Filters=[{"Name": f"tag:{TAG_VOLUME_ID}", "Values": [ours]}])[
+        "Snapshots"
+    ]
+    assert left == []
+    assert theirs in {v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]}
