@@ -1,0 +1,73 @@
+"""What the controller image runs, run here as processes (no Docker engine on this machine)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+IMAGE_DIR = Path(__file__).resolve().parents[2] / "controller_image"
+DOCKERFILE = (IMAGE_DIR / "Dockerfile").read_text()
+
+
+def test_entrypoint_script_is_the_console_script_main(tmp_path: Path) -> None:
+    """The image's /usr/local/bin/restate-controller, run with only the package on the path."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(IMAGE_DIR),
+        "RESTATE_CONTROLLER_CLUSTER_NAME": "bad name",
+    }
+    script = IMAGE_DIR / "docker" / "restate-controller"
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "RESTATE_CONTROLLER_CLUSTER_NAME='bad name' is invalid" in result.stderr
+
+
+def test_controller_needs_only_the_standard_library_and_boto3() -> None:
+    """The image installs boto3 and copies the package: no import of the construct or cdktf."""
+    imported: set[str] = set()
+    for path in (IMAGE_DIR / "restate_controller").rglob("*.py"):
+        for match in re.finditer(r"^\s*(?:from|import)\s+([A-Za-z_][\w]*)", path.read_text(), re.M):
+            imported.add(match.group(1))
+    third_party = imported - set(sys.stdlib_module_names) - {"restate_controller", "__future__"}
+    assert third_party == {"boto3", "botocore"}
+
+
+def test_dockerfile_copies_existing_files_runs_non_root_with_the_same_entrypoint() -> None:
+    for source in re.findall(r"^COPY (?!--from)(\S+) ", DOCKERFILE, re.M):
+        assert (IMAGE_DIR / source).exists(), source
+    assert re.search(r"^USER 10001", DOCKERFILE, re.M)
+    assert 'ENTRYPOINT ["restate-controller"]' in DOCKERFILE
+    assert 'fetch-restatectl "${TARGETARCH}"' in DOCKERFILE
+    assert os.access(IMAGE_DIR / "docker" / "restate-controller", os.X_OK)
+
+
+@pytest.mark.parametrize("arch", ["s390x", "386"])
+def test_restatectl_fetch_refuses_unknown_architectures(arch: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            "sh",
+            str(IMAGE_DIR / "docker" / "fetch-restatectl.sh"),
+            arch,
+            "1.7.12",
+            str(tmp_path / "restatectl"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"unsupported architecture '{arch}'" in result.stderr
+    assert not (tmp_path / "restatectl").exists()
