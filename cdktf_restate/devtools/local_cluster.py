@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -340,6 +341,11 @@ def up(
             raise RuntimeError(
                 f"a local cluster is already running from {state_dir}; run `dev down`"
             )
+    # Node names must never come back with other data (restate-operations.md): start clean.
+    for stale in ("tasks", "stateless", "task-definitions"):
+        shutil.rmtree(state_dir / stale, ignore_errors=True)
+    for stale in (STATE_FILE, "tasks.json", "restate.toml"):
+        (state_dir / stale).unlink(missing_ok=True)
     emulator_url, emulator_pid = start_emulator(state_dir)
     (state_dir / "restate.toml").write_text(restate_config(emulator_url))
     cluster = DevCluster(

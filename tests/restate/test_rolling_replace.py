@@ -1,0 +1,40 @@
+"""`dev roll` under load: every stateful node replaced, nothing lost, nothing refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from counter_service import CounterLoad, running_counter_service
+from invariants import assert_no_lost_increments, assert_replaced_safely, watch_until_done
+
+from cdktf_restate.devtools import local_cluster
+from cdktf_restate.devtools.emulator import free_port
+from cdktf_restate.devtools.local_cluster import DevCluster, RollWatcher
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevCluster]:
+    state_dir = tmp_path_factory.mktemp("rolling")
+    started = local_cluster.up(state_dir, reconcile_interval=0.5)
+    try:
+        with running_counter_service(started.admin_url, free_port()):
+            yield started
+    finally:
+        local_cluster.down(state_dir)
+
+
+@pytest.mark.slow
+def test_roll_replaces_every_node_without_losing_a_request(cluster: DevCluster):
+    old_tasks = [t.task_id for t in cluster.backend().list_tasks() if t.is_active]
+    assert len(old_tasks) == 3
+    watcher = RollWatcher(cluster)
+    watcher.poll()
+    with CounterLoad(cluster.ingress_urls, "rolling") as load:
+        definition = local_cluster.roll(cluster)
+        watch_until_done(watcher, definition, timeout=180)
+    assert_replaced_safely(cluster, watcher, old_tasks)
+    assert_no_lost_increments(cluster, load.report, "rolling")
+    new_tasks = [t for t in cluster.backend().list_tasks() if t.is_active]
+    assert sorted(t.az for t in new_tasks) == list(local_cluster.AZS)
+    assert {t.task_definition for t in new_tasks} == {definition}
