@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from counter_service import running_counter_service
 
 from cdktf_restate.devtools import local_cluster
+from cdktf_restate.devtools.emulator import free_port
 
 
 @pytest.fixture(scope="module")
@@ -17,5 +19,17 @@ def bare_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local_clu
     cluster = local_cluster.up(state_dir, with_controller=False)
     try:
         yield cluster
+    finally:
+        local_cluster.down(state_dir)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local_cluster.DevCluster]:
+    """The full local cluster with the controller (0.5 s passes) and the counter registered."""
+    state_dir: Path = tmp_path_factory.mktemp("cluster")
+    started = local_cluster.up(state_dir, reconcile_interval=0.5)
+    try:
+        with running_counter_service(started.admin_url, free_port()):
+            yield started
     finally:
         local_cluster.down(state_dir)

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from counter_service import CounterLoad, running_counter_service
+from counter_service import CounterLoad
 from invariants import assert_no_lost_increments, assert_replaced_safely, watch_until_done
 
 from cdktf_restate.devtools import local_cluster
-from cdktf_restate.devtools.emulator import free_port
 from cdktf_restate.devtools.local_cluster import DevCluster, RollWatcher
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevCluster]:
-    state_dir = tmp_path_factory.mktemp("rolling")
-    started = local_cluster.up(state_dir, reconcile_interval=0.5)
-    try:
-        with running_counter_service(started.admin_url, free_port()):
-            yield started
-    finally:
-        local_cluster.down(state_dir)
 
 
 @pytest.mark.slow
