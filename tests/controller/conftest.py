@@ -11,6 +11,8 @@ from typing import Any
 
 import boto3
 import pytest
+from restate_controller.backends.base import TaskBackend
+from restate_controller.model import ClusterView, NodeInfo
 
 from cdktf_restate.devtools.emulator import Emulator, running_emulator
 
@@ -22,17 +24,25 @@ CONTAINER = "restate"
 
 @dataclass
 class CallRecorder:
-    """Every API call a boto3 client makes: (service, operation, params), as sent."""
+    """Every API call a boto3 client makes: (service, operation, params), as sent, and the parsed
+    responses in the same order (`responses[i]` belongs to `calls[i]`)."""
 
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
 
     def attach(self, client: Any) -> Any:
         service = client.meta.service_model.service_name
+        events = client.meta.events
 
         def record(params: dict[str, Any], model: Any, **_: Any) -> None:
             self.calls.append((service, model.name, dict(params)))
+            self.responses.append({})
 
-        client.meta.events.register(f"provide-client-params.{service}.*", record)
+        def answer(parsed: dict[str, Any], **_: Any) -> None:
+            self.responses[-1] = parsed
+
+        events.register(f"provide-client-params.{service}.*", record)
+        events.register(f"after-call.{service}.*", answer)
         return client
 
     def operations(self) -> list[str]:
@@ -149,3 +159,53 @@ def aws_world() -> Iterator[AwsWorld]:
         world.register_revision("docker.restate.dev/restatedev/restate:1.7.11")
         world.register_revision("docker.restate.dev/restatedev/restate:1.7.12")
         yield world
+
+
+class TaskDrivenRestate:
+    """RestateOps whose nodes are the backend's tasks; a marked node's drain completes at once."""
+
+    def __init__(self, backend: TaskBackend) -> None:
+        self.backend = backend
+        self.ids: dict[str, int] = {}
+        self.draining: set[int] = set()
+        self.removed: set[int] = set()
+
+    def observe(self) -> ClusterView:
+        nodes = []
+        for task in self.backend.list_tasks():
+            node_id = self.ids.setdefault(task.node_name, len(self.ids) + 1)
+            if node_id in self.removed:
+                continue
+            marked = node_id in self.draining
+            nodes.append(
+                NodeInfo(
+                    node_id,
+                    task.node_name,
+                    f"{REGION}.{task.az}",
+                    task.status == "RUNNING",
+                    "read-only" if marked else "read-write",
+                    "draining" if marked else "active",
+                )
+            )
+        placed = [n.node_id for n in nodes if n.node_id not in self.draining]
+        return ClusterView(
+            nodes=tuple(nodes),
+            partition_replicas=dict.fromkeys(placed, 2),
+            nodeset_members=frozenset(placed),
+            loglet_servers={
+                n.node_id: ((0, 0) if n.node_id in self.draining else (1, 1)) for n in nodes
+            },
+            provisioned=True,
+        )
+
+    def mark_draining(self, node_id: int) -> None:
+        self.draining.add(node_id)
+
+    def snapshot_and_trim(self) -> None:
+        return None
+
+    def remove_node(self, node_id: int) -> None:
+        self.removed.add(node_id)
+
+    def disable_dead_node(self, node_id: int) -> None:
+        self.draining.add(node_id)

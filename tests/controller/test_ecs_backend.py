@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config as BotoConfig
-from conftest import AZS, REGION, AwsWorld, CallRecorder
+from conftest import AZS, REGION, AwsWorld, CallRecorder, TaskDrivenRestate
 from restate_controller.backends.ecs import EcsBackend, EcsSettings, started_by
 from restate_controller.config import EbsVolume
 from restate_controller.loop import JsonLog, Reconciler
@@ -24,10 +24,8 @@ from restate_controller.model import (
     TAG_NODE_ID,
     TAG_PHASE,
     TAG_REPLACES,
-    ClusterView,
     DesiredSpec,
     DisruptionBudget,
-    NodeInfo,
     PermanentError,
     TemporaryError,
 )
@@ -38,56 +36,6 @@ from cdktf_restate.devtools.emulator import free_port
 EBS = EbsVolume(
     size_gib=40, volume_type="gp3", iops=3000, throughput=125, role_arn="", encrypted=True
 )
-
-
-class TaskDrivenRestate:
-    """RestateOps whose nodes are the backend's tasks; a marked node's drain completes at once."""
-
-    def __init__(self, backend: EcsBackend) -> None:
-        self.backend = backend
-        self.ids: dict[str, int] = {}
-        self.draining: set[int] = set()
-        self.removed: set[int] = set()
-
-    def observe(self) -> ClusterView:
-        nodes = []
-        for task in self.backend.list_tasks():
-            node_id = self.ids.setdefault(task.node_name, len(self.ids) + 1)
-            if node_id in self.removed:
-                continue
-            marked = node_id in self.draining
-            nodes.append(
-                NodeInfo(
-                    node_id,
-                    task.node_name,
-                    f"{REGION}.{task.az}",
-                    task.status == "RUNNING",
-                    "read-only" if marked else "read-write",
-                    "draining" if marked else "active",
-                )
-            )
-        placed = [n.node_id for n in nodes if n.node_id not in self.draining]
-        return ClusterView(
-            nodes=tuple(nodes),
-            partition_replicas=dict.fromkeys(placed, 2),
-            nodeset_members=frozenset(placed),
-            loglet_servers={
-                n.node_id: ((0, 0) if n.node_id in self.draining else (1, 1)) for n in nodes
-            },
-            provisioned=True,
-        )
-
-    def mark_draining(self, node_id: int) -> None:
-        self.draining.add(node_id)
-
-    def snapshot_and_trim(self) -> None:
-        return None
-
-    def remove_node(self, node_id: int) -> None:
-        self.removed.add(node_id)
-
-    def disable_dead_node(self, node_id: int) -> None:
-        self.draining.add(node_id)
 
 
 @pytest.fixture
