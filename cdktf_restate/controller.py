@@ -344,7 +344,6 @@ def add_controller(
             "deployment_maximum_percent": 100,
             "deployment_minimum_healthy_percent": 0,
             "enable_execute_command": tasks.enable_execute_command,
-            "enable_ecs_managed_tags": True,
             "propagate_tags": "SERVICE",
             "network_configuration": [
                 {

@@ -108,7 +108,6 @@ def add_stateless(
             "deployment_circuit_breaker": [{"enable": True, "rollback": True}],
             "health_check_grace_period_seconds": HEALTH_CHECK_GRACE_PERIOD_SECONDS,
             "enable_execute_command": tasks.enable_execute_command,
-            "enable_ecs_managed_tags": True,
             "propagate_tags": "SERVICE",
             "network_configuration": [
                 {

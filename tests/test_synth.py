@@ -30,6 +30,7 @@ from cdktf_restate import (
     props as props_module,
 )
 from cdktf_restate._tf import AwsProvider
+from cdktf_restate.devtools.terraform import Terraform
 from cdktf_restate.iam import UNSCOPABLE_ACTIONS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -529,3 +530,55 @@ def test_terraform_variables_flow_into_the_resources(tmp_path: Path) -> None:
     assert service["desired_count"] == "${var.stateless_count}"
     assert container(one(doc, "aws_ecs_task_definition", "stateless"))["image"] == "${var.image}"
     assert one(doc, "aws_security_group")["vpc_id"] == "${var.vpc}"
+
+
+def test_bring_your_own_cluster_groups_nlb_and_roles(tmp_path: Path) -> None:
+    task_role = "arn:aws:iam::123456789012:role/platform/restate-task"
+    doc = synth_cluster(
+        tmp_path,
+        ecs_cluster="arn:aws:ecs:us-east-1:123456789012:cluster/shared",
+        security_group_ids=["sg-0123456789abcdef0"],
+        load_balancer=LoadBalancerProps(
+            existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/shared/0123456789abcdef"
+        ),
+        restate_tasks=TaskProps(
+            task_role_arn=task_role,
+            execution_role_arn="arn:aws:iam::123456789012:role/restate-exec",
+            enable_execute_command=True,
+        ),
+        stateless_node=StatelessNodeProps(environment={"RESTATE_DEFAULT_NUM_PARTITIONS": "24"}),
+    )
+    resources = doc["resource"]
+    for absent in ("aws_ecs_cluster", "aws_security_group", "aws_security_group_rule", "aws_lb"):
+        assert absent not in resources, absent
+    assert list(doc["data"]["aws_lb"].values())[0]["arn"].endswith(
+        "loadbalancer/net/shared/0123456789abcdef"
+    )
+    roles = [r["name"] for r in of_type(doc, "aws_iam_role").values()]
+    assert not [r for r in roles if "restate-task" in r or "restate-exec" in r]
+    task_policy = one(doc, "aws_iam_role_policy", "restate_task_policy")
+    assert task_policy["role"] == "restate-task"  # name taken from the given ARN
+    statements = json.loads(task_policy["policy"])["Statement"]
+    assert any(
+        s["Action"] == sorted(s["Action"]) and "ssmmessages:OpenDataChannel" in s["Action"]
+        for s in statements
+    )
+    service = one(doc, "aws_ecs_service", "stateless")
+    assert service["cluster"] == "arn:aws:ecs:us-east-1:123456789012:cluster/shared"
+    assert service["enable_execute_command"] is True
+    assert service["network_configuration"][0]["security_groups"] == ["sg-0123456789abcdef0"]
+    listener_arns = {lst["load_balancer_arn"] for lst in of_type(doc, "aws_lb_listener").values()}
+    assert listener_arns == {
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/shared/0123456789abcdef"
+    }
+    definition = container(one(doc, "aws_ecs_task_definition", "stateless"))
+    assert env(definition)["RESTATE_DEFAULT_NUM_PARTITIONS"] == "24"  # the user's environment wins
+    assert one(doc, "aws_ecs_task_definition", "stateless")["task_role_arn"] == task_role
+    (controller_policy,) = [p for n, p in json_policies(doc) if "controller_task_policy" in n]
+    by_sid = {s["Sid"]: s for s in controller_policy["Statement"]}
+    assert by_sid["ManageClusterTasks"]["Resource"][0].endswith(":task/shared/*")
+    assert task_role in by_sid["PassRestateRoles"]["Resource"]
+
+    terraform = Terraform(tmp_path / "stacks" / "probe")
+    terraform.init()
+    terraform.validate()
