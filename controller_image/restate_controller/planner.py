@@ -236,7 +236,7 @@ def _crash_loop(state: _Pass) -> str | None:
             return (
                 f"{len(tasks)} tasks in {az} stopped before their node registered "
                 f"(last: {last.task_id}: {last.stopped_reason or 'no reason given'}); "
-                "not launching more until a human looks"
+                "not launching more while they are listed (ECS lists stopped tasks for about an hour)"
             )
     return None
 
