@@ -29,11 +29,27 @@ class RestateConfigError(ValueError):
     """An invalid construct property; the message names the property and what is allowed."""
 
 
+#: Every cdktf string/list token contains this marker; values without it need no jsii call.
+TOKEN_MARKER = "TfToken["
+
+
 def is_token(value: Any) -> bool:
-    """True for unresolved cdktf tokens (strings, numbers, lists), which are checked later."""
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
+    """True for unresolved cdktf tokens (strings, numbers, lists), which are checked later.
+
+    Plain strings without the marker and plain ints are answered in Python (no round trip
+    to the jsii process, which keeps synthesis fast); everything else asks cdktf.
+    """
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, str):
+        return TOKEN_MARKER in value and bool(cdktf.Token.is_unresolved(value))
+    if isinstance(value, int):
+        return False  # number tokens are floats
+    if isinstance(value, float):
         return bool(cdktf.Token.is_unresolved(value))
     if isinstance(value, list):
+        if any(isinstance(v, str) and TOKEN_MARKER in v for v in value):
+            return bool(cdktf.Token.is_unresolved(value))
         return any(is_token(v) for v in value)
     return False
 

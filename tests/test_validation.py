@@ -387,3 +387,17 @@ def test_every_prop_has_a_description_with_a_default() -> None:
             assert re.search(r"(Default:|Required\.)", description), f"{cls.__name__}.{field.name}"
             seen += 1
     assert seen > 50
+
+
+def test_token_detection_agrees_with_cdktf() -> None:
+    from cdktf_restate.validation import is_token
+
+    app = cdktf.App()
+    stack = cdktf.TerraformStack(app, "tokens")
+    text = cdktf.TerraformVariable(stack, "t", type="string").string_value
+    number = cdktf.TerraformVariable(stack, "n", type="number").number_value
+    items = cdktf.TerraformVariable(stack, "l", type="list(string)").list_value
+    for value in (text, f"prefix-{text}", number, items, cdktf.Fn.element(items, 0)):
+        assert is_token(value) and cdktf.Token.is_unresolved(value)
+    for value in ("plain", "${var.not_a_cdktf_token}", 3, 2.5, ["a"], None, True):
+        assert not is_token(value)
