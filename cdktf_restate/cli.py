@@ -10,10 +10,19 @@ import importlib
 import sys
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("cdktf_restate.demo", "synthesize examples/minimal and plan it against a local AWS emulator"),
-    "dev": ("cdktf_restate.dev", "run a local Restate cluster with the controller (up/roll/status/down)"),
+    "demo": (
+        "cdktf_restate.demo",
+        "synthesize examples/minimal and plan it against a local AWS emulator",
+    ),
+    "dev": (
+        "cdktf_restate.dev",
+        "run a local Restate cluster with the controller (up/roll/status/down)",
+    ),
     "module": ("cdktf_restate.hcl_module", "generate the Terraform module (--out DIR)"),
-    "plan-review": ("cdktf_restate.plan_review", "summarize `terraform show -json` output for a PR"),
+    "plan-review": (
+        "cdktf_restate.plan_review",
+        "summarize `terraform show -json` output for a PR",
+    ),
 }
 
 

@@ -26,7 +26,9 @@ def cli_config_file() -> Path:
     configured = os.environ.get(OVERRIDE_ENV)
     path = Path(configured) if configured else REPO_ROOT / ".cache" / "terraformrc"
     if not path.exists():
-        raise TerraformError(f"{path} is missing: run scripts/setup.sh first (or set {OVERRIDE_ENV})")
+        raise TerraformError(
+            f"{path} is missing: run scripts/setup.sh first (or set {OVERRIDE_ENV})"
+        )
     return path
 
 
