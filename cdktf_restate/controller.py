@@ -13,11 +13,11 @@ from cdktf_restate._tf import Resource
 from cdktf_restate.context import ClusterContext, text
 from cdktf_restate.ecs import EcsCluster, LogGroups
 from cdktf_restate.iam import (
-    ECS_EXEC_ACTIONS,
     Role,
     attach_policy,
     ecr_pull_statements,
     ecr_repository_arn,
+    ecs_exec_statements,
     existing_or_new_role,
     log_statements,
     service_role,
@@ -156,17 +156,14 @@ def controller_task_statements(
     stateful: Stateful,
     restate_roles: RestateRoles,
     ebs_role: Role | None,
+    logs: LogGroups,
 ) -> list[dict[str, Any]]:
     cluster_condition = {"ArnEquals": {"ecs:cluster": ecs_cluster.arn}}
     tasks_arn = ctx.arn("ecs", f"task/{ecs_cluster.name}/*")
     family_arn = ctx.arn("ecs", f"task-definition/{stateful.family}:*")
     statements = [
-        statement(
-            ["ecs:ListTasks"],
-            [ctx.arn("ecs", f"container-instance/{ecs_cluster.name}/*")],
-            cluster_condition,
-            sid="ListClusterTasks",
-        ),
+        # ListTasks is scoped by its ecs:cluster condition (AWS's documented form).
+        statement(["ecs:ListTasks"], ["*"], cluster_condition, sid="ListClusterTasks"),
         statement(
             ["ecs:DescribeTasks", "ecs:StopTask", "ecs:TagResource"],
             [tasks_arn],
@@ -215,7 +212,9 @@ def controller_task_statements(
             statement(["ec2:DeleteSnapshot"], [snapshots], tag_condition, sid="ClusterSnapshots"),
         ]
     if ctx.props.controller.tasks.enable_execute_command:
-        statements.append(statement(ECS_EXEC_ACTIONS, ["*"], sid="EcsExec"))
+        statements += ecs_exec_statements(
+            kms_key_arn=ctx.kms_key_arn, exec_log_group_arn=logs.exec_sessions.arn
+        )
     return statements
 
 
@@ -270,6 +269,7 @@ def add_controller(
             stateful=stateful,
             restate_roles=restate_roles,
             ebs_role=ebs_role,
+            logs=logs,
         ),
     )
     environment = controller_environment(

@@ -28,8 +28,12 @@ UNSCOPABLE_ACTIONS = frozenset(
         "ssmmessages:CreateDataChannel",
         "ssmmessages:OpenControlChannel",
         "ssmmessages:OpenDataChannel",
+        "logs:DescribeLogGroups",
     }
 )
+#: Actions allowed on ``*`` only together with an ``ecs:cluster`` condition naming this
+#: cluster (AWS's documented way to scope them).
+CLUSTER_CONDITIONED_ACTIONS = frozenset({"ecs:ListTasks"})
 
 ECR_PULL_ACTIONS = [
     "ecr:BatchCheckLayerAvailability",
@@ -116,6 +120,20 @@ def attach_policy(
         "aws_iam_role_policy",
         {"name": name, "role": role.name, "policy": policy_json(statements)},
     )
+
+
+def ecs_exec_statements(*, kms_key_arn: str, exec_log_group_arn: str) -> list[Statement]:
+    """ECS Exec: SSM channels, the cluster key for the session, and session logs."""
+    return [
+        statement(ECS_EXEC_ACTIONS, ["*"], sid="EcsExecChannels"),
+        statement(["kms:Decrypt"], [kms_key_arn], sid="EcsExecSessionKey"),
+        statement(["logs:DescribeLogGroups"], ["*"], sid="EcsExecFindLogGroup"),
+        statement(
+            ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            [f"{exec_log_group_arn}:*"],
+            sid="EcsExecSessionLogs",
+        ),
+    ]
 
 
 def log_statements(log_group_arns: Sequence[str]) -> list[Statement]:

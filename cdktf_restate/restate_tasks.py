@@ -12,14 +12,13 @@ from cdktf_restate.context import ClusterContext, text
 from cdktf_restate.ecs import LogGroups
 from cdktf_restate.entrypoint import COMMAND, ENTRYPOINT
 from cdktf_restate.iam import (
-    ECS_EXEC_ACTIONS,
     Role,
     attach_policy,
     ecr_pull_statements,
     ecr_repository_arn,
+    ecs_exec_statements,
     existing_or_new_role,
     log_statements,
-    statement,
 )
 from cdktf_restate.network import RESTATE_PORTS
 from cdktf_restate.props import DEFAULT_RESTATE_LOG_STREAM_PREFIX, Resources, TaskProps
@@ -71,7 +70,9 @@ def add_restate_roles(ctx: ClusterContext, *, storage: Storage, logs: LogGroups)
     bucket_key = ctx.kms_key_arn if storage.bucket is not None else None
     task_statements = storage.task_statements(bucket_key)
     if tasks.enable_execute_command:
-        task_statements.append(statement(ECS_EXEC_ACTIONS, ["*"]))
+        task_statements += ecs_exec_statements(
+            kms_key_arn=ctx.kms_key_arn, exec_log_group_arn=logs.exec_sessions.arn
+        )
     attach_policy(
         ctx,
         "restate_task_policy",

@@ -31,7 +31,7 @@ from cdktf_restate import (
 )
 from cdktf_restate._tf import AwsProvider
 from cdktf_restate.devtools.terraform import Terraform
-from cdktf_restate.iam import UNSCOPABLE_ACTIONS
+from cdktf_restate.iam import CLUSTER_CONDITIONED_ACTIONS, UNSCOPABLE_ACTIONS
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT = REPO / "docs" / "controller-config.md"
@@ -435,7 +435,13 @@ def test_no_wildcard_actions_and_resources_scoped(minimal: Doc) -> None:
             actions = [a for s in statements for a in as_list(s["Action"])]
             for statement in statements:
                 if "*" in as_list(statement["Resource"]):
-                    assert set(statement["Action"]) <= UNSCOPABLE_ACTIONS, (name, statement)
+                    actions_on_any = set(statement["Action"])
+                    conditioned = actions_on_any & CLUSTER_CONDITIONED_ACTIONS
+                    if conditioned:
+                        # Scoped by condition to this cluster instead of by resource.
+                        cluster_arn = statement["Condition"]["ArnEquals"]["ecs:cluster"]
+                        assert cluster_arn.startswith("${aws_ecs_cluster."), (name, statement)
+                    assert actions_on_any - conditioned <= UNSCOPABLE_ACTIONS, (name, statement)
                 checked += 1
         assert actions, name
         assert not [a for a in actions if a == "*" or a.endswith(":*")], name
