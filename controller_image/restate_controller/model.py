@@ -20,6 +20,8 @@ TAG_RETIRING = "restate:retiring"
 TAG_DRAIN_STARTED = "restate:drain-started"
 # Epoch seconds of the last snapshot-and-trim issued for this task's drain (retry pacing).
 TAG_TRIMMED_AT = "restate:trimmed-at"
+# Epoch seconds since when a running task's node has been seen not alive ("" once alive again).
+TAG_UNHEALTHY_SINCE = "restate:unhealthy-since"
 
 MANAGED_BY = "cdktf-restate-controller"
 
@@ -164,6 +166,9 @@ class DesiredSpec:
     trim_retry_seconds: float = 30.0
     # Tasks in one AZ that stopped before their node ever registered; more means a crash loop.
     max_failed_starts_per_az: int = 3
+    # A running task whose node stays not alive this long is replaced (ECS does not stop a
+    # standalone task whose process hangs); shorter outages are waited out.
+    unhealthy_grace_seconds: float = 300.0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from restate_controller.model import (
     TAG_REPLACES,
     TAG_RETIRING,
     TAG_TRIMMED_AT,
+    TAG_UNHEALTHY_SINCE,
     ClusterView,
     Decision,
     DesiredSpec,
@@ -101,7 +102,20 @@ class _Pass:
             return "retiring (AWS announced the task's retirement)"
         if task.task_definition != self.desired.task_definition:
             return f"outdated (runs {task.task_definition}, desired {self.desired.task_definition})"
+        down_for = self.unhealthy_for(task)
+        if down_for is not None and down_for >= self.desired.unhealthy_grace_seconds:
+            return f"unhealthy (node not alive for {int(down_for)} s while its task runs)"
         return None
+
+    def unhealthy_for(self, task: TaskInfo) -> float | None:
+        """Seconds a running task's node has been seen not alive, per its tag; None if alive."""
+        node = self.node_of(task)
+        if node is None or node.alive or task.phase != PHASE_RUNNING:
+            return None
+        try:
+            return self.now - float(task.tags.get(TAG_UNHEALTHY_SINCE) or self.now)
+        except ValueError:
+            return 0.0
 
     def drained(self, node: NodeInfo) -> bool:
         return (
@@ -205,6 +219,23 @@ def _bookkeeping(state: _Pass, tasks: Sequence[TaskInfo], members: Sequence[Task
                     task.task_id,
                     {TAG_NODE_ID: format_node_id(node.node_id)},
                     f"task {task.task_id} registered as node {format_node_id(node.node_id)}",
+                )
+            )
+        unhealthy_tag = task.tags.get(TAG_UNHEALTHY_SINCE, "")
+        if task.phase == PHASE_RUNNING and not node.alive and not unhealthy_tag:
+            state.add(
+                TagTask(
+                    task.task_id,
+                    {TAG_UNHEALTHY_SINCE: str(int(state.now))},
+                    f"node {format_node_id(node.node_id)} of running task {task.task_id} is not alive",
+                )
+            )
+        elif node.alive and unhealthy_tag:
+            state.add(
+                TagTask(
+                    task.task_id,
+                    {TAG_UNHEALTHY_SINCE: ""},
+                    f"node {format_node_id(node.node_id)} of task {task.task_id} is alive again",
                 )
             )
     for task in tasks:
@@ -367,7 +398,8 @@ def _not_serving(task: TaskInfo, node: NodeInfo | None) -> str:
         return f"node of running task {task.task_id} is not in the cluster; waiting, nothing forced on a running task"
     return (
         f"node {format_node_id(node.node_id)} of running task {task.task_id} is not serving "
-        f"(alive={node.alive}, storage {node.storage_state}, worker {node.worker_state}); waiting"
+        f"(alive={node.alive}, storage {node.storage_state}, worker {node.worker_state}); waiting, "
+        "a node not alive for the grace period is replaced"
     )
 
 

@@ -545,3 +545,29 @@ def test_drain_timeout_halts_until_the_drain_completes() -> None:
     old = {"task-1", "task-2", "task-3"}
     run_until_idle(world, desired(drain_timeout_seconds=10_000))
     assert_rolled(world, old)
+
+
+def test_hung_node_is_replaced_after_the_grace_but_never_stopped_unverified() -> None:
+    """A running task whose node stays dead to the cluster: a replacement takes over and the
+    node is drained; its loglet server cannot confirm (0, 0), so the task is not stopped and the
+    controller halts with the reason once the drain timeout passes."""
+    world = World()
+    world.start_steady(td="td:2")
+    hung = "task-1"
+    node_id = world.node_of_task[hung]
+    world.nodes[node_id] = replace(world.nodes[node_id], alive=False)
+    spec = desired(unhealthy_grace_seconds=60, drain_timeout_seconds=120)
+    loop = controller(world, spec)
+    phases = []
+    for _ in range(200):
+        status = loop.run_once()
+        phases.append(status.phase)
+        if status.phase == "halted":
+            break
+        world.clock += 2
+    assert status.phase == "halted" and "over the 120 s timeout" in status.reason
+    assert world.violations == []
+    assert ("run_task", "az-a") in world.calls and ("mark_draining", node_id) in world.calls
+    assert ("stop_task", hung) not in world.calls
+    replacement = next(t for t in world.tasks.values() if t.tags.get("restate:replaces") == hung)
+    assert world.nodes[world.node_of_task[replacement.task_id]].serving

@@ -17,6 +17,7 @@ from restate_controller.model import (
     TAG_REPLACES,
     TAG_RETIRING,
     TAG_TRIMMED_AT,
+    TAG_UNHEALTHY_SINCE,
     ClusterView,
     Decision,
     DesiredSpec,
@@ -70,6 +71,7 @@ def task(
         "retiring": TAG_RETIRING,
         "drain_started": TAG_DRAIN_STARTED,
         "trimmed_at": TAG_TRIMMED_AT,
+        "unhealthy_since": TAG_UNHEALTHY_SINCE,
     }
     all_tags.update({names[key]: value for key, value in tags.items()})
     return TaskInfo(
@@ -627,11 +629,38 @@ CASES = [
         reason="drain of task t2",
     ),
     Case(
-        "running task whose node is not alive: waits, nothing forced",
+        "running task whose node is not alive: since when is recorded, nothing forced",
         HEALTHY_TASKS,
         view(node(1, "t1", "a", alive=False), *HEALTHY_NODES[1:]),
-        [("wait",)],
+        [("tag", "t1", "restate:unhealthy-since"), ("wait",)],
         reason="not serving",
+    ),
+    Case(
+        "node not alive within the grace period: wait",
+        [task("t1", "a", node=1, unhealthy_since=str(int(NOW) - 100)), *HEALTHY_TASKS[1:]],
+        view(node(1, "t1", "a", alive=False), *HEALTHY_NODES[1:]),
+        [("wait",)],
+    ),
+    Case(
+        "node not alive past the grace period: replaced",
+        [task("t1", "a", node=1, unhealthy_since=str(int(NOW) - 301)), *HEALTHY_TASKS[1:]],
+        view(node(1, "t1", "a", alive=False), *HEALTHY_NODES[1:]),
+        [("run", "a", "t1")],
+        reason="unhealthy (node not alive for 301 s",
+    ),
+    Case(
+        "unhealthy node with its replacement serving: drained like a live node, not forced",
+        *with_replacement_serving(
+            task("t1", "a", node=1, unhealthy_since=str(int(NOW) - 400)),
+            node(1, "t1", "a", alive=False),
+        ),
+        [("tag", "t1", "draining"), ("drain", 1)],
+    ),
+    Case(
+        "node alive again: the mark is cleared",
+        [task("t1", "a", node=1, unhealthy_since=str(int(NOW) - 400)), *HEALTHY_TASKS[1:]],
+        view(*HEALTHY_NODES),
+        [("tag", "t1", "restate:unhealthy-since")],
     ),
     Case(
         "tasks keep dying before registering: halt",
