@@ -180,7 +180,8 @@ def controller_task_statements(
     if ebs_role is not None:
         tag_condition = {"StringEquals": {"aws:ResourceTag/restate:cluster": ctx.cluster_name}}
         volumes = ctx.arn("ec2", "volume/*")
-        snapshots = ctx.arn("ec2", "snapshot/*")
+        # EBS snapshot ARNs carry no account: arn:<partition>:ec2:<region>::snapshot/<id>.
+        snapshots = ctx.arn("ec2", "snapshot/*", account=False)
         statements += [
             statement(
                 ["iam:PassRole"],
