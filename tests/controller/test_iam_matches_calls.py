@@ -184,8 +184,8 @@ def tag_context(tags: dict[str, str], prefix: str = "aws:RequestTag/") -> dict[s
     return {f"{prefix}{key}": value for key, value in tags.items()}
 
 
-def requests_for(recorder: CallRecorder, config: Config) -> list[Request]:
-    ecs = recorder_client_lookup(config)
+def requests_for(recorder: CallRecorder, config: Config, ecs: Any) -> list[Request]:
+    """`ecs` is an unrecorded client, to look up the roles of the task definitions run."""
     cluster_arn = str(config.ecs_cluster_arn)
     cluster_name = cluster_arn.rsplit("/", 1)[-1]
     cluster = {"ecs:cluster": cluster_arn}
@@ -280,14 +280,6 @@ def requests_for(recorder: CallRecorder, config: Config) -> list[Request]:
     return requests
 
 
-_ECS_CLIENTS: dict[str, Any] = {}
-
-
-def recorder_client_lookup(config: Config) -> Any:
-    """An unrecorded client, to look up task definitions while mapping calls."""
-    return _ECS_CLIENTS["ecs"]
-
-
 # ---------------------------------------------------------------------------------------------
 # A small IAM evaluator: Allow/Deny, Action/Resource wildcards, the condition operators used here
 # ---------------------------------------------------------------------------------------------
@@ -351,7 +343,6 @@ def observed(aws_world: AwsWorld, tmp_path_factory: pytest.TempPathFactory) -> I
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws_world.emulator.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    _ECS_CLIENTS["ecs"] = aws_world.client("ecs")
     recorder = CallRecorder()
     try:
         # Fill on the synthesized task definition, then roll to a new revision of its family.
@@ -395,7 +386,9 @@ def observed(aws_world: AwsWorld, tmp_path_factory: pytest.TempPathFactory) -> I
         "ecs:StopTask",
     } <= operations
     policy = json.loads(resolve(named(doc, "aws_iam_role_policy", "controller_task")["policy"]))
-    yield Observed(policy["Statement"], requests_for(recorder, config), config)
+    yield Observed(
+        policy["Statement"], requests_for(recorder, config, aws_world.client("ecs")), config
+    )
 
 
 def run_until_idle(config: Config, backend: EcsBackend, ops: TaskDrivenRestate) -> None:
