@@ -100,6 +100,11 @@ class RetirementWatcher:
 
 
 def _validate_common(name_prefix: str, log_retention_days: int) -> None:
+    # Unresolved tokens (Terraform variables of the generated module) are checked by Terraform.
+    if cdktf.Token.is_unresolved(name_prefix):
+        name_prefix = "token"
+    if cdktf.Token.is_unresolved(log_retention_days):
+        log_retention_days = 0
     if not NAME_PREFIX_PATTERN.match(name_prefix) or len(name_prefix) > MAX_NAME_PREFIX_LENGTH:
         raise ValueError(
             f"name_prefix must be 1-{MAX_NAME_PREFIX_LENGTH} characters of letters, digits,"

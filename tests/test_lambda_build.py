@@ -326,3 +326,50 @@ def _bytes_file(data: bytes) -> Any:
     import io
 
     return io.BytesIO(data)
+
+
+# --- bad input is refused before anything is synthesized -----------------------------------
+
+
+def _restatectl_args(**overrides: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "name_prefix": "probe",
+        "architecture": "arm64",
+        "subnet_ids": ["subnet-1"],
+        "security_group_ids": ["sg-1"],
+        "restatectl_address": "http://nlb:5122",
+        "execution_role_arn": None,
+        "log_retention_days": 30,
+        "kms_key_arn": None,
+        "tags": {},
+    }
+    return {**args, **overrides}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"name_prefix": "x" * 46}, "name_prefix must be 1-45 characters"),
+        ({"name_prefix": "has space"}, "name_prefix must be 1-45 characters of letters"),
+        ({"architecture": "amd64"}, "restatectl architecture must be one of arm64, x86_64"),
+        ({"subnet_ids": []}, "restatectl subnet_ids must not be empty"),
+        ({"security_group_ids": []}, "restatectl security_group_ids must not be empty"),
+        ({"log_retention_days": -1}, "log_retention_days must be >= 0"),
+    ],
+)
+def test_restatectl_lambda_refuses_bad_input(overrides: dict[str, Any], message: str) -> None:
+    from cdktf_restate.lambdas import add_restatectl_lambda
+
+    stack = cdktf.TerraformStack(cdktf.App(), "probe")
+    with pytest.raises(ValueError, match=message):
+        add_restatectl_lambda(stack, "restatectl", **_restatectl_args(**overrides))
+    assert stack.node.try_find_child("restatectl") is None  # nothing was added
+
+
+def test_a_token_name_prefix_is_left_to_aws(cache: Path) -> None:
+    from cdktf_restate.lambdas import add_restatectl_lambda
+
+    stack = cdktf.TerraformStack(cdktf.App(), "probe")
+    prefix = cdktf.TerraformVariable(stack, "prefix", type="string").string_value
+    function = add_restatectl_lambda(stack, "restatectl", **_restatectl_args(name_prefix=prefix))
+    assert cdktf.Token.is_unresolved(function.function_name)
