@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.once:
         status = reconciler.run_once()
-        return 0 if status.healthy else 1
+        return 0 if status.phase in ("idle", "acting", "waiting") else 1
 
     # On ECS the health check runs inside the task's network namespace; locally stay on loopback.
     host = "0.0.0.0" if config.backend == "ecs" else "127.0.0.1"  # noqa: S104
