@@ -8,7 +8,7 @@ ecs:TagResource, ecs:StopTask.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -142,7 +142,9 @@ class EcsSettings:
 class EcsBackend:
     """TaskBackend over ECS Fargate with boto3."""
 
-    def __init__(self, settings: EcsSettings, ecs_client: Any, clock: Any = time.time) -> None:
+    def __init__(
+        self, settings: EcsSettings, ecs_client: Any, clock: Callable[[], float] = time.time
+    ) -> None:
         self.settings = settings
         self.ecs = ecs_client
         self.clock = clock
