@@ -1,0 +1,497 @@
+"""The inputs of the generated Terraform module: types, defaults and descriptions read from
+the props dataclasses, and ``validation`` rules that mirror ``validation.py`` message for
+message (``tests/test_hcl_module.py`` checks each against the construct's own error).
+
+Only props that Terraform can pass through as values are inputs; props that decide which
+resources exist (existing bucket/NLB/cluster/roles, EBS volumes, disabled Lambdas, ...)
+stay construct-only, because the module's resources are fixed at generation time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdktf_restate.props import (
+    SUPPORTED_RESTATE_VERSIONS,
+    ControllerProps,
+    MonitoringProps,
+    ObjectStorageProps,
+    Resources,
+    RestateClusterProps,
+    StatefulNodeProps,
+    StatelessNodeProps,
+    Subnet,
+)
+from cdktf_restate.validation import CONTAINER_INSIGHTS, FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS
+
+#: The module's resources are fixed when it is generated; the controller's subnet map and
+#: the per-subnet lookups are built for this many zones.
+MODULE_ZONES = 3
+DEFAULT_CLUSTER_NAME = "restate"
+
+_VERSION_RE = r"^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$"
+_REPLICATION_RE = r"^\\{\\s*([a-z]+\\s*:\\s*\\d+\\s*(?:,\\s*[a-z]+\\s*:\\s*\\d+\\s*)*)\\}$"
+_ZONE_FACTOR_RE = r"zone\\s*:\\s*(\\d+)"
+_REPLICATION_ALLOWED = (
+    "an integer >= 1 (node replication) or a string like '{zone: 2}' or '{zone: 2, node: 3}' "
+    "with scopes region, zone, node"
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One ``validation`` block; ``message`` is the body of an HCL template string."""
+
+    condition: str
+    message: str
+
+    def hcl_message(self) -> str:
+        return '"' + self.message + '"'
+
+
+@dataclass(frozen=True)
+class ModuleInput:
+    name: str
+    description: str
+    hcl_type: str
+    default: Any = None
+    required: bool = False
+    rules: tuple[Rule, ...] = ()
+
+    @property
+    def non_nullable(self) -> bool:
+        return not self.hcl_type.startswith(("string", "number"))
+
+    @property
+    def hcl_type_one_line(self) -> str:
+        return " ".join(self.hcl_type.split())
+
+
+# ---------------------------------------------------------------- rules (mirror validation.py)
+
+
+def int_rules(path: str, expr: str, *, minimum: int, maximum: int | None = None) -> list[Rule]:
+    allowed = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+    in_range = f"{expr} >= {minimum}" + (f" && {expr} <= {maximum}" if maximum is not None else "")
+    return [
+        Rule(
+            f"floor({expr}) == {expr}", f"{path}: ${{{expr}}} is not an integer; allowed: {allowed}"
+        ),
+        Rule(
+            f"floor({expr}) != {expr} || ({in_range})",
+            f"{path}: ${{{expr}}} is out of range; allowed: {allowed}",
+        ),
+    ]
+
+
+def positive_rule(path: str, expr: str) -> Rule:
+    return Rule(
+        f"{expr} > 0", f"{path}: ${{{expr}}} is not a positive number; allowed: a number > 0"
+    )
+
+
+def choice_rule(path: str, expr: str, choices: Sequence[str]) -> Rule:
+    return Rule(
+        f"contains({json.dumps(list(choices))}, {expr})",
+        f"{path}: '${{{expr}}}' is not supported; allowed: {', '.join(choices)}",
+    )
+
+
+def _memory_allowed_text(options: tuple[int, ...]) -> str:
+    if len(options) > 3:
+        return f"{options[0]}-{options[-1]} in steps of {options[1] - options[0]}"
+    return ", ".join(map(str, options))
+
+
+def resources_rules(path: str, expr: str) -> list[Rule]:
+    cpu, memory = f"{expr}.cpu", f"{expr}.memory_mib"
+    cpus = list(FARGATE_MEMORY_BY_CPU)
+    memory_by_cpu = (
+        "{"
+        + ", ".join(f'"{c}" = {json.dumps(list(m))}' for c, m in FARGATE_MEMORY_BY_CPU.items())
+        + "}"
+    )
+    allowed_by_cpu = (
+        "{"
+        + ", ".join(
+            f'"{c}" = "{_memory_allowed_text(m)}"' for c, m in FARGATE_MEMORY_BY_CPU.items()
+        )
+        + "}"
+    )
+    return [
+        Rule(
+            f"contains({json.dumps(cpus)}, {cpu})",
+            f"{path}.cpu: ${{{cpu}}} is not a Fargate cpu size; allowed: {', '.join(map(str, cpus))}",
+        ),
+        Rule(
+            f"!contains({json.dumps(cpus)}, {cpu}) || "
+            f"contains(lookup({memory_by_cpu}, tostring({cpu}), []), {memory})",
+            f"{path}.memory_mib: ${{{memory}}} MiB is not a Fargate memory size for cpu "
+            f'${{{cpu}}}; allowed: ${{lookup({allowed_by_cpu}, tostring({cpu}), "")}}',
+        ),
+    ]
+
+
+def image_rules(path: str, expr: str) -> list[Rule]:
+    """Mirror of ``validation.restate_version`` for an image without an explicit version."""
+    last = f'element(split("/", {expr}), length(split("/", {expr})) - 1)'
+    tag = f'(strcontains({expr}, "@") ? null : regex("^[^:]*:(.*)$", {last})[0])'
+    supported = json.dumps(list(SUPPORTED_RESTATE_VERSIONS))
+    allowed_versions = " or ".join(f"{v}.x" for v in SUPPORTED_RESTATE_VERSIONS)
+    return [
+        Rule(
+            f'can(regex("{_VERSION_RE}", {tag}))',
+            f"{path}.restate_image: cannot derive the Restate version from '${{{expr}}}' "
+            f'(tag ${{try("\'${{{tag}}}\'", "None")}}); allowed: an image tagged with a '
+            f"version such as :1.7.12, or set {path}.restate_version",
+        ),
+        Rule(
+            f'!can(regex("{_VERSION_RE}", {tag})) || contains({supported}, '
+            f'join(".", slice(regex("{_VERSION_RE}", {tag}), 0, 2)))',
+            f"{path}.restate_image: Restate version '${{try({tag}, \"?\")}}' is not supported; "
+            f"allowed: {allowed_versions}",
+        ),
+    ]
+
+
+def replication_rules(expr: str) -> list[Rule]:
+    path = "stateless_node.default_replication"
+    zone = f'tonumber(regex("{_ZONE_FACTOR_RE}", {expr})[0])'
+    return [
+        Rule(
+            f'can(regex("^\\\\s*\\\\d+\\\\s*$", {expr})) || can(regex("{_REPLICATION_RE}", trimspace({expr})))',
+            f"{path}: '${{{expr}}}' is not written like Restate's replication property; "
+            f"allowed: {_REPLICATION_ALLOWED}",
+        ),
+        Rule(
+            f'!can(regex("{_ZONE_FACTOR_RE}", {expr})) || {zone} + 1 <= {MODULE_ZONES}',
+            f"subnets: {MODULE_ZONES} availability zone(s) cannot survive the loss of a zone with "
+            f'{path} {{zone: ${{try({zone}, "?")}}}}; allowed: at least zone replication + 1 = '
+            f'${{try({zone} + 1, "?")}} subnets in distinct zones',
+        ),
+    ]
+
+
+def subnet_rules() -> list[Rule]:
+    subnets = "var.subnets"
+
+    def second_of_pair(attribute: str) -> str:
+        values = f"{subnets}[*].{attribute}"
+        return f"[for i, s in {subnets} : i if contains(slice({values}, 0, i), s.{attribute})][0]"
+
+    # Terraform also evaluates messages of passing rules (e.g. on unknown subnet ids):
+    # every lookup in a message is wrapped in try().
+    def duplicate(attribute: str) -> tuple[str, str]:
+        index = second_of_pair(attribute)
+        return (
+            f'${{try({index}, "?")}}',
+            f'${{try({subnets}[{index}].{attribute}, "?")}}',
+        )
+
+    id_index, id_value = duplicate("subnet_id")
+    zone_index, zone_value = duplicate("availability_zone")
+    return [
+        Rule(
+            f"length({subnets}) == {MODULE_ZONES}",
+            f"subnets: this module is generated for {MODULE_ZONES} availability zones, got "
+            f"${{length({subnets})}} subnet(s); allowed: exactly {MODULE_ZONES} subnets in "
+            "distinct zones (the CDKTF construct takes any number)",
+        ),
+        Rule(
+            f'alltrue([for s in {subnets} : s.subnet_id != ""])',
+            'subnets[${try(index([for s in var.subnets : s.subnet_id], ""), "?")}].subnet_id: '
+            "empty subnet id; allowed: subnet-...",
+        ),
+        Rule(
+            f"length(distinct({subnets}[*].subnet_id)) == length({subnets})",
+            f"subnets[{id_index}].subnet_id: '{id_value}' is given twice; allowed: each subnet once",
+        ),
+        Rule(
+            f"length(distinct({subnets}[*].availability_zone)) == length({subnets})",
+            f"subnets[{zone_index}].availability_zone: zone '{zone_value}' is given twice; "
+            "allowed: one subnet per availability zone",
+        ),
+    ]
+
+
+# ---------------------------------------------------------------- types from the dataclasses
+
+_SCALAR_TYPES = {
+    "int": "number",
+    "float": "number",
+    "str": "string",
+    "str | None": "string",
+    "str | int": "string",
+    "bool": "bool",
+}
+
+
+def _field(cls: type, name: str) -> dataclasses.Field:
+    return next(f for f in dataclasses.fields(cls) if f.name == name)
+
+
+def _default(f: dataclasses.Field) -> Any:
+    value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    return value
+
+
+def _type_of(f: dataclasses.Field) -> str:
+    if f.type == "Resources":
+        return "object({ cpu = number, memory_mib = number })"
+    return _SCALAR_TYPES[str(f.type)]
+
+
+def _hcl_literal(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_hcl_literal(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
+
+
+def _first_sentence(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if text else ""
+
+
+def object_input(
+    name: str, cls: type, names: Sequence[str], rules: Callable[[str], list[Rule]]
+) -> ModuleInput:
+    """An ``object({ ... optional(x, default) })`` variable over some fields of a props class."""
+    fields = [_field(cls, n) for n in names]
+    attributes = "\n".join(
+        f"    {f.name} = optional({_type_of(f)}, {_hcl_literal(_default(f))})" for f in fields
+    )
+    described = " ".join(f"`{f.name}`: {f.metadata['description']}" for f in fields)
+    return ModuleInput(
+        name=name,
+        description=f"{_first_sentence(cls.__doc__)} {described}",
+        hcl_type="object({\n" + attributes + "\n  })",
+        default={},
+        rules=tuple(rules(f"var.{name}")),
+    )
+
+
+def scalar_input(name: str, rules: Sequence[Rule] = (), **overrides: Any) -> ModuleInput:
+    f = _field(RestateClusterProps, name)
+    values = {
+        "name": name,
+        "description": f.metadata["description"],
+        "hcl_type": _type_of(f),
+        "default": _default(f),
+        "rules": tuple(rules),
+    }
+    values.update(overrides)
+    return ModuleInput(**values)
+
+
+def _stateless_rules(v: str) -> list[Rule]:
+    return [
+        *int_rules("stateless_node.desired_count", f"{v}.desired_count", minimum=1),
+        *resources_rules("stateless_node.resources", f"{v}.resources"),
+        *replication_rules(f"{v}.default_replication"),
+        *int_rules(
+            "stateless_node.default_partitions", f"{v}.default_partitions", minimum=1, maximum=65535
+        ),
+        *image_rules("stateless_node", f"{v}.restate_image"),
+    ]
+
+
+def _stateful_rules(v: str) -> list[Rule]:
+    return [
+        *int_rules("stateful_node.nodes_per_az", f"{v}.nodes_per_az", minimum=1),
+        *resources_rules("stateful_node.resources", f"{v}.resources"),
+        *image_rules("stateful_node", f"{v}.restate_image"),
+    ]
+
+
+def _controller_rules(v: str) -> list[Rule]:
+    return [
+        *resources_rules("controller.resources", f"{v}.resources"),
+        *int_rules("controller.snapshot_retention_days", f"{v}.snapshot_retention_days", minimum=0),
+        positive_rule("controller.reconcile_interval_seconds", f"{v}.reconcile_interval_seconds"),
+        positive_rule("controller.drain_timeout_seconds", f"{v}.drain_timeout_seconds"),
+    ]
+
+
+INPUTS: tuple[ModuleInput, ...] = (
+    scalar_input(
+        "vpc_id",
+        [Rule('var.vpc_id != ""', "vpc_id: '${var.vpc_id}' is not a VPC id; allowed: vpc-...")],
+        required=True,
+        default=None,
+    ),
+    ModuleInput(
+        name="subnets",
+        description=(
+            f"One private subnet per availability zone, exactly {MODULE_ZONES}: "
+            "`subnet_id` and its `availability_zone` (e.g. us-east-1a). Required."
+        ),
+        hcl_type="list(object({\n    subnet_id         = string\n    availability_zone = string\n  }))",
+        required=True,
+        rules=tuple(subnet_rules()),
+    ),
+    scalar_input(
+        "cluster_name",
+        [
+            Rule(
+                'can(regex("^[A-Za-z0-9_-]{1,64}$", var.cluster_name))',
+                "cluster_name: '${var.cluster_name}' is not a valid name; allowed: 1-64 of [A-Za-z0-9_-]",
+            )
+        ],
+        hcl_type="string",
+        default=DEFAULT_CLUSTER_NAME,
+        description=(
+            "Restate cluster name ([A-Za-z0-9_-], 1-64); prefix of resource names and value "
+            f"of the restate:cluster tag. Default: {DEFAULT_CLUSTER_NAME}."
+        ),
+    ),
+    object_input(
+        "stateless_node",
+        StatelessNodeProps,
+        [
+            "desired_count",
+            "resources",
+            "default_replication",
+            "default_partitions",
+            "restate_image",
+        ],
+        _stateless_rules,
+    ),
+    object_input(
+        "stateful_node",
+        StatefulNodeProps,
+        ["nodes_per_az", "resources", "restate_image"],
+        _stateful_rules,
+    ),
+    object_input(
+        "controller",
+        ControllerProps,
+        [
+            "resources",
+            "snapshot_retention_days",
+            "reconcile_interval_seconds",
+            "drain_timeout_seconds",
+        ],
+        _controller_rules,
+    ),
+    object_input(
+        "object_storage",
+        ObjectStorageProps,
+        ["noncurrent_version_expiration_days"],
+        lambda v: int_rules(
+            "object_storage.noncurrent_version_expiration_days",
+            f"{v}.noncurrent_version_expiration_days",
+            minimum=1,
+        ),
+    ),
+    object_input(
+        "monitoring",
+        MonitoringProps,
+        ["container_insights"],
+        lambda v: [
+            choice_rule(
+                "monitoring.container_insights", f"{v}.container_insights", CONTAINER_INSIGHTS
+            )
+        ],
+    ),
+    scalar_input(
+        "log_retention_days",
+        [
+            Rule(
+                f"contains({json.dumps(list(LOG_RETENTION_DAYS))}, var.log_retention_days)",
+                "log_retention_days: ${var.log_retention_days} is not a CloudWatch retention; "
+                f"allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}",
+            )
+        ],
+    ),
+)
+
+
+# ---------------------------------------------------------------- props from variables
+
+
+@dataclass
+class _Tokens:
+    """Creates variable tokens and remembers each number token's literal for the generator."""
+
+    stack: Any
+    number_literals: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
+
+    def variable(self, name: str) -> Any:
+        import cdktf
+
+        if name not in self.variables:
+            self.variables[name] = cdktf.TerraformVariable(self.stack, name, type="any")
+        return self.variables[name]
+
+    def string(self, name: str, *path: str) -> str:
+        import cdktf
+
+        var = self.variable(name)
+        return cdktf.Token.as_string(
+            cdktf.Fn.lookup_nested(var.value, list(path)) if path else var.value
+        )
+
+    def number(self, name: str, *path: str) -> float:
+        import cdktf
+
+        var = self.variable(name)
+        token = cdktf.Token.as_number(
+            cdktf.Fn.lookup_nested(var.value, list(path)) if path else var.value
+        )
+        self.number_literals[repr(token)] = ".".join(["var", name, *path])
+        return token
+
+    def resources(self, name: str) -> Resources:
+        return Resources(
+            cpu=self.number(name, "resources", "cpu"),
+            memory_mib=self.number(name, "resources", "memory_mib"),
+        )
+
+
+def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
+    """Construct props whose values are the module's variables."""
+    t = _Tokens(stack)
+    subnets = [
+        Subnet(
+            subnet_id=f"${{var.subnets[{i}].subnet_id}}",
+            availability_zone=f"${{var.subnets[{i}].availability_zone}}",
+        )
+        for i in range(MODULE_ZONES)
+    ]
+    props = RestateClusterProps(
+        vpc_id=t.string("vpc_id"),
+        subnets=subnets,
+        cluster_name=t.string("cluster_name"),
+        stateless_node=StatelessNodeProps(
+            desired_count=t.number("stateless_node", "desired_count"),
+            resources=t.resources("stateless_node"),
+            default_replication=t.string("stateless_node", "default_replication"),
+            default_partitions=t.number("stateless_node", "default_partitions"),
+            restate_image=t.string("stateless_node", "restate_image"),
+        ),
+        stateful_node=StatefulNodeProps(
+            nodes_per_az=t.number("stateful_node", "nodes_per_az"),
+            resources=t.resources("stateful_node"),
+            restate_image=t.string("stateful_node", "restate_image"),
+        ),
+        controller=ControllerProps(
+            resources=t.resources("controller"),
+            snapshot_retention_days=t.number("controller", "snapshot_retention_days"),
+            reconcile_interval_seconds=t.number("controller", "reconcile_interval_seconds"),
+            drain_timeout_seconds=t.number("controller", "drain_timeout_seconds"),
+        ),
+        object_storage=ObjectStorageProps(
+            noncurrent_version_expiration_days=t.number(
+                "object_storage", "noncurrent_version_expiration_days"
+            )
+        ),
+        monitoring=MonitoringProps(container_insights=t.string("monitoring", "container_insights")),
+        log_retention_days=t.number("log_retention_days"),
+    )
+    return props, t.number_literals

@@ -1,0 +1,157 @@
+# A plain Terraform root module: a VPC with three private subnets (egress through one NAT
+# gateway) and the Restate cluster from the generated module. Same cluster as the CDKTF
+# examples/minimal stack.
+#
+# Real AWS: `terraform init && terraform apply`.
+# Local AWS emulator (moto on 127.0.0.1:5000): `terraform plan -var aws_endpoint=http://127.0.0.1:5000`
+# with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY set to any value.
+
+variable "region" {
+  description = "AWS region of the cluster."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "availability_zones" {
+  description = "Three availability zones of the region, one private subnet each."
+  type        = list(string)
+  default     = ["us-east-1a", "us-east-1b", "us-east-1c"]
+}
+
+variable "aws_endpoint" {
+  description = "Endpoint URL of a local AWS emulator (e.g. moto) for every service; null means real AWS."
+  type        = string
+  default     = null
+}
+
+locals {
+  emulated = var.aws_endpoint != null
+  # The services the cluster uses; all are sent to the emulator when aws_endpoint is set.
+  emulated_services = [
+    "cloudwatch", "cloudwatchevents", "cloudwatchlogs", "ec2", "ecs", "elbv2", "iam",
+    "kms", "lambda", "s3", "sqs", "sts", "ssm", "sns",
+  ]
+}
+
+provider "aws" {
+  region = var.region
+
+  # Only for the emulator: no real credentials, account lookups or virtual-hosted S3.
+  skip_credentials_validation = local.emulated
+  skip_metadata_api_check     = local.emulated
+  skip_requesting_account_id  = local.emulated
+  s3_use_path_style           = local.emulated
+
+  dynamic "endpoints" {
+    for_each = local.emulated ? [var.aws_endpoint] : []
+    content {
+      cloudwatch       = endpoints.value
+      cloudwatchevents = endpoints.value
+      cloudwatchlogs   = endpoints.value
+      ec2              = endpoints.value
+      ecs              = endpoints.value
+      elbv2            = endpoints.value
+      iam              = endpoints.value
+      kms              = endpoints.value
+      lambda           = endpoints.value
+      s3               = endpoints.value
+      sqs              = endpoints.value
+      sts              = endpoints.value
+      ssm              = endpoints.value
+      sns              = endpoints.value
+    }
+  }
+}
+
+################################################################################
+# Network
+################################################################################
+
+resource "aws_vpc" "this" {
+  cidr_block           = "10.0.0.0/16"
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+  tags                 = { Name = "restate-terraform-module" }
+}
+
+# The default security group of a new VPC allows all traffic between members: empty it.
+resource "aws_default_security_group" "this" {
+  vpc_id = aws_vpc.this.id
+}
+
+resource "aws_internet_gateway" "this" {
+  vpc_id = aws_vpc.this.id
+}
+
+resource "aws_subnet" "public" {
+  vpc_id            = aws_vpc.this.id
+  cidr_block        = "10.0.0.0/24"
+  availability_zone = var.availability_zones[0]
+  tags              = { Name = "restate-public" }
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.this.id
+}
+
+resource "aws_route" "public_default" {
+  route_table_id         = aws_route_table.public.id
+  destination_cidr_block = "0.0.0.0/0"
+  gateway_id             = aws_internet_gateway.this.id
+}
+
+resource "aws_route_table_association" "public" {
+  subnet_id      = aws_subnet.public.id
+  route_table_id = aws_route_table.public.id
+}
+
+resource "aws_eip" "nat" {
+  domain = "vpc"
+}
+
+resource "aws_nat_gateway" "this" {
+  allocation_id = aws_eip.nat.id
+  subnet_id     = aws_subnet.public.id
+  depends_on    = [aws_internet_gateway.this]
+}
+
+resource "aws_route_table" "private" {
+  vpc_id = aws_vpc.this.id
+}
+
+resource "aws_route" "private_default" {
+  route_table_id         = aws_route_table.private.id
+  destination_cidr_block = "0.0.0.0/0"
+  nat_gateway_id         = aws_nat_gateway.this.id
+}
+
+resource "aws_subnet" "private" {
+  count = 3
+
+  vpc_id            = aws_vpc.this.id
+  cidr_block        = "10.0.${16 * (count.index + 1)}.0/20"
+  availability_zone = var.availability_zones[count.index]
+  tags              = { Name = "restate-private-${var.availability_zones[count.index]}" }
+}
+
+resource "aws_route_table_association" "private" {
+  count = 3
+
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private.id
+}
+
+################################################################################
+# Restate cluster
+################################################################################
+
+module "restate" {
+  source = "../../modules/restate-ecs-fargate-cluster"
+
+  cluster_name = "restate-tf"
+  vpc_id       = aws_vpc.this.id
+  subnets = [for subnet in aws_subnet.private : {
+    subnet_id         = subnet.id
+    availability_zone = subnet.availability_zone
+  }]
+}
