@@ -8,6 +8,7 @@ checks them at plan time.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -379,10 +380,29 @@ def check_subnets(props: RestateClusterProps, replication: Mapping[str, int] | N
             )
 
 
+def check_required(value: Any, path: str) -> None:
+    """Every field documented as ``Required.`` must be set, in nested props too."""
+    if not dataclasses.is_dataclass(value):
+        return
+    for item in dataclasses.fields(value):
+        child = getattr(value, item.name)
+        child_path = f"{path}.{item.name}" if path else item.name
+        if child is None and "Required." in item.metadata.get("description", ""):
+            raise fail(
+                child_path, "missing", item.metadata["description"].replace(" Required.", "")
+            )
+        if isinstance(child, list | tuple):
+            for index, element in enumerate(child):
+                check_required(element, f"{child_path}[{index}]")
+        else:
+            check_required(child, child_path)
+
+
 def validate_props(props: RestateClusterProps) -> None:
     """Raise ``RestateConfigError`` for the first invalid property; return None if all valid."""
     if not isinstance(props, RestateClusterProps):
         raise fail("props", f"{type(props).__name__} given", "RestateClusterProps")
+    check_required(props, "")
     if _known(props.vpc_id) and (not isinstance(props.vpc_id, str) or not props.vpc_id):
         raise fail("vpc_id", f"{props.vpc_id!r} is not a VPC id", "vpc-...")
     if _known(props.cluster_name) and not _NAME_RE.match(str(props.cluster_name)):

@@ -50,6 +50,21 @@ def test_valid_defaults_pass() -> None:
 
 BAD_INPUTS = [
     pytest.param(
+        {"vpc_id": None},
+        r"^vpc_id: missing; allowed: VPC of the cluster\.$",
+        id="vpc-missing",
+    ),
+    pytest.param(
+        {"stateless_node": StatelessNodeProps(resources=Resources(cpu=1024))},
+        r"^stateless_node\.resources\.memory_mib: missing; allowed: Memory in MiB",
+        id="memory-missing",
+    ),
+    pytest.param(
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(volume_type="gp3"))},
+        r"^stateful_node\.ebs_volume\.size_gib: missing; allowed: Volume size in GiB",
+        id="ebs-size-missing",
+    ),
+    pytest.param(
         {"subnets": subnets(2)},
         r"^subnets: 2 availability zone\(s\) .*\{zone: 2\}; allowed: at least zone replication \+ 1 = 3",
         id="fewer-zones-than-zone-replication-plus-one",
