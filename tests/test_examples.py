@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import shlex
+import subprocess
 from pathlib import Path
 from types import ModuleType
 
@@ -50,3 +53,21 @@ def test_example_synthesizes_validates_and_has_outputs(
     terraform = Terraform(workdir)
     terraform.init()
     terraform.validate()
+
+
+def test_cdktf_json_app_synthesizes_the_minimal_example(tmp_path: Path) -> None:
+    # What `cdktf synth` does: run the "app" command with CDKTF_OUTDIR set, from the repo root.
+    config = json.loads((REPO / "cdktf.json").read_text())
+    assert config["language"] == "python"
+    env = {
+        **os.environ,
+        "CDKTF_OUTDIR": str(tmp_path),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+    result = subprocess.run(
+        shlex.split(config["app"]), cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert list(manifest["stacks"]) == ["minimal"]
+    assert (tmp_path / "stacks" / "minimal" / "cdk.tf.json").exists()
