@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import urllib.request
@@ -27,9 +28,18 @@ class Emulator:
             urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10
         ).read()
 
-    def set_ecs_task_transitions_manual(self) -> None:
-        """Stop moto from advancing ECS task lifecycle on every describe."""
-        body = b'{"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1}}'
+    def set_ecs_task_transitions_manual(self, describes_per_step: int = 10**9) -> None:
+        """Stop moto from advancing ECS task lifecycle on every describe.
+
+        With ``manual`` progression a task moves one status forward after
+        ``describes_per_step`` describe calls; the default keeps tasks where they are.
+        """
+        body = json.dumps(
+            {
+                "model_name": "ecs::task",
+                "transition": {"progression": "manual", "times": describes_per_step},
+            }
+        ).encode()
         request = urllib.request.Request(
             f"{self.url}/moto-api/state-manager/set-transition", data=body, method="POST"
         )
