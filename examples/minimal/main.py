@@ -10,6 +10,7 @@ local emulator (moto) instead of AWS.
 
 from __future__ import annotations
 
+import json
 import os
 
 import cdktf
@@ -37,6 +38,8 @@ class MinimalStack(cdktf.TerraformStack):
         cluster = RestateEcsFargateCluster(
             self, "restate", vpc_id=subnets[0][0], subnets=[s for _, s in subnets]
         )
+
+        vpc_flow_logs(self, vpc_id=subnets[0][0], kms_key_arn=cluster.kms_key_arn)
 
         cdktf.TerraformOutput(self, "ingress_url", value=cluster.ingress_url)
         cdktf.TerraformOutput(self, "admin_url", value=cluster.admin_url)
@@ -128,6 +131,77 @@ def private_subnets_with_nat(scope: Construct) -> list[tuple[str, Subnet]]:
         )
         subnets.append((vpc.id_, Subnet(subnet_id=subnet.id_, availability_zone=zone)))
     return subnets
+
+
+def vpc_flow_logs(scope: Construct, *, vpc_id: str, kms_key_arn: str) -> None:
+    """Rejected and accepted traffic of the VPC, in a log group encrypted with the cluster key."""
+    group = Resource(
+        scope,
+        "flow_log_group",
+        "aws_cloudwatch_log_group",
+        {
+            "name": "/vpc/restate-minimal/flow-logs",
+            "retention_in_days": 365,
+            "kms_key_id": kms_key_arn,
+        },
+    )
+    role = Resource(
+        scope,
+        "flow_log_role",
+        "aws_iam_role",
+        {
+            "name": "restate-minimal-vpc-flow-logs",
+            "assume_role_policy": json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        },
+    )
+    Resource(
+        scope,
+        "flow_log_role_policy",
+        "aws_iam_role_policy",
+        {
+            "name": "write-flow-logs",
+            "role": role.id_,
+            "policy": json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": [
+                                "logs:CreateLogStream",
+                                "logs:DescribeLogStreams",
+                                "logs:PutLogEvents",
+                            ],
+                            "Resource": [f"{group.arn}:*"],
+                        }
+                    ],
+                }
+            ),
+        },
+    )
+    Resource(
+        scope,
+        "flow_log",
+        "aws_flow_log",
+        {
+            "vpc_id": vpc_id,
+            "traffic_type": "ALL",
+            "log_destination_type": "cloud-watch-logs",
+            "log_destination": group.arn,
+            "iam_role_arn": role.arn,
+        },
+    )
 
 
 def build(outdir: str | None = None) -> str:
