@@ -373,21 +373,6 @@ def add_retirement_watcher(
 
     log_group = _log_group(construct, function_name, log_retention_days, kms_key_arn, tags)
     dead_letters = _dead_letter_queue(construct, f"{function_name}-dlq", queue_kms_key_arn, tags)
-    queue = Resource(
-        construct,
-        "queue",
-        "aws_sqs_queue",
-        {
-            "name": f"{function_name}-events",
-            "visibility_timeout_seconds": WATCHER_QUEUE_VISIBILITY_SECONDS,
-            "kms_master_key_id": queue_kms_key_arn,
-            "sqs_managed_sse_enabled": None if queue_kms_key_arn else True,
-            "redrive_policy": cdktf.Fn.jsonencode(
-                {"deadLetterTargetArn": dead_letters.arn, "maxReceiveCount": WATCHER_MAX_RECEIVES}
-            ),
-            "tags": dict(tags),
-        },
-    )
     rule = Resource(
         construct,
         "rule",
@@ -406,12 +391,28 @@ def add_retirement_watcher(
             "tags": dict(tags),
         },
     )
-    Resource(
+    queue_name = f"{function_name}-events"
+    # The policy is part of the queue (not an aws_sqs_queue_policy): one resource to create
+    # and delete, each SQS change costing ~25 s of Terraform's propagation wait. The queue's
+    # own ARN cannot be referenced from its attributes, so it is built from the cluster ARN's
+    # partition, region and account (arn:PARTITION:ecs:REGION:ACCOUNT:cluster/NAME).
+    arn_parts = cdktf.Fn.split(":", ecs_cluster_arn)
+    queue_arn = (
+        f"arn:{cdktf.Fn.element(arn_parts, 1)}:sqs:{cdktf.Fn.element(arn_parts, 3)}"
+        f":{cdktf.Fn.element(arn_parts, 4)}:{queue_name}"
+    )
+    queue = Resource(
         construct,
-        "queue-policy",
-        "aws_sqs_queue_policy",
+        "queue",
+        "aws_sqs_queue",
         {
-            "queue_url": queue.attr("url"),
+            "name": queue_name,
+            "visibility_timeout_seconds": WATCHER_QUEUE_VISIBILITY_SECONDS,
+            "kms_master_key_id": queue_kms_key_arn,
+            "sqs_managed_sse_enabled": None if queue_kms_key_arn else True,
+            "redrive_policy": cdktf.Fn.jsonencode(
+                {"deadLetterTargetArn": dead_letters.arn, "maxReceiveCount": WATCHER_MAX_RECEIVES}
+            ),
             "policy": _policy(
                 [
                     {
@@ -419,11 +420,12 @@ def add_retirement_watcher(
                         "Effect": "Allow",
                         "Principal": {"Service": "events.amazonaws.com"},
                         "Action": "sqs:SendMessage",
-                        "Resource": queue.arn,
+                        "Resource": queue_arn,
                         "Condition": {"ArnEquals": {"aws:SourceArn": rule.arn}},
                     }
                 ]
             ),
+            "tags": dict(tags),
         },
     )
     Resource(

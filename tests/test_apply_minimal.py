@@ -156,6 +156,21 @@ def test_lambdas_and_retirement_pipeline_exist(applied: Applied) -> None:
     task_prefix = applied.outputs["restate_ecs_cluster_arn"].replace(":cluster/", ":task/") + "/"
     assert pattern["resources"] == [{"prefix": task_prefix}]
 
+    sqs = applied.client("sqs")
+    queue_url = sqs.get_queue_url(QueueName=mappings[0]["EventSourceArn"].split(":")[-1])
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url["QueueUrl"], AttributeNames=["All"])
+    attributes = attributes["Attributes"]
+    assert attributes.get("KmsMasterKeyId") or attributes.get("SqsManagedSseEnabled") == "true"
+    (statement,) = json.loads(attributes["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == attributes["QueueArn"]  # the ARN built from its parts
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule["Arn"]}}
+    targets = applied.client("events").list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert [t["Arn"] for t in targets] == [attributes["QueueArn"]]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"].endswith("-retirement-watcher-dlq")
+
 
 def _changed_attributes(change: dict[str, Any]) -> set[str]:
     before = change.get("before") or {}
