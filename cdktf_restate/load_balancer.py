@@ -58,6 +58,17 @@ def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> 
                 "security_groups": security_group_ids,
                 "enable_cross_zone_load_balancing": True,
                 "enable_deletion_protection": props.deletion_protection,
+                "access_logs": (
+                    [
+                        {
+                            "bucket": props.access_logs_bucket,
+                            "prefix": ctx.name("nlb"),
+                            "enabled": True,
+                        }
+                    ]
+                    if props.access_logs_bucket is not None
+                    else None
+                ),
                 "tags": ctx.tagged(),
             },
         )

@@ -114,6 +114,11 @@ class ObjectStorageProps:
         False,
         "Let `terraform destroy` delete a created bucket that still holds objects. Default: false.",
     )
+    access_logs_bucket: str | None = prop(
+        None,
+        "Bucket (yours, with the S3 log delivery policy) for server access logs of a created "
+        "bucket. Default: no access logs.",
+    )
     noncurrent_version_expiration_days: int = prop(
         30,
         "Days after which old object versions in a created bucket expire (metadata is "
@@ -144,6 +149,11 @@ class LoadBalancerProps:
         (),
         "Ports not to expose on the shared NLB: any of 'ingress', 'admin' (the node port 5122 "
         "stays: restatectl needs it). Default: none (all three listeners).",
+    )
+    access_logs_bucket: str | None = prop(
+        None,
+        "Bucket (yours, with the ELB log delivery policy) for access logs of a created NLB. "
+        "Default: no access logs.",
     )
     deletion_protection: bool = prop(
         False,

@@ -153,6 +153,17 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str) -> Resource:
             ],
         },
     )
+    if props.access_logs_bucket is not None:
+        Resource(
+            scope,
+            "bucket_logging",
+            "aws_s3_bucket_logging",
+            {
+                "bucket": bucket_id,
+                "target_bucket": props.access_logs_bucket,
+                "target_prefix": f"{bucket_name_for(ctx)}/",
+            },
+        )
     # Applied after the public access block so the two never race on the bucket policy.
     Resource(
         scope,

@@ -457,6 +457,18 @@ def validate_props(props: RestateClusterProps) -> None:
             f"{prefix!r} is not a usable key prefix",
             "letters, digits and !-_.*'()/ with no leading, trailing or double '/'",
         )
+    for path, name in (
+        ("object_storage.access_logs_bucket", storage.access_logs_bucket),
+        ("load_balancer.access_logs_bucket", props.load_balancer.access_logs_bucket),
+    ):
+        if _known(name) and not _BUCKET_RE.match(name):
+            raise fail(path, f"{name!r} is not an S3 bucket name", "3-63 of [a-z0-9.-]")
+    if storage.bucket_name is not None and storage.access_logs_bucket is not None:
+        raise fail(
+            "object_storage.access_logs_bucket",
+            "only applies to a created bucket",
+            "no access_logs_bucket with bucket_name",
+        )
     check_int(
         "object_storage.noncurrent_version_expiration_days",
         storage.noncurrent_version_expiration_days,
@@ -471,11 +483,14 @@ def validate_props(props: RestateClusterProps) -> None:
         "loadbalancer/net/",
     )
     if lb.existing_nlb_arn is not None and (
-        lb.internet_facing or lb.subnet_ids is not None or lb.deletion_protection
+        lb.internet_facing
+        or lb.subnet_ids is not None
+        or lb.deletion_protection
+        or lb.access_logs_bucket is not None
     ):
         raise fail(
             "load_balancer",
-            "internet_facing/subnet_ids/deletion_protection only apply to a created NLB",
+            "internet_facing/subnet_ids/deletion_protection/access_logs_bucket only apply to a created NLB",
             "either existing_nlb_arn or settings for a new NLB",
         )
     for port in lb.disable_shared_nlb_ports:

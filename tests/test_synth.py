@@ -588,3 +588,21 @@ def test_bring_your_own_cluster_groups_nlb_and_roles(tmp_path: Path) -> None:
     terraform = Terraform(tmp_path / "stacks" / "probe")
     terraform.init()
     terraform.validate()
+
+
+def test_access_logs_when_a_log_bucket_is_given(tmp_path: Path) -> None:
+    doc = synth_cluster(
+        tmp_path,
+        object_storage=ObjectStorageProps(access_logs_bucket="acme-logs"),
+        load_balancer=LoadBalancerProps(access_logs_bucket="acme-logs", deletion_protection=True),
+    )
+    logging = one(doc, "aws_s3_bucket_logging")
+    assert logging["target_bucket"] == "acme-logs"
+    nlb = one(doc, "aws_lb")
+    assert nlb["access_logs"] == [
+        {"bucket": "acme-logs", "prefix": "probe-restate-nlb", "enabled": True}
+    ]
+    assert nlb["enable_deletion_protection"] is True
+    terraform = Terraform(tmp_path / "stacks" / "probe")
+    terraform.init()
+    terraform.validate()

@@ -50,6 +50,11 @@ def test_valid_defaults_pass() -> None:
 
 BAD_INPUTS = [
     pytest.param(
+        {"object_storage": ObjectStorageProps(bucket_name="theirs", access_logs_bucket="logs")},
+        r"^object_storage\.access_logs_bucket: only applies to a created bucket",
+        id="access-logs-for-existing-bucket",
+    ),
+    pytest.param(
         {"vpc_id": None},
         r"^vpc_id: missing; allowed: VPC of the cluster\.$",
         id="vpc-missing",
@@ -285,7 +290,7 @@ BAD_INPUTS = [
                 internet_facing=True,
             )
         },
-        r"^load_balancer: internet_facing/subnet_ids/deletion_protection only apply to a created NLB",
+        r"^load_balancer: internet_facing/subnet_ids/deletion_protection/access_logs_bucket only apply to a created NLB",
         id="existing-nlb-with-creation-settings",
     ),
     pytest.param(
