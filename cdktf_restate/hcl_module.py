@@ -36,6 +36,14 @@ GENERATED_NOTICE = (
 EXTRA_OUTPUTS = {
     "web_ui_url": ("web_ui_url", "Restate UI URL (the admin URL + /ui)"),
     "load_balancer_dns_name": ("load_balancer_dns_name", "DNS name of the shared NLB"),
+    "kms_key_arn": (
+        "kms_key_arn",
+        "KMS key of the cluster (logs, queues, bucket); usable for VPC flow logs",
+    ),
+    "security_group_ids": (
+        "security_group_ids",
+        "Security groups of the NLB, the tasks and the Lambdas",
+    ),
 }
 _HASH_SUFFIX = re.compile(r"_[0-9A-F]{8}$")
 _ZIP_HASH_SUFFIX = re.compile(r"-[0-9a-f]{32}(\.zip)$")

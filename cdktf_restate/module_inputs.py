@@ -108,32 +108,25 @@ def _memory_allowed_text(options: tuple[int, ...]) -> str:
 
 
 def resources_rules(path: str, expr: str) -> list[Rule]:
+    """Fargate cpu sizes, then one rule per cpu for its memory sizes (static messages keep
+    the HCL simple enough for every parser)."""
     cpu, memory = f"{expr}.cpu", f"{expr}.memory_mib"
     cpus = list(FARGATE_MEMORY_BY_CPU)
-    memory_by_cpu = (
-        "{"
-        + ", ".join(f'"{c}" = {json.dumps(list(m))}' for c, m in FARGATE_MEMORY_BY_CPU.items())
-        + "}"
-    )
-    allowed_by_cpu = (
-        "{"
-        + ", ".join(
-            f'"{c}" = "{_memory_allowed_text(m)}"' for c, m in FARGATE_MEMORY_BY_CPU.items()
-        )
-        + "}"
-    )
-    return [
+    rules = [
         Rule(
             f"contains({json.dumps(cpus)}, {cpu})",
             f"{path}.cpu: ${{{cpu}}} is not a Fargate cpu size; allowed: {', '.join(map(str, cpus))}",
-        ),
-        Rule(
-            f"!contains({json.dumps(cpus)}, {cpu}) || "
-            f"contains(lookup({memory_by_cpu}, tostring({cpu}), []), {memory})",
-            f"{path}.memory_mib: ${{{memory}}} MiB is not a Fargate memory size for cpu "
-            f'${{{cpu}}}; allowed: ${{lookup({allowed_by_cpu}, tostring({cpu}), "")}}',
-        ),
+        )
     ]
+    for size, options in FARGATE_MEMORY_BY_CPU.items():
+        rules.append(
+            Rule(
+                f"{cpu} != {size} || contains({json.dumps(list(options))}, {memory})",
+                f"{path}.memory_mib: ${{{memory}}} MiB is not a Fargate memory size for cpu "
+                f"{size}; allowed: {_memory_allowed_text(options)}",
+            )
+        )
+    return rules
 
 
 def image_rules(path: str, expr: str) -> list[Rule]:

@@ -412,7 +412,10 @@ def _policy_statements(document: Any) -> set[tuple[str, str, str]]:
     triples = set()
     for statement in statements:
         actions = statement.get("Action", [])
-        resources = statement.get("Resource", ["*"] if "NotResource" not in statement else [])
+        if "Principal" in statement:  # a trust policy: who may assume, not on what
+            resources = [json.dumps(statement["Principal"], sort_keys=True)]
+        else:
+            resources = statement.get("Resource", ["*"] if "NotResource" not in statement else [])
         for action in [actions] if isinstance(actions, str) else actions:
             for resource in [resources] if isinstance(resources, str) else resources:
                 triples.add((statement.get("Effect", "Allow"), action, resource))

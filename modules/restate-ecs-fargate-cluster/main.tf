@@ -692,14 +692,10 @@ resource "aws_sqs_queue" "retirement_watcher_dead_letter_queue" {
 resource "aws_sqs_queue" "retirement_watcher_queue" {
   kms_master_key_id = aws_kms_key.kms_key.arn
   name              = "${var.cluster_name}-retirement-watcher-events"
+  policy            = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = "arn:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 1)}:sqs:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 3)}:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 4)}:${var.cluster_name}-retirement-watcher-events", "Condition" = { "ArnEquals" = { "aws:SourceArn" = aws_cloudwatch_event_rule.retirement_watcher_rule.arn } } }] })
   redrive_policy    = jsonencode({ "deadLetterTargetArn" = aws_sqs_queue.retirement_watcher_dead_letter_queue.arn, "maxReceiveCount" = 5 })
   tags = {
     "restate:cluster" = var.cluster_name
   }
   visibility_timeout_seconds = 180
-}
-
-resource "aws_sqs_queue_policy" "retirement_watcher_queue_policy" {
-  policy    = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = aws_sqs_queue.retirement_watcher_queue.arn, "Condition" = { "ArnEquals" = { "aws:SourceArn" = aws_cloudwatch_event_rule.retirement_watcher_rule.arn } } }] })
-  queue_url = aws_sqs_queue.retirement_watcher_queue.url
 }

@@ -79,8 +79,38 @@ variable "stateless_node" {
   }
 
   validation {
-    condition     = !contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.stateless_node.resources.cpu) || contains(lookup({ "256" = [512, 1024, 2048], "512" = [1024, 2048, 3072, 4096], "1024" = [2048, 3072, 4096, 5120, 6144, 7168, 8192], "2048" = [4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384], "4096" = [8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696, 30720], "8192" = [16384, 20480, 24576, 28672, 32768, 36864, 40960, 45056, 49152, 53248, 57344, 61440], "16384" = [32768, 40960, 49152, 57344, 65536, 73728, 81920, 90112, 98304, 106496, 114688, 122880] }, tostring(var.stateless_node.resources.cpu), []), var.stateless_node.resources.memory_mib)
-    error_message = "stateless_node.resources.memory_mib: ${var.stateless_node.resources.memory_mib} MiB is not a Fargate memory size for cpu ${var.stateless_node.resources.cpu}; allowed: ${lookup({ "256" = "512, 1024, 2048", "512" = "1024-4096 in steps of 1024", "1024" = "2048-8192 in steps of 1024", "2048" = "4096-16384 in steps of 1024", "4096" = "8192-30720 in steps of 1024", "8192" = "16384-61440 in steps of 4096", "16384" = "32768-122880 in steps of 8192" }, tostring(var.stateless_node.resources.cpu), "")}"
+    condition     = var.stateless_node.resources.cpu != 256 || contains([512, 1024, 2048], var.stateless_node.resources.memory_mib)
+    error_message = "stateless_node.resources.memory_mib: ${var.stateless_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 256; allowed: 512, 1024, 2048"
+  }
+
+  validation {
+    condition     = var.stateless_node.resources.cpu != 512 || contains([1024, 2048, 3072, 4096], var.stateless_node.resources.memory_mib)
+    error_message = "stateless_node.resources.memory_mib: ${var.stateless_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 512; allowed: 1024-4096 in steps of 1024"
+  }
+
+  validation {
+    condition     = var.stateless_node.resources.cpu != 1024 || contains([2048, 3072, 4096, 5120, 6144, 7168, 8192], var.stateless_node.resources.memory_mib)
+    error_message = "stateless_node.resources.memory_mib: ${var.stateless_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 1024; allowed: 2048-8192 in steps of 1024"
+  }
+
+  validation {
+    condition     = var.stateless_node.resources.cpu != 2048 || contains([4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384], var.stateless_node.resources.memory_mib)
+    error_message = "stateless_node.resources.memory_mib: ${var.stateless_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 2048; allowed: 4096-16384 in steps of 1024"
+  }
+
+  validation {
+    condition     = var.stateless_node.resources.cpu != 4096 || contains([8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696, 30720], var.stateless_node.resources.memory_mib)
+    error_message = "stateless_node.resources.memory_mib: ${var.stateless_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 4096; allowed: 8192-30720 in steps of 1024"
+  }
+
+  validation {
+    condition     = var.stateless_node.resources.cpu != 8192 || contains([16384, 20480, 24576, 28672, 32768, 36864, 40960, 45056, 49152, 53248, 57344, 61440], var.stateless_node.resources.memory_mib)
+    error_message = "stateless_node.resources.memory_mib: ${var.stateless_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 8192; allowed: 16384-61440 in steps of 4096"
+  }
+
+  validation {
+    condition     = var.stateless_node.resources.cpu != 16384 || contains([32768, 40960, 49152, 57344, 65536, 73728, 81920, 90112, 98304, 106496, 114688, 122880], var.stateless_node.resources.memory_mib)
+    error_message = "stateless_node.resources.memory_mib: ${var.stateless_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 16384; allowed: 32768-122880 in steps of 8192"
   }
 
   validation {
@@ -140,8 +170,38 @@ variable "stateful_node" {
   }
 
   validation {
-    condition     = !contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.stateful_node.resources.cpu) || contains(lookup({ "256" = [512, 1024, 2048], "512" = [1024, 2048, 3072, 4096], "1024" = [2048, 3072, 4096, 5120, 6144, 7168, 8192], "2048" = [4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384], "4096" = [8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696, 30720], "8192" = [16384, 20480, 24576, 28672, 32768, 36864, 40960, 45056, 49152, 53248, 57344, 61440], "16384" = [32768, 40960, 49152, 57344, 65536, 73728, 81920, 90112, 98304, 106496, 114688, 122880] }, tostring(var.stateful_node.resources.cpu), []), var.stateful_node.resources.memory_mib)
-    error_message = "stateful_node.resources.memory_mib: ${var.stateful_node.resources.memory_mib} MiB is not a Fargate memory size for cpu ${var.stateful_node.resources.cpu}; allowed: ${lookup({ "256" = "512, 1024, 2048", "512" = "1024-4096 in steps of 1024", "1024" = "2048-8192 in steps of 1024", "2048" = "4096-16384 in steps of 1024", "4096" = "8192-30720 in steps of 1024", "8192" = "16384-61440 in steps of 4096", "16384" = "32768-122880 in steps of 8192" }, tostring(var.stateful_node.resources.cpu), "")}"
+    condition     = var.stateful_node.resources.cpu != 256 || contains([512, 1024, 2048], var.stateful_node.resources.memory_mib)
+    error_message = "stateful_node.resources.memory_mib: ${var.stateful_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 256; allowed: 512, 1024, 2048"
+  }
+
+  validation {
+    condition     = var.stateful_node.resources.cpu != 512 || contains([1024, 2048, 3072, 4096], var.stateful_node.resources.memory_mib)
+    error_message = "stateful_node.resources.memory_mib: ${var.stateful_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 512; allowed: 1024-4096 in steps of 1024"
+  }
+
+  validation {
+    condition     = var.stateful_node.resources.cpu != 1024 || contains([2048, 3072, 4096, 5120, 6144, 7168, 8192], var.stateful_node.resources.memory_mib)
+    error_message = "stateful_node.resources.memory_mib: ${var.stateful_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 1024; allowed: 2048-8192 in steps of 1024"
+  }
+
+  validation {
+    condition     = var.stateful_node.resources.cpu != 2048 || contains([4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384], var.stateful_node.resources.memory_mib)
+    error_message = "stateful_node.resources.memory_mib: ${var.stateful_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 2048; allowed: 4096-16384 in steps of 1024"
+  }
+
+  validation {
+    condition     = var.stateful_node.resources.cpu != 4096 || contains([8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696, 30720], var.stateful_node.resources.memory_mib)
+    error_message = "stateful_node.resources.memory_mib: ${var.stateful_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 4096; allowed: 8192-30720 in steps of 1024"
+  }
+
+  validation {
+    condition     = var.stateful_node.resources.cpu != 8192 || contains([16384, 20480, 24576, 28672, 32768, 36864, 40960, 45056, 49152, 53248, 57344, 61440], var.stateful_node.resources.memory_mib)
+    error_message = "stateful_node.resources.memory_mib: ${var.stateful_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 8192; allowed: 16384-61440 in steps of 4096"
+  }
+
+  validation {
+    condition     = var.stateful_node.resources.cpu != 16384 || contains([32768, 40960, 49152, 57344, 65536, 73728, 81920, 90112, 98304, 106496, 114688, 122880], var.stateful_node.resources.memory_mib)
+    error_message = "stateful_node.resources.memory_mib: ${var.stateful_node.resources.memory_mib} MiB is not a Fargate memory size for cpu 16384; allowed: 32768-122880 in steps of 8192"
   }
 
   validation {
@@ -172,8 +232,38 @@ variable "controller" {
   }
 
   validation {
-    condition     = !contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.controller.resources.cpu) || contains(lookup({ "256" = [512, 1024, 2048], "512" = [1024, 2048, 3072, 4096], "1024" = [2048, 3072, 4096, 5120, 6144, 7168, 8192], "2048" = [4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384], "4096" = [8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696, 30720], "8192" = [16384, 20480, 24576, 28672, 32768, 36864, 40960, 45056, 49152, 53248, 57344, 61440], "16384" = [32768, 40960, 49152, 57344, 65536, 73728, 81920, 90112, 98304, 106496, 114688, 122880] }, tostring(var.controller.resources.cpu), []), var.controller.resources.memory_mib)
-    error_message = "controller.resources.memory_mib: ${var.controller.resources.memory_mib} MiB is not a Fargate memory size for cpu ${var.controller.resources.cpu}; allowed: ${lookup({ "256" = "512, 1024, 2048", "512" = "1024-4096 in steps of 1024", "1024" = "2048-8192 in steps of 1024", "2048" = "4096-16384 in steps of 1024", "4096" = "8192-30720 in steps of 1024", "8192" = "16384-61440 in steps of 4096", "16384" = "32768-122880 in steps of 8192" }, tostring(var.controller.resources.cpu), "")}"
+    condition     = var.controller.resources.cpu != 256 || contains([512, 1024, 2048], var.controller.resources.memory_mib)
+    error_message = "controller.resources.memory_mib: ${var.controller.resources.memory_mib} MiB is not a Fargate memory size for cpu 256; allowed: 512, 1024, 2048"
+  }
+
+  validation {
+    condition     = var.controller.resources.cpu != 512 || contains([1024, 2048, 3072, 4096], var.controller.resources.memory_mib)
+    error_message = "controller.resources.memory_mib: ${var.controller.resources.memory_mib} MiB is not a Fargate memory size for cpu 512; allowed: 1024-4096 in steps of 1024"
+  }
+
+  validation {
+    condition     = var.controller.resources.cpu != 1024 || contains([2048, 3072, 4096, 5120, 6144, 7168, 8192], var.controller.resources.memory_mib)
+    error_message = "controller.resources.memory_mib: ${var.controller.resources.memory_mib} MiB is not a Fargate memory size for cpu 1024; allowed: 2048-8192 in steps of 1024"
+  }
+
+  validation {
+    condition     = var.controller.resources.cpu != 2048 || contains([4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384], var.controller.resources.memory_mib)
+    error_message = "controller.resources.memory_mib: ${var.controller.resources.memory_mib} MiB is not a Fargate memory size for cpu 2048; allowed: 4096-16384 in steps of 1024"
+  }
+
+  validation {
+    condition     = var.controller.resources.cpu != 4096 || contains([8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696, 30720], var.controller.resources.memory_mib)
+    error_message = "controller.resources.memory_mib: ${var.controller.resources.memory_mib} MiB is not a Fargate memory size for cpu 4096; allowed: 8192-30720 in steps of 1024"
+  }
+
+  validation {
+    condition     = var.controller.resources.cpu != 8192 || contains([16384, 20480, 24576, 28672, 32768, 36864, 40960, 45056, 49152, 53248, 57344, 61440], var.controller.resources.memory_mib)
+    error_message = "controller.resources.memory_mib: ${var.controller.resources.memory_mib} MiB is not a Fargate memory size for cpu 8192; allowed: 16384-61440 in steps of 4096"
+  }
+
+  validation {
+    condition     = var.controller.resources.cpu != 16384 || contains([32768, 40960, 49152, 57344, 65536, 73728, 81920, 90112, 98304, 106496, 114688, 122880], var.controller.resources.memory_mib)
+    error_message = "controller.resources.memory_mib: ${var.controller.resources.memory_mib} MiB is not a Fargate memory size for cpu 16384; allowed: 32768-122880 in steps of 8192"
   }
 
   validation {

@@ -1,0 +1,411 @@
+"""The generated Terraform module: renderer, drift, parsing, validate, plan parity with the
+CDKTF example on moto, and validation blocks that fail with the construct's own messages."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+from cdktf_restate import hcl_module, hcl_render, plan_review
+from cdktf_restate.demo import synthesize_example
+from cdktf_restate.devtools.emulator import Emulator, running_emulator
+from cdktf_restate.devtools.terraform import Terraform
+from cdktf_restate.props import (
+    ControllerProps,
+    MonitoringProps,
+    Resources,
+    RestateClusterProps,
+    StatefulNodeProps,
+    StatelessNodeProps,
+    Subnet,
+)
+from cdktf_restate.validation import RestateConfigError, validate_props
+
+REPO = Path(__file__).resolve().parents[1]
+MODULE_PATH = Path("modules") / hcl_module.MODULE_NAME
+EXAMPLE_PATH = Path("examples") / "terraform-module"
+
+
+# ---------------------------------------------------------------- renderer (no terraform)
+
+
+def test_single_interpolation_becomes_a_bare_expression() -> None:
+    assert hcl_render.render_string("${var.x}") == "var.x"
+    assert hcl_render.render_string('${jsonencode({"a" = var.x})}') == 'jsonencode({"a" = var.x})'
+
+
+def test_templates_keep_interpolations_and_escape_only_literal_text() -> None:
+    assert hcl_render.render_string("x-${var.y}") == '"x-${var.y}"'
+    assert hcl_render.render_string('say "hi"\n') == '"say \\"hi\\"\\n"'
+    assert (
+        hcl_render.render_string('${lookup(var.m, "k")}:"q"') == '"${lookup(var.m, "k")}:\\"q\\""'
+    )
+    # Escaped template sequences stay literal, in both syntaxes.
+    assert hcl_render.render_string("$${HOME} %%{x}") == '"$${HOME} %%{x}"'
+    assert hcl_render.render_string('${"}"}') == '"}"'
+
+
+def test_unterminated_interpolation_is_an_error() -> None:
+    with pytest.raises(hcl_render.HclRenderError):
+        hcl_render.render_string("${var.x")
+
+
+def test_rendered_document_parses_back_with_the_same_values() -> None:
+    document = {
+        "resource": {
+            "aws_ecs_service": {
+                "this": {
+                    "name": "svc-${var.name}",
+                    "desired_count": 3,
+                    "enable_execute_command": False,
+                    "tags": {"restate:cluster": "c", "Name": "n"},
+                    "load_balancer": [
+                        {"container_port": 8080, "target_group_arn": "${aws_lb.x.arn}"},
+                        {"container_port": 9070, "target_group_arn": "${aws_lb.y.arn}"},
+                    ],
+                    "depends_on": ["aws_lb.x"],
+                    "//": {"metadata": "dropped"},
+                }
+            }
+        }
+    }
+    text = hcl_render.render_document(document, {"resource.aws_ecs_service": {"load_balancer": {}}})
+    assert "//" not in text and "metadata" not in text
+    parsed = hcl2.loads(text)["resource"][0]["aws_ecs_service"]["this"]
+    # python-hcl2 wraps attribute values in a list
+    assert parsed["desired_count"] == [3]
+    assert parsed["enable_execute_command"] == [False]
+    assert parsed["tags"] == [{"restate:cluster": "c", "Name": "n"}]
+    assert [b["container_port"] for b in parsed["load_balancer"]] == [[8080], [9070]]
+    assert "load_balancer {" in text  # a block, not an attribute
+    assert "depends_on = [aws_lb.x]" in text
+
+
+# ---------------------------------------------------------------- generated module
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh `cdktf-restate module` run, laid out like the repo (modules/ + examples/)."""
+    root = tmp_path_factory.mktemp("module-tree")
+    hcl_module.generate(root / MODULE_PATH)
+    shutil.copytree(REPO / EXAMPLE_PATH, root / EXAMPLE_PATH)
+    return root
+
+
+def committed_module_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", str(MODULE_PATH)], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return sorted(str(Path(p).relative_to(MODULE_PATH)) for p in listed)
+
+
+def test_committed_module_is_exactly_what_the_generator_writes(regenerated: Path) -> None:
+    generated_dir = regenerated / MODULE_PATH
+    ignored = {
+        line.lstrip("/")
+        for line in (generated_dir / ".gitignore").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    generated = sorted(
+        str(p.relative_to(generated_dir))
+        for p in generated_dir.rglob("*")
+        if p.is_file() and str(p.relative_to(generated_dir)) not in ignored
+    )
+    assert committed_module_files() == generated, "regenerate: cdktf-restate module --out " + str(
+        MODULE_PATH
+    )
+    for name in generated:
+        assert (REPO / MODULE_PATH / name).read_bytes() == (generated_dir / name).read_bytes(), (
+            f"{MODULE_PATH / name} drifted from the construct: run cdktf-restate module --out {MODULE_PATH}"
+        )
+    # The ignored (large) zip is still pinned: main.tf carries its source_code_hash.
+    assert ignored == {"lambda/restatectl-arm64.zip"}
+
+
+def test_every_tf_file_parses_with_python_hcl2() -> None:
+    files = sorted((REPO / MODULE_PATH).glob("*.tf")) + sorted((REPO / EXAMPLE_PATH).glob("*.tf"))
+    assert {f.name for f in files} >= {"main.tf", "variables.tf", "outputs.tf", "versions.tf"}
+    for path in files:
+        parsed = hcl2.loads(path.read_text())
+        assert parsed, path
+
+
+def test_module_conventions() -> None:
+    module = REPO / MODULE_PATH
+    main = hcl2.loads((module / "main.tf").read_text())
+    assert "provider" not in main and "terraform" not in main
+    assert "uniqueId" not in (module / "main.tf").read_text()  # no cdktf "//" metadata
+    versions = hcl2.loads((module / "versions.tf").read_text())["terraform"][0]
+    assert versions["required_providers"][0]["aws"][0]["version"] == ">= 5.100.0, < 6.0.0"
+    variables = {
+        name: body
+        for block in hcl2.loads((module / "variables.tf").read_text())["variable"]
+        for name, body in block.items()
+    }
+    assert {"vpc_id", "subnets"} <= set(variables)
+    for name, body in variables.items():
+        assert body.get("description") and body["description"][0], name
+        assert "any" not in str(body["type"]), name
+        required = name in {"vpc_id", "subnets"}
+        assert ("default" in body) != required, name
+    readme = (module / "README.md").read_text()
+    docs = readme.split("<!-- BEGIN_TF_DOCS -->", 1)[1].split("<!-- END_TF_DOCS -->", 1)[0]
+    for name in variables:
+        assert f"`{name}`" in docs
+    for name in ("ingress_url", "admin_url", "ecs_cluster_arn", "bucket_name"):
+        assert f"`{name}`" in docs
+
+
+# ---------------------------------------------------------------- terraform against moto
+
+
+@dataclass
+class Workspace:
+    root: Path
+    emulator: Emulator
+
+
+@pytest.fixture(scope="module")
+def workspace(regenerated: Path) -> Iterator[Workspace]:
+    with running_emulator() as emulator:
+        yield Workspace(regenerated, emulator)
+
+
+@pytest.fixture(scope="module")
+def example_plan(workspace: Workspace) -> dict:
+    tf = Terraform(workspace.root / EXAMPLE_PATH)
+    tf.init()
+    tf.validate()
+    tf.run(
+        "plan",
+        "-input=false",
+        "-lock=false",
+        "-out=tfplan",
+        "-var",
+        f"aws_endpoint={workspace.emulator.url}",
+    )
+    return tf.show_json("tfplan")
+
+
+@pytest.fixture(scope="module")
+def minimal_plan(workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    stack = synthesize_example(
+        "minimal", tmp_path_factory.mktemp("minimal"), workspace.emulator.url
+    )
+    tf = Terraform(stack)
+    tf.init()
+    tf.plan()
+    return tf.show_json("tfplan")
+
+
+def created(plan: dict) -> list[dict[str, Any]]:
+    return [c for c in plan["resource_changes"] if c["change"]["actions"] == ["create"]]
+
+
+#: Attributes that must match between the CDKTF stack and the module (names differ by design).
+KEY_ATTRIBUTES = {
+    "aws_lb": ("load_balancer_type", "internal"),
+    "aws_lb_listener": ("port", "protocol"),
+    "aws_lb_target_group": ("port", "protocol", "target_type", "deregistration_delay"),
+    "aws_ecs_service": ("desired_count", "launch_type", "deployment_maximum_percent",
+                        "deployment_minimum_healthy_percent"),
+    "aws_ecs_task_definition": ("cpu", "memory", "network_mode", "requires_compatibilities"),
+    "aws_cloudwatch_log_group": ("retention_in_days",),
+    "aws_s3_bucket_versioning": ("versioning_configuration",),
+    "aws_security_group_rule": ("type", "from_port", "to_port", "protocol"),
+    "aws_lambda_function": ("runtime", "handler", "architectures", "source_code_hash"),
+    "aws_sqs_queue": ("message_retention_seconds",),
+    "aws_kms_key": ("enable_key_rotation",),
+}  # fmt: skip
+
+
+def key_attributes(plan: dict) -> Counter:
+    return Counter(
+        (c["type"], tuple(repr(c["change"]["after"].get(a)) for a in KEY_ATTRIBUTES[c["type"]]))
+        for c in created(plan)
+        if c["type"] in KEY_ATTRIBUTES
+    )
+
+
+def test_example_plan_matches_the_cdktf_minimal_plan(
+    example_plan: dict, minimal_plan: dict
+) -> None:
+    example_types = Counter(c["type"] for c in created(example_plan))
+    minimal_types = Counter(c["type"] for c in created(minimal_plan))
+    assert example_types == minimal_types
+    assert sum(example_types.values()) > 60
+    assert key_attributes(example_plan) == key_attributes(minimal_plan)
+    assert all(c["address"].startswith("module.restate.") for c in created(example_plan)
+               if c["type"].startswith(("aws_ecs_", "aws_lb", "aws_lambda_")))  # fmt: skip
+
+
+def test_example_outputs_ingress_and_admin_urls(example_plan: dict) -> None:
+    outputs = example_plan["configuration"]["root_module"]["outputs"]
+    assert outputs["ingress_url"]["expression"]["references"][0] == "module.restate.ingress_url"
+    assert outputs["admin_url"]["expression"]["references"][0] == "module.restate.admin_url"
+
+
+def test_plan_review_groups_the_module_plan_by_component(example_plan: dict) -> None:
+    result = plan_review.review(example_plan)
+    by_address = {c.address: c.component for c in result.changes}
+    components = {
+        address.split(".")[-1]: component
+        for address, component in by_address.items()
+        if address.startswith("module.restate.aws_ecs_")
+    }
+    assert components["stateful_task_definition"] == "stateful"
+    assert components["stateless_task_definition"] == "stateless"
+    assert components["controller_task_definition"] == "controller"
+    assert components["stateless_service"] == "stateless"
+    assert components["controller_service"] == "controller"
+    assert by_address["module.restate.aws_s3_bucket.bucket"] == "storage"
+    assert result.warnings == [], "\n".join(result.warnings)  # a first deployment
+    assert (
+        "| stateful | + add | `module.restate.aws_ecs_task_definition.stateful_task_definition` |"
+        in (plan_review.render_markdown(result))
+    )
+
+
+# ---------------------------------------------------------------- validation blocks
+
+
+BASE_SUBNETS = (("subnet-a", "us-east-1a"), ("subnet-b", "us-east-1b"), ("subnet-c", "us-east-1c"))
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """One invalid module argument (HCL) and the same value given to the construct."""
+
+    hcl: str
+    props: dict[str, Any]
+
+
+BAD_INPUTS = {
+    "zone_replication_needs_more_azs": BadInput(
+        'stateless_node = { default_replication = "{zone: 3}" }',
+        {"stateless_node": StatelessNodeProps(default_replication="{zone: 3}")},
+    ),
+    "replication_written_wrongly": BadInput(
+        'stateless_node = { default_replication = "zone=2" }',
+        {"stateless_node": StatelessNodeProps(default_replication="zone=2")},
+    ),
+    "fargate_memory_for_cpu": BadInput(
+        "stateless_node = { resources = { cpu = 1024, memory_mib = 1024 } }",
+        {"stateless_node": StatelessNodeProps(resources=Resources(cpu=1024, memory_mib=1024))},
+    ),
+    "fargate_cpu": BadInput(
+        "stateful_node = { resources = { cpu = 3000, memory_mib = 4096 } }",
+        {"stateful_node": StatefulNodeProps(resources=Resources(cpu=3000, memory_mib=4096))},
+    ),
+    "nodes_per_az": BadInput(
+        "stateful_node = { nodes_per_az = 0 }", {"stateful_node": StatefulNodeProps(nodes_per_az=0)}
+    ),
+    "desired_count_not_integer": BadInput(
+        "stateless_node = { desired_count = 1.5 }",
+        {"stateless_node": StatelessNodeProps(desired_count=1.5)},  # type: ignore[arg-type]
+    ),
+    "partitions": BadInput(
+        "stateless_node = { default_partitions = 0 }",
+        {"stateless_node": StatelessNodeProps(default_partitions=0)},
+    ),
+    "unsupported_version": BadInput(
+        'stateless_node = { restate_image = "docker.restate.dev/restatedev/restate:1.6.2" }',
+        {"stateless_node": StatelessNodeProps(restate_image="docker.restate.dev/restatedev/restate:1.6.2")},
+    ),
+    "untagged_version": BadInput(
+        'stateful_node = { restate_image = "docker.restate.dev/restatedev/restate:latest" }',
+        {"stateful_node": StatefulNodeProps(restate_image="docker.restate.dev/restatedev/restate:latest")},
+    ),
+    "log_retention": BadInput("log_retention_days = 2", {"log_retention_days": 2}),
+    "reconcile_interval": BadInput(
+        "controller = { reconcile_interval_seconds = 0 }",
+        {"controller": ControllerProps(reconcile_interval_seconds=0)},
+    ),
+    "container_insights": BadInput(
+        'monitoring = { container_insights = "on" }',
+        {"monitoring": MonitoringProps(container_insights="on")},
+    ),
+    "cluster_name": BadInput('cluster_name = "bad name!"', {"cluster_name": "bad name!"}),
+    "duplicate_zone": BadInput(
+        'subnets = [{ subnet_id = "subnet-a", availability_zone = "us-east-1a" }, '
+        '{ subnet_id = "subnet-b", availability_zone = "us-east-1a" }, '
+        '{ subnet_id = "subnet-c", availability_zone = "us-east-1c" }]',
+        {
+            "subnets": [
+                Subnet(subnet_id="subnet-a", availability_zone="us-east-1a"),
+                Subnet(subnet_id="subnet-b", availability_zone="us-east-1a"),
+                Subnet(subnet_id="subnet-c", availability_zone="us-east-1c"),
+            ]
+        },
+    ),
+}  # fmt: skip
+
+
+def construct_message(bad: BadInput) -> str:
+    props: dict[str, Any] = {
+        "vpc_id": "vpc-1",
+        "subnets": [Subnet(subnet_id=s, availability_zone=z) for s, z in BASE_SUBNETS],
+        **bad.props,
+    }
+    with pytest.raises(RestateConfigError) as error:
+        validate_props(RestateClusterProps(**props))
+    return str(error.value)
+
+
+def module_call(name: str, bad: BadInput) -> str:
+    subnets = ", ".join(
+        f'{{ subnet_id = "{s}", availability_zone = "{z}" }}' for s, z in BASE_SUBNETS
+    )
+    arguments = {"vpc_id": '"vpc-1"', "subnets": f"[{subnets}]"}
+    key, value = bad.hcl.split(" = ", 1)
+    arguments[key] = value
+    body = "\n".join(f"  {k} = {v}" for k, v in arguments.items())
+    return f'module "{name}" {{\n  source = "../{MODULE_PATH}"\n{body}\n}}\n'
+
+
+def normalized(text: str) -> str:
+    return " ".join(text.replace("│", " ").split())
+
+
+@pytest.fixture(scope="module")
+def bad_plan_output(workspace: Workspace) -> str:
+    """One plan with one module instance per bad input: Terraform reports every failed rule."""
+    workdir = workspace.root / "bad-inputs"
+    workdir.mkdir()
+    provider = (REPO / EXAMPLE_PATH / "main.tf").read_text()
+    provider = provider[provider.index('variable "region"') : provider.index("####")]
+    calls = "\n".join(module_call(name, bad) for name, bad in BAD_INPUTS.items())
+    (workdir / "main.tf").write_text(provider + calls)
+    shutil.copy(REPO / EXAMPLE_PATH / "versions.tf", workdir / "versions.tf")
+    tf = Terraform(workdir)
+    tf.init()
+    result = tf.run(
+        "plan", "-input=false", "-lock=false", "-var", f"aws_endpoint={workspace.emulator.url}",
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout
+    return normalized(result.stdout + result.stderr)
+
+
+def test_at_least_eight_bad_inputs_are_covered() -> None:
+    assert len(BAD_INPUTS) >= 8
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_fails_plan_with_the_construct_message(name: str, bad_plan_output: str) -> None:
+    message = construct_message(BAD_INPUTS[name])
+    assert normalized(message) in bad_plan_output
+    # ... and it is reported for that module instance.
+    assert re.search(rf'module "{name}"|module\.{name}\b', bad_plan_output) or (
+        f'"{name}"' in bad_plan_output
+    )
