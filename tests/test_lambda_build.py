@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import os
+import platform
 import stat
 import subprocess
 import threading
@@ -29,12 +30,30 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return directory
 
 
+# The Lambda architecture this machine can run (the bootstrap test executes the package).
+HOST_ARCHITECTURE = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[
+    platform.machine().lower()
+]
+
+
 @pytest.fixture(scope="module")
-def x86_64_package(tmp_path_factory: pytest.TempPathFactory) -> lambda_build.BuiltZip:
-    """The restatectl x86_64 package, built once for this module in its own cache."""
+def host_package(tmp_path_factory: pytest.TempPathFactory) -> lambda_build.BuiltZip:
+    """The restatectl package for this machine's architecture, built once for this module."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(lambda_build.CACHE_DIR_ENV, str(tmp_path_factory.mktemp("x86-cache")))
-        return lambda_build.restatectl_zip("x86_64")
+        patch.setenv(lambda_build.CACHE_DIR_ENV, str(tmp_path_factory.mktemp("package-cache")))
+        return lambda_build.restatectl_zip(HOST_ARCHITECTURE)
+
+
+@pytest.fixture(scope="module")
+def shared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the tests that synthesize (they are not about the cache)."""
+    return tmp_path_factory.mktemp("shared-cache")
+
+
+@pytest.fixture
+def shared_cache(shared_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(lambda_build.CACHE_DIR_ENV, str(shared_cache_dir))
+    return shared_cache_dir
 
 
 def test_same_entries_give_the_same_bytes_whatever_their_order() -> None:
@@ -55,12 +74,12 @@ def test_duplicate_entry_names_are_refused() -> None:
 
 
 def test_restatectl_package_is_the_same_bytes_when_built_twice(
-    x86_64_package: lambda_build.BuiltZip, cache: Path
+    host_package: lambda_build.BuiltZip, cache: Path
 ) -> None:
-    first = x86_64_package
+    first = host_package
     first_bytes = first.path.read_bytes()
 
-    second = lambda_build.restatectl_zip("x86_64")
+    second = lambda_build.restatectl_zip(HOST_ARCHITECTURE)
 
     assert second.path.parent == cache  # built again, not read from the first cache
     assert second.path.read_bytes() == first_bytes
@@ -70,10 +89,10 @@ def test_restatectl_package_is_the_same_bytes_when_built_twice(
 
 
 def test_restatectl_package_holds_an_executable_bootstrap_and_the_binary(
-    x86_64_package: lambda_build.BuiltZip,
+    host_package: lambda_build.BuiltZip,
 ) -> None:
-    package = x86_64_package
-    binary = lambda_build.find_restatectl_binary("x86_64")
+    package = host_package
+    binary = lambda_build.find_restatectl_binary(HOST_ARCHITECTURE)
 
     with zipfile.ZipFile(package.path) as archive:
         modes = {info.filename: (info.external_attr >> 16) for info in archive.infolist()}
@@ -225,9 +244,9 @@ class FakeRuntimeApi:
 
 
 @pytest.fixture
-def unpacked_restatectl(x86_64_package: lambda_build.BuiltZip, tmp_path: Path) -> Iterator[Path]:
+def unpacked_restatectl(host_package: lambda_build.BuiltZip, tmp_path: Path) -> Iterator[Path]:
     task_root = tmp_path / "var-task"
-    with zipfile.ZipFile(x86_64_package.path) as archive:
+    with zipfile.ZipFile(host_package.path) as archive:
         for info in archive.infolist():
             target = task_root / info.filename
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -272,7 +291,7 @@ def test_bootstrap_serves_a_restatectl_invocation(unpacked_restatectl: Path) -> 
 
 
 def test_synthesized_functions_reference_zips_inside_the_stack_dir(
-    tmp_path: Path, cache: Path
+    tmp_path: Path, shared_cache: Path
 ) -> None:
     from cdktf_restate._tf import Resource
     from cdktf_restate.lambdas import add_restatectl_lambda, add_retirement_watcher
@@ -366,7 +385,7 @@ def test_restatectl_lambda_refuses_bad_input(overrides: dict[str, Any], message:
     assert stack.node.try_find_child("restatectl") is None  # nothing was added
 
 
-def test_a_token_name_prefix_is_left_to_aws(cache: Path) -> None:
+def test_a_token_name_prefix_is_left_to_aws(shared_cache: Path) -> None:
     from cdktf_restate.lambdas import add_restatectl_lambda
 
     stack = cdktf.TerraformStack(cdktf.App(), "probe")
