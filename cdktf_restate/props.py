@@ -359,8 +359,9 @@ class RestateClusterProps:
     """All properties of ``RestateEcsFargateCluster``."""
 
     vpc_id: str = prop(description="VPC of the cluster. Required.")
-    subnets: Sequence[Subnet | str] = prop(
-        description="One subnet per availability zone (Subnet or subnet id). Required.",
+    subnets: Sequence[Subnet | str | Mapping[str, str]] = prop(
+        description="One subnet per availability zone: Subnet, {'subnet_id', "
+        "'availability_zone'} or a subnet id. Required.",
         factory=tuple,
     )
     license_key: str | None = prop(

@@ -181,8 +181,20 @@ def format_replication(replication: Mapping[str, int]) -> str:
     return "{" + ", ".join(f"{s}: {replication[s]}" for s in ordered) + "}"
 
 
-def normalized_subnets(subnets: Iterable[Subnet | str]) -> list[Subnet]:
-    return [Subnet(subnet_id=s) if isinstance(s, str) else s for s in subnets]
+SUBNET_KEYS = frozenset({"subnet_id", "availability_zone"})
+
+
+def to_subnet(value: Subnet | str | Mapping[str, str]) -> Subnet:
+    """A ``Subnet`` from a Subnet, a subnet id, or ``{"subnet_id", "availability_zone"}``."""
+    if isinstance(value, str):
+        return Subnet(subnet_id=value)
+    if isinstance(value, Mapping):
+        return Subnet(**value)
+    return value
+
+
+def normalized_subnets(subnets: Iterable[Subnet | str | Mapping[str, str]]) -> list[Subnet]:
+    return [to_subnet(s) for s in subnets]
 
 
 # ---- Checks ----------------------------------------------------------------------------
@@ -334,13 +346,17 @@ def check_subnets(props: RestateClusterProps, replication: Mapping[str, int] | N
     seen_ids: set[str] = set()
     zones: list[str] = []
     for index, subnet in enumerate(subnets):
-        if not isinstance(subnet, Subnet | str):
+        is_mapping = isinstance(subnet, Mapping)
+        if not (isinstance(subnet, Subnet | str) or is_mapping) or (
+            is_mapping and ("subnet_id" not in subnet or not set(subnet) <= SUBNET_KEYS)
+        ):
             raise fail(
                 f"subnets[{index}]",
                 f"{subnet!r} is not a subnet",
-                "Subnet(subnet_id=..., availability_zone=...) or a subnet id",
+                "Subnet(subnet_id=..., availability_zone=...), {'subnet_id': ..., "
+                "'availability_zone': ...} or a subnet id",
             )
-        subnet = Subnet(subnet_id=subnet) if isinstance(subnet, str) else subnet
+        subnet = to_subnet(subnet)
         if _known(subnet.subnet_id):
             if not subnet.subnet_id:
                 raise fail(f"subnets[{index}].subnet_id", "empty subnet id", "subnet-...")

@@ -46,9 +46,27 @@ def props(**overrides: object) -> RestateClusterProps:
 
 def test_valid_defaults_pass() -> None:
     validate_props(props())
+    validate_props(props(subnets=["subnet-a", "subnet-b", "subnet-c"]))
+    validate_props(
+        props(subnets=[{"subnet_id": f"subnet-{z}", "availability_zone": z} for z in ZONES])
+    )
 
 
 BAD_INPUTS = [
+    pytest.param(
+        {"subnets": [{"id": "subnet-1", "az": "us-east-1a"}] * 3},
+        r"^subnets\[0\]: .* is not a subnet; allowed: Subnet\(subnet_id=\.\.\., availability_zone=\.\.\.\), \{'subnet_id'",
+        id="subnet-mapping-with-wrong-keys",
+    ),
+    pytest.param(
+        {
+            "subnets": [
+                {"subnet_id": f"subnet-{i}", "availability_zone": "us-east-1a"} for i in range(3)
+            ]
+        },
+        r"^subnets\[1\]\.availability_zone: zone 'us-east-1a' is given twice",
+        id="subnet-mappings-in-one-zone",
+    ),
     pytest.param(
         {"object_storage": ObjectStorageProps(bucket_name="theirs", access_logs_bucket="logs")},
         r"^object_storage\.access_logs_bucket: only applies to a created bucket",
