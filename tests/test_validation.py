@@ -439,3 +439,15 @@ def test_token_detection_agrees_with_cdktf() -> None:
         assert is_token(value) and cdktf.Token.is_unresolved(value)
     for value in ("plain", "${var.not_a_cdktf_token}", 3, 2.5, ["a"], None, True):
         assert not is_token(value)
+
+
+def test_every_prop_is_documented_in_construct_md() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "construct.md").read_text()
+    for cls in (RestateClusterProps, StatelessNodeProps, StatefulNodeProps, EbsVolumeProps, ControllerProps, TaskProps,
+                ObjectStorageProps, LoadBalancerProps, AddressesProps, MonitoringProps):  # fmt: skip
+        for field in dataclasses.fields(cls):
+            assert f"`{field.name}`" in docs or f"{field.name}=" in docs, (
+                f"{cls.__name__}.{field.name}"
+            )
