@@ -415,10 +415,26 @@ def check_required(value: Any, path: str) -> None:
 
 
 def validate_props(props: RestateClusterProps) -> None:
-    """Raise ``RestateConfigError`` for the first invalid property; return None if all valid."""
+    """Raise ``RestateConfigError`` for the first invalid property; return None if all valid.
+
+    One check per concern, in the order the props are documented.
+    """
     if not isinstance(props, RestateClusterProps):
         raise fail("props", f"{type(props).__name__} given", "RestateClusterProps")
     check_required(props, "")
+    check_identity(props)
+    check_storage(props)
+    check_load_balancer(props)
+    replication = check_nodes(props)
+    check_subnets(props, replication)
+    check_controller(props.controller)
+    check_tasks("restate_tasks", props.restate_tasks)
+    check_lambdas(props)
+    check_monitoring_and_logs(props)
+
+
+def check_identity(props: RestateClusterProps) -> None:
+    """VPC, cluster name, ECS cluster and security groups."""
     if _known(props.vpc_id) and (not isinstance(props.vpc_id, str) or not props.vpc_id):
         raise fail("vpc_id", f"{props.vpc_id!r} is not a VPC id", "vpc-...")
     if _known(props.cluster_name) and not _NAME_RE.match(str(props.cluster_name)):
@@ -450,6 +466,8 @@ def validate_props(props: RestateClusterProps) -> None:
                     "sg-...",
                 )
 
+
+def check_storage(props: RestateClusterProps) -> None:
     storage = props.object_storage
     if _known(storage.bucket_name) and not _BUCKET_RE.match(storage.bucket_name):
         raise fail(
@@ -491,6 +509,9 @@ def validate_props(props: RestateClusterProps) -> None:
         minimum=1,
     )
 
+
+def check_load_balancer(props: RestateClusterProps) -> None:
+    """The shared NLB and the addresses that depend on it."""
     lb = props.load_balancer
     check_arn(
         "load_balancer.existing_nlb_arn",
@@ -515,7 +536,6 @@ def validate_props(props: RestateClusterProps) -> None:
         raise fail(
             "load_balancer.subnet_ids", "empty list", "None (the cluster subnets) or subnet ids"
         )
-
     for name in ("ingress", "admin", "web_ui"):
         check_url(f"addresses.{name}", getattr(props.addresses, name))
     for port in lb.disable_shared_nlb_ports:
@@ -526,6 +546,9 @@ def validate_props(props: RestateClusterProps) -> None:
                 f"set addresses.{port} (e.g. your ALB's URL)",
             )
 
+
+def check_nodes(props: RestateClusterProps) -> dict[str, int] | None:
+    """Stateless and stateful nodes; returns the parsed replication (None if a token)."""
     stateless = props.stateless_node
     check_int("stateless_node.desired_count", stateless.desired_count, minimum=1)
     check_resources("stateless_node.resources", stateless.resources)
@@ -549,43 +572,38 @@ def validate_props(props: RestateClusterProps) -> None:
     stateful_version = restate_version(
         stateful.restate_image, stateful.restate_version, "stateful_node"
     )
-    if stateless_version and stateful_version:
-        minor = stateless_version.split(".")[:2] == stateful_version.split(".")[:2]
-        if not minor:
-            raise fail(
-                "stateful_node.restate_image",
-                f"version {stateful_version} differs from the stateless nodes' {stateless_version}",
-                "the same minor version on both kinds of node",
-            )
+    same_minor = (
+        stateless_version is None
+        or stateful_version is None
+        or stateless_version.split(".")[:2] == stateful_version.split(".")[:2]
+    )
+    if not same_minor:
+        raise fail(
+            "stateful_node.restate_image",
+            f"version {stateful_version} differs from the stateless nodes' {stateless_version}",
+            "the same minor version on both kinds of node",
+        )
     check_environment("stateful_node.environment", stateful.environment)
     if stateful.ebs_volume is not None:
         check_ebs("stateful_node.ebs_volume", stateful.ebs_volume)
+    return replication
 
-    check_subnets(props, replication)
-    check_controller(props.controller)
-    check_tasks("restate_tasks", props.restate_tasks)
+
+def check_lambdas(props: RestateClusterProps) -> None:
     check_arn("restatectl.execution_role_arn", props.restatectl.execution_role_arn, "iam", ":role/")
-    check_arn(
-        "retirement_watcher.execution_role_arn",
-        props.retirement_watcher.execution_role_arn,
-        "iam",
-        ":role/",
-    )
-    check_arn(
-        "retirement_watcher.queue_kms_key_arn",
-        props.retirement_watcher.queue_kms_key_arn,
-        "kms",
-        ":key/",
-    )
+    watcher = props.retirement_watcher
+    check_arn("retirement_watcher.execution_role_arn", watcher.execution_role_arn, "iam", ":role/")
+    check_arn("retirement_watcher.queue_kms_key_arn", watcher.queue_kms_key_arn, "kms", ":key/")
 
+
+def check_monitoring_and_logs(props: RestateClusterProps) -> None:
     monitoring = props.monitoring
     check_choice("monitoring.container_insights", monitoring.container_insights, CONTAINER_INSIGHTS)
-    if _known(monitoring.dashboard_name_prefix) and not _NAME_RE.match(
-        monitoring.dashboard_name_prefix
-    ):
+    prefix = monitoring.dashboard_name_prefix
+    if _known(prefix) and not _NAME_RE.match(prefix):
         raise fail(
             "monitoring.dashboard_name_prefix",
-            f"{monitoring.dashboard_name_prefix!r} is not a valid name",
+            f"{prefix!r} is not a valid name",
             "1-64 of [A-Za-z0-9_-]",
         )
     if _known(props.log_retention_days) and props.log_retention_days not in LOG_RETENTION_DAYS:
