@@ -211,3 +211,59 @@ def test_stack_dir_is_self_contained(applied: Applied) -> None:
     for function in config["resource"]["aws_lambda_function"].values():
         assert not Path(function["filename"]).is_absolute()
         assert (Path(applied.terraform.workdir) / function["filename"]).is_file()
+
+
+def test_retirement_event_flows_from_the_rule_to_a_tagged_task(applied: Applied) -> None:
+    """AWS Health event -> rule (this cluster's task prefix only) -> SQS -> handler -> tag."""
+    from cdktf_restate.functions import retirement_watcher
+
+    ecs, ec2, sqs = applied.client("ecs"), applied.client("ec2"), applied.client("sqs")
+    cluster = applied.outputs["restate_ecs_cluster_arn"]
+    family = ecs.list_task_definition_families(familyPrefix="minimal-restate-stateful")
+    subnet = ec2.describe_subnets(
+        Filters=[{"Name": "tag:Name", "Values": ["restate-private-us-east-1a"]}]
+    )["Subnets"][0]
+    group = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [subnet["VpcId"]]}])[
+        "SecurityGroups"
+    ][0]
+    task_arn = ecs.run_task(
+        cluster=cluster,
+        taskDefinition=family["families"][0],
+        launchType="FARGATE",
+        networkConfiguration={
+            "awsvpcConfiguration": {
+                "subnets": [subnet["SubnetId"]],
+                "securityGroups": [group["GroupId"]],
+            }
+        },
+    )["tasks"][0]["taskArn"]
+    foreign = task_arn.replace("/minimal-restate/", "/another-cluster/")
+
+    events = applied.client("events")
+    for resources in ([task_arn], [foreign]):
+        events.put_events(
+            Entries=[
+                {
+                    "Source": "aws.health",
+                    "DetailType": "AWS Health Event",
+                    "Resources": resources,
+                    "Detail": json.dumps(
+                        {
+                            "service": "ECS",
+                            "eventTypeCode": retirement_watcher.RETIREMENT_EVENT_TYPE,
+                        }
+                    ),
+                }
+            ]
+        )
+
+    queue_url = sqs.get_queue_url(QueueName="minimal-restate-retirement-watcher-events")["QueueUrl"]
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=2)
+    delivered = messages.get("Messages", [])
+    assert [json.loads(m["Body"])["resources"] for m in delivered] == [[task_arn]]  # not foreign
+
+    records = [{"messageId": m["MessageId"], "body": m["Body"]} for m in delivered]
+    assert retirement_watcher.handle(records, ecs, cluster) == {"batchItemFailures": []}
+    tags = ecs.list_tags_for_resource(resourceArn=task_arn)["tags"]
+    assert {"key": "restate:retiring", "value": "true"} in tags
+    ecs.stop_task(cluster=cluster, task=task_arn)
