@@ -1,4 +1,4 @@
-"""The controller: task definition, ECS service (exactly one task), scoped IAM.
+"""The controller: task definition, ECS service (exactly one task); its IAM is in controller_iam.
 
 Its whole configuration is environment, exactly the contract of docs/controller-config.md.
 """
@@ -11,17 +11,15 @@ from typing import Any
 
 from cdktf_restate._tf import Resource
 from cdktf_restate.context import ClusterContext, text
+from cdktf_restate.controller_iam import controller_task_statements, ebs_volume_role
 from cdktf_restate.ecs import EcsCluster, LogGroups
 from cdktf_restate.iam import (
     Role,
     attach_policy,
     ecr_pull_statements,
     ecr_repository_arn,
-    ecs_exec_statements,
     existing_or_new_role,
     log_statements,
-    service_role,
-    statement,
 )
 from cdktf_restate.props import (
     DEFAULT_CONTROLLER_LOG_STREAM_PREFIX,
@@ -38,7 +36,6 @@ from cdktf_restate.stateful import Stateful
 
 CONTROLLER_CONTAINER_NAME = "controller"
 CONTROLLER_HEALTH_PORT = 8080
-EBS_MANAGED_POLICY = "service-role/AmazonECSInfrastructureRolePolicyForVolumes"
 HEALTH_CHECK = [
     "CMD",
     "python",
@@ -67,33 +64,6 @@ def controller_image(ctx: ClusterContext) -> tuple[str, str | None]:
             ctx.arn("ecr", f"repository/{DEFAULT_CONTROLLER_REPOSITORY}"),
         )
     return image, ecr_repository_arn(image, ctx)
-
-
-def ebs_volume_role(ctx: ClusterContext) -> Role | None:
-    ebs = ctx.props.stateful_node.ebs_volume
-    if ebs is None:
-        return None
-    if ebs.role_arn is not None:
-        return existing_or_new_role(
-            ctx, "ebs_role", arn=ebs.role_arn, suffix="", service="", description=""
-        )
-    role = service_role(
-        ctx,
-        "ebs_role",
-        suffix="ebs-volumes",
-        service="ecs.amazonaws.com",
-        description="ECS manages the stateful nodes' EBS volumes",
-    )
-    Resource(
-        ctx.scope,
-        "ebs_role_policy",
-        "aws_iam_role_policy_attachment",
-        {
-            "role": role.name,
-            "policy_arn": f"arn:{ctx.partition}:iam::aws:policy/{EBS_MANAGED_POLICY}",
-        },
-    )
-    return role
 
 
 def controller_environment(
@@ -147,76 +117,6 @@ def controller_environment(
             {k: v for k, v in volume.items() if v is not None}
         )
     return env
-
-
-def controller_task_statements(
-    ctx: ClusterContext,
-    *,
-    ecs_cluster: EcsCluster,
-    stateful: Stateful,
-    restate_roles: RestateRoles,
-    ebs_role: Role | None,
-    logs: LogGroups,
-) -> list[dict[str, Any]]:
-    cluster_condition = {"ArnEquals": {"ecs:cluster": ecs_cluster.arn}}
-    tasks_arn = ctx.arn("ecs", f"task/{ecs_cluster.name}/*")
-    family_arn = ctx.arn("ecs", f"task-definition/{stateful.family}:*")
-    statements = [
-        # ListTasks is scoped by its ecs:cluster condition (AWS's documented form).
-        statement(["ecs:ListTasks"], ["*"], cluster_condition, sid="ListClusterTasks"),
-        statement(
-            ["ecs:DescribeTasks", "ecs:StopTask", "ecs:TagResource"],
-            [tasks_arn],
-            sid="ManageClusterTasks",
-        ),
-        statement(["ecs:RunTask"], [family_arn], cluster_condition, sid="RunStatefulTasks"),
-        statement(
-            ["iam:PassRole"],
-            [restate_roles.task.arn, restate_roles.execution.arn],
-            {"StringEquals": {"iam:PassedToService": ECS_TASKS_SERVICE}},
-            sid="PassRestateRoles",
-        ),
-    ]
-    if ebs_role is not None:
-        tag_condition = {"StringEquals": {"aws:ResourceTag/restate:cluster": ctx.cluster_name}}
-        volumes = ctx.arn("ec2", "volume/*")
-        # EBS snapshot ARNs carry no account: arn:<partition>:ec2:<region>::snapshot/<id>.
-        snapshots = ctx.arn("ec2", "snapshot/*", account=False)
-        statements += [
-            statement(
-                ["iam:PassRole"],
-                [ebs_role.arn],
-                {"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},
-                sid="PassVolumeRole",
-            ),
-            statement(
-                ["ec2:DescribeVolumes", "ec2:DescribeSnapshots"], ["*"], sid="DescribeVolumes"
-            ),
-            statement(
-                ["ec2:CreateSnapshot", "ec2:DeleteVolume"],
-                [volumes],
-                tag_condition,
-                sid="ClusterVolumes",
-            ),
-            statement(
-                ["ec2:CreateSnapshot"],
-                [snapshots],
-                {"StringEquals": {"aws:RequestTag/restate:cluster": ctx.cluster_name}},
-                sid="CreateClusterSnapshots",
-            ),
-            statement(
-                ["ec2:CreateTags"],
-                [snapshots],
-                {"StringEquals": {"ec2:CreateAction": "CreateSnapshot"}},
-                sid="TagNewSnapshots",
-            ),
-            statement(["ec2:DeleteSnapshot"], [snapshots], tag_condition, sid="ClusterSnapshots"),
-        ]
-    if ctx.props.controller.tasks.enable_execute_command:
-        statements += ecs_exec_statements(
-            kms_key_arn=ctx.kms_key_arn, exec_log_group_arn=logs.exec_sessions.arn
-        )
-    return statements
 
 
 def add_controller(
