@@ -49,6 +49,25 @@ def add_network(ctx: ClusterContext) -> Network:
                 "description": f"Restate {port_name} port between cluster members",
             },
         )
+    lb = ctx.props.load_balancer
+    for port_name, blocks in (("ingress", lb.ingress_cidr_blocks), ("admin", lb.admin_cidr_blocks)):
+        if not blocks:
+            continue
+        port = RESTATE_PORTS[port_name]
+        Resource(
+            ctx.scope,
+            f"security_group_{port_name}_from_cidrs",
+            "aws_security_group_rule",
+            {
+                "type": "ingress",
+                "security_group_id": group.id_,
+                "protocol": "tcp",
+                "from_port": port,
+                "to_port": port,
+                "cidr_blocks": list(blocks),
+                "description": f"Restate {port_name} port for clients outside the cluster",
+            },
+        )
     # Tasks pull images, call S3/ECS and reach user service deployments on any port.
     Resource(
         ctx.scope,

@@ -150,6 +150,16 @@ class LoadBalancerProps:
         "Ports not to expose on the shared NLB: any of 'ingress', 'admin' (the node port 5122 "
         "stays: restatectl needs it). Default: none (all three listeners).",
     )
+    ingress_cidr_blocks: Sequence[str] = prop(
+        (),
+        "IPv4 CIDRs (e.g. your VPC's) allowed to reach the ingress port 8080 through the "
+        "created security group. Default: none (members of the group only).",
+    )
+    admin_cidr_blocks: Sequence[str] = prop(
+        (),
+        "IPv4 CIDRs allowed to reach the admin port 9070 through the created security group. "
+        "Default: none (members of the group only).",
+    )
     access_logs_bucket: str | None = prop(
         None,
         "Bucket (yours, with the ELB log delivery policy) for access logs of a created NLB. "

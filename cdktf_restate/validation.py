@@ -9,6 +9,7 @@ checks them at plan time.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -230,6 +231,15 @@ def check_choice(path: str, value: Any, choices: Iterable[str]) -> None:
 def check_url(path: str, value: Any) -> None:
     if _known(value) and not re.match(r"^https?://[^\s/]+", str(value)):
         raise fail(path, f"{value!r} is not a URL", "http://host[:port][/path] or https://...")
+
+
+def check_cidr(path: str, value: Any) -> None:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except (TypeError, ValueError):
+        network = None
+    if network is None or network.version != 4:
+        raise fail(path, f"{value!r} is not an IPv4 CIDR block", "a.b.c.d/n with no host bits set")
 
 
 def check_resources(path: str, resources: Resources) -> None:
@@ -536,6 +546,17 @@ def check_load_balancer(props: RestateClusterProps) -> None:
         raise fail(
             "load_balancer.subnet_ids", "empty list", "None (the cluster subnets) or subnet ids"
         )
+    for field_name in ("ingress_cidr_blocks", "admin_cidr_blocks"):
+        blocks = getattr(lb, field_name)
+        if blocks and props.security_group_ids is not None:
+            raise fail(
+                f"load_balancer.{field_name}",
+                "needs the created security group",
+                "no security_group_ids, or add the rules to your own groups",
+            )
+        for index, block in enumerate(() if is_token(blocks) else blocks):
+            if _known(block):
+                check_cidr(f"load_balancer.{field_name}[{index}]", block)
     for name in ("ingress", "admin", "web_ui"):
         check_url(f"addresses.{name}", getattr(props.addresses, name))
     for port in lb.disable_shared_nlb_ports:

@@ -594,8 +594,18 @@ def test_access_logs_when_a_log_bucket_is_given(tmp_path: Path) -> None:
     doc = synth_cluster(
         tmp_path,
         object_storage=ObjectStorageProps(access_logs_bucket="acme-logs"),
-        load_balancer=LoadBalancerProps(access_logs_bucket="acme-logs", deletion_protection=True),
+        load_balancer=LoadBalancerProps(
+            access_logs_bucket="acme-logs",
+            deletion_protection=True,
+            ingress_cidr_blocks=["10.0.0.0/16"],
+        ),
     )
+    rules = [
+        r
+        for r in of_type(doc, "aws_security_group_rule").values()
+        if r.get("cidr_blocks") and r["type"] == "ingress"
+    ]
+    assert [(r["from_port"], r["cidr_blocks"]) for r in rules] == [(8080, ["10.0.0.0/16"])]
     logging = one(doc, "aws_s3_bucket_logging")
     assert logging["target_bucket"] == "acme-logs"
     nlb = one(doc, "aws_lb")

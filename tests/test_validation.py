@@ -54,6 +54,19 @@ def test_valid_defaults_pass() -> None:
 
 BAD_INPUTS = [
     pytest.param(
+        {"load_balancer": LoadBalancerProps(ingress_cidr_blocks=["10.0.0.1/16"])},
+        r"^load_balancer\.ingress_cidr_blocks\[0\]: '10\.0\.0\.1/16' is not an IPv4 CIDR block; allowed: a\.b\.c\.d/n with no host bits set",
+        id="cidr-with-host-bits",
+    ),
+    pytest.param(
+        {
+            "security_group_ids": ["sg-1"],
+            "load_balancer": LoadBalancerProps(admin_cidr_blocks=["10.0.0.0/16"]),
+        },
+        r"^load_balancer\.admin_cidr_blocks: needs the created security group",
+        id="cidrs-with-own-security-groups",
+    ),
+    pytest.param(
         {"subnets": [{"id": "subnet-1", "az": "us-east-1a"}] * 3},
         r"^subnets\[0\]: .* is not a subnet; allowed: Subnet\(subnet_id=\.\.\., availability_zone=\.\.\.\), \{'subnet_id'",
         id="subnet-mapping-with-wrong-keys",
