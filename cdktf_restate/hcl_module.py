@@ -56,8 +56,9 @@ class ModuleGenerationError(RuntimeError):
 # ---------------------------------------------------------------- synthesis
 
 
-def synthesize(workdir: Path) -> tuple[dict[str, Any], Path]:
-    """Synthesize the construct with variable inputs; return the JSON and the stack dir."""
+def synthesize(workdir: Path) -> tuple[dict[str, Any], Path, dict[str, str]]:
+    """Synthesize the construct with variable inputs; return the JSON, the stack dir and the
+    number tokens (literal -> expression)."""
     import cdktf
 
     from cdktf_restate import RestateEcsFargateCluster
@@ -77,7 +78,7 @@ def synthesize(workdir: Path) -> tuple[dict[str, Any], Path]:
     app.synth()
     stack_dir = workdir / "stacks" / "module"
     document = json.loads((stack_dir / "cdk.tf.json").read_text())
-    return _replace_number_tokens(document, number_tokens), stack_dir
+    return _replace_number_tokens(document, number_tokens), stack_dir, number_tokens
 
 
 def _replace_number_tokens(document: Any, number_tokens: Mapping[str, str]) -> Any:
@@ -92,6 +93,14 @@ def _replace_number_tokens(document: Any, number_tokens: Mapping[str, str]) -> A
     if isinstance(document, dict):
         return {k: _replace_number_tokens(v, number_tokens) for k, v in document.items()}
     return document
+
+
+_LEGACY_INDEX = re.compile(r"\bvar\.subnets\.(\d+)\.")
+
+
+def modern_indexes(document: Any) -> Any:
+    """cdktf writes ``var.subnets.0.subnet_id`` (legacy index syntax); write ``[0]``."""
+    return _map_strings(document, lambda s: _LEGACY_INDEX.sub(r"var.subnets[\1].", s))
 
 
 def _without_metadata(value: Any) -> Any:
@@ -357,8 +366,8 @@ def generate(out: Path) -> list[Path]:
         (out / old).unlink(missing_ok=True)
     shutil.rmtree(out / LAMBDA_DIR, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="cdktf-restate-module-") as tmp:
-        document, stack_dir = synthesize(Path(tmp) / "synth")
-        document = _without_metadata(document)
+        document, stack_dir, number_tokens = synthesize(Path(tmp) / "synth")
+        document = modern_indexes(_without_metadata(document))
         document = readable_names(document)
         document, zips = relocate_assets(document, stack_dir, out)
         schema_dir = Path(tmp) / "schema"
@@ -366,9 +375,8 @@ def generate(out: Path) -> list[Path]:
         schemas = provider_block_types(schema_dir, document)
     outputs = module_outputs(document)
     body = {k: document[k] for k in ("locals", "data", "resource") if k in document}
-    (out / "main.tf").write_text(
-        GENERATED_NOTICE + "\n" + hcl_render.render_document(body, schemas)
-    )
+    main_tf = hcl_render.render_document(body, schemas, frozenset(number_tokens.values()))
+    (out / "main.tf").write_text(GENERATED_NOTICE + "\n" + main_tf)
     (out / "outputs.tf").write_text(
         GENERATED_NOTICE + "\n" + hcl_render.render_document({"output": outputs}, {})
     )

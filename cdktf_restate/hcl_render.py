@@ -17,6 +17,7 @@ The output is not aligned; ``terraform fmt`` does that afterwards.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 from collections.abc import Mapping
@@ -137,6 +138,91 @@ def render_string(text: str) -> str:
     return '"' + "".join(rendered) + '"'
 
 
+# ---------------------------------------------------------------- JSON documents in strings
+
+_PLACEHOLDER = "\u0000{}\u0000"
+
+
+class _Bare(str):
+    """A placeholder for an interpolation that stood outside any JSON string (e.g. a number)."""
+
+
+def json_document(text: str) -> Any | None:
+    """A JSON object/array string (policies, container definitions) as a value to be written
+    as ``jsonencode(...)``, with its interpolations kept; None if ``text`` is not one.
+
+    Key order is not preserved by Terraform's ``jsonencode`` (it sorts keys); every consumer
+    (IAM, ECS) compares these documents semantically.
+    """
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        parts = split_template(text)
+    except HclRenderError:
+        return None
+    expressions: list[str] = []
+    pieces: list[str] = []
+    in_string = False
+    for kind, value in parts:
+        if kind == "directive":
+            return None
+        if kind == "literal":
+            in_string = _string_state_after(value, in_string)
+            pieces.append(value)
+            continue
+        expressions.append(value)
+        marker = _PLACEHOLDER.format(len(expressions) - 1)
+        pieces.append(json.dumps(marker)[1:-1] if in_string else json.dumps("\u0001" + marker))
+    try:
+        document = json.loads("".join(pieces))
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(document, dict | list):
+        return None
+    return _restore(document, expressions)
+
+
+def _string_state_after(literal: str, in_string: bool) -> bool:
+    escaped = False
+    for char in literal:
+        if escaped:
+            escaped = False
+        elif char == "\\" and in_string:
+            escaped = True
+        elif char == '"':
+            in_string = not in_string
+    return in_string
+
+
+#: Expressions known to be numbers (set by ``render_document``).
+_NUMERIC: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "numeric_expressions", default=frozenset()
+)
+
+
+class _StringOf(str):
+    """A JSON string that was exactly one interpolation: HCL would unwrap ``"${x}"`` to x's
+    own type (a number variable would become a JSON number), so variables get tostring()."""
+
+
+def _restore(value: Any, expressions: list[str]) -> Any:
+    if isinstance(value, str):
+        if value.startswith("\u0001"):
+            index = int(value[1:].strip("\u0000"))
+            return "${" + expressions[index] + "}"
+        for index, expression in enumerate(expressions):
+            if value == _PLACEHOLDER.format(index) and expression.strip() in _NUMERIC.get():
+                return _StringOf(expression.strip())
+        for index, expression in enumerate(expressions):
+            value = value.replace(_PLACEHOLDER.format(index), "${" + expression + "}")
+        return value
+    if isinstance(value, list):
+        return [_restore(v, expressions) for v in value]
+    if isinstance(value, dict):
+        return {_restore(k, expressions): _restore(v, expressions) for k, v in value.items()}
+    return value
+
+
 # ---------------------------------------------------------------- values and bodies
 
 
@@ -144,7 +230,11 @@ def render_key(key: str) -> str:
     """Object keys: quoted unless a plain identifier, so ``restate:cluster`` stays a string."""
     if IDENTIFIER.match(key) and "-" not in key:
         return key
-    return render_string(key) if key.startswith("${") else json.dumps(key)
+    if isinstance(key, _StringOf):
+        return f"({key})"
+    rendered = render_string(key)
+    # A bare expression as an object key must be parenthesized to be evaluated.
+    return rendered if rendered.startswith('"') else f"({rendered})"
 
 
 def render_value(value: Any, indent: int = 0) -> str:
@@ -155,7 +245,12 @@ def render_value(value: Any, indent: int = 0) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return json.dumps(value)
+    if isinstance(value, _StringOf):
+        return f"tostring({value})"
     if isinstance(value, str):
+        as_json = json_document(value)
+        if as_json is not None:
+            return f"jsonencode({render_value(as_json, indent)})"
         return render_string(value)
     if isinstance(value, list | tuple):
         if not value:
@@ -199,11 +294,25 @@ def render_body(body: Mapping[str, Any], block_types: BlockTypes, indent: int = 
     return lines
 
 
-def render_document(document: Mapping[str, Any], schemas: Mapping[str, BlockTypes]) -> str:
+def render_document(
+    document: Mapping[str, Any],
+    schemas: Mapping[str, BlockTypes],
+    numeric_expressions: frozenset[str] = frozenset(),
+) -> str:
     """``resource``, ``data``, ``locals`` and ``output`` sections of a Terraform JSON document.
 
-    ``schemas`` maps ``resource.<type>``/``data.<type>`` to that type's nested block names.
+    ``schemas`` maps ``resource.<type>``/``data.<type>`` to that type's nested block names;
+    ``numeric_expressions`` (e.g. number variables) are wrapped in ``tostring()`` where a
+    JSON document had them as strings.
     """
+    token = _NUMERIC.set(numeric_expressions)
+    try:
+        return _render_document(document, schemas)
+    finally:
+        _NUMERIC.reset(token)
+
+
+def _render_document(document: Mapping[str, Any], schemas: Mapping[str, BlockTypes]) -> str:
     chunks: list[str] = []
     if document.get("locals"):
         chunks.append("\n".join(["locals {", *render_body(document["locals"], {}), "}"]))

@@ -422,7 +422,7 @@ class _Tokens:
             self.variables[name] = cdktf.TerraformVariable(self.stack, name, type="any")
         return self.variables[name]
 
-    def string(self, name: str, *path: str) -> str:
+    def string(self, name: str, *path: str | int) -> str:
         import cdktf
 
         var = self.variable(name)
@@ -450,10 +450,11 @@ class _Tokens:
 def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
     """Construct props whose values are the module's variables."""
     t = _Tokens(stack)
+    # Real tokens, not "${...}" text: cdktf escapes plain "${" inside Fn.jsonencode documents.
     subnets = [
         Subnet(
-            subnet_id=f"${{var.subnets[{i}].subnet_id}}",
-            availability_zone=f"${{var.subnets[{i}].availability_zone}}",
+            subnet_id=t.string("subnets", i, "subnet_id"),
+            availability_zone=t.string("subnets", i, "availability_zone"),
         )
         for i in range(MODULE_ZONES)
     ]

@@ -54,6 +54,27 @@ def test_templates_keep_interpolations_and_escape_only_literal_text() -> None:
     assert hcl_render.render_string('${"}"}') == '"}"'
 
 
+def test_json_documents_become_jsonencode_with_their_interpolations() -> None:
+    text = (
+        '[{"name": "c", "memory": ${var.n.memory}, "env": [{"name": "N", "value": "${var.n.count}"},'
+        ' {"name": "A", "value": "${aws_lb.x.dns_name}"}, {"name": "L", "value": "$${HOME}"}],'
+        ' "map": {"${var.zone}": "x-${var.id}"}}]'
+    )
+    rendered = hcl_render.render_document(
+        {"locals": {"doc": text}},
+        {},
+        numeric_expressions=frozenset({"var.n.count", "var.n.memory"}),
+    )
+    assert "jsonencode([" in rendered
+    assert "memory = var.n.memory" in rendered  # a JSON number stays a number
+    assert "value = tostring(var.n.count)" in rendered  # a JSON string stays a string
+    assert "value = aws_lb.x.dns_name" in rendered
+    assert 'value = "$${HOME}"' in rendered  # escaped template sequence kept literal
+    assert '(var.zone) = "x-${var.id}"' in rendered  # expression keys are parenthesized
+    assert hcl_render.json_document('{"a": 1') is None
+    assert hcl_render.json_document("plain ${var.x}") is None
+
+
 def test_unterminated_interpolation_is_an_error() -> None:
     with pytest.raises(hcl_render.HclRenderError):
         hcl_render.render_string("${var.x")

@@ -362,3 +362,17 @@ def test_cli_rejects_input_that_is_not_a_plan(
     assert plan_review.main([str(not_a_plan)]) == 2
     assert "not `terraform show -json PLANFILE` output" in capsys.readouterr().err
     assert plan_review.main([]) == 2
+
+
+def test_github_workflow_plans_reviews_and_comments() -> None:
+    import yaml
+
+    workflow = Path(__file__).resolve().parents[1] / "examples/github-actions/terraform-plan.yml"
+    steps = yaml.safe_load(workflow.read_text())["jobs"]["plan"]["steps"]
+    commands = [step.get("run", "") for step in steps]
+    order = [
+        next(i for i, c in enumerate(commands) if needle in c)
+        for needle in ("terraform init", "terraform plan", "terraform show -json", "plan-review")
+    ]
+    assert order == sorted(order)
+    assert any("createComment" in step.get("with", {}).get("script", "") for step in steps)

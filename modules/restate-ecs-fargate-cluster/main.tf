@@ -169,12 +169,131 @@ resource "aws_ecs_service" "stateless_service" {
 }
 
 resource "aws_ecs_task_definition" "controller_task_definition" {
-  container_definitions = "[{\"name\": \"controller\", \"image\": \"${data.aws_caller_identity.caller_identity.account_id}.dkr.ecr.${data.aws_region.region.name}.amazonaws.com/cdktf-restate-controller:0.1.0\", \"essential\": true, \"memory\": ${var.controller.resources.memory_mib}, \"portMappings\": [{\"containerPort\": 8080, \"hostPort\": 8080, \"protocol\": \"tcp\"}], \"environment\": [{\"name\": \"RESTATE_CONTROLLER_ADMIN_URL\", \"value\": \"http://${aws_lb.nlb.dns_name}:9070\"}, {\"name\": \"RESTATE_CONTROLLER_ASSIGN_PUBLIC_IP\", \"value\": \"false\"}, {\"name\": \"RESTATE_CONTROLLER_BACKEND\", \"value\": \"ecs\"}, {\"name\": \"RESTATE_CONTROLLER_CLUSTER_NAME\", \"value\": \"${var.cluster_name}\"}, {\"name\": \"RESTATE_CONTROLLER_CONTAINER_NAME\", \"value\": \"restate\"}, {\"name\": \"RESTATE_CONTROLLER_DRAIN_TIMEOUT_SECONDS\", \"value\": \"${var.controller.drain_timeout_seconds}\"}, {\"name\": \"RESTATE_CONTROLLER_ECS_CLUSTER_ARN\", \"value\": \"${aws_ecs_cluster.ecs_cluster.arn}\"}, {\"name\": \"RESTATE_CONTROLLER_HEALTH_PORT\", \"value\": \"8080\"}, {\"name\": \"RESTATE_CONTROLLER_NODES_PER_AZ\", \"value\": \"${var.stateful_node.nodes_per_az}\"}, {\"name\": \"RESTATE_CONTROLLER_RECONCILE_INTERVAL_SECONDS\", \"value\": \"${var.controller.reconcile_interval_seconds}\"}, {\"name\": \"RESTATE_CONTROLLER_REPLICATION\", \"value\": \"${var.stateless_node.default_replication}\"}, {\"name\": \"RESTATE_CONTROLLER_RESTATECTL_ADDRESS\", \"value\": \"http://${aws_lb.nlb.dns_name}:5122\"}, {\"name\": \"RESTATE_CONTROLLER_SECURITY_GROUP_IDS\", \"value\": \"[\\\"${aws_security_group.security_group.id}\\\"]\"}, {\"name\": \"RESTATE_CONTROLLER_SNAPSHOT_RETENTION_DAYS\", \"value\": \"${var.controller.snapshot_retention_days}\"}, {\"name\": \"RESTATE_CONTROLLER_SUBNETS_BY_AZ\", \"value\": \"{\\\"${var.subnets[0].availability_zone}\\\": \\\"${var.subnets[0].subnet_id}\\\", \\\"${var.subnets[1].availability_zone}\\\": \\\"${var.subnets[1].subnet_id}\\\", \\\"${var.subnets[2].availability_zone}\\\": \\\"${var.subnets[2].subnet_id}\\\"}\"}, {\"name\": \"RESTATE_CONTROLLER_TASK_DEFINITION_ARN\", \"value\": \"${aws_ecs_task_definition.stateful_task_definition.arn}\"}, {\"name\": \"RESTATE_CONTROLLER_TASK_FAMILY\", \"value\": \"${substr(var.cluster_name, 0, 246)}-stateful\"}], \"readonlyRootFilesystem\": true, \"mountPoints\": [{\"sourceVolume\": \"tmp\", \"containerPath\": \"/tmp\", \"readOnly\": false}], \"logConfiguration\": {\"logDriver\": \"awslogs\", \"options\": {\"awslogs-group\": \"${aws_cloudwatch_log_group.log_group_controller.name}\", \"awslogs-region\": \"${data.aws_region.region.name}\", \"awslogs-stream-prefix\": \"controller\"}}, \"healthCheck\": {\"command\": [\"CMD\", \"python\", \"-c\", \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=3)\"], \"interval\": 15, \"timeout\": 5, \"retries\": 3, \"startPeriod\": 30}, \"stopTimeout\": 30}]"
-  cpu                   = var.controller.resources.cpu
-  execution_role_arn    = aws_iam_role.controller_execution_role.arn
-  family                = "${substr(var.cluster_name, 0, 244)}-controller"
-  memory                = var.controller.resources.memory_mib
-  network_mode          = "awsvpc"
+  container_definitions = jsonencode([
+    {
+      name      = "controller"
+      image     = "${data.aws_caller_identity.caller_identity.account_id}.dkr.ecr.${data.aws_region.region.name}.amazonaws.com/cdktf-restate-controller:0.1.0"
+      essential = true
+      memory    = var.controller.resources.memory_mib
+      portMappings = [
+        {
+          containerPort = 8080
+          hostPort      = 8080
+          protocol      = "tcp"
+        },
+      ]
+      environment = [
+        {
+          name  = "RESTATE_CONTROLLER_ADMIN_URL"
+          value = "http://${aws_lb.nlb.dns_name}:9070"
+        },
+        {
+          name  = "RESTATE_CONTROLLER_ASSIGN_PUBLIC_IP"
+          value = "false"
+        },
+        {
+          name  = "RESTATE_CONTROLLER_BACKEND"
+          value = "ecs"
+        },
+        {
+          name  = "RESTATE_CONTROLLER_CLUSTER_NAME"
+          value = var.cluster_name
+        },
+        {
+          name  = "RESTATE_CONTROLLER_CONTAINER_NAME"
+          value = "restate"
+        },
+        {
+          name  = "RESTATE_CONTROLLER_DRAIN_TIMEOUT_SECONDS"
+          value = tostring(var.controller.drain_timeout_seconds)
+        },
+        {
+          name  = "RESTATE_CONTROLLER_ECS_CLUSTER_ARN"
+          value = aws_ecs_cluster.ecs_cluster.arn
+        },
+        {
+          name  = "RESTATE_CONTROLLER_HEALTH_PORT"
+          value = "8080"
+        },
+        {
+          name  = "RESTATE_CONTROLLER_NODES_PER_AZ"
+          value = tostring(var.stateful_node.nodes_per_az)
+        },
+        {
+          name  = "RESTATE_CONTROLLER_RECONCILE_INTERVAL_SECONDS"
+          value = tostring(var.controller.reconcile_interval_seconds)
+        },
+        {
+          name  = "RESTATE_CONTROLLER_REPLICATION"
+          value = var.stateless_node.default_replication
+        },
+        {
+          name  = "RESTATE_CONTROLLER_RESTATECTL_ADDRESS"
+          value = "http://${aws_lb.nlb.dns_name}:5122"
+        },
+        {
+          name = "RESTATE_CONTROLLER_SECURITY_GROUP_IDS"
+          value = jsonencode([
+            aws_security_group.security_group.id,
+          ])
+        },
+        {
+          name  = "RESTATE_CONTROLLER_SNAPSHOT_RETENTION_DAYS"
+          value = tostring(var.controller.snapshot_retention_days)
+        },
+        {
+          name = "RESTATE_CONTROLLER_SUBNETS_BY_AZ"
+          value = jsonencode({
+            (var.subnets[0].availability_zone) = var.subnets[0].subnet_id
+            (var.subnets[1].availability_zone) = var.subnets[1].subnet_id
+            (var.subnets[2].availability_zone) = var.subnets[2].subnet_id
+          })
+        },
+        {
+          name  = "RESTATE_CONTROLLER_TASK_DEFINITION_ARN"
+          value = aws_ecs_task_definition.stateful_task_definition.arn
+        },
+        {
+          name  = "RESTATE_CONTROLLER_TASK_FAMILY"
+          value = "${substr(var.cluster_name, 0, 246)}-stateful"
+        },
+      ]
+      readonlyRootFilesystem = true
+      mountPoints = [
+        {
+          sourceVolume  = "tmp"
+          containerPath = "/tmp"
+          readOnly      = false
+        },
+      ]
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          "awslogs-group"         = aws_cloudwatch_log_group.log_group_controller.name
+          "awslogs-region"        = data.aws_region.region.name
+          "awslogs-stream-prefix" = "controller"
+        }
+      }
+      healthCheck = {
+        command = [
+          "CMD",
+          "python",
+          "-c",
+          "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=3)",
+        ]
+        interval    = 15
+        timeout     = 5
+        retries     = 3
+        startPeriod = 30
+      }
+      stopTimeout = 30
+    },
+  ])
+  cpu                = var.controller.resources.cpu
+  execution_role_arn = aws_iam_role.controller_execution_role.arn
+  family             = "${substr(var.cluster_name, 0, 244)}-controller"
+  memory             = var.controller.resources.memory_mib
+  network_mode       = "awsvpc"
   requires_compatibilities = [
     "FARGATE",
   ]
@@ -192,8 +311,130 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
 }
 
 resource "aws_ecs_task_definition" "stateful_task_definition" {
-  container_definitions = "[{\"name\": \"restate\", \"image\": \"${var.stateful_node.restate_image}\", \"essential\": true, \"entryPoint\": [\"/bin/sh\", \"-c\"], \"command\": [\"set -eu\\nmetadata=\\\"$${ECS_CONTAINER_METADATA_URI_V4:?is not set: this entrypoint runs on ECS only}\\\"\\nfetch() { curl --fail --silent --show-error --retry 5 --retry-delay 1 --retry-connrefused \\\"$1\\\"; }\\ntask=\\\"$(fetch \\\"$metadata/task\\\")\\\"\\ncontainer=\\\"$(fetch \\\"$metadata\\\")\\\"\\ntask_arn=\\\"$(printf '%s' \\\"$task\\\" | jq -er '.TaskARN')\\\"\\nzone=\\\"$(printf '%s' \\\"$task\\\" | jq -er '.AvailabilityZone')\\\"\\nip=\\\"$(printf '%s' \\\"$container\\\" | jq -er '.Networks[0].IPv4Addresses[0]')\\\"\\nmemory_mib=\\\"$(printf '%s' \\\"$container\\\" | jq -er '.Limits.Memory // empty' || printf '%s' \\\"$task\\\" | jq -er '.Limits.Memory')\\\"\\nregion=\\\"$${AWS_REGION:-$(printf '%s' \\\"$task_arn\\\" | cut -d: -f4)}\\\"\\nexport RESTATE_NODE_NAME=\\\"$task_arn\\\"\\nexport RESTATE_LOCATION=\\\"$region.$zone\\\"\\nexport RESTATE_ADVERTISED_ADDRESS=\\\"http://$ip:5122\\\"\\nexport RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE=\\\"$${RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE:-$((memory_mib * 75 / 100))MiB}\\\"\\nexec restate-server \\\"$@\\\"\\n\"], \"memory\": ${var.stateful_node.resources.memory_mib}, \"portMappings\": [{\"name\": \"ingress\", \"containerPort\": 8080, \"hostPort\": 8080, \"protocol\": \"tcp\"}, {\"name\": \"admin\", \"containerPort\": 9070, \"hostPort\": 9070, \"protocol\": \"tcp\"}, {\"name\": \"node\", \"containerPort\": 5122, \"hostPort\": 5122, \"protocol\": \"tcp\"}], \"environment\": [{\"name\": \"RESTATE_AUTO_PROVISION\", \"value\": \"false\"}, {\"name\": \"RESTATE_BASE_DIR\", \"value\": \"/restate-data\"}, {\"name\": \"RESTATE_BIFROST__DEFAULT_PROVIDER\", \"value\": \"replicated\"}, {\"name\": \"RESTATE_BIND_IP\", \"value\": \"0.0.0.0\"}, {\"name\": \"RESTATE_CLUSTER_NAME\", \"value\": \"${var.cluster_name}\"}, {\"name\": \"RESTATE_DEFAULT_NUM_PARTITIONS\", \"value\": \"${var.stateless_node.default_partitions}\"}, {\"name\": \"RESTATE_DEFAULT_REPLICATION\", \"value\": \"${var.stateless_node.default_replication}\"}, {\"name\": \"RESTATE_METADATA_CLIENT__AWS_REGION\", \"value\": \"${data.aws_region.region.name}\"}, {\"name\": \"RESTATE_METADATA_CLIENT__PATH\", \"value\": \"s3://${aws_s3_bucket.bucket.bucket}/metadata\"}, {\"name\": \"RESTATE_METADATA_CLIENT__TYPE\", \"value\": \"object-store\"}, {\"name\": \"RESTATE_ROLES\", \"value\": \"[log-server,worker]\"}, {\"name\": \"RESTATE_WORKER__SNAPSHOTS__AWS_REGION\", \"value\": \"${data.aws_region.region.name}\"}, {\"name\": \"RESTATE_WORKER__SNAPSHOTS__DESTINATION\", \"value\": \"s3://${aws_s3_bucket.bucket.bucket}/snapshots\"}], \"mountPoints\": [{\"sourceVolume\": \"restate-data\", \"containerPath\": \"/restate-data\", \"readOnly\": false}], \"readonlyRootFilesystem\": true, \"ulimits\": [{\"name\": \"nofile\", \"softLimit\": 65535, \"hardLimit\": 65535}], \"stopTimeout\": 120, \"logConfiguration\": {\"logDriver\": \"awslogs\", \"options\": {\"awslogs-group\": \"${aws_cloudwatch_log_group.log_group_restate.name}\", \"awslogs-region\": \"${data.aws_region.region.name}\", \"awslogs-stream-prefix\": \"restate\"}}, \"healthCheck\": {\"command\": [\"CMD-SHELL\", \"curl --fail --silent --output /dev/null http://127.0.0.1:5122/health\"], \"interval\": 10, \"timeout\": 5, \"retries\": 3, \"startPeriod\": 60}}]"
-  cpu                   = var.stateful_node.resources.cpu
+  container_definitions = jsonencode([
+    {
+      name      = "restate"
+      image     = var.stateful_node.restate_image
+      essential = true
+      entryPoint = [
+        "/bin/sh",
+        "-c",
+      ]
+      command = [
+        "set -eu\nmetadata=\"$${ECS_CONTAINER_METADATA_URI_V4:?is not set: this entrypoint runs on ECS only}\"\nfetch() { curl --fail --silent --show-error --retry 5 --retry-delay 1 --retry-connrefused \"$1\"; }\ntask=\"$(fetch \"$metadata/task\")\"\ncontainer=\"$(fetch \"$metadata\")\"\ntask_arn=\"$(printf '%s' \"$task\" | jq -er '.TaskARN')\"\nzone=\"$(printf '%s' \"$task\" | jq -er '.AvailabilityZone')\"\nip=\"$(printf '%s' \"$container\" | jq -er '.Networks[0].IPv4Addresses[0]')\"\nmemory_mib=\"$(printf '%s' \"$container\" | jq -er '.Limits.Memory // empty' || printf '%s' \"$task\" | jq -er '.Limits.Memory')\"\nregion=\"$${AWS_REGION:-$(printf '%s' \"$task_arn\" | cut -d: -f4)}\"\nexport RESTATE_NODE_NAME=\"$task_arn\"\nexport RESTATE_LOCATION=\"$region.$zone\"\nexport RESTATE_ADVERTISED_ADDRESS=\"http://$ip:5122\"\nexport RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE=\"$${RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE:-$((memory_mib * 75 / 100))MiB}\"\nexec restate-server \"$@\"\n",
+      ]
+      memory = var.stateful_node.resources.memory_mib
+      portMappings = [
+        {
+          name          = "ingress"
+          containerPort = 8080
+          hostPort      = 8080
+          protocol      = "tcp"
+        },
+        {
+          name          = "admin"
+          containerPort = 9070
+          hostPort      = 9070
+          protocol      = "tcp"
+        },
+        {
+          name          = "node"
+          containerPort = 5122
+          hostPort      = 5122
+          protocol      = "tcp"
+        },
+      ]
+      environment = [
+        {
+          name  = "RESTATE_AUTO_PROVISION"
+          value = "false"
+        },
+        {
+          name  = "RESTATE_BASE_DIR"
+          value = "/restate-data"
+        },
+        {
+          name  = "RESTATE_BIFROST__DEFAULT_PROVIDER"
+          value = "replicated"
+        },
+        {
+          name  = "RESTATE_BIND_IP"
+          value = "0.0.0.0"
+        },
+        {
+          name  = "RESTATE_CLUSTER_NAME"
+          value = var.cluster_name
+        },
+        {
+          name  = "RESTATE_DEFAULT_NUM_PARTITIONS"
+          value = tostring(var.stateless_node.default_partitions)
+        },
+        {
+          name  = "RESTATE_DEFAULT_REPLICATION"
+          value = var.stateless_node.default_replication
+        },
+        {
+          name  = "RESTATE_METADATA_CLIENT__AWS_REGION"
+          value = data.aws_region.region.name
+        },
+        {
+          name  = "RESTATE_METADATA_CLIENT__PATH"
+          value = "s3://${aws_s3_bucket.bucket.bucket}/metadata"
+        },
+        {
+          name  = "RESTATE_METADATA_CLIENT__TYPE"
+          value = "object-store"
+        },
+        {
+          name  = "RESTATE_ROLES"
+          value = "[log-server,worker]"
+        },
+        {
+          name  = "RESTATE_WORKER__SNAPSHOTS__AWS_REGION"
+          value = data.aws_region.region.name
+        },
+        {
+          name  = "RESTATE_WORKER__SNAPSHOTS__DESTINATION"
+          value = "s3://${aws_s3_bucket.bucket.bucket}/snapshots"
+        },
+      ]
+      mountPoints = [
+        {
+          sourceVolume  = "restate-data"
+          containerPath = "/restate-data"
+          readOnly      = false
+        },
+      ]
+      readonlyRootFilesystem = true
+      ulimits = [
+        {
+          name      = "nofile"
+          softLimit = 65535
+          hardLimit = 65535
+        },
+      ]
+      stopTimeout = 120
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          "awslogs-group"         = aws_cloudwatch_log_group.log_group_restate.name
+          "awslogs-region"        = data.aws_region.region.name
+          "awslogs-stream-prefix" = "restate"
+        }
+      }
+      healthCheck = {
+        command = [
+          "CMD-SHELL",
+          "curl --fail --silent --output /dev/null http://127.0.0.1:5122/health",
+        ]
+        interval    = 10
+        timeout     = 5
+        retries     = 3
+        startPeriod = 60
+      }
+    },
+  ])
+  cpu = var.stateful_node.resources.cpu
   ephemeral_storage {
     size_in_gib = 200
   }
@@ -218,12 +459,138 @@ resource "aws_ecs_task_definition" "stateful_task_definition" {
 }
 
 resource "aws_ecs_task_definition" "stateless_task_definition" {
-  container_definitions = "[{\"name\": \"restate\", \"image\": \"${var.stateless_node.restate_image}\", \"essential\": true, \"entryPoint\": [\"/bin/sh\", \"-c\"], \"command\": [\"set -eu\\nmetadata=\\\"$${ECS_CONTAINER_METADATA_URI_V4:?is not set: this entrypoint runs on ECS only}\\\"\\nfetch() { curl --fail --silent --show-error --retry 5 --retry-delay 1 --retry-connrefused \\\"$1\\\"; }\\ntask=\\\"$(fetch \\\"$metadata/task\\\")\\\"\\ncontainer=\\\"$(fetch \\\"$metadata\\\")\\\"\\ntask_arn=\\\"$(printf '%s' \\\"$task\\\" | jq -er '.TaskARN')\\\"\\nzone=\\\"$(printf '%s' \\\"$task\\\" | jq -er '.AvailabilityZone')\\\"\\nip=\\\"$(printf '%s' \\\"$container\\\" | jq -er '.Networks[0].IPv4Addresses[0]')\\\"\\nmemory_mib=\\\"$(printf '%s' \\\"$container\\\" | jq -er '.Limits.Memory // empty' || printf '%s' \\\"$task\\\" | jq -er '.Limits.Memory')\\\"\\nregion=\\\"$${AWS_REGION:-$(printf '%s' \\\"$task_arn\\\" | cut -d: -f4)}\\\"\\nexport RESTATE_NODE_NAME=\\\"$task_arn\\\"\\nexport RESTATE_LOCATION=\\\"$region.$zone\\\"\\nexport RESTATE_ADVERTISED_ADDRESS=\\\"http://$ip:5122\\\"\\nexport RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE=\\\"$${RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE:-$((memory_mib * 75 / 100))MiB}\\\"\\nexec restate-server \\\"$@\\\"\\n\"], \"memory\": ${var.stateless_node.resources.memory_mib}, \"portMappings\": [{\"name\": \"ingress\", \"containerPort\": 8080, \"hostPort\": 8080, \"protocol\": \"tcp\"}, {\"name\": \"admin\", \"containerPort\": 9070, \"hostPort\": 9070, \"protocol\": \"tcp\"}, {\"name\": \"node\", \"containerPort\": 5122, \"hostPort\": 5122, \"protocol\": \"tcp\"}], \"environment\": [{\"name\": \"RESTATE_AUTO_PROVISION\", \"value\": \"true\"}, {\"name\": \"RESTATE_BASE_DIR\", \"value\": \"/restate-data\"}, {\"name\": \"RESTATE_BIFROST__DEFAULT_PROVIDER\", \"value\": \"replicated\"}, {\"name\": \"RESTATE_BIND_IP\", \"value\": \"0.0.0.0\"}, {\"name\": \"RESTATE_CLUSTER_NAME\", \"value\": \"${var.cluster_name}\"}, {\"name\": \"RESTATE_DEFAULT_NUM_PARTITIONS\", \"value\": \"${var.stateless_node.default_partitions}\"}, {\"name\": \"RESTATE_DEFAULT_REPLICATION\", \"value\": \"${var.stateless_node.default_replication}\"}, {\"name\": \"RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT\", \"value\": \"http://${aws_lb.nlb.dns_name}:8080\"}, {\"name\": \"RESTATE_METADATA_CLIENT__AWS_REGION\", \"value\": \"${data.aws_region.region.name}\"}, {\"name\": \"RESTATE_METADATA_CLIENT__PATH\", \"value\": \"s3://${aws_s3_bucket.bucket.bucket}/metadata\"}, {\"name\": \"RESTATE_METADATA_CLIENT__TYPE\", \"value\": \"object-store\"}, {\"name\": \"RESTATE_ROLES\", \"value\": \"[admin,http-ingress]\"}, {\"name\": \"RESTATE_WORKER__SNAPSHOTS__AWS_REGION\", \"value\": \"${data.aws_region.region.name}\"}, {\"name\": \"RESTATE_WORKER__SNAPSHOTS__DESTINATION\", \"value\": \"s3://${aws_s3_bucket.bucket.bucket}/snapshots\"}], \"mountPoints\": [{\"sourceVolume\": \"restate-data\", \"containerPath\": \"/restate-data\", \"readOnly\": false}], \"readonlyRootFilesystem\": true, \"ulimits\": [{\"name\": \"nofile\", \"softLimit\": 65535, \"hardLimit\": 65535}], \"stopTimeout\": 120, \"logConfiguration\": {\"logDriver\": \"awslogs\", \"options\": {\"awslogs-group\": \"${aws_cloudwatch_log_group.log_group_restate.name}\", \"awslogs-region\": \"${data.aws_region.region.name}\", \"awslogs-stream-prefix\": \"restate\"}}, \"healthCheck\": {\"command\": [\"CMD-SHELL\", \"curl --fail --silent --output /dev/null http://127.0.0.1:8080/restate/health && curl --fail --silent --output /dev/null http://127.0.0.1:9070/health\"], \"interval\": 10, \"timeout\": 5, \"retries\": 3, \"startPeriod\": 60}}]"
-  cpu                   = var.stateless_node.resources.cpu
-  execution_role_arn    = aws_iam_role.restate_execution_role.arn
-  family                = "${substr(var.cluster_name, 0, 245)}-stateless"
-  memory                = var.stateless_node.resources.memory_mib
-  network_mode          = "awsvpc"
+  container_definitions = jsonencode([
+    {
+      name      = "restate"
+      image     = var.stateless_node.restate_image
+      essential = true
+      entryPoint = [
+        "/bin/sh",
+        "-c",
+      ]
+      command = [
+        "set -eu\nmetadata=\"$${ECS_CONTAINER_METADATA_URI_V4:?is not set: this entrypoint runs on ECS only}\"\nfetch() { curl --fail --silent --show-error --retry 5 --retry-delay 1 --retry-connrefused \"$1\"; }\ntask=\"$(fetch \"$metadata/task\")\"\ncontainer=\"$(fetch \"$metadata\")\"\ntask_arn=\"$(printf '%s' \"$task\" | jq -er '.TaskARN')\"\nzone=\"$(printf '%s' \"$task\" | jq -er '.AvailabilityZone')\"\nip=\"$(printf '%s' \"$container\" | jq -er '.Networks[0].IPv4Addresses[0]')\"\nmemory_mib=\"$(printf '%s' \"$container\" | jq -er '.Limits.Memory // empty' || printf '%s' \"$task\" | jq -er '.Limits.Memory')\"\nregion=\"$${AWS_REGION:-$(printf '%s' \"$task_arn\" | cut -d: -f4)}\"\nexport RESTATE_NODE_NAME=\"$task_arn\"\nexport RESTATE_LOCATION=\"$region.$zone\"\nexport RESTATE_ADVERTISED_ADDRESS=\"http://$ip:5122\"\nexport RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE=\"$${RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE:-$((memory_mib * 75 / 100))MiB}\"\nexec restate-server \"$@\"\n",
+      ]
+      memory = var.stateless_node.resources.memory_mib
+      portMappings = [
+        {
+          name          = "ingress"
+          containerPort = 8080
+          hostPort      = 8080
+          protocol      = "tcp"
+        },
+        {
+          name          = "admin"
+          containerPort = 9070
+          hostPort      = 9070
+          protocol      = "tcp"
+        },
+        {
+          name          = "node"
+          containerPort = 5122
+          hostPort      = 5122
+          protocol      = "tcp"
+        },
+      ]
+      environment = [
+        {
+          name  = "RESTATE_AUTO_PROVISION"
+          value = "true"
+        },
+        {
+          name  = "RESTATE_BASE_DIR"
+          value = "/restate-data"
+        },
+        {
+          name  = "RESTATE_BIFROST__DEFAULT_PROVIDER"
+          value = "replicated"
+        },
+        {
+          name  = "RESTATE_BIND_IP"
+          value = "0.0.0.0"
+        },
+        {
+          name  = "RESTATE_CLUSTER_NAME"
+          value = var.cluster_name
+        },
+        {
+          name  = "RESTATE_DEFAULT_NUM_PARTITIONS"
+          value = tostring(var.stateless_node.default_partitions)
+        },
+        {
+          name  = "RESTATE_DEFAULT_REPLICATION"
+          value = var.stateless_node.default_replication
+        },
+        {
+          name  = "RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT"
+          value = "http://${aws_lb.nlb.dns_name}:8080"
+        },
+        {
+          name  = "RESTATE_METADATA_CLIENT__AWS_REGION"
+          value = data.aws_region.region.name
+        },
+        {
+          name  = "RESTATE_METADATA_CLIENT__PATH"
+          value = "s3://${aws_s3_bucket.bucket.bucket}/metadata"
+        },
+        {
+          name  = "RESTATE_METADATA_CLIENT__TYPE"
+          value = "object-store"
+        },
+        {
+          name  = "RESTATE_ROLES"
+          value = "[admin,http-ingress]"
+        },
+        {
+          name  = "RESTATE_WORKER__SNAPSHOTS__AWS_REGION"
+          value = data.aws_region.region.name
+        },
+        {
+          name  = "RESTATE_WORKER__SNAPSHOTS__DESTINATION"
+          value = "s3://${aws_s3_bucket.bucket.bucket}/snapshots"
+        },
+      ]
+      mountPoints = [
+        {
+          sourceVolume  = "restate-data"
+          containerPath = "/restate-data"
+          readOnly      = false
+        },
+      ]
+      readonlyRootFilesystem = true
+      ulimits = [
+        {
+          name      = "nofile"
+          softLimit = 65535
+          hardLimit = 65535
+        },
+      ]
+      stopTimeout = 120
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          "awslogs-group"         = aws_cloudwatch_log_group.log_group_restate.name
+          "awslogs-region"        = data.aws_region.region.name
+          "awslogs-stream-prefix" = "restate"
+        }
+      }
+      healthCheck = {
+        command = [
+          "CMD-SHELL",
+          "curl --fail --silent --output /dev/null http://127.0.0.1:8080/restate/health && curl --fail --silent --output /dev/null http://127.0.0.1:9070/health",
+        ]
+        interval    = 10
+        timeout     = 5
+        retries     = 3
+        startPeriod = 60
+      }
+    },
+  ])
+  cpu                = var.stateless_node.resources.cpu
+  execution_role_arn = aws_iam_role.restate_execution_role.arn
+  family             = "${substr(var.cluster_name, 0, 245)}-stateless"
+  memory             = var.stateless_node.resources.memory_mib
+  network_mode       = "awsvpc"
   requires_compatibilities = [
     "FARGATE",
   ]
@@ -241,84 +608,294 @@ resource "aws_ecs_task_definition" "stateless_task_definition" {
 }
 
 resource "aws_iam_role" "controller_execution_role" {
-  assume_role_policy = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ecs-tasks.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}"
-  description        = "Pulls the controller image and writes its logs"
-  name               = "${substr(var.cluster_name, 0, 48)}-controller-exec"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "ecs-tasks.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+  description = "Pulls the controller image and writes its logs"
+  name        = "${substr(var.cluster_name, 0, 48)}-controller-exec"
   tags = {
     "restate:cluster" = var.cluster_name
   }
 }
 
 resource "aws_iam_role" "controller_task_role" {
-  assume_role_policy = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ecs-tasks.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}"
-  description        = "Runs, tags, drains and stops this cluster's stateful tasks"
-  name               = "${substr(var.cluster_name, 0, 48)}-controller-task"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "ecs-tasks.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+  description = "Runs, tags, drains and stops this cluster's stateful tasks"
+  name        = "${substr(var.cluster_name, 0, 48)}-controller-task"
   tags = {
     "restate:cluster" = var.cluster_name
   }
 }
 
 resource "aws_iam_role" "restate_execution_role" {
-  assume_role_policy = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ecs-tasks.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}"
-  description        = "Pulls the Restate image and writes its logs"
-  name               = "${substr(var.cluster_name, 0, 51)}-restate-exec"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "ecs-tasks.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+  description = "Pulls the Restate image and writes its logs"
+  name        = "${substr(var.cluster_name, 0, 51)}-restate-exec"
   tags = {
     "restate:cluster" = var.cluster_name
   }
 }
 
 resource "aws_iam_role" "restate_task_role" {
-  assume_role_policy = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ecs-tasks.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}"
-  description        = "Restate nodes: metadata and snapshots in S3"
-  name               = "${substr(var.cluster_name, 0, 51)}-restate-task"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "ecs-tasks.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+  description = "Restate nodes: metadata and snapshots in S3"
+  name        = "${substr(var.cluster_name, 0, 51)}-restate-task"
   tags = {
     "restate:cluster" = var.cluster_name
   }
 }
 
 resource "aws_iam_role" "restatectl_role" {
-  assume_role_policy = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"lambda.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}"
-  name               = "${var.cluster_name}-restatectl"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "lambda.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+  name = "${var.cluster_name}-restatectl"
   tags = {
     "restate:cluster" = var.cluster_name
   }
 }
 
 resource "aws_iam_role" "retirement_watcher_role" {
-  assume_role_policy = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"lambda.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}"
-  name               = "${var.cluster_name}-retirement-watcher"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "lambda.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+  name = "${var.cluster_name}-retirement-watcher"
   tags = {
     "restate:cluster" = var.cluster_name
   }
 }
 
 resource "aws_iam_role_policy" "controller_execution_policy" {
-  name   = "controller-execution"
-  policy = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"logs:CreateLogStream\", \"logs:PutLogEvents\"], \"Resource\": [\"${aws_cloudwatch_log_group.log_group_controller.arn}:*\"]}, {\"Effect\": \"Allow\", \"Action\": [\"ecr:GetAuthorizationToken\"], \"Resource\": [\"*\"]}, {\"Effect\": \"Allow\", \"Action\": [\"ecr:BatchCheckLayerAvailability\", \"ecr:BatchGetImage\", \"ecr:GetDownloadUrlForLayer\"], \"Resource\": [\"arn:${data.aws_partition.partition.partition}:ecr:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:repository/cdktf-restate-controller\"]}]}"
-  role   = aws_iam_role.controller_execution_role.name
+  name = "controller-execution"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Action = [
+          "logs:CreateLogStream",
+          "logs:PutLogEvents",
+        ]
+        Resource = [
+          "${aws_cloudwatch_log_group.log_group_controller.arn}:*",
+        ]
+      },
+      {
+        Effect = "Allow"
+        Action = [
+          "ecr:GetAuthorizationToken",
+        ]
+        Resource = [
+          "*",
+        ]
+      },
+      {
+        Effect = "Allow"
+        Action = [
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:BatchGetImage",
+          "ecr:GetDownloadUrlForLayer",
+        ]
+        Resource = [
+          "arn:${data.aws_partition.partition.partition}:ecr:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:repository/cdktf-restate-controller",
+        ]
+      },
+    ]
+  })
+  role = aws_iam_role.controller_execution_role.name
 }
 
 resource "aws_iam_role_policy" "controller_task_policy" {
-  name   = "controller"
-  policy = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"ListClusterTasks\", \"Effect\": \"Allow\", \"Action\": [\"ecs:ListTasks\"], \"Resource\": [\"*\"], \"Condition\": {\"ArnEquals\": {\"ecs:cluster\": \"${aws_ecs_cluster.ecs_cluster.arn}\"}}}, {\"Sid\": \"ManageClusterTasks\", \"Effect\": \"Allow\", \"Action\": [\"ecs:DescribeTasks\", \"ecs:StopTask\", \"ecs:TagResource\"], \"Resource\": [\"arn:${data.aws_partition.partition.partition}:ecs:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:task/${aws_ecs_cluster.ecs_cluster.name}/*\"]}, {\"Sid\": \"RunStatefulTasks\", \"Effect\": \"Allow\", \"Action\": [\"ecs:RunTask\"], \"Resource\": [\"arn:${data.aws_partition.partition.partition}:ecs:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:task-definition/${substr(var.cluster_name, 0, 246)}-stateful:*\"], \"Condition\": {\"ArnEquals\": {\"ecs:cluster\": \"${aws_ecs_cluster.ecs_cluster.arn}\"}}}, {\"Sid\": \"PassRestateRoles\", \"Effect\": \"Allow\", \"Action\": [\"iam:PassRole\"], \"Resource\": [\"${aws_iam_role.restate_task_role.arn}\", \"${aws_iam_role.restate_execution_role.arn}\"], \"Condition\": {\"StringEquals\": {\"iam:PassedToService\": \"ecs-tasks.amazonaws.com\"}}}]}"
-  role   = aws_iam_role.controller_task_role.name
+  name = "controller"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "ListClusterTasks"
+        Effect = "Allow"
+        Action = [
+          "ecs:ListTasks",
+        ]
+        Resource = [
+          "*",
+        ]
+        Condition = {
+          ArnEquals = {
+            "ecs:cluster" = aws_ecs_cluster.ecs_cluster.arn
+          }
+        }
+      },
+      {
+        Sid    = "ManageClusterTasks"
+        Effect = "Allow"
+        Action = [
+          "ecs:DescribeTasks",
+          "ecs:StopTask",
+          "ecs:TagResource",
+        ]
+        Resource = [
+          "arn:${data.aws_partition.partition.partition}:ecs:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:task/${aws_ecs_cluster.ecs_cluster.name}/*",
+        ]
+      },
+      {
+        Sid    = "RunStatefulTasks"
+        Effect = "Allow"
+        Action = [
+          "ecs:RunTask",
+        ]
+        Resource = [
+          "arn:${data.aws_partition.partition.partition}:ecs:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:task-definition/${substr(var.cluster_name, 0, 246)}-stateful:*",
+        ]
+        Condition = {
+          ArnEquals = {
+            "ecs:cluster" = aws_ecs_cluster.ecs_cluster.arn
+          }
+        }
+      },
+      {
+        Sid    = "PassRestateRoles"
+        Effect = "Allow"
+        Action = [
+          "iam:PassRole",
+        ]
+        Resource = [
+          aws_iam_role.restate_task_role.arn,
+          aws_iam_role.restate_execution_role.arn,
+        ]
+        Condition = {
+          StringEquals = {
+            "iam:PassedToService" = "ecs-tasks.amazonaws.com"
+          }
+        }
+      },
+    ]
+  })
+  role = aws_iam_role.controller_task_role.name
 }
 
 resource "aws_iam_role_policy" "restate_execution_policy" {
-  name   = "restate-execution"
-  policy = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"logs:CreateLogStream\", \"logs:PutLogEvents\"], \"Resource\": [\"${aws_cloudwatch_log_group.log_group_restate.arn}:*\"]}]}"
-  role   = aws_iam_role.restate_execution_role.name
+  name = "restate-execution"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Action = [
+          "logs:CreateLogStream",
+          "logs:PutLogEvents",
+        ]
+        Resource = [
+          "${aws_cloudwatch_log_group.log_group_restate.arn}:*",
+        ]
+      },
+    ]
+  })
+  role = aws_iam_role.restate_execution_role.name
 }
 
 resource "aws_iam_role_policy" "restate_task_policy" {
-  name   = "restate-object-storage"
-  policy = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:ListBucket\"], \"Resource\": [\"${aws_s3_bucket.bucket.arn}\"]}, {\"Effect\": \"Allow\", \"Action\": [\"s3:DeleteObject\", \"s3:GetObject\", \"s3:PutObject\"], \"Resource\": [\"${aws_s3_bucket.bucket.arn}/*\"]}, {\"Effect\": \"Allow\", \"Action\": [\"kms:Decrypt\", \"kms:GenerateDataKey\"], \"Resource\": [\"${aws_kms_key.kms_key.arn}\"]}]}"
-  role   = aws_iam_role.restate_task_role.name
+  name = "restate-object-storage"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Action = [
+          "s3:ListBucket",
+        ]
+        Resource = [
+          aws_s3_bucket.bucket.arn,
+        ]
+      },
+      {
+        Effect = "Allow"
+        Action = [
+          "s3:DeleteObject",
+          "s3:GetObject",
+          "s3:PutObject",
+        ]
+        Resource = [
+          "${aws_s3_bucket.bucket.arn}/*",
+        ]
+      },
+      {
+        Effect = "Allow"
+        Action = [
+          "kms:Decrypt",
+          "kms:GenerateDataKey",
+        ]
+        Resource = [
+          aws_kms_key.kms_key.arn,
+        ]
+      },
+    ]
+  })
+  role = aws_iam_role.restate_task_role.name
 }
 
 resource "aws_iam_role_policy" "restatectl_role_policy" {
   name   = "least-privilege"
-  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${aws_cloudwatch_log_group.restatectl_log_group.arn}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = aws_sqs_queue.restatectl_dead_letter_queue.arn }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "CreateVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:CreateNetworkInterface"], "Resource" = ["arn:aws:ec2:*:*:network-interface/*", "arn:aws:ec2:*:*:subnet/$${var.subnets[0].subnet_id}", "arn:aws:ec2:*:*:subnet/$${var.subnets[1].subnet_id}", "arn:aws:ec2:*:*:subnet/$${var.subnets[2].subnet_id}", "arn:aws:ec2:*:*:security-group/${aws_security_group.security_group.id}"] }, { "Sid" = "ManageVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"], "Resource" = "arn:aws:ec2:*:*:network-interface/*" }, { "Sid" = "DescribeVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "Resource" = "*" }] })
+  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${aws_cloudwatch_log_group.restatectl_log_group.arn}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = aws_sqs_queue.restatectl_dead_letter_queue.arn }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "CreateVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:CreateNetworkInterface"], "Resource" = ["arn:aws:ec2:*:*:network-interface/*", "arn:aws:ec2:*:*:subnet/${var.subnets[0].subnet_id}", "arn:aws:ec2:*:*:subnet/${var.subnets[1].subnet_id}", "arn:aws:ec2:*:*:subnet/${var.subnets[2].subnet_id}", "arn:aws:ec2:*:*:security-group/${aws_security_group.security_group.id}"] }, { "Sid" = "ManageVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"], "Resource" = "arn:aws:ec2:*:*:network-interface/*" }, { "Sid" = "DescribeVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "Resource" = "*" }] })
   role   = aws_iam_role.restatectl_role.id
 }
 
@@ -337,7 +914,59 @@ resource "aws_kms_key" "kms_key" {
   deletion_window_in_days = 30
   description             = "Restate cluster ${var.cluster_name}-restate: logs, object storage, queues"
   enable_key_rotation     = true
-  policy                  = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"AccountAdministration\", \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.caller_identity.account_id}:root\"}, \"Action\": \"kms:*\", \"Resource\": \"*\"}, {\"Sid\": \"CloudWatchLogs\", \"Effect\": \"Allow\", \"Principal\": {\"Service\": \"logs.${data.aws_region.region.name}.amazonaws.com\"}, \"Action\": [\"kms:Decrypt\", \"kms:DescribeKey\", \"kms:Encrypt\", \"kms:GenerateDataKey\", \"kms:GenerateDataKeyWithoutPlaintext\", \"kms:ReEncryptFrom\", \"kms:ReEncryptTo\"], \"Resource\": \"*\", \"Condition\": {\"ArnLike\": {\"kms:EncryptionContext:aws:logs:arn\": \"arn:${data.aws_partition.partition.partition}:logs:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:log-group:*\"}}}, {\"Sid\": \"EventBridgeToSqs\", \"Effect\": \"Allow\", \"Principal\": {\"Service\": \"events.amazonaws.com\"}, \"Action\": [\"kms:Decrypt\", \"kms:GenerateDataKey\"], \"Resource\": \"*\", \"Condition\": {\"StringEquals\": {\"aws:SourceAccount\": \"${data.aws_caller_identity.caller_identity.account_id}\"}}}]}"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "AccountAdministration"
+        Effect = "Allow"
+        Principal = {
+          AWS = "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.caller_identity.account_id}:root"
+        }
+        Action   = "kms:*"
+        Resource = "*"
+      },
+      {
+        Sid    = "CloudWatchLogs"
+        Effect = "Allow"
+        Principal = {
+          Service = "logs.${data.aws_region.region.name}.amazonaws.com"
+        }
+        Action = [
+          "kms:Decrypt",
+          "kms:DescribeKey",
+          "kms:Encrypt",
+          "kms:GenerateDataKey",
+          "kms:GenerateDataKeyWithoutPlaintext",
+          "kms:ReEncryptFrom",
+          "kms:ReEncryptTo",
+        ]
+        Resource = "*"
+        Condition = {
+          ArnLike = {
+            "kms:EncryptionContext:aws:logs:arn" = "arn:${data.aws_partition.partition.partition}:logs:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:log-group:*"
+          }
+        }
+      },
+      {
+        Sid    = "EventBridgeToSqs"
+        Effect = "Allow"
+        Principal = {
+          Service = "events.amazonaws.com"
+        }
+        Action = [
+          "kms:Decrypt",
+          "kms:GenerateDataKey",
+        ]
+        Resource = "*"
+        Condition = {
+          StringEquals = {
+            "aws:SourceAccount" = data.aws_caller_identity.caller_identity.account_id
+          }
+        }
+      },
+    ]
+  })
   tags = {
     "restate:cluster" = var.cluster_name
   }
@@ -590,7 +1219,26 @@ resource "aws_s3_bucket_ownership_controls" "bucket_ownership" {
 resource "aws_s3_bucket_policy" "bucket_policy" {
   bucket     = aws_s3_bucket.bucket.id
   depends_on = [aws_s3_bucket_public_access_block.bucket_public_access_block]
-  policy     = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"DenyInsecureTransport\", \"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": \"s3:*\", \"Resource\": [\"${aws_s3_bucket.bucket.arn}\", \"${aws_s3_bucket.bucket.arn}/*\"], \"Condition\": {\"Bool\": {\"aws:SecureTransport\": \"false\"}}}]}"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource = [
+          aws_s3_bucket.bucket.arn,
+          "${aws_s3_bucket.bucket.arn}/*",
+        ]
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+    ]
+  })
 }
 
 resource "aws_s3_bucket_public_access_block" "bucket_public_access_block" {
