@@ -18,7 +18,12 @@ from typing import Any
 import cdktf
 import pytest
 
-from cdktf_restate import RestateEcsFargateCluster, Subnet
+from cdktf_restate import (
+    RestatectlProps,
+    RestateEcsFargateCluster,
+    RetirementWatcherProps,
+    Subnet,
+)
 from cdktf_restate._tf import AwsProvider
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,6 +66,8 @@ def environments(tmp_path_factory) -> dict[str, dict[str, str]]:
         cluster_name="probe",
         vpc_id="vpc-1",
         subnets=[Subnet(subnet_id=f"subnet-{z}", availability_zone=z) for z in ZONES],
+        restatectl=RestatectlProps(disabled=True),
+        retirement_watcher=RetirementWatcherProps(disabled=True),
     )
     app.synth()
     doc = json.loads((outdir / "stacks" / "probe" / "cdk.tf.json").read_text())
