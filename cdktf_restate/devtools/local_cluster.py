@@ -447,19 +447,30 @@ def down(state_dir: Path | str) -> list[str]:
 
 
 def _serve_emulator(port: int) -> None:
-    """Entry point of the detached emulator process: moto on loopback until SIGTERM."""
-    from cdktf_restate.devtools.emulator import running_emulator
+    """Entry point of the detached emulator process: moto S3 on loopback until SIGTERM.
 
-    stop = False
+    Unlike `running_emulator`, requests are applied one at a time: moto checks an S3
+    conditional PUT (If-Match / If-None-Match) and then writes, without a lock, so two nodes
+    registering at once could both win and get the same node id (seen here: two nodes as N4).
+    Real S3 applies conditional writes atomically, and Restate's object-store metadata relies on it.
+    """
+    import threading
 
-    def request_stop(*_: object) -> None:
-        nonlocal stop
-        stop = True
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
 
-    signal.signal(signal.SIGTERM, request_stop)
-    with running_emulator(port=port):
-        while not stop:
-            time.sleep(0.2)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    app = DomainDispatcherApplication(create_backend_app)
+    one_at_a_time = threading.Lock()
+
+    def serialized(environ: dict[str, object], start_response: Callable[..., object]) -> object:
+        with one_at_a_time:
+            return app(environ, start_response)
+
+    server = make_server(LOOPBACK, port, serialized, threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    server.serve_forever()
 
 
 if __name__ == "__main__":

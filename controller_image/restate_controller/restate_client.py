@@ -292,12 +292,12 @@ class RestatectlClient:
         1.7.12), so each is tried safely first and forced on refusal; the planner only asks after
         the replacement serves.
 
-        Bifrost does not always move a log off a gone node by itself: when the crash made it
-        reconfigure a log while the replacement was already up and the dead node still
-        read-write, the new tail nodeset has 4 members, and its auto-improvement never accepts a
-        smaller nodeset (measured: stuck for minutes). So every log whose tail still names the
-        node is reconfigured explicitly (`logs reconfigure`, automatic placement), once the
-        cluster reports the node gone.
+        Bifrost does not always move a log off a gone node by itself (seen once here: a killed
+        node stayed in a tail nodeset for minutes after `gone`). Its watchdog only re-places a
+        log when the new nodeset is at least as big as the current one, so a tail placed on 4
+        nodes while the dead node still counted as read-write (the replacement already up) is
+        never improved to 3. So every log whose tail still names the node is reconfigured
+        explicitly (`logs reconfigure`, automatic placement) once the cluster reports it gone.
         """
         node = self._node(node_id)
         if node.storage_state not in ("gone", "disabled"):

@@ -105,8 +105,15 @@ def test_observe_reports_every_stateful_node(bare_cluster: DevCluster, three_nod
     assert view.nodeset_members == ids
     assert set(view.loglet_servers) == ids
     assert all(active > 0 for _, active in view.loglet_servers.values())
-    # {zone: 2}: two replicas per partition
-    assert sum(view.partition_replicas.values()) >= 2 * local_cluster.NUM_PARTITIONS
+    # {zone: 2}: the scheduler grows every partition to two replicas shortly after the join.
+    client = bare_cluster.client()
+    wait_until(
+        lambda: (
+            sum(client.observe().partition_replicas.values()) >= 2 * local_cluster.NUM_PARTITIONS
+        ),
+        timeout=30,
+        what="two replicas per partition",
+    )
 
 
 @pytest.mark.slow
