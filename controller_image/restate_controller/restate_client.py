@@ -380,7 +380,9 @@ class RestatectlClient:
                 str(num_partitions),
             )
         ).lower()
-        if "successfully provisioned" in output or "already provisioned" in output:
+        # 1.7.12 says "Cluster has been provisioned by somebody else." when it already was.
+        done = ("successfully provisioned", "already provisioned", "has been provisioned")
+        if any(phrase in output for phrase in done):
             return True
         raise TemporaryError(f"restatectl provision did not succeed: {output[:300]!r}")
 

@@ -193,3 +193,52 @@ def test_parsers_read_restatectl_output():
 def test_parse_errors_name_what_was_expected(parse, text, message):
     with pytest.raises(PermanentError, match=message):
         parse(text)
+
+
+@pytest.mark.slow
+def test_provision_of_a_provisioned_cluster_reports_done(bare_cluster: DevCluster, three_nodes):
+    # The stateless nodes auto-provisioned the cluster; `provision` exits 0 either way, so the
+    # client reads the output.
+    client = bare_cluster.client()
+    assert client.provision(
+        log_replication="{zone: 2}", partition_replication="{zone: 2}", num_partitions=4
+    )
+
+
+@pytest.mark.slow
+def test_admin_api_health_and_deployment_registration(bare_cluster: DevCluster, three_nodes):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from cdktf_restate.devtools.emulator import free_port
+
+    client = bare_cluster.client()
+    assert client.admin_health()
+    port = free_port()
+    service = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("counter_service.py")), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = client.register_deployment(f"http://127.0.0.1:{port}")
+                break
+            except (TemporaryError, PermanentError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        assert [s["name"] for s in answer["services"]] == ["Counter"]
+        # Registration is idempotent since 1.6.
+        assert client.register_deployment(f"http://127.0.0.1:{port}")["id"] == answer["id"]
+    finally:
+        service.kill()
+        service.wait()
+    unreachable = RestatectlClient(
+        "http://127.0.0.1:1/", admin_url=f"http://127.0.0.1:{free_port()}"
+    )
+    assert not unreachable.admin_health()
