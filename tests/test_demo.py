@@ -41,3 +41,38 @@ def test_demo_prints_the_plan_summary_and_outputs(tmp_path: Path) -> None:
     assert outputs["ingress_url"] == "(known after apply)"
     assert outputs["admin_url"] == "(known after apply)"
     assert outputs["restate_bucket_name"].startswith("minimal-restate-")
+
+
+def test_summary_counts_like_terraform_and_marks_unknown_outputs() -> None:
+    from cdktf_restate.demo import format_summary
+
+    def change(kind: str, actions: list[str], mode: str = "managed") -> dict[str, object]:
+        return {"type": kind, "mode": mode, "change": {"actions": actions}}
+
+    plan = {
+        "resource_changes": [
+            change("aws_s3_bucket", ["create"]),
+            change("aws_lb", ["update"]),
+            change("aws_ecs_service", ["delete", "create"]),  # replace: one add + one destroy
+            change("aws_sqs_queue", ["delete"]),
+            change("aws_vpc", ["no-op"]),
+            change("aws_region", ["read"], mode="data"),
+        ],
+        "output_changes": {
+            "ingress_url": {"actions": ["create"], "after_unknown": True},
+            "bucket": {"actions": ["create"], "after": "b", "after_unknown": False},
+        },
+    }
+
+    summary = format_summary(plan).splitlines()
+
+    assert summary[0] == "Plan: 2 to add, 1 to change, 2 to destroy."
+    by_type = dict(re.findall(r"^  (aws_[a-z0-9_]+)\s+(\d+)$", "\n".join(summary), re.M))
+    assert by_type == {
+        "aws_s3_bucket": "1",
+        "aws_lb": "1",
+        "aws_ecs_service": "1",
+        "aws_sqs_queue": "1",
+    }
+    assert "  bucket      = b" in summary
+    assert "  ingress_url = (known after apply)" in summary
