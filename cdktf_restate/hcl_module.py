@@ -164,9 +164,8 @@ def readable_names(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def module_outputs(document: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name.removeprefix("restate_"): body for name, body in (document.get("output") or {}).items()
-    }
+    outputs = (document.get("output") or {}).items()
+    return dict(sorted((name.removeprefix("restate_"), body) for name, body in outputs))
 
 
 # ---------------------------------------------------------------- Lambda zips
@@ -359,6 +358,38 @@ def readme(inputs: tuple[ModuleInput, ...], outputs: Mapping[str, Any], zips: li
     )
 
 
+def banner(title: str) -> str:
+    line = "#" * 80
+    return f"{line}\n# {title}\n{line}\n\n"
+
+
+def render_main(
+    body: Mapping[str, Any], schemas: Mapping[str, Any], numeric: frozenset[str]
+) -> str:
+    """main.tf in sections by cluster component (the grouping plan-review uses too)."""
+    from cdktf_restate.plan_review import COMPONENTS, ResourceChange, component_of
+
+    sections: dict[str, dict[str, dict[str, Any]]] = {c: {} for c in COMPONENTS}
+    for resource_type, resources in (body.get("resource") or {}).items():
+        for name, values in resources.items():
+            change = ResourceChange(
+                address=f"{resource_type}.{name}", type=resource_type, action="create",
+                before={}, after=values, after_unknown={}, replace_paths=(),
+            )  # fmt: skip
+            sections[component_of(change)].setdefault(resource_type, {})[name] = values
+    chunks = []
+    if body.get("data"):
+        chunks.append(
+            banner("Lookups") + hcl_render.render_document({"data": body["data"]}, schemas)
+        )
+    for component, resources in sections.items():
+        if resources:
+            title = component[0].upper() + component[1:]
+            document = {"resource": resources}
+            chunks.append(banner(title) + hcl_render.render_document(document, schemas, numeric))
+    return "\n".join(chunks)
+
+
 def generate(out: Path) -> list[Path]:
     """Write the module into ``out`` (replacing generated files); return the written files."""
     out.mkdir(parents=True, exist_ok=True)
@@ -375,7 +406,7 @@ def generate(out: Path) -> list[Path]:
         schemas = provider_block_types(schema_dir, document)
     outputs = module_outputs(document)
     body = {k: document[k] for k in ("locals", "data", "resource") if k in document}
-    main_tf = hcl_render.render_document(body, schemas, frozenset(number_tokens.values()))
+    main_tf = render_main(body, schemas, frozenset(number_tokens.values()))
     (out / "main.tf").write_text(GENERATED_NOTICE + "\n" + main_tf)
     (out / "outputs.tf").write_text(
         GENERATED_NOTICE + "\n" + hcl_render.render_document({"output": outputs}, {})

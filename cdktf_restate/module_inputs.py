@@ -68,7 +68,12 @@ class ModuleInput:
 
     @property
     def hcl_type_one_line(self) -> str:
-        return " ".join(self.hcl_type.split())
+        """``object({ a = x, b = y })``: attributes on one line need commas."""
+        lines = [line.strip() for line in self.hcl_type.splitlines()]
+        if len(lines) < 3:
+            return " ".join(" ".join(lines).split())
+        middle = ", ".join(" ".join(line.split()) for line in lines[1:-1])
+        return f"{lines[0]} {middle} {lines[-1]}"
 
 
 # ---------------------------------------------------------------- rules (mirror validation.py)

@@ -174,6 +174,11 @@ def _ecs_component(change: ResourceChange) -> str:
 
 
 def _with_component(change: ResourceChange) -> ResourceChange:
+    return ResourceChange(**{**change.__dict__, "component": component_of(change)})
+
+
+def component_of(change: ResourceChange) -> str:
+    """The cluster component a resource belongs to (one of ``COMPONENTS``)."""
     t = change.type
     if t.startswith(("aws_s3_", "aws_kms_")):
         component = "storage"
@@ -193,7 +198,7 @@ def _with_component(change: ResourceChange) -> ResourceChange:
         component = "network"
     else:
         component = "other"
-    return ResourceChange(**{**change.__dict__, "component": component})
+    return component
 
 
 # ---------------------------------------------------------------- facts from the plan
