@@ -22,7 +22,13 @@ from typing import Any
 
 from cdktf_restate import hcl_render
 from cdktf_restate._tf import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION_CONSTRAINT
-from cdktf_restate.module_inputs import INPUTS, MODULE_ZONES, ModuleInput, build_props
+from cdktf_restate.module_inputs import (
+    INPUTS,
+    MODULE_ZONES,
+    PRECONDITIONS,
+    ModuleInput,
+    build_props,
+)
 
 MODULE_NAME = "restate-ecs-fargate-cluster"
 REQUIRED_TERRAFORM = ">= 1.5"
@@ -161,6 +167,21 @@ def readable_names(document: dict[str, Any]) -> dict[str, Any]:
                 for name, body in resources.items()
             }
     return result
+
+
+def add_preconditions(document: dict[str, Any]) -> dict[str, Any]:
+    """Rules over several variables become preconditions of the resource they guard."""
+    for address, rules in PRECONDITIONS.items():
+        resource_type, name = address.split(".")
+        body = (document.get("resource") or {}).get(resource_type, {}).get(name)
+        if body is None:
+            raise ModuleGenerationError(f"precondition target {address} is not in the module")
+        lifecycle = body.setdefault("lifecycle", {})
+        lifecycle["precondition"] = [
+            {"condition": "${" + rule.condition + "}", "error_message": rule.message}
+            for rule in rules
+        ]
+    return document
 
 
 def module_outputs(document: dict[str, Any]) -> dict[str, Any]:
@@ -399,7 +420,7 @@ def generate(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="cdktf-restate-module-") as tmp:
         document, stack_dir, number_tokens = synthesize(Path(tmp) / "synth")
         document = modern_indexes(_without_metadata(document))
-        document = readable_names(document)
+        document = add_preconditions(readable_names(document))
         document, zips = relocate_assets(document, stack_dir, out)
         schema_dir = Path(tmp) / "schema"
         schema_dir.mkdir()

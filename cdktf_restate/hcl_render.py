@@ -25,6 +25,9 @@ from typing import Any
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
+#: Nested blocks of the ``lifecycle`` meta-argument (not in any provider schema).
+LIFECYCLE_BLOCKS = {"precondition": {}, "postcondition": {}}
+
 #: resource or data type -> nested block names -> the block's own nested blocks.
 BlockTypes = Mapping[str, Any]
 
@@ -283,7 +286,7 @@ def render_body(body: Mapping[str, Any], block_types: BlockTypes, indent: int = 
             refs = ", ".join(_bare_reference(v) for v in value)
             lines.append(f"{pad}depends_on = [{refs}]")
         elif key == "lifecycle" or key in block_types:
-            nested = block_types.get(key, {})
+            nested = LIFECYCLE_BLOCKS if key == "lifecycle" else block_types[key]
             blocks = value if isinstance(value, list | tuple) else [value]
             for block in blocks:
                 lines.append(f"{pad}{key} {{")

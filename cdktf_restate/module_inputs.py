@@ -148,8 +148,9 @@ def image_rules(path: str, expr: str) -> list[Rule]:
             f"version such as :1.7.12, or set {path}.restate_version",
         ),
         Rule(
-            f'!can(regex("{_VERSION_RE}", {tag})) || contains({supported}, '
-            f'join(".", slice(regex("{_VERSION_RE}", {tag}), 0, 2)))',
+            # Terraform's || does not short-circuit: try() keeps an underivable tag (the rule
+            # above reports it) from failing this condition.
+            f'try(contains({supported}, join(".", slice(regex("{_VERSION_RE}", {tag}), 0, 2))), true)',
             f"{path}.restate_image: Restate version '${{try({tag}, \"?\")}}' is not supported; "
             f"allowed: {allowed_versions}",
         ),
@@ -166,7 +167,7 @@ def replication_rules(expr: str) -> list[Rule]:
             f"allowed: {_REPLICATION_ALLOWED}",
         ),
         Rule(
-            f'!can(regex("{_ZONE_FACTOR_RE}", {expr})) || {zone} + 1 <= {MODULE_ZONES}',
+            f"try({zone} + 1 <= {MODULE_ZONES}, true)",
             f"subnets: {MODULE_ZONES} availability zone(s) cannot survive the loss of a zone with "
             f'{path} {{zone: ${{try({zone}, "?")}}}}; allowed: at least zone replication + 1 = '
             f'${{try({zone} + 1, "?")}} subnets in distinct zones',
@@ -214,6 +215,29 @@ def subnet_rules() -> list[Rule]:
             "allowed: one subnet per availability zone",
         ),
     ]
+
+
+def node_replication_rule() -> Rule:
+    """Mirror of the node-replication check; it spans two variables, so it is a resource
+    precondition (variable validation may only refer to other variables from Terraform 1.9)."""
+    replication = "var.stateless_node.default_replication"
+    node = (
+        f'(can(regex("^\\\\s*\\\\d+\\\\s*$", {replication})) ? tonumber(trimspace({replication})) : '
+        f'tonumber(regex("node\\\\s*:\\\\s*(\\\\d+)", {replication})[0]))'
+    )
+    total = f"var.stateful_node.nodes_per_az * {MODULE_ZONES}"
+    return Rule(
+        f"try({total} >= {node} + 1, true)",
+        f'stateful_node.nodes_per_az: ${{try({total}, "?")}} stateful node(s) cannot survive '
+        f'the loss of one with node replication ${{try({node}, "?")}}; allowed: '
+        f'nodes_per_az * zones >= ${{try({node} + 1, "?")}}',
+    )
+
+
+#: Rules over several variables, as ``lifecycle { precondition }`` of a module resource.
+PRECONDITIONS: dict[str, tuple[Rule, ...]] = {
+    "aws_ecs_task_definition.stateful_task_definition": (node_replication_rule(),),
+}
 
 
 # ---------------------------------------------------------------- types from the dataclasses

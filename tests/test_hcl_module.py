@@ -357,6 +357,11 @@ BAD_INPUTS = {
         {"monitoring": MonitoringProps(container_insights="on")},
     ),
     "cluster_name": BadInput('cluster_name = "bad name!"', {"cluster_name": "bad name!"}),
+    # Spans two variables: a precondition of the stateful task definition, not a validation.
+    "node_replication_needs_more_nodes": BadInput(
+        'stateless_node = { default_replication = "{node: 3}" }',
+        {"stateless_node": StatelessNodeProps(default_replication="{node: 3}")},
+    ),
     "duplicate_zone": BadInput(
         'subnets = [{ subnet_id = "subnet-a", availability_zone = "us-east-1a" }, '
         '{ subnet_id = "subnet-b", availability_zone = "us-east-1a" }, '
@@ -398,14 +403,17 @@ def normalized(text: str) -> str:
     return " ".join(text.replace("│", " ").split())
 
 
-@pytest.fixture(scope="module")
-def bad_plan_output(workspace: Workspace) -> str:
+#: Checked by a resource precondition, which Terraform evaluates only once variables are valid.
+PRECONDITION_CASES = {"node_replication_needs_more_nodes"}
+
+
+def plan_output(workspace: Workspace, directory: str, cases: list[str]) -> str:
     """One plan with one module instance per bad input: Terraform reports every failed rule."""
-    workdir = workspace.root / "bad-inputs"
+    workdir = workspace.root / directory
     workdir.mkdir()
     provider = (REPO / EXAMPLE_PATH / "main.tf").read_text()
     provider = provider[provider.index('variable "region"') : provider.index("####")]
-    calls = "\n".join(module_call(name, bad) for name, bad in BAD_INPUTS.items())
+    calls = "\n".join(module_call(name, BAD_INPUTS[name]) for name in cases)
     (workdir / "main.tf").write_text(provider + calls)
     shutil.copy(REPO / EXAMPLE_PATH / "versions.tf", workdir / "versions.tf")
     tf = Terraform(workdir)
@@ -415,7 +423,20 @@ def bad_plan_output(workspace: Workspace) -> str:
         check=False,
     )  # fmt: skip
     assert result.returncode == 1, result.stdout
-    return normalized(result.stdout + result.stderr)
+    output = normalized(result.stdout + result.stderr)
+    # Every condition evaluates cleanly (Terraform's || does not short-circuit).
+    assert "Error in function call" not in output
+    return output
+
+
+@pytest.fixture(scope="module")
+def bad_plan_output(workspace: Workspace) -> str:
+    return plan_output(workspace, "bad-inputs", sorted(set(BAD_INPUTS) - PRECONDITION_CASES))
+
+
+@pytest.fixture(scope="module")
+def precondition_plan_output(workspace: Workspace) -> str:
+    return plan_output(workspace, "bad-preconditions", sorted(PRECONDITION_CASES))
 
 
 def test_at_least_eight_bad_inputs_are_covered() -> None:
@@ -423,7 +444,11 @@ def test_at_least_eight_bad_inputs_are_covered() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(BAD_INPUTS))
-def test_bad_input_fails_plan_with_the_construct_message(name: str, bad_plan_output: str) -> None:
+def test_bad_input_fails_plan_with_the_construct_message(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    fixture = "precondition_plan_output" if name in PRECONDITION_CASES else "bad_plan_output"
+    bad_plan_output = request.getfixturevalue(fixture)
     message = construct_message(BAD_INPUTS[name])
     assert normalized(message) in bad_plan_output
     # ... and it is reported for that module instance.

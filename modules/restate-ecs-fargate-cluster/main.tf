@@ -734,6 +734,12 @@ resource "aws_ecs_task_definition" "stateful_task_definition" {
   volume {
     name = "restate-data"
   }
+  lifecycle {
+    precondition {
+      condition     = try(var.stateful_node.nodes_per_az * 3 >= (can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) ? tonumber(trimspace(var.stateless_node.default_replication)) : tonumber(regex("node\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0])) + 1, true)
+      error_message = "stateful_node.nodes_per_az: ${try(var.stateful_node.nodes_per_az * 3, "?")} stateful node(s) cannot survive the loss of one with node replication ${try((can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) ? tonumber(trimspace(var.stateless_node.default_replication)) : tonumber(regex("node\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0])), "?")}; allowed: nodes_per_az * zones >= ${try((can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) ? tonumber(trimspace(var.stateless_node.default_replication)) : tonumber(regex("node\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0])) + 1, "?")}"
+    }
+  }
 }
 
 ################################################################################

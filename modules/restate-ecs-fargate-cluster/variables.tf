@@ -119,7 +119,7 @@ variable "stateless_node" {
   }
 
   validation {
-    condition     = !can(regex("zone\\s*:\\s*(\\d+)", var.stateless_node.default_replication)) || tonumber(regex("zone\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0]) + 1 <= 3
+    condition     = try(tonumber(regex("zone\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0]) + 1 <= 3, true)
     error_message = "subnets: 3 availability zone(s) cannot survive the loss of a zone with stateless_node.default_replication {zone: ${try(tonumber(regex("zone\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0]), "?")}}; allowed: at least zone replication + 1 = ${try(tonumber(regex("zone\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0]) + 1, "?")} subnets in distinct zones"
   }
 
@@ -139,7 +139,7 @@ variable "stateless_node" {
   }
 
   validation {
-    condition     = !can(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0]))) || contains(["1.7"], join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0])), 0, 2)))
+    condition     = try(contains(["1.7"], join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0])), 0, 2))), true)
     error_message = "stateless_node.restate_image: Restate version '${try((strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0]), "?")}' is not supported; allowed: 1.7.x"
   }
 }
@@ -210,7 +210,7 @@ variable "stateful_node" {
   }
 
   validation {
-    condition     = !can(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0]))) || contains(["1.7"], join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0])), 0, 2)))
+    condition     = try(contains(["1.7"], join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0])), 0, 2))), true)
     error_message = "stateful_node.restate_image: Restate version '${try((strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0]), "?")}' is not supported; allowed: 1.7.x"
   }
 }
