@@ -37,7 +37,8 @@ _SNAPSHOT_LINE = re.compile(
 _NODE_REF = re.compile(r"N(\d+)")
 # restatectl messages that mean "Restate said no", as opposed to "could not ask".
 _REFUSAL_MARKERS = ("not safe", "unsafe", "cannot be", "refus", "changed it state")
-_UNREACHABLE_MARKERS = ("unavailable", "connect", "timed out", "deadline", "no nodes")
+# A query naming a column this server version does not have will never succeed.
+_VERSION_MISMATCH_MARKERS = ("schema error", "no field named", "table not found")
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -75,6 +76,15 @@ def parse_nodeset(value: object) -> frozenset[int]:
     if not inner:
         return frozenset()
     return frozenset(parse_node_ref(part.strip(), "nodeset member") for part in inner.split(","))
+
+
+def tail_segment_nodes(row: Mapping[str, object]) -> frozenset[int]:
+    """Nodes a `logs_tail_segments` row depends on: its nodeset and its sequencer."""
+    nodes = parse_nodeset(row["nodeset"]) if row.get("nodeset") is not None else frozenset()
+    sequencer = row.get("sequencer")
+    if sequencer:
+        nodes |= {parse_node_ref(sequencer, "logs_tail_segments.sequencer")}
+    return nodes
 
 
 def parse_list_servers(output: str) -> dict[int, tuple[int, int]]:
@@ -174,6 +184,10 @@ class RestatectlClient:
                 f"restatectl binary not found at {self.restatectl_path!r} "
                 "(set RESTATE_CONTROLLER_RESTATECTL_PATH)"
             ) from None
+        except OSError as error:
+            raise PermanentError(
+                f"cannot run restatectl at {self.restatectl_path!r}: {error}"
+            ) from None
         if completed.returncode != 0:
             failure = CommandFailed(
                 tuple(args), completed.returncode, strip_ansi(completed.stderr or completed.stdout)
@@ -181,10 +195,12 @@ class RestatectlClient:
             lowered = failure.output.lower()
             if any(marker in lowered for marker in _REFUSAL_MARKERS):
                 raise RestateRefused(failure.describe())
-            if any(marker in lowered for marker in _UNREACHABLE_MARKERS):
-                raise TemporaryError(failure.describe())
-            # Unknown failures are retried: the cluster may be mid-reconfiguration. Parse errors
-            # (below) are the permanent kind.
+            if any(marker in lowered for marker in _VERSION_MISMATCH_MARKERS):
+                raise PermanentError(
+                    f"{failure.describe()} (restatectl and restate-server versions do not match "
+                    "what this controller expects)"
+                )
+            # Anything else (unreachable, timeout, leader change) is retried on the next pass.
             raise TemporaryError(failure.describe())
         return completed.stdout
 
@@ -214,7 +230,9 @@ class RestatectlClient:
                 "select partition_id, plain_node_id, is_leader, alive_gen_node_id from partition_replica_set",
             )
             state_future = pool.submit(self.sql, "select plain_node_id from partition_state")
-            segment_future = pool.submit(self.sql, "select log_id, nodeset from logs_tail_segments")
+            segment_future = pool.submit(
+                self.sql, "select log_id, nodeset, sequencer from logs_tail_segments"
+            )
             servers_future = pool.submit(self.run, "replicated-loglet", "list-servers")
             nodes = nodes_future.result()
             replica_rows = replica_future.result()
@@ -237,8 +255,7 @@ class RestatectlClient:
             processors[node_id] = processors.get(node_id, 0) + 1
         members: set[int] = set()
         for row in segments:
-            if row.get("nodeset") is not None:
-                members |= parse_nodeset(row.get("nodeset"))
+            members |= tail_segment_nodes(row)
         loglets = parse_list_servers(servers_output)
         provisioned = bool(segments) or bool(leaders)
         return ClusterView(
@@ -276,13 +293,22 @@ class RestatectlClient:
 
     # ------------------------------------------------------------------ actions
     def mark_draining(self, node_id: int) -> None:
-        """Storage read-only, worker draining. Setting a state a node already has is an error in
-        restatectl, so only the missing transitions are sent."""
+        """Storage read-only, worker draining, and every log tail moved off the node.
+
+        Setting a state a node already has is an error in restatectl, so only the missing
+        transitions are sent. The logs are then reconfigured explicitly (see
+        `reconfigure_logs_off`) instead of waiting for Bifrost's watchdog, which was seen here to
+        leave a log sequenced by a read-only node for minutes.
+        """
         node = self._node(node_id)
         if node.storage_state == "read-write":
             self._set_state(node_id, "set-storage-state", "--storage-state", "read-only")
         if node.worker_state == "active":
             self._set_state(node_id, "set-worker-state", "--worker-state", "draining")
+        self._wait_for_node_state(
+            node_id, storage=("read-only", "gone", "disabled"), worker=("draining", "disabled")
+        )
+        self.reconfigure_logs_off(node_id)
 
     def disable_dead_node(self, node_id: int) -> None:
         """The forced path for a node whose task, and so its data, is gone: storage `gone`,
@@ -308,15 +334,52 @@ class RestatectlClient:
         self.reconfigure_logs_off(node_id)
 
     def reconfigure_logs_off(self, node_id: int) -> list[int]:
-        """Seal and extend (automatic placement) every log whose tail nodeset names the node."""
-        logs = sorted(
-            int(str(row.get("log_id")))
-            for row in self.sql("select log_id, nodeset from logs_tail_segments")
-            if row.get("nodeset") is not None and node_id in parse_nodeset(row.get("nodeset"))
+        """Seal every log whose tail segment names the node (nodeset or sequencer) and extend it
+        with a segment on the alive read-write log servers; returns the log ids reconfigured.
+
+        The placement is given explicitly: automatic placement may pick the node again as
+        sequencer while it still leads the partition. The log keeps its replication property;
+        Bifrost's watchdog later moves each sequencer next to its partition leader.
+        """
+        rows = self.sql("select log_id, nodeset, sequencer, replication from logs_tail_segments")
+        targets = [row for row in rows if node_id in tail_segment_nodes(row)]
+        if not targets:
+            return []
+        candidates = sorted(
+            node.node_id
+            for node in self.list_nodes()
+            if node.node_id != node_id and node.alive and node.storage_state == "read-write"
         )
-        for log_id in logs:
-            self.run("logs", "reconfigure", "--log-id", str(log_id))
-        return logs
+        if not candidates:
+            raise TemporaryError(
+                f"no alive read-write log server to move the logs of {format_node_id(node_id)} to"
+            )
+        nodeset = ",".join(format_node_id(candidate) for candidate in candidates)
+        moved: list[int] = []
+        for row in targets:
+            log_id = int(str(row.get("log_id")))
+            current = str(row.get("sequencer") or "").split(":")[0]
+            sequencer = (
+                current
+                if current and parse_node_ref(current, "sequencer") in candidates
+                else format_node_id(candidates[log_id % len(candidates)])
+            )
+            self.run(
+                "logs",
+                "reconfigure",
+                "--log-id",
+                str(log_id),
+                "--provider",
+                "replicated",
+                "--replication",
+                str(row.get("replication")),
+                "--nodeset",
+                nodeset,
+                "--sequencer",
+                sequencer,
+            )
+            moved.append(log_id)
+        return moved
 
     def _wait_for_node_state(
         self, node_id: int, *, storage: tuple[str, ...], worker: tuple[str, ...]

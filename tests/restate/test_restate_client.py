@@ -137,6 +137,12 @@ def test_dead_node_path_removes_a_killed_node(bare_cluster: DevCluster, three_no
 
 
 @pytest.mark.slow
+def test_a_query_for_an_unknown_column_is_a_permanent_error(bare_cluster: DevCluster, three_nodes):
+    with pytest.raises(PermanentError, match="No field named bogus"):
+        bare_cluster.client().sql("select bogus from nodes")
+
+
+@pytest.mark.slow
 def test_unreachable_cluster_is_a_temporary_error():
     from cdktf_restate.devtools.emulator import free_port
 
