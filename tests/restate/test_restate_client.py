@@ -70,6 +70,7 @@ def replace_by_hand(cluster: DevCluster, old_task: str, az: str, *, dead: bool) 
         with pytest.raises(RestateRefused, match="not safe|cannot"):
             client.remove_node(old_id)  # still in nodesets: Restate must refuse
     wait_until_drained(client, old_id)
+    assert client.reconfigure_logs_off(old_id) == []  # no tail segment names the node any more
     points = client.snapshot_and_trim_points()
     assert sorted(points) == list(range(local_cluster.NUM_PARTITIONS))
     wait_until(
@@ -248,3 +249,88 @@ def test_admin_api_health_and_deployment_registration(bare_cluster: DevCluster, 
         "http://127.0.0.1:1/", admin_url=f"http://127.0.0.1:{free_port()}"
     )
     assert not unreachable.admin_health()
+
+
+class FakeRestatectl:
+    """Canned restatectl answers by command prefix; records every call (argv after the binary)."""
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+        self.calls: list[list[str]] = []
+
+    def __call__(self, command: list[str], **_: object):
+        import subprocess
+
+        argv = command[1 : command.index("--address")]
+        self.calls.append(argv)
+        key = next((k for k in self.answers if " ".join(argv).startswith(k)), None)
+        return subprocess.CompletedProcess(command, 0, self.answers.get(key, "") if key else "", "")
+
+
+def test_reconfigure_moves_only_logs_naming_the_node_onto_alive_read_write_servers():
+    nodes = [
+        {
+            "plain_node_id": f"N{i}",
+            "name": f"t{i}",
+            "location": f"local.{az}",
+            "state": state,
+            "storage_state": storage,
+            "worker_state": "active",
+            "has_worker_role": True,
+            "has_log_server_role": True,
+        }
+        for i, az, state, storage in [
+            (3, "a", "alive", "read-only"),  # the node being drained
+            (4, "b", "alive", "read-write"),
+            (5, "c", "alive", "read-write"),
+            (6, "a", "alive", "read-write"),  # its replacement
+            (7, "b", "dead", "read-write"),  # dead: not a candidate
+        ]
+    ]
+    tails = [
+        {"log_id": 0, "nodeset": "[N3, N4, N5]", "sequencer": "N4:1", "replication": "{zone: 2}"},
+        {"log_id": 1, "nodeset": "[N4, N5, N6]", "sequencer": "N3:1", "replication": "{zone: 2}"},
+        {"log_id": 2, "nodeset": "[N4, N5, N6]", "sequencer": "N5:1", "replication": "{zone: 2}"},
+    ]
+    import json
+
+    fake = FakeRestatectl(
+        {
+            "sql --json select plain_node_id": json.dumps(nodes),
+            "sql --json select log_id": json.dumps(tails),
+        }
+    )
+    client = RestatectlClient("http://x:5122/", restatectl_path="restatectl", runner=fake)
+    assert client.reconfigure_logs_off(3) == [0, 1]  # log 2 does not involve N3
+    reconfigures = [call for call in fake.calls if call[:2] == ["logs", "reconfigure"]]
+    assert reconfigures == [
+        [
+            "logs",
+            "reconfigure",
+            "--log-id",
+            "0",
+            "--provider",
+            "replicated",
+            "--replication",
+            "{zone: 2}",
+            "--nodeset",
+            "N4,N5,N6",
+            "--sequencer",
+            "N4",
+        ],
+        # N3 sequenced log 1: a candidate takes over
+        [
+            "logs",
+            "reconfigure",
+            "--log-id",
+            "1",
+            "--provider",
+            "replicated",
+            "--replication",
+            "{zone: 2}",
+            "--nodeset",
+            "N4,N5,N6",
+            "--sequencer",
+            "N5",
+        ],
+    ]
