@@ -616,3 +616,31 @@ def test_access_logs_when_a_log_bucket_is_given(tmp_path: Path) -> None:
     terraform = Terraform(tmp_path / "stacks" / "probe")
     terraform.init()
     terraform.validate()
+
+
+def test_lambdas_are_wired_to_the_cluster(minimal: Doc) -> None:
+    restatectl = one(minimal, "aws_lambda_function", "restatectl")
+    (vpc,) = restatectl["vpc_config"]
+    assert len(vpc["subnet_ids"]) == 3
+    assert vpc["security_group_ids"] == [
+        one(minimal, "aws_ecs_service", "stateless")["network_configuration"][0]["security_groups"][
+            0
+        ]
+    ]
+    (environment,) = restatectl["environment"]
+    assert re.fullmatch(
+        r"http://\$\{aws_lb\.\w+\.dns_name\}:5122", environment["variables"]["RESTATECTL_ADDRESS"]
+    )
+    assert restatectl["architectures"] == ["arm64"]  # follows restate_tasks.cpu_architecture
+    key = r"\$\{aws_kms_key\.restate_kms_key_\w+\.arn\}"
+    for queue in of_type(minimal, "aws_sqs_queue").values():
+        assert re.fullmatch(key, queue["kms_master_key_id"])
+    rule = one(minimal, "aws_cloudwatch_event_rule")
+    assert "aws_ecs_cluster.restate_ecs_cluster_" in rule["event_pattern"]
+    # EventBridge may use the cluster key to deliver to the encrypted queue.
+    statements = json.loads(one(minimal, "aws_kms_key")["policy"])["Statement"]
+    assert {s["Sid"] for s in statements} == {
+        "AccountAdministration",
+        "CloudWatchLogs",
+        "EventBridgeToSqs",
+    }
