@@ -141,6 +141,24 @@ def render_string(text: str) -> str:
     return '"' + "".join(rendered) + '"'
 
 
+HEREDOC_MARKER = "EOT"
+
+
+def _fits_heredoc(text: str) -> bool:
+    """Multi-line text (scripts) reads better as a heredoc; CRs and marker lines do not fit."""
+    lines = text.split("\n")
+    return len(lines) > 2 and "\r" not in text and HEREDOC_MARKER not in lines
+
+
+def render_heredoc(text: str) -> str:
+    """A heredoc template with exactly ``text``: heredocs have no backslash escapes, and
+    ``${``/``%{`` (and their ``$${``/``%%{`` escapes) mean the same as in JSON strings.
+    A heredoc always ends with a newline: ``chomp`` removes the one ``text`` does not have."""
+    if text.endswith("\n"):
+        return f"<<{HEREDOC_MARKER}\n{text}{HEREDOC_MARKER}\n"
+    return f"chomp(<<{HEREDOC_MARKER}\n{text}\n{HEREDOC_MARKER}\n)"
+
+
 # ---------------------------------------------------------------- JSON documents in strings
 
 _PLACEHOLDER = "\u0000{}\u0000"
@@ -254,6 +272,8 @@ def render_value(value: Any, indent: int = 0) -> str:
         as_json = json_document(value)
         if as_json is not None:
             return f"jsonencode({render_value(as_json, indent)})"
+        if _fits_heredoc(value):
+            return render_heredoc(value)
         return render_string(value)
     if isinstance(value, list | tuple):
         if not value:

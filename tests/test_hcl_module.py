@@ -3,6 +3,7 @@ CDKTF example on moto, and validation blocks that fail with the construct's own 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -71,8 +72,26 @@ def test_json_documents_become_jsonencode_with_their_interpolations() -> None:
     assert "value = aws_lb.x.dns_name" in rendered
     assert 'value = "$${HOME}"' in rendered  # escaped template sequence kept literal
     assert '(var.zone) = "x-${var.id}"' in rendered  # expression keys are parenthesized
-    assert hcl_render.json_document('{"a": 1') is None
-    assert hcl_render.json_document("plain ${var.x}") is None
+
+
+def test_multiline_text_becomes_an_exact_heredoc(tmp_path: Path) -> None:
+    """Terraform itself evaluates the heredocs: the values equal the JSON strings exactly."""
+    scripts = {
+        "no_final_newline": 'set -eu\necho "$${HOME}" \\\n  ${local.x} %%{x}\nexit 0',
+        "final_newline": "a\n\tb\n\nc\n",
+    }
+    body = hcl_render.render_document({"locals": {"x": "value-of-x", **scripts}}, {})
+    assert body.count("<<EOT") == 2
+    outputs = "".join(f'output "{n}" {{\n  value = local.{n}\n}}\n' for n in scripts)
+    (tmp_path / "main.tf").write_text(body + outputs)
+    tf = Terraform(tmp_path)
+    tf.init()
+    tf.run("apply", "-input=false", "-auto-approve")
+    values = {name: value["value"] for name, value in tf.output_json().items()}
+    assert values == {
+        "no_final_newline": 'set -eu\necho "${HOME}" \\\n  value-of-x %{x}\nexit 0',
+        "final_newline": "a\n\tb\n\nc\n",
+    }
 
 
 def test_unterminated_interpolation_is_an_error() -> None:
@@ -268,6 +287,33 @@ def test_example_plan_matches_the_cdktf_minimal_plan(
     assert key_attributes(example_plan) == key_attributes(minimal_plan)
     assert all(c["address"].startswith("module.restate.") for c in created(example_plan)
                if c["type"].startswith(("aws_ecs_", "aws_lb", "aws_lambda_")))  # fmt: skip
+
+
+def container_scripts(plan: dict) -> list[tuple[str, ...]]:
+    """entryPoint + command of every created task definition (the rendered heredoc scripts)."""
+    scripts = []
+    for change in created(plan):
+        if change["type"] == "aws_ecs_task_definition":
+            definitions = change["change"]["after"].get("container_definitions")
+            if definitions is None:
+                continue  # known only after apply (the controller's refers to the NLB)
+            for container in json.loads(definitions):
+                scripts.append(
+                    tuple(container.get("entryPoint", []) + container.get("command", []))
+                )
+    return sorted(scripts)
+
+
+def test_container_scripts_are_byte_identical_to_the_cdktf_stack(
+    example_plan: dict, minimal_plan: dict
+) -> None:
+    assert container_scripts(example_plan) == container_scripts(minimal_plan)
+    assert container_scripts(example_plan)  # the stateful one is known at plan time
+    assert any(
+        "exec restate-server" in part
+        for script in container_scripts(example_plan)
+        for part in script
+    )
 
 
 def test_example_outputs_ingress_and_admin_urls(example_plan: dict) -> None:

@@ -446,7 +446,24 @@ resource "aws_ecs_task_definition" "stateless_task_definition" {
         "-c",
       ]
       command = [
-        "set -eu\nmetadata=\"$${ECS_CONTAINER_METADATA_URI_V4:?is not set: this entrypoint runs on ECS only}\"\nfetch() { curl --fail --silent --show-error --retry 5 --retry-delay 1 --retry-connrefused \"$1\"; }\ntask=\"$(fetch \"$metadata/task\")\"\ncontainer=\"$(fetch \"$metadata\")\"\ntask_arn=\"$(printf '%s' \"$task\" | jq -er '.TaskARN')\"\nzone=\"$(printf '%s' \"$task\" | jq -er '.AvailabilityZone')\"\nip=\"$(printf '%s' \"$container\" | jq -er '.Networks[0].IPv4Addresses[0]')\"\nmemory_mib=\"$(printf '%s' \"$container\" | jq -er '.Limits.Memory // empty' || printf '%s' \"$task\" | jq -er '.Limits.Memory')\"\nregion=\"$${AWS_REGION:-$(printf '%s' \"$task_arn\" | cut -d: -f4)}\"\nexport RESTATE_NODE_NAME=\"$task_arn\"\nexport RESTATE_LOCATION=\"$region.$zone\"\nexport RESTATE_ADVERTISED_ADDRESS=\"http://$ip:5122\"\nexport RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE=\"$${RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE:-$((memory_mib * 75 / 100))MiB}\"\nexec restate-server \"$@\"\n",
+        <<EOT
+set -eu
+metadata="$${ECS_CONTAINER_METADATA_URI_V4:?is not set: this entrypoint runs on ECS only}"
+fetch() { curl --fail --silent --show-error --retry 5 --retry-delay 1 --retry-connrefused "$1"; }
+task="$(fetch "$metadata/task")"
+container="$(fetch "$metadata")"
+task_arn="$(printf '%s' "$task" | jq -er '.TaskARN')"
+zone="$(printf '%s' "$task" | jq -er '.AvailabilityZone')"
+ip="$(printf '%s' "$container" | jq -er '.Networks[0].IPv4Addresses[0]')"
+memory_mib="$(printf '%s' "$container" | jq -er '.Limits.Memory // empty' || printf '%s' "$task" | jq -er '.Limits.Memory')"
+region="$${AWS_REGION:-$(printf '%s' "$task_arn" | cut -d: -f4)}"
+export RESTATE_NODE_NAME="$task_arn"
+export RESTATE_LOCATION="$region.$zone"
+export RESTATE_ADVERTISED_ADDRESS="http://$ip:5122"
+export RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE="$${RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE:-$((memory_mib * 75 / 100))MiB}"
+exec restate-server "$@"
+EOT
+        ,
       ]
       memory = var.stateless_node.resources.memory_mib
       portMappings = [
@@ -599,7 +616,24 @@ resource "aws_ecs_task_definition" "stateful_task_definition" {
         "-c",
       ]
       command = [
-        "set -eu\nmetadata=\"$${ECS_CONTAINER_METADATA_URI_V4:?is not set: this entrypoint runs on ECS only}\"\nfetch() { curl --fail --silent --show-error --retry 5 --retry-delay 1 --retry-connrefused \"$1\"; }\ntask=\"$(fetch \"$metadata/task\")\"\ncontainer=\"$(fetch \"$metadata\")\"\ntask_arn=\"$(printf '%s' \"$task\" | jq -er '.TaskARN')\"\nzone=\"$(printf '%s' \"$task\" | jq -er '.AvailabilityZone')\"\nip=\"$(printf '%s' \"$container\" | jq -er '.Networks[0].IPv4Addresses[0]')\"\nmemory_mib=\"$(printf '%s' \"$container\" | jq -er '.Limits.Memory // empty' || printf '%s' \"$task\" | jq -er '.Limits.Memory')\"\nregion=\"$${AWS_REGION:-$(printf '%s' \"$task_arn\" | cut -d: -f4)}\"\nexport RESTATE_NODE_NAME=\"$task_arn\"\nexport RESTATE_LOCATION=\"$region.$zone\"\nexport RESTATE_ADVERTISED_ADDRESS=\"http://$ip:5122\"\nexport RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE=\"$${RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE:-$((memory_mib * 75 / 100))MiB}\"\nexec restate-server \"$@\"\n",
+        <<EOT
+set -eu
+metadata="$${ECS_CONTAINER_METADATA_URI_V4:?is not set: this entrypoint runs on ECS only}"
+fetch() { curl --fail --silent --show-error --retry 5 --retry-delay 1 --retry-connrefused "$1"; }
+task="$(fetch "$metadata/task")"
+container="$(fetch "$metadata")"
+task_arn="$(printf '%s' "$task" | jq -er '.TaskARN')"
+zone="$(printf '%s' "$task" | jq -er '.AvailabilityZone')"
+ip="$(printf '%s' "$container" | jq -er '.Networks[0].IPv4Addresses[0]')"
+memory_mib="$(printf '%s' "$container" | jq -er '.Limits.Memory // empty' || printf '%s' "$task" | jq -er '.Limits.Memory')"
+region="$${AWS_REGION:-$(printf '%s' "$task_arn" | cut -d: -f4)}"
+export RESTATE_NODE_NAME="$task_arn"
+export RESTATE_LOCATION="$region.$zone"
+export RESTATE_ADVERTISED_ADDRESS="http://$ip:5122"
+export RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE="$${RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE:-$((memory_mib * 75 / 100))MiB}"
+exec restate-server "$@"
+EOT
+        ,
       ]
       memory = var.stateful_node.resources.memory_mib
       portMappings = [
