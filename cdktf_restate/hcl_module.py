@@ -452,9 +452,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 2 or args[0] != "--out":
         print(USAGE, file=sys.stderr)
         return 2
+    from cdktf_restate.lambda_build import LambdaBuildError
+
     try:
         files = generate(Path(args[1]))
-    except ModuleGenerationError as error:
+    except (ModuleGenerationError, LambdaBuildError) as error:  # e.g. no restatectl binary
         print(f"cdktf-restate module: {error}", file=sys.stderr)
         return 1
     for path in files:

@@ -501,3 +501,15 @@ def test_bad_input_fails_plan_with_the_construct_message(
     assert re.search(rf'module "{name}"|module\.{name}\b', bad_plan_output) or (
         f'"{name}"' in bad_plan_output
     )
+
+
+def test_module_cli_usage_and_missing_binary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    assert hcl_module.main([]) == 2
+    assert "usage: cdktf-restate module --out DIR" in capsys.readouterr().err
+    # Without the restatectl binary the command fails with the build's message, no traceback.
+    monkeypatch.setenv("CDKTF_RESTATE_RESTATECTL_BINARY_ARM64", str(tmp_path / "missing"))
+    monkeypatch.setenv("CDKTF_RESTATE_CACHE_DIR", str(tmp_path / "cache"))
+    assert hcl_module.main(["--out", str(tmp_path / "module")]) == 1
+    assert "CDKTF_RESTATE_RESTATECTL_BINARY_ARM64" in capsys.readouterr().err
