@@ -137,6 +137,11 @@ def parse_snapshot_output(output: str) -> dict[int, int]:
     return points
 
 
+def parse_snapshot_partitions(output: str) -> set[int]:
+    """Partition ids `snapshots create-snapshot` reported a snapshot for."""
+    return {int(match["partition"]) for match in _SNAPSHOT_LINE.finditer(strip_ansi(output))}
+
+
 class RestatectlClient:
     """Talks to one cluster through `restatectl` (node port 5122) and the admin API (9070)."""
 
@@ -404,7 +409,12 @@ class RestatectlClient:
     def snapshot_and_trim_points(self) -> dict[int, int]:
         """Snapshot every partition (with --trim-log), then trim each log to the snapshot LSN
         explicitly, so old segments go now instead of at the leaders' next trim run (~60 s)."""
+        partitions = {
+            int(str(row.get("partition_id")))
+            for row in self.sql("select distinct partition_id from partition_replica_set")
+        }
         output = self.run("snapshots", "create-snapshot", "--trim-log")
+        snapshotted = parse_snapshot_partitions(output)
         points = parse_snapshot_output(output)
         if not points:
             raise PermanentError(
@@ -419,6 +429,13 @@ class RestatectlClient:
             ]
             for trim in trims:
                 trim.result()
+        # create-snapshot only logs a failed partition and still exits 0: find out here, so the
+        # loop retries at once instead of waiting for loglets that were never trimmed.
+        missing = sorted(partitions - snapshotted)
+        if missing:
+            raise TemporaryError(
+                f"no snapshot was created for partitions {missing}; the other logs were trimmed"
+            )
         return points
 
     def remove_node(self, node_id: int) -> None:
