@@ -31,6 +31,7 @@ from cdktf_restate.restate_tasks import (
     ECS_TASKS_SERVICE,
     RestateRoles,
     log_configuration,
+    task_definition_attributes,
 )
 from cdktf_restate.stateful import Stateful
 
@@ -209,26 +210,20 @@ def add_controller(
         },
         "stopTimeout": 30,
     }
-    family = ctx.name("controller", 255)
     task_definition = Resource(
         ctx.scope,
         "controller_task_definition",
         "aws_ecs_task_definition",
-        {
-            "family": family,
-            "network_mode": "awsvpc",
-            "requires_compatibilities": ["FARGATE"],
-            "cpu": text(props.resources.cpu),
-            "memory": text(props.resources.memory_mib),
-            "execution_role_arn": execution_role.arn,
-            "task_role_arn": task_role.arn,
-            "runtime_platform": [
-                {"operating_system_family": "LINUX", "cpu_architecture": tasks.cpu_architecture}
-            ],
-            "container_definitions": json.dumps([container]),
-            "volume": [{"name": "tmp"}],
-            "tags": ctx.tagged(),
-        },
+        task_definition_attributes(
+            ctx,
+            family=ctx.name("controller", 255),
+            resources=props.resources,
+            execution_role=execution_role,
+            task_role=task_role,
+            container=container,
+            volume={"name": "tmp"},
+            tasks=tasks,
+        ),
     )
     service = Resource(
         ctx.scope,

@@ -180,19 +180,21 @@ def task_definition_attributes(
     *,
     family: str,
     resources: Resources,
-    roles: RestateRoles,
+    execution_role: Role,
+    task_role: Role,
     container: Mapping[str, Any],
     volume: Mapping[str, Any],
     tasks: TaskProps,
 ) -> dict[str, Any]:
+    """A Fargate task definition with one container and one volume (Restate nodes, controller)."""
     return {
         "family": family,
         "network_mode": "awsvpc",
         "requires_compatibilities": ["FARGATE"],
         "cpu": text(resources.cpu),
         "memory": text(resources.memory_mib),
-        "execution_role_arn": roles.execution.arn,
-        "task_role_arn": roles.task.arn,
+        "execution_role_arn": execution_role.arn,
+        "task_role_arn": task_role.arn,
         "runtime_platform": [
             {"operating_system_family": "LINUX", "cpu_architecture": tasks.cpu_architecture}
         ],

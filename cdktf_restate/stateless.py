@@ -78,7 +78,8 @@ def add_stateless(
             ctx,
             family=family,
             resources=props.resources,
-            roles=roles,
+            execution_role=roles.execution,
+            task_role=roles.task,
             container=container,
             # A bind mount on the task's ephemeral storage: the root filesystem is read-only.
             volume={"name": DATA_VOLUME},
