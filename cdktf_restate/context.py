@@ -63,3 +63,11 @@ def text(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
+
+
+def last_path_segment(value: str) -> str:
+    """What follows the last ``/`` (``arn:...:role/path/name`` -> ``name``); a token expression
+    for tokens. A value without ``/`` is its own last segment."""
+    if is_token(value):
+        return cdktf.Fn.element(cdktf.Fn.reverse(cdktf.Fn.split("/", value)), 0)
+    return value.rsplit("/", 1)[-1]

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-import cdktf
-
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext
+from cdktf_restate.context import ClusterContext, last_path_segment
 from cdktf_restate.validation import is_token
 
 
@@ -50,13 +47,10 @@ def add_log_groups(ctx: ClusterContext) -> LogGroups:
 def add_ecs_cluster(ctx: ClusterContext, *, logs: LogGroups) -> EcsCluster:
     existing = ctx.props.ecs_cluster
     if existing is not None:
-        if is_token(existing):
-            # A token may be a name or an ARN: the last '/'-segment is the name either way.
-            name = cdktf.Fn.element(cdktf.Fn.reverse(cdktf.Fn.split("/", existing)), 0)
-        elif re.match(r"^arn:", existing):
-            return EcsCluster(arn=existing, name=existing.rsplit("/", 1)[-1], created=None)
-        else:
-            name = existing
+        # A name or an ARN (a token may be either): the last '/'-segment is the name either way.
+        name = last_path_segment(existing)
+        if not is_token(existing) and existing.startswith("arn:"):
+            return EcsCluster(arn=existing, name=name, created=None)
         return EcsCluster(arn=ctx.arn("ecs", f"cluster/{name}"), name=name, created=None)
     cluster = Resource(
         ctx.scope,

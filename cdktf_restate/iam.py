@@ -12,10 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import cdktf
-
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext
+from cdktf_restate.context import ClusterContext, last_path_segment
 from cdktf_restate.validation import is_token
 
 #: Actions without resource-level permissions in IAM: only ``"Resource": "*"`` works.
@@ -70,13 +68,6 @@ def assume_role_policy(service: str) -> str:
     )
 
 
-def role_name_from_arn(arn: str) -> str:
-    """The role name of ``arn:aws:iam::123:role/path/name`` (a token expression for tokens)."""
-    if is_token(arn):
-        return cdktf.Fn.element(cdktf.Fn.reverse(cdktf.Fn.split("/", arn)), 0)
-    return arn.rsplit("/", 1)[-1]
-
-
 @dataclass(frozen=True)
 class Role:
     arn: str
@@ -105,7 +96,7 @@ def existing_or_new_role(
     ctx: ClusterContext, id: str, *, arn: str | None, suffix: str, service: str, description: str
 ) -> Role:
     if arn is not None:
-        return Role(arn=arn, name=role_name_from_arn(arn), created=None)
+        return Role(arn=arn, name=last_path_segment(arn), created=None)
     return service_role(ctx, id, suffix=suffix, service=service, description=description)
 
 
