@@ -173,6 +173,21 @@ def _role(
     return role, policy
 
 
+def _execution_role(
+    scope: Construct,
+    function_name: str,
+    *,
+    given_arn: str | None,
+    statements: list[dict[str, Any]],
+    tags: Mapping[str, str],
+) -> tuple[str, list[cdktf.ITerraformDependable]]:
+    """The caller's role ARN, or a new least-privilege role's; plus what the function waits for."""
+    if given_arn:
+        return given_arn, []
+    role, policy = _role(scope, function_name, statements, tags)
+    return role.arn, [policy]  # the function must not start before it may log
+
+
 def _basic_statements(
     log_group: Resource, dead_letter_queue: Resource, kms_key_arn: str | None
 ) -> list[dict[str, Any]]:
@@ -284,44 +299,40 @@ def add_restatectl_lambda(
     function_name = f"{name_prefix}-restatectl"
     log_group = _log_group(construct, function_name, log_retention_days, kms_key_arn, tags)
     dead_letters = _dead_letter_queue(construct, f"{function_name}-dlq", kms_key_arn, tags)
-    role_dependency: list[cdktf.ITerraformDependable] = []
-    if execution_role_arn:
-        role_arn = execution_role_arn
-    else:
-        statements = _basic_statements(log_group, dead_letters, kms_key_arn)
-        statements += [
-            {
-                # Lambda creates one ENI per subnet/security group; scoped to exactly those.
-                "Sid": "CreateVpcInterfaces",
-                "Effect": "Allow",
-                "Action": ["ec2:CreateNetworkInterface"],
-                "Resource": [
-                    "arn:aws:ec2:*:*:network-interface/*",
-                    *[f"arn:aws:ec2:*:*:subnet/{subnet}" for subnet in subnet_ids],
-                    *[f"arn:aws:ec2:*:*:security-group/{group}" for group in security_group_ids],
-                ],
-            },
-            {
-                "Sid": "ManageVpcInterfaces",
-                "Effect": "Allow",
-                "Action": [
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:AssignPrivateIpAddresses",
-                    "ec2:UnassignPrivateIpAddresses",
-                ],
-                "Resource": "arn:aws:ec2:*:*:network-interface/*",
-            },
-            {
-                # Describe calls have no resource-level permissions.
-                "Sid": "DescribeVpcInterfaces",
-                "Effect": "Allow",
-                "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
-                "Resource": "*",
-            },
-        ]
-        role, policy = _role(construct, function_name, statements, tags)
-        role_arn = role.arn
-        role_dependency = [policy]  # the function must not start before it may log
+    statements = _basic_statements(log_group, dead_letters, kms_key_arn)
+    statements += [
+        {
+            # Lambda creates one ENI per subnet/security group; scoped to exactly those.
+            "Sid": "CreateVpcInterfaces",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateNetworkInterface"],
+            "Resource": [
+                "arn:aws:ec2:*:*:network-interface/*",
+                *[f"arn:aws:ec2:*:*:subnet/{subnet}" for subnet in subnet_ids],
+                *[f"arn:aws:ec2:*:*:security-group/{group}" for group in security_group_ids],
+            ],
+        },
+        {
+            "Sid": "ManageVpcInterfaces",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            "Resource": "arn:aws:ec2:*:*:network-interface/*",
+        },
+        {
+            # Describe calls have no resource-level permissions.
+            "Sid": "DescribeVpcInterfaces",
+            "Effect": "Allow",
+            "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+            "Resource": "*",
+        },
+    ]
+    role_arn, role_dependency = _execution_role(
+        construct, function_name, given_arn=execution_role_arn, statements=statements, tags=tags
+    )
 
     function = _function(
         construct,
@@ -378,7 +389,7 @@ def add_retirement_watcher(
         "rule",
         "aws_cloudwatch_event_rule",
         {
-            "name": f"{function_name}",
+            "name": function_name,
             "description": "ECS task retirement announcements for this Restate cluster's tasks",
             "event_pattern": cdktf.Fn.jsonencode(
                 {
@@ -435,42 +446,38 @@ def add_retirement_watcher(
         {"rule": rule.attr("name"), "target_id": "retirement-queue", "arn": queue.arn},
     )
 
-    role_dependency: list[cdktf.ITerraformDependable] = []
-    if execution_role_arn:
-        role_arn = execution_role_arn
-    else:
-        statements = _basic_statements(log_group, dead_letters, kms_key_arn)
-        statements += [
+    statements = _basic_statements(log_group, dead_letters, kms_key_arn)
+    statements += [
+        {
+            "Sid": "TagThisClustersTasks",
+            "Effect": "Allow",
+            "Action": ["ecs:TagResource"],
+            "Resource": f"{task_prefix}*",
+        },
+        {
+            "Sid": "ConsumeRetirementQueue",
+            "Effect": "Allow",
+            "Action": [
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:GetQueueAttributes",
+            ],
+            "Resource": queue.arn,
+        },
+    ]
+    if queue_kms_key_arn and queue_kms_key_arn != kms_key_arn:
+        statements.append(
             {
-                "Sid": "TagThisClustersTasks",
+                "Sid": "ReadEncryptedQueue",
                 "Effect": "Allow",
-                "Action": ["ecs:TagResource"],
-                "Resource": f"{task_prefix}*",
-            },
-            {
-                "Sid": "ConsumeRetirementQueue",
-                "Effect": "Allow",
-                "Action": [
-                    "sqs:ReceiveMessage",
-                    "sqs:DeleteMessage",
-                    "sqs:ChangeMessageVisibility",
-                    "sqs:GetQueueAttributes",
-                ],
-                "Resource": queue.arn,
-            },
-        ]
-        if queue_kms_key_arn and queue_kms_key_arn != kms_key_arn:
-            statements.append(
-                {
-                    "Sid": "ReadEncryptedQueue",
-                    "Effect": "Allow",
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                    "Resource": queue_kms_key_arn,
-                }
-            )
-        role, policy = _role(construct, function_name, statements, tags)
-        role_arn = role.arn
-        role_dependency = [policy]  # the function must not start before it may log
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": queue_kms_key_arn,
+            }
+        )
+    role_arn, role_dependency = _execution_role(
+        construct, function_name, given_arn=execution_role_arn, statements=statements, tags=tags
+    )
 
     function = _function(
         construct,
