@@ -356,6 +356,7 @@ def test_controller_environment_is_exactly_the_contract(minimal: Doc) -> None:
         "AWS_REGION",
         "RESTATE_CONTROLLER_RESTATECTL_PATH",
         "RESTATE_CONTROLLER_EBS_VOLUME",
+        "RESTATE_CONTROLLER_LOCAL_STATE_DIR",  # local backend only
     }
     assert environment["RESTATE_CONTROLLER_BACKEND"] == "ecs"
     assert environment["RESTATE_CONTROLLER_CLUSTER_NAME"] == "minimal-restate"
