@@ -12,7 +12,6 @@ from cdktf_restate.iam import (
     Role,
     ecs_exec_statements,
     existing_or_new_role,
-    service_role,
     statement,
 )
 from cdktf_restate.restate_tasks import ECS_TASKS_SERVICE, RestateRoles
@@ -25,26 +24,24 @@ def ebs_volume_role(ctx: ClusterContext) -> Role | None:
     ebs = ctx.props.stateful_node.ebs_volume
     if ebs is None:
         return None
-    if ebs.role_arn is not None:
-        return existing_or_new_role(
-            ctx, "ebs_role", arn=ebs.role_arn, suffix="", service="", description=""
-        )
-    role = service_role(
+    role = existing_or_new_role(
         ctx,
         "ebs_role",
+        arn=ebs.role_arn,
         suffix="ebs-volumes",
         service="ecs.amazonaws.com",
         description="ECS manages the stateful nodes' EBS volumes",
     )
-    Resource(
-        ctx.scope,
-        "ebs_role_policy",
-        "aws_iam_role_policy_attachment",
-        {
-            "role": role.name,
-            "policy_arn": f"arn:{ctx.partition}:iam::aws:policy/{EBS_MANAGED_POLICY}",
-        },
-    )
+    if role.created is not None:
+        Resource(
+            ctx.scope,
+            "ebs_role_policy",
+            "aws_iam_role_policy_attachment",
+            {
+                "role": role.name,
+                "policy_arn": f"arn:{ctx.partition}:iam::aws:policy/{EBS_MANAGED_POLICY}",
+            },
+        )
     return role
 
 

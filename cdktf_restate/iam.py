@@ -75,9 +75,12 @@ class Role:
     created: Resource | None
 
 
-def service_role(
-    ctx: ClusterContext, id: str, *, suffix: str, service: str, description: str
+def existing_or_new_role(
+    ctx: ClusterContext, id: str, *, arn: str | None, suffix: str, service: str, description: str
 ) -> Role:
+    """The role ``arn`` names, or a new role ``<cluster>-<suffix>`` that ``service`` assumes."""
+    if arn is not None:
+        return Role(arn=arn, name=last_path_segment(arn), created=None)
     role = Resource(
         ctx.scope,
         id,
@@ -90,14 +93,6 @@ def service_role(
         },
     )
     return Role(arn=role.arn, name=role.name, created=role)
-
-
-def existing_or_new_role(
-    ctx: ClusterContext, id: str, *, arn: str | None, suffix: str, service: str, description: str
-) -> Role:
-    if arn is not None:
-        return Role(arn=arn, name=last_path_segment(arn), created=None)
-    return service_role(ctx, id, suffix=suffix, service=service, description=description)
 
 
 def attach_policy(
