@@ -80,12 +80,13 @@ def add_storage(ctx: ClusterContext) -> Storage:
 def _hardened_bucket(ctx: ClusterContext, prefix: str) -> Resource:
     props = ctx.props.object_storage
     scope = ctx.scope
+    name = bucket_name_for(ctx)
     bucket = Resource(
         scope,
         "bucket",
         "aws_s3_bucket",
         {
-            "bucket": bucket_name_for(ctx),
+            "bucket": name,
             "force_destroy": props.force_destroy,
             "tags": ctx.tagged(),
         },
@@ -161,7 +162,7 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str) -> Resource:
             {
                 "bucket": bucket_id,
                 "target_bucket": props.access_logs_bucket,
-                "target_prefix": f"{bucket_name_for(ctx)}/",
+                "target_prefix": f"{name}/",
             },
         )
     # Applied after the public access block so the two never race on the bucket policy.
