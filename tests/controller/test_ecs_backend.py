@@ -60,7 +60,6 @@ def make_backend(
         security_group_ids=world.security_group_ids,
         assign_public_ip=False,
         ebs=replace(EBS, role_arn=world.ebs_role_arn),
-        region=REGION,
     )
     return EcsBackend(replace(settings, **overrides), recorder.attach(world.client("ecs")))
 

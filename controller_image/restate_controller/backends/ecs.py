@@ -136,7 +136,6 @@ class EcsSettings:
     security_group_ids: tuple[str, ...]
     assign_public_ip: bool
     ebs: EbsVolume | None
-    region: str
 
 
 class EcsBackend:
@@ -173,7 +172,6 @@ class EcsBackend:
                 security_group_ids=config.security_group_ids,
                 assign_public_ip=config.assign_public_ip,
                 ebs=config.ebs_volume,
-                region=config.aws_region,
             ),
             client,
         )
