@@ -50,8 +50,6 @@ class ExistingBucketStack(cdktf.TerraformStack):
         )
         cdktf.TerraformOutput(self, "ingress_url", value=cluster.ingress_url)
         cdktf.TerraformOutput(self, "admin_url", value=cluster.admin_url)
-        for kind, name in cluster.dashboard_names.items():
-            cdktf.TerraformOutput(self, f"{kind}_dashboard_name", value=name)
 
 
 def build(outdir: str | None = None) -> str:

@@ -43,8 +43,6 @@ class MinimalStack(cdktf.TerraformStack):
 
         cdktf.TerraformOutput(self, "ingress_url", value=cluster.ingress_url)
         cdktf.TerraformOutput(self, "admin_url", value=cluster.admin_url)
-        for kind, name in cluster.dashboard_names.items():
-            cdktf.TerraformOutput(self, f"{kind}_dashboard_name", value=name)
 
 
 def private_subnets_with_nat(scope: Construct) -> list[tuple[str, Subnet]]:
