@@ -24,7 +24,6 @@ from cdktf_restate.functions.retirement_watcher import (
     RETIREMENT_EVENT_TYPE,
 )
 
-LAMBDA_ARCHITECTURES = ("arm64", "x86_64")
 # Function, role and queue names are "<prefix>-<suffix>"; the longest suffix is
 # "-retirement-watcher" (19) and Lambda/IAM names stop at 64 characters.
 MAX_NAME_PREFIX_LENGTH = 45
@@ -285,9 +284,9 @@ def add_restatectl_lambda(
     ``{"status", "stdout", "stderr"}``; ``RESTATECTL_ADDRESS`` points it at the cluster.
     """
     _validate_common(name_prefix, log_retention_days)
-    if architecture not in LAMBDA_ARCHITECTURES:
+    if architecture not in lambda_build.ARCHITECTURES:
         raise ValueError(
-            f"restatectl architecture must be one of {', '.join(LAMBDA_ARCHITECTURES)}, got {architecture!r}"
+            f"restatectl architecture must be one of {', '.join(lambda_build.ARCHITECTURES)}, got {architecture!r}"
         )
     if not subnet_ids:
         raise ValueError("restatectl subnet_ids must not be empty (the Lambda runs in the VPC)")
