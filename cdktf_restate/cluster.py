@@ -27,8 +27,6 @@ from cdktf_restate.validation import (
     validate_props,
 )
 
-LAMBDA_NAME_PREFIX_LENGTH = 45
-
 
 class RestateEcsFargateCluster(Construct):
     """A production Restate cluster on ECS Fargate.
@@ -178,7 +176,9 @@ class RestateEcsFargateCluster(Construct):
         from cdktf_restate import lambdas
 
         name = self.cluster_name
-        name_prefix = name if is_token(name) else name[:LAMBDA_NAME_PREFIX_LENGTH].rstrip("-_")
+        name_prefix = (
+            name if is_token(name) else name[: lambdas.MAX_NAME_PREFIX_LENGTH].rstrip("-_")
+        )
         architecture = "arm64" if props.restate_tasks.cpu_architecture == "ARM64" else "x86_64"
         if not props.restatectl.disabled:
             restatectl = lambdas.add_restatectl_lambda(
