@@ -64,6 +64,14 @@ WRITABLE_STORAGE_STATES = frozenset({"read-write", "provisioning", "data-loss"})
 PLACEABLE_WORKER_STATES = frozenset({"active", "provisioning"})
 
 
+def _tag_seconds(task: TaskInfo, tag: str, default: float) -> float:
+    """Epoch seconds the controller wrote into a tag; ``default`` if missing, empty or malformed."""
+    try:
+        return float(task.tags.get(tag) or default)
+    except ValueError:
+        return default
+
+
 @dataclass
 class _Pass:
     """Facts derived once per plan, plus what this plan has already decided."""
@@ -112,10 +120,7 @@ class _Pass:
         node = self.node_of(task)
         if node is None or node.alive or task.phase != PHASE_RUNNING:
             return None
-        try:
-            return self.now - float(task.tags.get(TAG_UNHEALTHY_SINCE) or self.now)
-        except ValueError:
-            return 0.0
+        return self.now - _tag_seconds(task, TAG_UNHEALTHY_SINCE, self.now)
 
     def drained(self, node: NodeInfo) -> bool:
         return (
@@ -515,15 +520,8 @@ def _continue_drains(state: _Pass, draining: Iterable[TaskInfo]) -> None:
             _step_stopping(state, task, node)
 
 
-def _drain_started(task: TaskInfo, now: float) -> float:
-    try:
-        return float(task.tags.get(TAG_DRAIN_STARTED, now))
-    except ValueError:
-        return now
-
-
 def _timed_out(state: _Pass, task: TaskInfo, node: NodeInfo, waiting_for: str) -> Decision:
-    elapsed = state.now - _drain_started(task, state.now)
+    elapsed = state.now - _tag_seconds(task, TAG_DRAIN_STARTED, state.now)
     name = format_node_id(node.node_id)
     if elapsed > state.desired.drain_timeout_seconds:
         return Halt(
@@ -593,10 +591,7 @@ def _step_trimming(state: _Pass, task: TaskInfo, node: NodeInfo, dead: bool) -> 
             )
         return
     counts = state.view.loglet_servers.get(node.node_id)
-    try:
-        trimmed_at = float(task.tags.get(TAG_TRIMMED_AT, "0"))
-    except ValueError:
-        trimmed_at = 0.0
+    trimmed_at = _tag_seconds(task, TAG_TRIMMED_AT, 0.0)
     if state.now - trimmed_at >= state.desired.trim_retry_seconds:
         state.add(
             SnapshotAndTrim(f"{name} still reports loglets {counts}; snapshot and trim again"),
