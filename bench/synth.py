@@ -8,12 +8,23 @@ RSS (VmHWM) of the Python process and of its node descendants (the jsii kernel),
 /proc right after the synth; the parent's ``getrusage(RUSAGE_CHILDREN)`` maxrss (the largest
 single descendant over all runs) is printed as a cross-check.
 
+Side by side, when the reference product is installed in bench/reference (``--reference``
+installs it first with bench/reference/setup.sh), the same number of runs of
+``node bench/reference/app.js``: @restatedev/byoc's cluster with its defaults in a VPC like
+examples/minimal's, synthesized to CloudFormation in a fresh node process. Its wall time is
+measured the same way (process start to template written, as the process reports it; and to
+exit), its peak memory is the node process's maxRSS. The reference runs come after ours (not
+interleaved) so that the getrusage cross-check above still covers our runs only. The verdict
+is the ratio of the medians, ours / reference, against the issue's target of at most 0.8.
+
 For comparison it also times ``import cdktf_cdktf_provider_aws`` in a fresh process: the cost
 the construct avoids by not using the generated provider bindings (see cdktf_restate/_tf.py).
 
-Target: median <= 4.0 s (0.8 x the reference TypeScript construct's 5.0 s on this machine).
+Targets: median <= 4.0 s (0.8 x the 5.0 s the issue quotes for the reference TypeScript
+construct), and, measured side by side, ours / reference <= 0.8.
 
 Usage: .venv/bin/python bench/synth.py [--runs 5] [--skip-provider-import]
+                                       [--reference | --skip-reference]
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +44,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 4.0
 REFERENCE_SECONDS = 5.0
+RATIO_TARGET = 0.8
+REFERENCE_DIR = REPO_ROOT / "bench" / "reference"
+REFERENCE_PACKAGES = ("@restatedev/byoc", "aws-cdk-lib")
 
 CHILD = r"""
 import json, os, sys, time
@@ -72,8 +87,12 @@ print(json.dumps({
 """
 
 
+def bench_env() -> dict[str, str]:
+    return {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+
+
 def run_synth(outdir: Path) -> dict[str, float]:
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = bench_env()
     env.pop("CDKTF_RESTATE_AWS_ENDPOINT", None)  # synthesize the real-AWS configuration
     started = time.time()
     result = subprocess.run(
@@ -99,8 +118,48 @@ def run_synth(outdir: Path) -> dict[str, float]:
     }
 
 
+def reference_versions() -> dict[str, str] | None:
+    """The installed versions of the reference's packages, or None if any is missing."""
+    versions = {}
+    for package in REFERENCE_PACKAGES:
+        manifest = REFERENCE_DIR / "node_modules" / package / "package.json"
+        if not manifest.is_file():
+            return None
+        versions[package] = json.loads(manifest.read_text())["version"]
+    return versions
+
+
+def install_reference() -> None:
+    result = subprocess.run(["bash", str(REFERENCE_DIR / "setup.sh")], check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"bench/reference/setup.sh failed (exit {result.returncode})")
+
+
+def run_reference(node: str, outdir: Path) -> dict[str, float]:
+    started = time.time()
+    result = subprocess.run(
+        [node, str(REFERENCE_DIR / "app.js"), str(outdir)],
+        cwd=REPO_ROOT,
+        env=bench_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    exited = time.time()
+    if result.returncode != 0:
+        raise SystemExit(f"reference synth failed:\n{result.stdout}\n{result.stderr}")
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    if not Path(report["template"]).is_file():
+        raise SystemExit(f"reference synth wrote no {report['template']}")
+    return {
+        "to_files": report["written"] - started,
+        "to_exit": exited - started,
+        "node_mib": report["node_peak_kib"] / 1024,
+    }
+
+
 def time_provider_import() -> float:
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = bench_env()
     started = time.time()
     subprocess.run(
         [sys.executable, "-c", "import cdktf_cdktf_provider_aws"],
@@ -111,15 +170,72 @@ def time_provider_import() -> float:
     return time.time() - started
 
 
+def print_side_by_side(
+    ours: list[dict[str, float]], reference: list[dict[str, float]], versions: dict[str, str]
+) -> None:
+    installed = ", ".join(f"{name} {version}" for name, version in versions.items())
+    print(
+        f"reference ({installed}): node bench/reference/app.js, fresh process,"
+        f" {len(reference)} runs after 1 warm-up"
+    )
+    print("  wall to files written (s): " + " ".join(f"{r['to_files']:.2f}" for r in reference))
+    reference_median = statistics.median(r["to_files"] for r in reference)
+    print(f"  median wall to files written: {reference_median:.2f} s")
+    print(
+        f"  median wall to process exit:  {statistics.median(r['to_exit'] for r in reference):.2f} s"
+    )
+    reference_peak = max(r["node_mib"] for r in reference)
+    print(f"  peak RSS: node {reference_peak:.0f} MiB (1 node process)")
+
+    ours_median = statistics.median(r["to_files"] for r in ours)
+    ratio = ours_median / reference_median
+    verdict = "PASS" if ratio <= RATIO_TARGET else "FAIL"
+    print(
+        f"side by side, median wall to files written: ours {ours_median:.2f} s / reference"
+        f" {reference_median:.2f} s = {ratio:.2f} (target <= {RATIO_TARGET:.2f}): {verdict}"
+    )
+    ours_peak = max(r["python_mib"] for r in ours) + max(r["node_mib"] for r in ours)
+    print(
+        f"side by side, peak RSS: ours {ours_peak:.0f} MiB / reference {reference_peak:.0f} MiB"
+        f" = {ours_peak / reference_peak:.2f}"
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="synth benchmark of examples/minimal")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-provider-import", action="store_true")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--reference",
+        action="store_true",
+        help="install the reference product (bench/reference/setup.sh) if needed and time it too",
+    )
+    which.add_argument("--skip-reference", action="store_true", help="do not time the reference")
     args = parser.parse_args(argv)
+    if args.runs < 1:
+        raise SystemExit(f"--runs must be at least 1, got {args.runs}")
+
+    node = shutil.which("node")
+    if args.reference:
+        if node is None:
+            raise SystemExit("--reference needs `node` on PATH")
+        if reference_versions() is None:
+            install_reference()
+    with_reference = not args.skip_reference and node is not None and reference_versions()
 
     with tempfile.TemporaryDirectory(prefix="synth-bench-") as scratch:
         run_synth(Path(scratch) / "warm-up")
         runs = [run_synth(Path(scratch) / f"run-{i}") for i in range(args.runs)]
+        # Read now: the reference's node processes below would count as our descendants too.
+        children_max = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        reference_runs: list[dict[str, float]] = []
+        if with_reference:
+            assert node is not None
+            run_reference(node, Path(scratch) / "reference-warm-up")
+            reference_runs = [
+                run_reference(node, Path(scratch) / f"reference-run-{i}") for i in range(args.runs)
+            ]
 
     median = statistics.median(r["to_files"] for r in runs)
     print(f"examples/minimal synth, fresh process, {args.runs} runs after 1 warm-up")
@@ -132,7 +248,6 @@ def main(argv: list[str]) -> int:
         f"  peak RSS: python {python_peak:.0f} MiB + node {node_peak:.0f} MiB"
         f" ({runs[0]['node_processes']:.0f} node processes) = {python_peak + node_peak:.0f} MiB"
     )
-    children_max = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     self_max = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"  getrusage maxrss: largest descendant {children_max:.0f} MiB, bench itself {self_max:.0f} MiB"
@@ -142,6 +257,13 @@ def main(argv: list[str]) -> int:
         f"  target <= {TARGET_SECONDS:.1f} s (0.8 x reference {REFERENCE_SECONDS:.1f} s): {verdict}"
         f" ({median / REFERENCE_SECONDS:.2f} x reference)"
     )
+    if reference_runs:
+        print_side_by_side(runs, reference_runs, reference_versions() or {})
+    elif not args.skip_reference:
+        print(
+            "reference not installed: run bench/reference/setup.sh (or pass --reference)"
+            " to time it side by side"
+        )
     if not args.skip_provider_import:
         seconds = time_provider_import()
         print(
