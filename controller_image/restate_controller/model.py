@@ -18,6 +18,9 @@ TAG_REPLACES = "restate:replaces"
 TAG_RETIRING = "restate:retiring"
 # Epoch seconds (integer string) when the drain of this task began; the drain timeout runs from it.
 TAG_DRAIN_STARTED = "restate:drain-started"
+# Epoch seconds when MarkDraining (or DisableDeadNode) was last issued for this task's node: a
+# drain stuck in a log nodeset re-issues it from here (retry pacing that survives a restart).
+TAG_DRAIN_ISSUED_AT = "restate:drain-issued-at"
 # Epoch seconds of the last snapshot-and-trim issued for this task's drain (retry pacing).
 TAG_TRIMMED_AT = "restate:trimmed-at"
 # Epoch seconds since when a running task's node has been seen not alive ("" once alive again).
@@ -153,6 +156,10 @@ class DesiredSpec:
     task_definition: str
     budget: DisruptionBudget
     drain_timeout_seconds: float = 600.0
+    # A draining node without partition replicas but still in a log nodeset (member or sequencer)
+    # longer than this after MarkDraining/DisableDeadNode was issued gets the step again: both
+    # move the logs left on it, and one failed move would otherwise stall until the timeout.
+    drain_retry_seconds: float = 10.0
     # Pause between snapshot-and-trim retries while waiting for loglet servers to report (0, 0).
     trim_retry_seconds: float = 30.0
     # Tasks in one AZ that stopped before their node ever registered; more means a crash loop.

@@ -33,6 +33,7 @@ from restate_controller.model import (
     PHASE_TRIMMING,
     TAG_AZ,
     TAG_CLUSTER,
+    TAG_DRAIN_ISSUED_AT,
     TAG_DRAIN_STARTED,
     TAG_MANAGED_BY,
     TAG_NODE_ID,
@@ -475,7 +476,11 @@ def _begin_retirement(state: _Pass, task: TaskInfo, why: str, reduced: set[str])
     state.planned_reduced.add(unit)
     start = TagTask(
         task.task_id,
-        {TAG_PHASE: PHASE_DRAINING, TAG_DRAIN_STARTED: str(int(state.now))},
+        {
+            TAG_PHASE: PHASE_DRAINING,
+            TAG_DRAIN_STARTED: str(int(state.now)),
+            TAG_DRAIN_ISSUED_AT: str(int(state.now)),
+        },
         f"task {task.task_id} {why}: begin {'forced clean-up of dead' if dead else 'drain of'} node {format_node_id(node.node_id)}",
     )
     state.add(start, _drain_entry(task, node, dead, why))
@@ -539,15 +544,17 @@ def _step_draining(state: _Pass, task: TaskInfo, node: NodeInfo, dead: bool) -> 
         state.add(
             TagTask(task.task_id, {TAG_DRAIN_STARTED: str(int(state.now))}, "record drain start")
         )
-    if dead:
-        if (
-            node.storage_state in WRITABLE_STORAGE_STATES
-            or node.worker_state in PLACEABLE_WORKER_STATES
-        ):
-            state.add(DisableDeadNode(node.node_id, f"dead node {name} not disabled yet"))
-    elif node.storage_state == "read-write" or node.worker_state == "active":
-        # The step is idempotent; repeat it if the controller stopped between tag and call.
-        state.add(MarkDraining(node.node_id, f"{name} is not read-only and draining yet"))
+    issue = _drain_issue(state, task, node, dead)
+    if issue is not None:
+        # Tagged after the call: a call that failed is issued again on the next pass, at once.
+        state.add(
+            issue,
+            TagTask(
+                task.task_id,
+                {TAG_DRAIN_ISSUED_AT: str(int(state.now))},
+                f"{type(issue).__name__} issued for {name}",
+            ),
+        )
     if not state.drained(node):
         state.add(_timed_out(state, task, node, f"{state.placement(node)} to reach 0 and none"))
         return
@@ -564,6 +571,48 @@ def _step_draining(state: _Pass, task: TaskInfo, node: NodeInfo, dead: bool) -> 
             f"snapshot and trim issued for {name}",
         ),
     )
+
+
+def _drain_issue(
+    state: _Pass, task: TaskInfo, node: NodeInfo, dead: bool
+) -> MarkDraining | DisableDeadNode | None:
+    """The drain step to issue (again) for a node in phase draining, if any.
+
+    Both steps are idempotent. They are repeated when the node's states show the step never took
+    effect (the controller stopped between tag and call), and when the node left every partition
+    but a log tail segment still names it (nodeset member or sequencer) more than
+    `drain_retry_seconds` after the step was last issued: moving that log off failed once, and
+    nothing else retries it.
+    """
+    name = format_node_id(node.node_id)
+    if dead:
+        if (
+            node.storage_state in WRITABLE_STORAGE_STATES
+            or node.worker_state in PLACEABLE_WORKER_STATES
+        ):
+            return DisableDeadNode(node.node_id, f"dead node {name} not disabled yet")
+    elif node.storage_state == "read-write" or node.worker_state == "active":
+        return MarkDraining(node.node_id, f"{name} is not read-only and draining yet")
+    in_logs_only = (
+        state.view.partition_replicas.get(node.node_id, 0) == 0
+        and node.node_id in state.view.nodeset_members
+    )
+    if not in_logs_only:
+        return None
+    # Drains begun before this tag existed count from their start.
+    issued_at = _tag_seconds(
+        task, TAG_DRAIN_ISSUED_AT, _tag_seconds(task, TAG_DRAIN_STARTED, state.now)
+    )
+    stuck_for = state.now - issued_at
+    if stuck_for <= state.desired.drain_retry_seconds:
+        return None
+    step = "DisableDeadNode" if dead else "MarkDraining"
+    reason = (
+        f"retry: {name} holds no partition replicas but a log tail segment still names it "
+        f"(nodeset or sequencer) {int(stuck_for)} s after {step} was last issued; "
+        "issuing it again to move those logs off"
+    )
+    return DisableDeadNode(node.node_id, reason) if dead else MarkDraining(node.node_id, reason)
 
 
 def _step_trimming(state: _Pass, task: TaskInfo, node: NodeInfo, dead: bool) -> None:

@@ -10,6 +10,7 @@ from restate_controller.config import disruption_budget, parse_replication
 from restate_controller.model import (
     TAG_AZ,
     TAG_CLUSTER,
+    TAG_DRAIN_ISSUED_AT,
     TAG_DRAIN_STARTED,
     TAG_MANAGED_BY,
     TAG_NODE_ID,
@@ -70,6 +71,7 @@ def task(
     names = {
         "retiring": TAG_RETIRING,
         "drain_started": TAG_DRAIN_STARTED,
+        "drain_issued_at": TAG_DRAIN_ISSUED_AT,
         "trimmed_at": TAG_TRIMMED_AT,
         "unhealthy_since": TAG_UNHEALTHY_SINCE,
     }
@@ -284,7 +286,7 @@ CASES = [
             ),
             HEALTHY_NODES[0],
         ),
-        [("drain", 1), ("wait",)],
+        [("drain", 1), ("tag", "t1", "restate:drain-issued-at"), ("wait",)],
         reason="2 partition replicas",
     ),
     Case(
@@ -497,6 +499,160 @@ CASES = [
         view(node(4, "r1", "a"), *HEALTHY_NODES[1:]),
         [("run", "b", "t2"), ("wait",)],
     ),
+    # --- drain stuck in a log nodeset: the drain step is issued again -----------------------
+    *[
+        Case(
+            f"draining, no partitions, still in a nodeset: {name}",
+            *with_replacement_serving(
+                task("t1", "a", node=1, phase="draining", td="td:1", **tags),
+                node(1, "t1", "a", storage="read-only", worker="draining"),
+                replicas={2: 2},
+            ),
+            expect,
+            reason=reason,
+        )
+        for name, tags, expect, reason in [
+            (
+                "11 s after MarkDraining, issued again",
+                {"drain_started": str(int(NOW) - 60), "drain_issued_at": str(int(NOW) - 11)},
+                [("drain", 1), ("tag", "t1", "restate:drain-issued-at"), ("wait",)],
+                "retry: N1 holds no partition replicas but a log tail segment still names it "
+                "(nodeset or sequencer) 11 s after MarkDraining was last issued",
+            ),
+            (
+                "10 s after MarkDraining, not yet",
+                {"drain_started": str(int(NOW) - 60), "drain_issued_at": str(int(NOW) - 10)},
+                [("wait",)],
+                "0 partition replicas, in log nodeset",
+            ),
+            (
+                "restarted controller: the issue tag counts, not the drain start",
+                {"drain_started": str(int(NOW) - 300), "drain_issued_at": str(int(NOW) - 4)},
+                [("wait",)],
+                "0 partition replicas, in log nodeset",
+            ),
+            (
+                "drain begun before the issue tag existed: counted from the drain start",
+                {"drain_started": str(int(NOW) - 11)},
+                [("drain", 1), ("tag", "t1", "restate:drain-issued-at"), ("wait",)],
+                "retry: N1",
+            ),
+            (
+                "malformed issue tag: counted from the drain start",
+                {"drain_started": str(int(NOW) - 5), "drain_issued_at": "soon"},
+                [("wait",)],
+                "0 partition replicas, in log nodeset",
+            ),
+            (
+                "over the drain timeout: halt, no retry applied",
+                {"drain_started": str(int(NOW) - 601), "drain_issued_at": str(int(NOW) - 30)},
+                [("halt",)],
+                "over the 600 s timeout",
+            ),
+        ]
+    ],
+    Case(
+        "draining, still holds partitions long after MarkDraining: no retry, the scheduler moves them",
+        *with_replacement_serving(
+            task(
+                "t1",
+                "a",
+                node=1,
+                phase="draining",
+                td="td:1",
+                drain_started=str(int(NOW) - 120),
+                drain_issued_at=str(int(NOW) - 120),
+            ),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+        ),
+        [("wait",)],
+        reason="2 partition replicas, in log nodeset",
+    ),
+    Case(
+        "draining, in no nodeset but still holding partitions: no retry",
+        *with_replacement_serving(
+            task(
+                "t1",
+                "a",
+                node=1,
+                phase="draining",
+                td="td:1",
+                drain_started=str(int(NOW) - 120),
+                drain_issued_at=str(int(NOW) - 120),
+            ),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            nodesets=frozenset({2, 3, 4}),
+        ),
+        [("wait",)],
+        reason="2 partition replicas, in no log nodeset",
+    ),
+    Case(
+        "dead node disabled, no partitions, still in a nodeset 11 s after DisableDeadNode: again",
+        *with_replacement_serving(
+            dead(
+                "t1",
+                "a",
+                1,
+                phase="draining",
+                drain_started=str(int(NOW) - 60),
+                drain_issued_at=str(int(NOW) - 11),
+            ),
+            node(1, "t1", "a", alive=False, storage="gone", worker="disabled"),
+            replicas={2: 2},
+        ),
+        [("disable", 1), ("tag", "t1", "restate:drain-issued-at"), ("wait",)],
+        reason="after DisableDeadNode was last issued",
+    ),
+    Case(
+        "dead node disabled, still in a nodeset 10 s after DisableDeadNode: not yet",
+        *with_replacement_serving(
+            dead(
+                "t1",
+                "a",
+                1,
+                phase="draining",
+                drain_started=str(int(NOW) - 60),
+                drain_issued_at=str(int(NOW) - 10),
+            ),
+            node(1, "t1", "a", alive=False, storage="gone", worker="disabled"),
+            replicas={2: 2},
+        ),
+        [("wait",)],
+    ),
+    Case(
+        "stopped task whose node is still seen alive, stuck in a nodeset: nothing forced",
+        *with_replacement_serving(
+            dead(
+                "t1",
+                "a",
+                1,
+                phase="draining",
+                drain_started=str(int(NOW) - 60),
+                drain_issued_at=str(int(NOW) - 30),
+            ),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            replicas={2: 2},
+        ),
+        [("wait",)],
+        reason="is still seen alive",
+    ),
+    Case(
+        "running task whose node is not alive (hung), stuck in a nodeset: MarkDraining again, not forced",
+        *with_replacement_serving(
+            task(
+                "t1",
+                "a",
+                node=1,
+                phase="draining",
+                drain_started=str(int(NOW) - 400),
+                drain_issued_at=str(int(NOW) - 11),
+            ),
+            node(1, "t1", "a", alive=False, storage="read-only", worker="draining"),
+            replicas={2: 2},
+        ),
+        [("drain", 1), ("tag", "t1", "restate:drain-issued-at"), ("wait",)],
+        reason="retry: N1",
+    ),
     # --- dead tasks: forced path only after the replacement serves ---------------------------
     Case(
         "dead task: replacement started in its AZ",
@@ -544,7 +700,7 @@ CASES = [
             dead("t1", "a", 1, phase="draining", drain_started="9990"),
             node(1, "t1", "a", alive=False),
         ),
-        [("disable", 1), ("wait",)],
+        [("disable", 1), ("tag", "t1", "restate:drain-issued-at"), ("wait",)],
     ),
     Case(
         "dead node out of placement: snapshot and trim",
@@ -845,6 +1001,45 @@ def test_drain_records_its_start_time_from_the_clock() -> None:
         d for d in decisions if isinstance(d, TagTask) and d.tags.get(TAG_PHASE) == "draining"
     )
     assert start.tags[TAG_DRAIN_STARTED] == "12345"
+    assert start.tags[TAG_DRAIN_ISSUED_AT] == "12345"
+
+
+def test_stuck_drain_is_retried_at_its_pace_until_the_timeout() -> None:
+    """A node that left every partition but stays in a log nodeset: MarkDraining is issued again
+    every time more than 10 s passed since the last issue (per its tag), never more often, and
+    not at all once the drain timeout halts the controller."""
+    tasks, cluster = with_replacement_serving(
+        replace(HEALTHY_TASKS[0], task_definition="td:1"), HEALTHY_NODES[0], replicas={2: 2}
+    )
+    by_id = {item.task_id: item for item in tasks}
+    nodes = {item.node_id: item for item in cluster.nodes}
+    issued: list[float] = []
+    halted_at = None
+    for second in range(700):
+        now = NOW + second
+        cluster = replace(cluster, nodes=tuple(nodes.values()))
+        decisions = plan(DESIRED, list(by_id.values()), cluster, now)
+        assert_invariants(decisions, list(by_id.values()), cluster)
+        if any(isinstance(decision, Halt) for decision in decisions):
+            halted_at = now
+            break
+        for decision in decisions:
+            if isinstance(decision, TagTask):
+                old = by_id[decision.task_id]
+                by_id[decision.task_id] = replace(old, tags={**old.tags, **decision.tags})
+            elif isinstance(decision, MarkDraining):
+                issued.append(now)
+                nodes[decision.node_id] = replace(
+                    nodes[decision.node_id], storage_state="read-only", worker_state="draining"
+                )
+            else:
+                assert isinstance(decision, Wait), decision
+    assert halted_at == NOW + 601
+    assert issued[0] == NOW
+    assert {later - earlier for earlier, later in zip(issued[:-1], issued[1:], strict=True)} == {
+        11.0
+    }
+    assert len(issued) == 1 + 600 // 11
 
 
 @pytest.mark.parametrize(
