@@ -357,6 +357,7 @@ def test_controller_environment_is_exactly_the_contract(minimal: Doc) -> None:
         "RESTATE_CONTROLLER_RESTATECTL_PATH",
         "RESTATE_CONTROLLER_EBS_VOLUME",
         "RESTATE_CONTROLLER_LOCAL_STATE_DIR",  # local backend only
+        "RESTATE_CONTROLLER_TRIM_RETRY_SECONDS",  # controller tuning; its default applies
     }
     assert environment["RESTATE_CONTROLLER_BACKEND"] == "ecs"
     assert environment["RESTATE_CONTROLLER_CLUSTER_NAME"] == "minimal-restate"

@@ -73,6 +73,7 @@ class Config:
     reconcile_interval_seconds: float
     health_port: int
     drain_timeout_seconds: float
+    trim_retry_seconds: float
     aws_region: str | None
 
     def desired_spec(self) -> DesiredSpec:
@@ -83,6 +84,7 @@ class Config:
             task_definition=self.task_definition,
             budget=self.budget,
             drain_timeout_seconds=self.drain_timeout_seconds,
+            trim_retry_seconds=self.trim_retry_seconds,
         )
 
 
@@ -296,6 +298,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         reconcile_interval_seconds=read.positive_number("RECONCILE_INTERVAL_SECONDS", 10.0),
         health_port=read.integer("HEALTH_PORT", 8080, minimum=1, maximum=65535),
         drain_timeout_seconds=read.positive_number("DRAIN_TIMEOUT_SECONDS", 600.0),
+        trim_retry_seconds=read.positive_number("TRIM_RETRY_SECONDS", 5.0),
         aws_region=aws_region,
     )
 

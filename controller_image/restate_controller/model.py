@@ -161,7 +161,8 @@ class DesiredSpec:
     # move the logs left on it, and one failed move would otherwise stall until the timeout.
     drain_retry_seconds: float = 10.0
     # Pause between snapshot-and-trim retries while waiting for loglet servers to report (0, 0).
-    trim_retry_seconds: float = 30.0
+    # Short: a trim that left loglets behind is cheap to repeat, and each wait stalls a whole drain.
+    trim_retry_seconds: float = 5.0
     # Tasks in one AZ that stopped before their node ever registered; more means a crash loop.
     max_failed_starts_per_az: int = 3
     # A running task whose node stays not alive this long is replaced (ECS does not stop a

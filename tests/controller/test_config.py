@@ -245,9 +245,17 @@ def test_defaults_from_the_contract() -> None:
     assert config.reconcile_interval_seconds == 10.0
     assert config.health_port == 8080
     assert config.drain_timeout_seconds == 600.0
+    assert config.trim_retry_seconds == 5.0
     spec = config.desired_spec()
+    assert spec.trim_retry_seconds == 5.0
     assert spec.azs == ("us-east-1a", "us-east-1b", "us-east-1c")
     assert spec.task_definition == VALID_ECS["RESTATE_CONTROLLER_TASK_DEFINITION_ARN"]
+
+
+def test_trim_retry_seconds_reaches_the_planner() -> None:
+    config = load_config(changed(TRIM_RETRY_SECONDS="2.5"))
+    assert config.trim_retry_seconds == 2.5
+    assert config.desired_spec().trim_retry_seconds == 2.5
 
 
 def test_ebs_volume_parsed() -> None:
@@ -292,6 +300,18 @@ def test_ebs_volume_parsed() -> None:
         (
             changed(DRAIN_TIMEOUT_SECONDS="nan"),
             "RESTATE_CONTROLLER_DRAIN_TIMEOUT_SECONDS='nan' is invalid",
+        ),
+        (
+            changed(TRIM_RETRY_SECONDS="0"),
+            "RESTATE_CONTROLLER_TRIM_RETRY_SECONDS='0' is invalid: expected a number > 0",
+        ),
+        (
+            changed(TRIM_RETRY_SECONDS="-5"),
+            "RESTATE_CONTROLLER_TRIM_RETRY_SECONDS='-5' is invalid: expected a number > 0",
+        ),
+        (
+            changed(TRIM_RETRY_SECONDS="5s"),
+            "RESTATE_CONTROLLER_TRIM_RETRY_SECONDS='5s' is invalid: expected a number > 0",
         ),
         (
             changed(RESTATECTL_ADDRESS="nlb:5122"),

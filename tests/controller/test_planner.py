@@ -47,6 +47,14 @@ DESIRED = DesiredSpec(
     drain_timeout_seconds=600,
     trim_retry_seconds=30,
 )
+# The spec's own defaults (as the controller runs without optional configuration).
+DEFAULTS = DesiredSpec(
+    cluster_name="demo",
+    azs=("a", "b", "c"),
+    nodes_per_az=1,
+    task_definition="td:2",
+    budget=DisruptionBudget(unit="zone", limit=1),
+)
 
 
 def task(
@@ -390,6 +398,46 @@ CASES = [
         ),
         [("trim",), ("tag", "t1", "restate:trimmed-at")],
     ),
+    *[
+        Case(
+            f"trimming, default retry pace, {kind} node: {name}",
+            *with_replacement_serving(
+                task(
+                    "t1",
+                    "a",
+                    node=1,
+                    phase="trimming",
+                    td="td:1",
+                    status="STOPPED" if kind == "dead" else "RUNNING",
+                    drain_started="9990",
+                    trimmed_at=str(int(NOW) - ago),
+                ),
+                node(
+                    1,
+                    "t1",
+                    "a",
+                    alive=kind == "live",
+                    storage="read-only" if kind == "live" else "gone",
+                    worker="draining" if kind == "live" else "disabled",
+                ),
+                loglets={1: (2, 0)},
+                **DRAINED,
+            ),
+            expect,
+            reason=reason,
+            desired=DEFAULTS,
+        )
+        for kind in ("live", "dead")
+        for name, ago, expect, reason in [
+            (
+                "trimmed 5 s ago, trim again",
+                5,
+                [("trim",), ("tag", "t1", "restate:trimmed-at")],
+                "N1 still reports loglets (2, 0); snapshot and trim again",
+            ),
+            ("trimmed 4 s ago, wait", 4, [("wait",)], "(0, 0), now (2, 0)"),
+        ]
+    ],
     Case(
         "trimming, live server missing from the listing: not verified, no stop",
         *with_replacement_serving(
