@@ -5,17 +5,18 @@ writes cdktf.out (the jsii node runtime included). Wall time is measured from ju
 process is started to the moment ``app.synth()`` returned (files written), as the process
 reports it; the median of 5 runs after one warm-up run is printed. Peak memory is the peak
 RSS (VmHWM) of the Python process and of its node descendants (the jsii kernel), read from
-/proc right after the synth; the parent's ``getrusage(RUSAGE_CHILDREN)`` maxrss (the largest
-single descendant over all runs) is printed as a cross-check.
+/proc right after the synth; the kernel's maxrss of each run's process tree (``wait4``, the
+figure ``getrusage(RUSAGE_CHILDREN)`` gives: the largest single process over our runs,
+warm-up included) is printed as a cross-check.
 
 Side by side, when the reference product is installed in bench/reference (``--reference``
 installs it first with bench/reference/setup.sh), the same number of runs of
 ``node bench/reference/app.js``: @restatedev/byoc's cluster with its defaults in a VPC like
 examples/minimal's, synthesized to CloudFormation in a fresh node process. Its wall time is
 measured the same way (process start to template written, as the process reports it; and to
-exit), its peak memory is the node process's maxRSS. The reference runs come after ours (not
-interleaved) so that the getrusage cross-check above still covers our runs only. The verdict
-is the ratio of the medians, ours / reference, against the issue's target of at most 0.8.
+exit), its peak memory is the node process's maxRSS. After one warm-up of each, ours and the
+reference's runs alternate. The verdict is the ratio of the medians of wall time to files
+written, ours / reference, against the issue's target of at most 0.8.
 
 For comparison it also times ``import cdktf_cdktf_provider_aws`` in a fresh process: the cost
 the construct avoids by not using the generated provider bindings (see cdktf_restate/_tf.py).
@@ -39,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -91,27 +93,49 @@ def bench_env() -> dict[str, str]:
     return {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
 
 
+@dataclass(frozen=True)
+class Finished:
+    returncode: int
+    stdout: str
+    stderr: str
+    exited: float
+    # The largest peak RSS in the process's tree (itself or any descendant it waited for), as
+    # wait4 reports it: the same figure getrusage(RUSAGE_CHILDREN) gives, but for this run
+    # only, so our runs can be interleaved with the reference's.
+    tree_maxrss_kib: int
+
+
+def run_process(command: list[str], env: dict[str, str]) -> Finished:
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
+        )
+        assert process.stdout is not None
+        stdout = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        exited = time.time()
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        process.stdout.close()
+        stderr.seek(0)
+        return Finished(process.returncode, stdout, stderr.read(), exited, usage.ru_maxrss)
+
+
 def run_synth(outdir: Path) -> dict[str, float]:
     env = bench_env()
     env.pop("CDKTF_RESTATE_AWS_ENDPOINT", None)  # synthesize the real-AWS configuration
     started = time.time()
-    result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(REPO_ROOT / "examples" / "minimal"), str(outdir)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    finished = run_process(
+        [sys.executable, "-c", CHILD, str(REPO_ROOT / "examples" / "minimal"), str(outdir)], env
     )
-    exited = time.time()
-    if result.returncode != 0:
-        raise SystemExit(f"synth failed:\n{result.stdout}\n{result.stderr}")
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    if finished.returncode != 0:
+        raise SystemExit(f"synth failed:\n{finished.stdout}\n{finished.stderr}")
+    report = json.loads(finished.stdout.strip().splitlines()[-1])
     if not (outdir / "stacks" / "minimal" / "cdk.tf.json").is_file():
         raise SystemExit("synth wrote no stacks/minimal/cdk.tf.json")
     return {
         "to_files": report["written"] - started,
-        "to_exit": exited - started,
+        "to_exit": finished.exited - started,
+        "tree_maxrss_mib": finished.tree_maxrss_kib / 1024,
         "python_mib": report["python_peak_kib"] / 1024,
         "node_mib": report["node_peak_kib"] / 1024,
         "node_processes": report["node_processes"],
@@ -137,23 +161,15 @@ def install_reference() -> None:
 
 def run_reference(node: str, outdir: Path) -> dict[str, float]:
     started = time.time()
-    result = subprocess.run(
-        [node, str(REFERENCE_DIR / "app.js"), str(outdir)],
-        cwd=REPO_ROOT,
-        env=bench_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    exited = time.time()
-    if result.returncode != 0:
-        raise SystemExit(f"reference synth failed:\n{result.stdout}\n{result.stderr}")
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    finished = run_process([node, str(REFERENCE_DIR / "app.js"), str(outdir)], bench_env())
+    if finished.returncode != 0:
+        raise SystemExit(f"reference synth failed:\n{finished.stdout}\n{finished.stderr}")
+    report = json.loads(finished.stdout.strip().splitlines()[-1])
     if not Path(report["template"]).is_file():
         raise SystemExit(f"reference synth wrote no {report['template']}")
     return {
         "to_files": report["written"] - started,
-        "to_exit": exited - started,
+        "to_exit": finished.exited - started,
         "node_mib": report["node_peak_kib"] / 1024,
     }
 
@@ -224,18 +240,21 @@ def main(argv: list[str]) -> int:
             install_reference()
     with_reference = not args.skip_reference and node is not None and reference_versions()
 
+    runs: list[dict[str, float]] = []
+    reference_runs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="synth-bench-") as scratch:
-        run_synth(Path(scratch) / "warm-up")
-        runs = [run_synth(Path(scratch) / f"run-{i}") for i in range(args.runs)]
-        # Read now: the reference's node processes below would count as our descendants too.
-        children_max = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        reference_runs: list[dict[str, float]] = []
+        # Ours and the reference's runs alternate, so that whatever else loads the machine
+        # meanwhile (2 cores, shared) weighs on both alike.
+        warm_up = run_synth(Path(scratch) / "warm-up")
         if with_reference:
             assert node is not None
             run_reference(node, Path(scratch) / "reference-warm-up")
-            reference_runs = [
-                run_reference(node, Path(scratch) / f"reference-run-{i}") for i in range(args.runs)
-            ]
+        for i in range(args.runs):
+            runs.append(run_synth(Path(scratch) / f"run-{i}"))
+            if with_reference:
+                assert node is not None
+                reference_runs.append(run_reference(node, Path(scratch) / f"reference-run-{i}"))
+    children_max = max(r["tree_maxrss_mib"] for r in [warm_up, *runs])
 
     median = statistics.median(r["to_files"] for r in runs)
     print(f"examples/minimal synth, fresh process, {args.runs} runs after 1 warm-up")
