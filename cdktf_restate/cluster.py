@@ -193,6 +193,7 @@ class RestateEcsFargateCluster(Construct):
                 log_retention_days=props.log_retention_days,
                 kms_key_arn=ctx.kms_key_arn,
                 tags=ctx.tagged(),
+                partition=ctx.partition,
             )
             self.restatectl_function_arn = restatectl.function_arn
         if not props.retirement_watcher.disabled:

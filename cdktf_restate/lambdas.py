@@ -277,8 +277,12 @@ def add_restatectl_lambda(
     log_retention_days: int,
     kms_key_arn: str | None,
     tags: Mapping[str, str],
+    partition: str = "aws",
 ) -> RestatectlLambda:
     """restatectl as a Lambda in the cluster's VPC: invoke with ``{"args": [...]}``.
+
+    ``partition`` is the ARN partition of the network-interface permissions (``aws``,
+    ``aws-cn``, ``aws-us-gov``); the cluster passes its ``data.aws_partition`` value.
 
     restatectl's ``lambda`` mode runs ``restatectl <args>`` per invocation and returns
     ``{"status", "stdout", "stderr"}``; ``RESTATECTL_ADDRESS`` points it at the cluster.
@@ -306,9 +310,12 @@ def add_restatectl_lambda(
             "Effect": "Allow",
             "Action": ["ec2:CreateNetworkInterface"],
             "Resource": [
-                "arn:aws:ec2:*:*:network-interface/*",
-                *[f"arn:aws:ec2:*:*:subnet/{subnet}" for subnet in subnet_ids],
-                *[f"arn:aws:ec2:*:*:security-group/{group}" for group in security_group_ids],
+                f"arn:{partition}:ec2:*:*:network-interface/*",
+                *[f"arn:{partition}:ec2:*:*:subnet/{subnet}" for subnet in subnet_ids],
+                *[
+                    f"arn:{partition}:ec2:*:*:security-group/{group}"
+                    for group in security_group_ids
+                ],
             ],
         },
         {
@@ -319,7 +326,7 @@ def add_restatectl_lambda(
                 "ec2:AssignPrivateIpAddresses",
                 "ec2:UnassignPrivateIpAddresses",
             ],
-            "Resource": "arn:aws:ec2:*:*:network-interface/*",
+            "Resource": f"arn:{partition}:ec2:*:*:network-interface/*",
         },
         {
             # Describe calls have no resource-level permissions.

@@ -646,3 +646,17 @@ def test_lambdas_are_wired_to_the_cluster(minimal: Doc) -> None:
         "CloudWatchLogs",
         "EventBridgeToSqs",
     }
+
+
+def test_every_arn_written_by_the_construct_uses_the_stack_partition(minimal: Doc) -> None:
+    """GovCloud and China: no IAM policy of the cluster hard-codes the ``aws`` partition."""
+    policies = [
+        body["policy"]
+        for body in minimal["resource"].get("aws_iam_role_policy", {}).values()
+        if "flow_log" not in body["role"]  # the example's own VPC flow-log role
+    ]
+    assert policies, "expected inline IAM policies"
+    for policy in policies:
+        assert "arn:aws:" not in policy, policy
+    restatectl = next(p for p in policies if "CreateNetworkInterface" in p)
+    assert "arn:${data.aws_partition." in restatectl
