@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 from restate_controller.model import PermanentError, RestateRefused, TemporaryError
@@ -16,6 +17,8 @@ from restate_controller.restate_client import (
 
 from cdktf_restate.devtools import local_cluster
 from cdktf_restate.devtools.local_cluster import DevCluster, wait_until
+
+TRIM_RETRY_SECONDS = 5.0  # the controller's default (RESTATE_CONTROLLER_TRIM_RETRY_SECONDS)
 
 
 @pytest.fixture(scope="module")
@@ -73,11 +76,20 @@ def replace_by_hand(cluster: DevCluster, old_task: str, az: str, *, dead: bool) 
     assert client.reconfigure_logs_off(old_id) == []  # no tail segment names the node any more
     points = client.snapshot_and_trim_points()
     assert sorted(points) == list(range(local_cluster.NUM_PARTITIONS))
-    wait_until(
-        lambda: client.observe().loglet_servers.get(old_id, (0, 0)) == (0, 0),
-        timeout=30,
-        what="no loglets left on the old node",
-    )
+    # As the controller does (trim_retry_seconds): a trim can land before the last sealed
+    # segment that names the node is trimmable; snapshot and trim again until it is gone.
+    last_trim = time.monotonic()
+
+    def no_loglets_left() -> bool:
+        nonlocal last_trim
+        if client.observe().loglet_servers.get(old_id, (0, 0)) == (0, 0):
+            return True
+        if time.monotonic() - last_trim >= TRIM_RETRY_SECONDS:
+            client.snapshot_and_trim()
+            last_trim = time.monotonic()
+        return False
+
+    wait_until(no_loglets_left, timeout=60, what="no loglets left on the old node")
     backend.stop_task(old_task, "replaced by hand")
     wait_until(
         lambda: next(t for t in backend.list_tasks() if t.task_id == old_task).is_stopped,
