@@ -25,9 +25,8 @@ from cdktf_restate import (
     Subnet,
 )
 from cdktf_restate._tf import AwsProvider
+from cdktf_restate.devtools.local_cluster import RESTATE_SERVER
 
-REPO = Path(__file__).resolve().parents[1]
-RESTATE_SERVER = REPO / "node_modules/@restatedev/restate-server-linux-x64/bin/restate-server"
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
 REFERENCES = {
     "data.aws_region": "us-east-1",
