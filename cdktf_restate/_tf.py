@@ -42,6 +42,7 @@ class Resource(cdktf.TerraformResource):
         *,
         depends_on: Sequence[cdktf.ITerraformDependable] | None = None,
         lifecycle: cdktf.TerraformResourceLifecycle | None = None,
+        count: float | str | None = None,
     ) -> None:
         self._attributes = _drop_none(dict(attributes))
         super().__init__(
@@ -50,6 +51,7 @@ class Resource(cdktf.TerraformResource):
             terraform_resource_type=resource_type,
             depends_on=list(depends_on) if depends_on else None,
             lifecycle=lifecycle,
+            count=count,
         )
 
     def _synthesize_attributes(self) -> Mapping[str, Any]:  # jsii override
@@ -61,6 +63,11 @@ class Resource(cdktf.TerraformResource):
 
     def list_attr(self, name: str) -> list[str]:
         return self.get_list_attribute(name)
+
+    def one(self, name: str) -> str:
+        """``one(type.name[*].<name>)``: the attribute of a resource with ``count`` 0 or 1
+        (null when it is not created)."""
+        return cdktf.Token.as_string(cdktf.Fn.one(self.get_list_attribute(f"*.{name}")))
 
     @property
     def arn(self) -> str:
