@@ -7,18 +7,31 @@ do not need. Attributes here are plain Python dicts (snake_case, exactly as in
 the Terraform AWS provider 5.100.0 schema); ``terraform validate`` in the tests
 checks them against the real provider schema. References are ordinary cdktf
 tokens, so these resources compose with provider-binding resources in one stack.
+
+Synth speed: every ``Resource``/``DataSource`` is a real cdktf element in the
+construct tree (paths, logical ids, meta-arguments, tokens, ``depends_on``), but
+its attributes stay in Python. One hidden element per stack
+(``StackAttributes``) hands all of them to cdktf in a single callback, which
+cdktf deep-merges with each element's own fragment (``//`` metadata, meta
+arguments). Overriding ``synthesizeAttributes`` per resource instead costs two
+node->Python round trips per resource per synth. Constructors and attribute
+getters call the jsii kernel directly, skipping the generated bindings' runtime
+type checks: the arguments are built here, not taken from users.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import cdktf
+import jsii
 from constructs import Construct
 
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_VERSION_CONSTRAINT = ">= 5.100.0, < 6.0.0"
+STACK_ATTRIBUTES_ID = "cdktf_restate_attributes"
 
 
 def _drop_none(value: Any) -> Any:
@@ -30,8 +43,116 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
-class Resource(cdktf.TerraformResource):
+def _resource_config(values: dict[str, Any]) -> cdktf.TerraformResourceConfig:
+    """A ``TerraformResourceConfig`` struct without the bindings' per-field type checks."""
+    config = cdktf.TerraformResourceConfig.__new__(cdktf.TerraformResourceConfig)
+    config._values = values
+    return config
+
+
+class StackAttributes(cdktf.TerraformElement):
+    """Renders the attributes of every ``Resource`` and ``DataSource`` of one stack at once."""
+
+    def __init__(self, stack: cdktf.TerraformStack) -> None:
+        super().__init__(stack, STACK_ATTRIBUTES_ID)
+        self._elements: list[Resource | DataSource] = []
+
+    def register(self, element: Resource | DataSource) -> None:
+        self._elements.append(element)
+
+    def to_terraform(self) -> Any:  # jsii override, called twice per synth
+        rendered: dict[str, dict[str, dict[str, Any]]] = {}
+        for element in self._elements:
+            by_type = rendered.setdefault(element.block, {})
+            by_type.setdefault(element.resource_type, {})[element.logical_id] = element.attributes
+        return rendered
+
+
+_stack_attributes: weakref.WeakKeyDictionary[Any, StackAttributes] = weakref.WeakKeyDictionary()
+_scope_stacks: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def stack_attributes(scope: Construct) -> StackAttributes:
+    """The ``StackAttributes`` element of ``scope``'s stack, created on first use."""
+    stack = _scope_stacks.get(scope)
+    if stack is None:
+        stack = jsii.sinvoke(cdktf.TerraformStack, "of", [scope])
+        _scope_stacks[scope] = stack
+    element = _stack_attributes.get(stack)
+    if element is None:
+        element = _stack_attributes[stack] = StackAttributes(stack)
+    return element
+
+
+def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
+    """cdktf's ``addOverride`` path semantics: dots descend, non-objects are replaced."""
+    *parents, last = path.split(".")
+    for key in parents:
+        child = target.get(key)
+        if not isinstance(child, dict):
+            child = target[key] = {}
+        target = child
+    target[last] = value
+
+
+class _Attributed:
+    """What ``Resource`` and ``DataSource`` share: Python-side attributes and cheap tokens."""
+
+    block: str
+    resource_type: str
+    attributes: dict[str, Any]
+    _logical_id: str | None = None
+    _tokens: dict[tuple[str, str], Any]
+
+    @property
+    def logical_id(self) -> str:
+        """The element's logical id, read once (cdktf locks it on first read)."""
+        if self._logical_id is None:
+            self._logical_id = jsii.get(self, "friendlyUniqueId")
+        return self._logical_id
+
+    def add_override(self, path: str, value: Any) -> None:
+        """The cdktf escape hatch, applied to the attributes this element renders."""
+        _set_path(self.attributes, path, value)
+
+    def _token(self, getter: str, name: str) -> Any:
+        # One kernel round trip per distinct attribute: the construct asks for many twice.
+        key = (getter, name)
+        token = self._tokens.get(key)
+        if token is None:
+            token = self._tokens[key] = jsii.invoke(self, getter, [name])
+        return token
+
+    def attr(self, name: str) -> str:
+        """A token for ``${type.name.<name>}``."""
+        return self._token("getStringAttribute", name)
+
+    def list_attr(self, name: str) -> list[str]:
+        return list(self._token("getListAttribute", name))
+
+
+def _meta_arguments(
+    resource_type: str,
+    depends_on: Sequence[cdktf.ITerraformDependable] | None,
+    lifecycle: cdktf.TerraformResourceLifecycle | Mapping[str, Any] | None,
+    count: float | str | None,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {"terraform_resource_type": resource_type}
+    if depends_on:
+        values["depends_on"] = list(depends_on)
+    if lifecycle is not None:
+        if isinstance(lifecycle, Mapping):
+            lifecycle = cdktf.TerraformResourceLifecycle(**lifecycle)
+        values["lifecycle"] = lifecycle
+    if count is not None:
+        values["count"] = count
+    return values
+
+
+class Resource(_Attributed, cdktf.TerraformResource):
     """A Terraform resource of any AWS type, with attributes given as a dict."""
+
+    block = "resource"
 
     def __init__(
         self,
@@ -44,30 +165,17 @@ class Resource(cdktf.TerraformResource):
         lifecycle: cdktf.TerraformResourceLifecycle | None = None,
         count: float | str | None = None,
     ) -> None:
-        self._attributes = _drop_none(dict(attributes))
-        super().__init__(
-            scope,
-            id,
-            terraform_resource_type=resource_type,
-            depends_on=list(depends_on) if depends_on else None,
-            lifecycle=lifecycle,
-            count=count,
-        )
-
-    def _synthesize_attributes(self) -> Mapping[str, Any]:  # jsii override
-        return self._attributes
-
-    def attr(self, name: str) -> str:
-        """A token for ``${type.name.<name>}``."""
-        return self.get_string_attribute(name)
-
-    def list_attr(self, name: str) -> list[str]:
-        return self.get_list_attribute(name)
+        self.resource_type = resource_type
+        self.attributes = _drop_none(dict(attributes))
+        self._tokens = {}
+        config = _resource_config(_meta_arguments(resource_type, depends_on, lifecycle, count))
+        jsii.create(self.__class__, self, [scope, id, config])
+        stack_attributes(scope).register(self)
 
     def one(self, name: str) -> str:
         """``one(type.name[*].<name>)``: the attribute of a resource with ``count`` 0 or 1
         (null when it is not created)."""
-        return cdktf.Token.as_string(cdktf.Fn.one(self.get_list_attribute(f"*.{name}")))
+        return cdktf.Token.as_string(cdktf.Fn.one(self.list_attr(f"*.{name}")))
 
     @property
     def arn(self) -> str:
@@ -82,21 +190,18 @@ class Resource(cdktf.TerraformResource):
         return self.attr("name")
 
 
-class DataSource(cdktf.TerraformDataSource):
+class DataSource(_Attributed, cdktf.TerraformDataSource):
     """A Terraform data source of any AWS type, with arguments given as a dict."""
 
+    block = "data"
+
     def __init__(self, scope: Construct, id: str, data_type: str, arguments: Mapping[str, Any]):
-        self._attributes = _drop_none(dict(arguments))
-        super().__init__(scope, id, terraform_resource_type=data_type)
-
-    def _synthesize_attributes(self) -> Mapping[str, Any]:  # jsii override
-        return self._attributes
-
-    def attr(self, name: str) -> str:
-        return self.get_string_attribute(name)
-
-    def list_attr(self, name: str) -> list[str]:
-        return self.get_list_attribute(name)
+        self.resource_type = data_type
+        self.attributes = _drop_none(dict(arguments))
+        self._tokens = {}
+        config = _resource_config({"terraform_resource_type": data_type})
+        jsii.create(self.__class__, self, [scope, id, config])
+        stack_attributes(scope).register(self)
 
 
 class AwsProvider(cdktf.TerraformProvider):

@@ -117,7 +117,26 @@ def test_a_cache_hit_reads_and_does_not_rewrite(
     after = again.path.stat()
     assert again == built
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    assert sorted(p.name for p in cache.iterdir()) == [built.path.name]  # no temp files left
+    assert sorted(p.name for p in cache.glob("*.zip")) == [built.path.name]
+    assert not list(cache.rglob("*.tmp"))  # no temp files left
+
+
+def test_file_digests_are_remembered_until_the_file_changes(cache: Path, tmp_path: Path) -> None:
+    source = tmp_path / "binary"
+    source.write_bytes(b"a" * 4096)
+    first = lambda_build._file_sha256(source)
+    assert first == hashlib.sha256(b"a" * 4096).hexdigest()
+    assert len(list((cache / "digests").glob("*.json"))) == 1
+
+    # Same size, new content: the modification time changes, so the memo is not trusted.
+    source.write_bytes(b"b" * 4096)
+    os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 1_000_000))
+    assert lambda_build._file_sha256(source) == hashlib.sha256(b"b" * 4096).hexdigest()
+
+    # A corrupt memo is ignored and rewritten.
+    for memo in (cache / "digests").glob("*.json"):
+        memo.write_text("{not json")
+    assert lambda_build._file_sha256(source) == hashlib.sha256(b"b" * 4096).hexdigest()
 
 
 def test_changed_input_gives_a_new_cache_entry(cache: Path, tmp_path: Path) -> None:

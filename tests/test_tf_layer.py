@@ -1,0 +1,119 @@
+"""The thin resource layer (cdktf_restate/_tf.py): what cdktf users expect of a resource.
+
+Attributes are rendered by one element per stack, so these tests pin the cdktf behaviours
+that must survive that: logical ids and overrides, escape hatches, meta-arguments, tokens
+inside cdktf functions, nesting, several stacks, data sources, and the result is accepted
+by `terraform validate` against the real AWS provider.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import cdktf
+import jsii
+from constructs import Construct
+
+from cdktf_restate._tf import AwsProvider, DataSource, Resource
+from cdktf_restate.devtools.terraform import Terraform
+
+
+def _synth(build: Any, outdir: Path, stacks: tuple[str, ...] = ("s",)) -> dict[str, Any]:
+    app = cdktf.App(outdir=str(outdir))
+    build(app)
+    app.synth()
+    return {
+        name: json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text()) for name in stacks
+    }
+
+
+def test_resources_render_with_ids_meta_arguments_and_references(tmp_path: Path) -> None:
+    def build(app: cdktf.App) -> None:
+        stack = cdktf.TerraformStack(app, "s")
+        AwsProvider(stack, "aws", region="us-east-1")
+        # A construct created before any resource: its resources are still rendered.
+        group = Construct(stack, "group")
+        key = Resource(group, "key", "aws_kms_key", {"description": "k", "is_enabled": None})
+        queue = Resource(
+            stack,
+            "queue",
+            "aws_sqs_queue",
+            {"name": "q", "kms_master_key_id": key.arn, "tags": {"key": key.id_}},
+            depends_on=[key],
+            lifecycle=cdktf.TerraformResourceLifecycle(prevent_destroy=True),
+        )
+        queue.add_override("tags.extra", "yes")
+        queue.add_override("delay_seconds", 5)
+        region = DataSource(stack, "region", "aws_region", {})
+        renamed = Resource(stack, "renamed", "aws_sqs_queue", {"name": region.attr("name")})
+        renamed.override_logical_id("custom_id")
+        cdktf.TerraformOutput(
+            stack, "joined", value=cdktf.Fn.join(",", [queue.arn, renamed.attr("url")])
+        )
+
+    document = _synth(build, tmp_path / "out")["s"]
+    [key_id] = document["resource"]["aws_kms_key"]
+    assert key_id.startswith("group_key_")  # cdktf's id: path components + hash
+    key = document["resource"]["aws_kms_key"][key_id]
+    assert key["description"] == "k"
+    assert "is_enabled" not in key  # None is dropped
+    assert key["//"]["metadata"]["path"] == "s/group/key"
+
+    queue = document["resource"]["aws_sqs_queue"]["queue"]
+    assert queue["kms_master_key_id"] == f"${{aws_kms_key.{key_id}.arn}}"
+    assert queue["tags"] == {"key": f"${{aws_kms_key.{key_id}.id}}", "extra": "yes"}
+    assert queue["delay_seconds"] == 5
+    assert queue["depends_on"] == [f"aws_kms_key.{key_id}"]
+    assert queue["lifecycle"] == {"prevent_destroy": True}
+
+    renamed = document["resource"]["aws_sqs_queue"]["custom_id"]
+    assert renamed["name"] == "${data.aws_region.region.name}"
+    assert document["data"]["aws_region"]["region"]["//"]["metadata"]["path"] == "s/region"
+    # Tokens stay tokens inside cdktf functions (plain "${...}" text would be escaped).
+    assert document["output"]["joined"]["value"] == (
+        '${join(",", [aws_sqs_queue.queue.arn, aws_sqs_queue.custom_id.url])}'
+    )
+    # Only the stack's elements, nothing extra, and the resources are in the construct tree.
+    assert set(document["resource"]) == {"aws_kms_key", "aws_sqs_queue"}
+
+    workdir = tmp_path / "out" / "stacks" / "s"
+    terraform = Terraform(workdir)
+    terraform.init()
+    terraform.validate()
+
+
+def test_each_stack_renders_only_its_own_resources(tmp_path: Path) -> None:
+    def build(app: cdktf.App) -> None:
+        for name in ("a", "b"):
+            stack = cdktf.TerraformStack(app, name)
+            Resource(stack, f"queue_{name}", "aws_sqs_queue", {"name": name})
+            Resource(stack, "count", "aws_sqs_queue", {"name": f"{name}-c"}, count=2)
+
+    documents = _synth(build, tmp_path / "out", stacks=("a", "b"))
+    assert set(documents["a"]["resource"]["aws_sqs_queue"]) == {"queue_a", "count"}
+    assert set(documents["b"]["resource"]["aws_sqs_queue"]) == {"queue_b", "count"}
+    assert documents["b"]["resource"]["aws_sqs_queue"]["count"] == {
+        **documents["b"]["resource"]["aws_sqs_queue"]["count"],
+        "name": "b-c",
+        "count": 2,
+    }
+
+
+def test_resources_are_construct_tree_nodes_aspects_can_change(tmp_path: Path) -> None:
+    @jsii.implements(cdktf.IAspect)
+    class TagQueues:
+        def visit(self, node: Any) -> None:
+            if isinstance(node, Resource) and node.resource_type == "aws_sqs_queue":
+                node.add_override("tags.owner", "platform")
+
+    def build(app: cdktf.App) -> None:
+        stack = cdktf.TerraformStack(app, "s")
+        Resource(stack, "queue", "aws_sqs_queue", {"name": "q"})
+        Resource(stack, "topic", "aws_sns_topic", {"name": "t"})
+        cdktf.Aspects.of(stack).add(TagQueues())
+
+    document = _synth(build, tmp_path / "out")["s"]
+    assert document["resource"]["aws_sqs_queue"]["queue"]["tags"] == {"owner": "platform"}
+    assert "tags" not in document["resource"]["aws_sns_topic"]["topic"]
