@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import cdktf
 from constructs import Construct
 
 from cdktf_restate._tf import DataSource
-from cdktf_restate.context import CLUSTER_TAG, ClusterContext, cluster_name_from_path
+from cdktf_restate.context import (
+    CLUSTER_TAG,
+    ClusterContext,
+    cluster_name_from_path,
+    merged_tags,
+)
 from cdktf_restate.controller import Controller, add_controller
 from cdktf_restate.ecs import add_ecs_cluster, add_log_groups
 from cdktf_restate.encryption import add_cluster_key
+from cdktf_restate.iam import count_unless
 from cdktf_restate.load_balancer import Listeners, add_load_balancer
 from cdktf_restate.network import add_network
 from cdktf_restate.outputs import add_outputs
@@ -141,14 +148,16 @@ class RestateEcsFargateCluster(Construct):
                 parse_replication(replication_value, "stateless_node.default_replication")
             )
         )
-        tags = {**props.tags, CLUSTER_TAG: self.cluster_name}
+        tags = merged_tags(props.tags, {CLUSTER_TAG: self.cluster_name})
         key = add_cluster_key(
             self,
             name=f"{self.cluster_name}-restate",
             partition=partition,
             region=region,
             account_id=account_id,
-            allow_events=not props.retirement_watcher.disabled,
+            # A token (the generated module's variable) keeps the statement: the key policy
+            # is one document, and EventBridge may use the key for this account only.
+            allow_events=not is_disabled(props.retirement_watcher.disabled),
             tags=tags,
         )
         return ClusterContext(
@@ -170,7 +179,9 @@ class RestateEcsFargateCluster(Construct):
         self, ctx: ClusterContext, *, ecs_cluster_arn: str, security_group_ids: list[str]
     ) -> None:
         props = self.props
-        if props.restatectl.disabled and props.retirement_watcher.disabled:
+        restatectl_off = props.restatectl.disabled
+        watcher_off = props.retirement_watcher.disabled
+        if is_disabled(restatectl_off) and is_disabled(watcher_off):
             return
         # Imported only when needed: the Lambda packaging code is not part of every synth.
         from cdktf_restate import lambdas
@@ -179,8 +190,8 @@ class RestateEcsFargateCluster(Construct):
         name_prefix = (
             name if is_token(name) else name[: lambdas.MAX_NAME_PREFIX_LENGTH].rstrip("-_")
         )
-        architecture = "arm64" if props.restate_tasks.cpu_architecture == "ARM64" else "x86_64"
-        if not props.restatectl.disabled:
+        architecture = lambda_architecture(props.restate_tasks.cpu_architecture)
+        if not is_disabled(restatectl_off):
             restatectl = lambdas.add_restatectl_lambda(
                 self,
                 "restatectl",
@@ -194,9 +205,10 @@ class RestateEcsFargateCluster(Construct):
                 kms_key_arn=ctx.kms_key_arn,
                 tags=ctx.tagged(),
                 partition=ctx.partition,
+                count=optional_count(restatectl_off),
             )
             self.restatectl_function_arn = restatectl.function_arn
-        if not props.retirement_watcher.disabled:
+        if not is_disabled(watcher_off):
             watcher = lambdas.add_retirement_watcher(
                 self,
                 "retirement_watcher",
@@ -207,5 +219,27 @@ class RestateEcsFargateCluster(Construct):
                 log_retention_days=props.log_retention_days,
                 kms_key_arn=ctx.kms_key_arn,
                 tags=ctx.tagged(),
+                count=optional_count(watcher_off),
             )
             self.retirement_watcher_function_arn = watcher.function_arn
+
+
+def lambda_architecture(cpu_architecture: str) -> str:
+    """The restatectl Lambda runs on the tasks' architecture (ARM64 -> arm64, X86_64 -> x86_64);
+    chosen by Terraform for a token (the generated module's variable)."""
+    if is_token(cpu_architecture):
+        return cdktf.Token.as_string(
+            cdktf.Fn.conditional(cdktf.Op.eq(cpu_architecture, "ARM64"), "arm64", "x86_64")
+        )
+    return "arm64" if cpu_architecture == "ARM64" else "x86_64"
+
+
+def is_disabled(flag: bool | str) -> bool:
+    """A ``disabled`` prop that is true now; a token (the generated module's variable) decides
+    at plan time through ``optional_count``, so its resources are synthesized."""
+    return not is_token(flag) and bool(flag)
+
+
+def optional_count(disabled: bool | str) -> float | None:
+    """``count`` for the resources of a part that a Terraform boolean can disable."""
+    return count_unless(disabled) if is_token(disabled) else None

@@ -37,7 +37,8 @@ class ClusterContext:
     account_id: str
     partition: str
     kms_key_arn: str
-    tags: Mapping[str, str]
+    #: A mapping, or a token of one (the generated module's ``merge(var.tags, {...})``).
+    tags: Mapping[str, str] | str
 
     def name(self, suffix: str, max_length: int = 64) -> str:
         """``<cluster>-<suffix>``, shortened to fit AWS name limits (deterministic)."""
@@ -52,8 +53,15 @@ class ClusterContext:
         account_part = self.account_id if account else ""
         return f"arn:{self.partition}:{service}:{region_part}:{account_part}:{resource}"
 
-    def tagged(self, **extra: str) -> dict[str, str]:
-        return {**self.tags, **extra}
+    def tagged(self, **extra: str) -> Mapping[str, str] | str:
+        return merged_tags(self.tags, extra)
+
+
+def merged_tags(tags: Mapping[str, str] | str, extra: Mapping[str, str]) -> Mapping[str, str] | str:
+    """``{**tags, **extra}``; for a token map (a Terraform variable) Terraform's ``merge``."""
+    if isinstance(tags, str) and is_token(tags):
+        return cdktf.Fn.merge([tags, dict(extra)]) if extra else tags
+    return {**tags, **extra}
 
 
 def text(value: object) -> str:

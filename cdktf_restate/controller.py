@@ -9,15 +9,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import cdktf
+
 from cdktf_restate._tf import Resource
 from cdktf_restate.context import ClusterContext, text
 from cdktf_restate.controller_iam import controller_task_statements, ebs_volume_role
 from cdktf_restate.ecs import EcsCluster, LogGroups
 from cdktf_restate.iam import (
     Role,
+    add_exec_statements,
     attach_policy,
     ecr_pull_statements,
     ecr_repository_arn,
+    ecr_repository_arn_expression,
     existing_or_new_role,
     log_statements,
 )
@@ -34,6 +38,7 @@ from cdktf_restate.restate_tasks import (
     task_definition_attributes,
 )
 from cdktf_restate.stateful import Stateful
+from cdktf_restate.validation import is_token
 
 CONTROLLER_CONTAINER_NAME = "controller"
 CONTROLLER_HEALTH_PORT = 8080
@@ -58,13 +63,32 @@ class Controller:
 def controller_image(ctx: ClusterContext) -> tuple[str, str | None]:
     """The image and, when it lives in ECR, its repository ARN (for pull permissions)."""
     image = ctx.props.controller.controller_image
+    registry = f"{ctx.account_id}.dkr.ecr.{ctx.region}.amazonaws.com"
+    default_image = f"{registry}/{DEFAULT_CONTROLLER_REPOSITORY}:{DEFAULT_CONTROLLER_TAG}"
+    default_repository = ctx.arn("ecr", f"repository/{DEFAULT_CONTROLLER_REPOSITORY}")
     if image is None:
-        registry = f"{ctx.account_id}.dkr.ecr.{ctx.region}.amazonaws.com"
-        return (
-            f"{registry}/{DEFAULT_CONTROLLER_REPOSITORY}:{DEFAULT_CONTROLLER_TAG}",
-            ctx.arn("ecr", f"repository/{DEFAULT_CONTROLLER_REPOSITORY}"),
+        return default_image, default_repository
+    if is_token(image):
+        # A Terraform value that may be null (the generated module's input): the default then.
+        # (join, not a template: cdktf functions do not take templates with references.)
+        default_image = _joined(
+            registry_parts(ctx) + [f"/{DEFAULT_CONTROLLER_REPOSITORY}:{DEFAULT_CONTROLLER_TAG}"]
         )
+        default_repository = _joined(
+            ["arn:", ctx.partition, ":ecr:", ctx.region, ":", ctx.account_id, ":repository/",
+             DEFAULT_CONTROLLER_REPOSITORY]
+        )  # fmt: skip
+        image = cdktf.Token.as_string(cdktf.Fn.coalesce([image, default_image]))
+        return image, ecr_repository_arn_expression(image, ctx, fallback=default_repository)
     return image, ecr_repository_arn(image, ctx)
+
+
+def registry_parts(ctx: ClusterContext) -> list[str]:
+    return [ctx.account_id, ".dkr.ecr.", ctx.region, ".amazonaws.com"]
+
+
+def _joined(parts: list[str]) -> str:
+    return cdktf.Token.as_string(cdktf.Fn.join("", parts))
 
 
 def controller_environment(
@@ -160,19 +184,24 @@ def add_controller(
         service=ECS_TASKS_SERVICE,
         description="Runs, tags, drains and stops this cluster's stateful tasks",
     )
-    attach_policy(
+    task_statements = controller_task_statements(
         ctx,
-        "controller_task_policy",
+        ecs_cluster=ecs_cluster,
+        stateful=stateful,
+        restate_roles=restate_roles,
+        ebs_role=ebs_role,
+    )
+    add_exec_statements(
+        ctx,
+        "controller_exec_policy",
+        enabled=tasks.enable_execute_command,
         role=task_role,
-        name="controller",
-        statements=controller_task_statements(
-            ctx,
-            ecs_cluster=ecs_cluster,
-            stateful=stateful,
-            restate_roles=restate_roles,
-            ebs_role=ebs_role,
-            logs=logs,
-        ),
+        name="controller-ecs-exec",
+        statements=task_statements,
+        exec_log_group_arn=logs.exec_sessions.arn,
+    )
+    attach_policy(
+        ctx, "controller_task_policy", role=task_role, name="controller", statements=task_statements
     )
     environment = controller_environment(
         ctx,

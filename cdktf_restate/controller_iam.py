@@ -7,10 +7,9 @@ from typing import Any
 
 from cdktf_restate._tf import Resource
 from cdktf_restate.context import ClusterContext
-from cdktf_restate.ecs import EcsCluster, LogGroups
+from cdktf_restate.ecs import EcsCluster
 from cdktf_restate.iam import (
     Role,
-    ecs_exec_statements,
     existing_or_new_role,
     statement,
 )
@@ -52,7 +51,6 @@ def controller_task_statements(
     stateful: Stateful,
     restate_roles: RestateRoles,
     ebs_role: Role | None,
-    logs: LogGroups,
 ) -> list[dict[str, Any]]:
     cluster_condition = {"ArnEquals": {"ecs:cluster": ecs_cluster.arn}}
     tasks_arn = ctx.arn("ecs", f"task/{ecs_cluster.name}/*")
@@ -108,8 +106,4 @@ def controller_task_statements(
             ),
             statement(["ec2:DeleteSnapshot"], [snapshots], tag_condition, sid="ClusterSnapshots"),
         ]
-    if ctx.props.controller.tasks.enable_execute_command:
-        statements += ecs_exec_statements(
-            kms_key_arn=ctx.kms_key_arn, exec_log_group_arn=logs.exec_sessions.arn
-        )
     return statements

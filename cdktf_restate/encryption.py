@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from constructs import Construct
@@ -76,7 +77,7 @@ def add_cluster_key(
     region: str,
     account_id: str,
     allow_events: bool,
-    tags: dict[str, str],
+    tags: Mapping[str, str] | str,
 ) -> ClusterKey:
     key = Resource(
         scope,

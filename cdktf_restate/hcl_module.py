@@ -192,21 +192,33 @@ def module_outputs(document: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- Lambda zips
 
 
+_ASSET_PATH = re.compile(r"assets/[^\"\s]+?\.zip")
+
+
 def relocate_assets(
     document: dict[str, Any], stack_dir: Path, out: Path
 ) -> tuple[dict[str, Any], list[Path]]:
-    """Copy each asset zip to ``lambda/<name>.zip`` and point ``filename`` at it."""
+    """Copy each asset zip to ``lambda/<name>.zip`` and point ``filename`` at it (a whole
+    string, or a path inside an expression such as the choice between two architectures)."""
     copied: list[Path] = []
     moves: dict[str, str] = {}
     for text in _strings(document.get("resource") or {}):
-        if text.startswith("assets/") and text.endswith(".zip") and text not in moves:
-            target_name = _ZIP_HASH_SUFFIX.sub(r"\1", Path(text).name)
+        for path in _ASSET_PATH.findall(text):
+            if path in moves:
+                continue
+            target_name = _ZIP_HASH_SUFFIX.sub(r"\1", Path(path).name)
             target = out / LAMBDA_DIR / target_name
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(stack_dir / text, target)
+            shutil.copyfile(stack_dir / path, target)
             copied.append(target)
-            moves[text] = "${path.module}/" + f"{LAMBDA_DIR}/{target_name}"
-    return _map_strings(document, lambda s: moves.get(s, s)), copied
+            moves[path] = "${path.module}/" + f"{LAMBDA_DIR}/{target_name}"
+
+    def move(text: str) -> str:
+        if text in moves:
+            return moves[text]
+        return _ASSET_PATH.sub(lambda m: moves.get(m.group(0), m.group(0)), text)
+
+    return _map_strings(document, move), copied
 
 
 # ---------------------------------------------------------------- schema and terraform
@@ -299,18 +311,17 @@ def readme(inputs: tuple[ModuleInput, ...], outputs: Mapping[str, Any], zips: li
                 "## Lambda packages",
                 "",
                 f"`{LAMBDA_DIR}/` holds the Lambda zips. "
-                + (
-                    f"{', '.join(f'`{n}`' for n in built)} (the restatectl binary, several MB) is not "
-                    "committed: build it into this directory before `terraform apply` with",
-                )[0],
+                f"{' and '.join(f'`{n}`' for n in built)} (the restatectl binary of each Lambda "
+                "architecture, several MB) are not committed: build them into this directory "
+                "before `terraform apply` with",
                 "",
                 "```sh",
                 f"cdktf-restate module --out modules/{MODULE_NAME}",
                 "```",
                 "",
-                "(same command that generates this module; the zip is deterministic and "
-                "`source_code_hash` in `main.tf` pins its content). `terraform plan` works "
-                "without it.",
+                "(same command that generates this module; the zips are deterministic and "
+                "`source_code_hash` in `main.tf` pins their content). `terraform plan` works "
+                "without them.",
                 "",
             ]
         )

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import cdktf
+
 from cdktf_restate._tf import Resource
 from cdktf_restate.context import ClusterContext, last_path_segment
 from cdktf_restate.validation import is_token
@@ -96,7 +98,13 @@ def existing_or_new_role(
 
 
 def attach_policy(
-    ctx: ClusterContext, id: str, *, role: Role, name: str, statements: Sequence[Statement]
+    ctx: ClusterContext,
+    id: str,
+    *,
+    role: Role,
+    name: str,
+    statements: Sequence[Statement],
+    count: float | None = None,
 ) -> Resource | None:
     if not statements:
         return None
@@ -105,7 +113,41 @@ def attach_policy(
         id,
         "aws_iam_role_policy",
         {"name": name, "role": role.name, "policy": policy_json(statements)},
+        count=count,
     )
+
+
+def count_if(flag: Any) -> float:
+    """``count`` of a resource that exists when the Terraform boolean ``flag`` is true."""
+    return cdktf.Token.as_number(cdktf.Fn.conditional(flag, 1, 0))
+
+
+def count_unless(flag: Any) -> float:
+    """``count`` of a resource that exists when the Terraform boolean ``flag`` is false."""
+    return cdktf.Token.as_number(cdktf.Fn.conditional(flag, 0, 1))
+
+
+def add_exec_statements(
+    ctx: ClusterContext,
+    id: str,
+    *,
+    enabled: bool | str,
+    role: Role,
+    name: str,
+    statements: list[Statement],
+    exec_log_group_arn: str,
+) -> None:
+    """ECS Exec permissions: appended to ``statements`` when ``enabled``; for a Terraform
+    boolean (the generated module's) they are a policy of their own with ``count``."""
+    exec_statements = ecs_exec_statements(
+        kms_key_arn=ctx.kms_key_arn, exec_log_group_arn=exec_log_group_arn
+    )
+    if is_token(enabled):
+        attach_policy(
+            ctx, id, role=role, name=name, statements=exec_statements, count=count_if(enabled)
+        )
+    elif enabled:
+        statements += exec_statements
 
 
 def ecs_exec_statements(*, kms_key_arn: str, exec_log_group_arn: str) -> list[Statement]:
@@ -151,3 +193,21 @@ def ecr_repository_arn(image: str, ctx: ClusterContext) -> str | None:
     head, _, last = repository.rpartition("/")
     repository = (f"{head}/" if head else "") + last.split(":", 1)[0]
     return f"arn:{ctx.partition}:ecr:{region}:{account}:repository/{repository}"
+
+
+#: account, region and repository of an ECR image reference (``<account>.dkr.ecr.<region>.
+#: amazonaws.com[.cn]/<repository>[:tag][@digest]``).
+#: No backslashes: the pattern is an HCL string literal as well.
+ECR_IMAGE_PATTERN = "^([0-9]+)[.]dkr[.]ecr[.]([a-z0-9-]+)[.]amazonaws[.]com(?:[.]cn)?/([^:@]+)"
+
+
+def ecr_repository_arn_expression(image: str, ctx: ClusterContext, *, fallback: str) -> str:
+    """``ecr_repository_arn`` in Terraform, for an image known only at plan time; an image
+    outside ECR gets ``fallback`` (a policy statement needs a resource)."""
+    parts = cdktf.Fn.regex(ECR_IMAGE_PATTERN, image)
+    arn = cdktf.Fn.format(
+        "arn:%s:ecr:%s:%s:repository/%s",
+        [ctx.partition, cdktf.Fn.element(parts, 1), cdktf.Fn.element(parts, 0),
+         cdktf.Fn.element(parts, 2)],
+    )  # fmt: skip
+    return cdktf.Token.as_string(cdktf.Fn.try_([arn, fallback]))

@@ -65,11 +65,11 @@ class RestatectlLambda:
 
     @property
     def function_arn(self) -> str:
-        return self.function.arn
+        return _ref(self.function, "arn")
 
     @property
     def function_name(self) -> str:
-        return self.function.attr("function_name")
+        return _ref(self.function, "function_name")
 
 
 @dataclass(frozen=True)
@@ -83,19 +83,19 @@ class RetirementWatcher:
 
     @property
     def function_arn(self) -> str:
-        return self.function.arn
+        return _ref(self.function, "arn")
 
     @property
     def function_name(self) -> str:
-        return self.function.attr("function_name")
+        return _ref(self.function, "function_name")
 
     @property
     def queue_arn(self) -> str:
-        return self.queue.arn
+        return _ref(self.queue, "arn")
 
     @property
     def rule_arn(self) -> str:
-        return self.rule.arn
+        return _ref(self.rule, "arn")
 
 
 def _validate_common(name_prefix: str, log_retention_days: int) -> None:
@@ -115,12 +115,28 @@ def _validate_common(name_prefix: str, log_retention_days: int) -> None:
         )
 
 
+def _ref(resource: Resource, name: str) -> str:
+    """An attribute; ``one(...)`` of a resource with ``count`` (a Lambda the generated module's
+    variable can disable), which is null when it is not created."""
+    return resource.attr(name) if resource.count is None else resource.one(name)
+
+
+def _tags(tags: Mapping[str, str] | str) -> Mapping[str, str] | str:
+    """A copy of the tags, or the token of a Terraform map (the generated module's)."""
+    return tags if isinstance(tags, str) else dict(tags)
+
+
 def _policy(statements: list[dict[str, Any]]) -> str:
     return cdktf.Fn.jsonencode({"Version": "2012-10-17", "Statement": statements})
 
 
 def _log_group(
-    scope: Construct, function_name: str, retention: int, kms: str | None, tags: Mapping[str, str]
+    scope: Construct,
+    function_name: str,
+    retention: int,
+    kms: str | None,
+    tags: Mapping[str, str] | str,
+    count: float | None,
 ) -> Resource:
     # Created by us (not by Lambda on first log line) so retention and encryption apply.
     return Resource(
@@ -131,13 +147,18 @@ def _log_group(
             "name": f"/aws/lambda/{function_name}",
             "retention_in_days": retention or None,
             "kms_key_id": kms,
-            "tags": dict(tags),
+            "tags": _tags(tags),
         },
+        count=count,
     )
 
 
 def _dead_letter_queue(
-    scope: Construct, queue_name: str, kms: str | None, tags: Mapping[str, str]
+    scope: Construct,
+    queue_name: str,
+    kms: str | None,
+    tags: Mapping[str, str] | str,
+    count: float | None,
 ) -> Resource:
     return Resource(
         scope,
@@ -148,26 +169,33 @@ def _dead_letter_queue(
             "message_retention_seconds": DLQ_RETENTION_SECONDS,
             "kms_master_key_id": kms,
             "sqs_managed_sse_enabled": None if kms else True,
-            "tags": dict(tags),
+            "tags": _tags(tags),
         },
+        count=count,
     )
 
 
 def _role(
-    scope: Construct, role_name: str, statements: list[dict[str, Any]], tags: Mapping[str, str]
+    scope: Construct,
+    role_name: str,
+    statements: list[dict[str, Any]],
+    tags: Mapping[str, str] | str,
+    count: float | None,
 ) -> tuple[Resource, Resource]:
     """A role Lambda can assume, with one inline policy; returns (role, policy)."""
     role = Resource(
         scope,
         "role",
         "aws_iam_role",
-        {"name": role_name, "assume_role_policy": LAMBDA_ASSUME_ROLE_POLICY, "tags": dict(tags)},
+        {"name": role_name, "assume_role_policy": LAMBDA_ASSUME_ROLE_POLICY, "tags": _tags(tags)},
+        count=count,
     )
     policy = Resource(
         scope,
         "role-policy",
         "aws_iam_role_policy",
-        {"name": "least-privilege", "role": role.attr("id"), "policy": _policy(statements)},
+        {"name": "least-privilege", "role": _ref(role, "id"), "policy": _policy(statements)},
+        count=count,
     )
     return role, policy
 
@@ -178,13 +206,14 @@ def _execution_role(
     *,
     given_arn: str | None,
     statements: list[dict[str, Any]],
-    tags: Mapping[str, str],
+    tags: Mapping[str, str] | str,
+    count: float | None,
 ) -> tuple[str, list[cdktf.ITerraformDependable]]:
     """The caller's role ARN, or a new least-privilege role's; plus what the function waits for."""
     if given_arn:
         return given_arn, []
-    role, policy = _role(scope, function_name, statements, tags)
-    return role.arn, [policy]  # the function must not start before it may log
+    role, policy = _role(scope, function_name, statements, tags, count)
+    return _ref(role, "arn"), [policy]  # the function must not start before it may log
 
 
 def _basic_statements(
@@ -195,13 +224,13 @@ def _basic_statements(
             "Sid": "WriteOwnLogs",
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": f"{log_group.arn}:*",
+            "Resource": f"{_ref(log_group, 'arn')}:*",
         },
         {
             "Sid": "DeadLetters",
             "Effect": "Allow",
             "Action": ["sqs:SendMessage"],
-            "Resource": dead_letter_queue.arn,
+            "Resource": _ref(dead_letter_queue, "arn"),
         },
         {
             # X-Ray has no resource-level permissions.
@@ -223,28 +252,56 @@ def _basic_statements(
     return statements
 
 
+def _code(
+    scope: Construct, packages: Mapping[str, lambda_build.BuiltZip], architecture: str
+) -> tuple[str, str]:
+    """``filename`` and ``source_code_hash`` of a function: its one package, or (for an
+    architecture known only at plan time) Terraform's choice between one per architecture."""
+    # The asset copies the cached zip into the stack's output dir, so `filename` is relative
+    # to the synthesized stack and the stack dir can be planned anywhere it is copied to.
+    if len(packages) == 1:
+        (package,) = packages.values()
+        asset = cdktf.TerraformAsset(
+            scope,
+            "package",
+            path=str(package.path),
+            type=cdktf.AssetType.FILE,
+            asset_hash=package.content_hash,
+        )
+        return asset.path, package.source_code_hash
+    paths = {
+        name: cdktf.TerraformAsset(
+            scope,
+            f"package-{name}",
+            path=str(package.path),
+            type=cdktf.AssetType.FILE,
+            asset_hash=package.content_hash,
+        ).path
+        for name, package in packages.items()
+    }
+
+    def choose(values: Mapping[str, str]) -> str:
+        return cdktf.Token.as_string(cdktf.Fn.lookup(dict(values), architecture))
+
+    hashes = {name: package.source_code_hash for name, package in packages.items()}
+    return choose(paths), choose(hashes)
+
+
 def _function(
     scope: Construct,
     *,
     function_name: str,
-    package: lambda_build.BuiltZip,
+    code: tuple[str, str],
     role_arn: str,
     attributes: Mapping[str, Any],
     log_group: Resource,
     dead_letter_queue: Resource,
     kms_key_arn: str | None,
-    tags: Mapping[str, str],
+    tags: Mapping[str, str] | str,
+    count: float | None,
     depends_on: Sequence[cdktf.ITerraformDependable] = (),
 ) -> Resource:
-    # The asset copies the cached zip into the stack's output dir, so `filename` is relative
-    # to the synthesized stack and the stack dir can be planned anywhere it is copied to.
-    asset = cdktf.TerraformAsset(
-        scope,
-        "package",
-        path=str(package.path),
-        type=cdktf.AssetType.FILE,
-        asset_hash=package.content_hash,
-    )
+    filename, source_code_hash = code
     return Resource(
         scope,
         "function",
@@ -252,15 +309,16 @@ def _function(
         {
             "function_name": function_name,
             "role": role_arn,
-            "filename": asset.path,
-            "source_code_hash": package.source_code_hash,
+            "filename": filename,
+            "source_code_hash": source_code_hash,
             "kms_key_arn": kms_key_arn,
             "tracing_config": [{"mode": "Active"}],
-            "dead_letter_config": [{"target_arn": dead_letter_queue.arn}],
-            "tags": dict(tags),
+            "dead_letter_config": [{"target_arn": _ref(dead_letter_queue, "arn")}],
+            "tags": _tags(tags),
             **attributes,
         },
         depends_on=[log_group, *depends_on],
+        count=count,
     )
 
 
@@ -276,8 +334,9 @@ def add_restatectl_lambda(
     execution_role_arn: str | None,
     log_retention_days: int,
     kms_key_arn: str | None,
-    tags: Mapping[str, str],
+    tags: Mapping[str, str] | str,
     partition: str = "aws",
+    count: float | None = None,
 ) -> RestatectlLambda:
     """restatectl as a Lambda in the cluster's VPC: invoke with ``{"args": [...]}``.
 
@@ -286,9 +345,14 @@ def add_restatectl_lambda(
 
     restatectl's ``lambda`` mode runs ``restatectl <args>`` per invocation and returns
     ``{"status", "stdout", "stderr"}``; ``RESTATECTL_ADDRESS`` points it at the cluster.
+
+    ``count`` (a number token) makes every resource optional, as the generated module's
+    ``restatectl.disabled`` does; references between them then use ``one(...)``.
     """
     _validate_common(name_prefix, log_retention_days)
-    if architecture not in lambda_build.ARCHITECTURES:
+    # A token (the generated module's variable) is one of ARCHITECTURES at plan time.
+    known_architecture = not cdktf.Token.is_unresolved(architecture)
+    if known_architecture and architecture not in lambda_build.ARCHITECTURES:
         raise ValueError(
             f"restatectl architecture must be one of {', '.join(lambda_build.ARCHITECTURES)}, got {architecture!r}"
         )
@@ -296,12 +360,16 @@ def add_restatectl_lambda(
         raise ValueError("restatectl subnet_ids must not be empty (the Lambda runs in the VPC)")
     if not security_group_ids:
         raise ValueError("restatectl security_group_ids must not be empty")
-    package = lambda_build.restatectl_zip(architecture)  # fails early if the binary is missing
+    # Built first: fails early if a binary is missing.
+    packages = {
+        name: lambda_build.restatectl_zip(name)
+        for name in ((architecture,) if known_architecture else lambda_build.ARCHITECTURES)
+    }
 
     construct = Construct(scope, id)
     function_name = f"{name_prefix}-restatectl"
-    log_group = _log_group(construct, function_name, log_retention_days, kms_key_arn, tags)
-    dead_letters = _dead_letter_queue(construct, f"{function_name}-dlq", kms_key_arn, tags)
+    log_group = _log_group(construct, function_name, log_retention_days, kms_key_arn, tags, count)
+    dead_letters = _dead_letter_queue(construct, f"{function_name}-dlq", kms_key_arn, tags, count)
     statements = _basic_statements(log_group, dead_letters, kms_key_arn)
     statements += [
         {
@@ -337,13 +405,18 @@ def add_restatectl_lambda(
         },
     ]
     role_arn, role_dependency = _execution_role(
-        construct, function_name, given_arn=execution_role_arn, statements=statements, tags=tags
+        construct,
+        function_name,
+        given_arn=execution_role_arn,
+        statements=statements,
+        tags=tags,
+        count=count,
     )
 
     function = _function(
         construct,
         function_name=function_name,
-        package=package,
+        code=_code(construct, packages, architecture),
         role_arn=role_arn,
         attributes={
             "description": 'restatectl for this Restate cluster; invoke with {"args": [...]}',
@@ -362,6 +435,7 @@ def add_restatectl_lambda(
         dead_letter_queue=dead_letters,
         kms_key_arn=kms_key_arn,
         tags=tags,
+        count=count,
         depends_on=role_dependency,
     )
     return RestatectlLambda(function, role_arn, log_group, dead_letters)
@@ -377,9 +451,13 @@ def add_retirement_watcher(
     execution_role_arn: str | None,
     log_retention_days: int,
     kms_key_arn: str | None,
-    tags: Mapping[str, str],
+    tags: Mapping[str, str] | str,
+    count: float | None = None,
 ) -> RetirementWatcher:
-    """AWS Health task-retirement events for this cluster -> SQS -> Lambda tagging the tasks."""
+    """AWS Health task-retirement events for this cluster -> SQS -> Lambda tagging the tasks.
+
+    ``count`` as in ``add_restatectl_lambda`` (the module's ``retirement_watcher.disabled``).
+    """
     _validate_common(name_prefix, log_retention_days)
     package = lambda_build.retirement_watcher_zip()
 
@@ -388,8 +466,10 @@ def add_retirement_watcher(
     # arn:...:cluster/NAME -> arn:...:task/NAME/ (long ARN format, which Fargate tasks use)
     task_prefix = f"{cdktf.Fn.replace(ecs_cluster_arn, ':cluster/', ':task/')}/"
 
-    log_group = _log_group(construct, function_name, log_retention_days, kms_key_arn, tags)
-    dead_letters = _dead_letter_queue(construct, f"{function_name}-dlq", queue_kms_key_arn, tags)
+    log_group = _log_group(construct, function_name, log_retention_days, kms_key_arn, tags, count)
+    dead_letters = _dead_letter_queue(
+        construct, f"{function_name}-dlq", queue_kms_key_arn, tags, count
+    )
     rule = Resource(
         construct,
         "rule",
@@ -405,8 +485,9 @@ def add_retirement_watcher(
                     "resources": [{"prefix": task_prefix}],
                 }
             ),
-            "tags": dict(tags),
+            "tags": _tags(tags),
         },
+        count=count,
     )
     queue_name = f"{function_name}-events"
     # The policy is part of the queue (not an aws_sqs_queue_policy): one resource to create
@@ -428,7 +509,10 @@ def add_retirement_watcher(
             "kms_master_key_id": queue_kms_key_arn,
             "sqs_managed_sse_enabled": None if queue_kms_key_arn else True,
             "redrive_policy": cdktf.Fn.jsonencode(
-                {"deadLetterTargetArn": dead_letters.arn, "maxReceiveCount": WATCHER_MAX_RECEIVES}
+                {
+                    "deadLetterTargetArn": _ref(dead_letters, "arn"),
+                    "maxReceiveCount": WATCHER_MAX_RECEIVES,
+                }
             ),
             "policy": _policy(
                 [
@@ -438,18 +522,20 @@ def add_retirement_watcher(
                         "Principal": {"Service": "events.amazonaws.com"},
                         "Action": "sqs:SendMessage",
                         "Resource": queue_arn,
-                        "Condition": {"ArnEquals": {"aws:SourceArn": rule.arn}},
+                        "Condition": {"ArnEquals": {"aws:SourceArn": _ref(rule, "arn")}},
                     }
                 ]
             ),
-            "tags": dict(tags),
+            "tags": _tags(tags),
         },
+        count=count,
     )
     Resource(
         construct,
         "target",
         "aws_cloudwatch_event_target",
-        {"rule": rule.attr("name"), "target_id": "retirement-queue", "arn": queue.arn},
+        {"rule": _ref(rule, "name"), "target_id": "retirement-queue", "arn": _ref(queue, "arn")},
+        count=count,
     )
 
     statements = _basic_statements(log_group, dead_letters, kms_key_arn)
@@ -469,7 +555,7 @@ def add_retirement_watcher(
                 "sqs:ChangeMessageVisibility",
                 "sqs:GetQueueAttributes",
             ],
-            "Resource": queue.arn,
+            "Resource": _ref(queue, "arn"),
         },
     ]
     if queue_kms_key_arn and queue_kms_key_arn != kms_key_arn:
@@ -482,13 +568,18 @@ def add_retirement_watcher(
             }
         )
     role_arn, role_dependency = _execution_role(
-        construct, function_name, given_arn=execution_role_arn, statements=statements, tags=tags
+        construct,
+        function_name,
+        given_arn=execution_role_arn,
+        statements=statements,
+        tags=tags,
+        count=count,
     )
 
     function = _function(
         construct,
         function_name=function_name,
-        package=package,
+        code=_code(construct, {"arm64": package}, "arm64"),
         role_arn=role_arn,
         attributes={
             "description": "Tags ECS tasks of this Restate cluster that AWS will retire",
@@ -504,6 +595,7 @@ def add_retirement_watcher(
         dead_letter_queue=dead_letters,
         kms_key_arn=kms_key_arn,
         tags=tags,
+        count=count,
         depends_on=role_dependency,
     )
     Resource(
@@ -511,10 +603,11 @@ def add_retirement_watcher(
         "queue-source",
         "aws_lambda_event_source_mapping",
         {
-            "event_source_arn": queue.arn,
-            "function_name": function.arn,
+            "event_source_arn": _ref(queue, "arn"),
+            "function_name": _ref(function, "arn"),
             "batch_size": 10,
             "function_response_types": ["ReportBatchItemFailures"],
         },
+        count=count,
     )
     return RetirementWatcher(function, role_arn, log_group, queue, dead_letters, rule)

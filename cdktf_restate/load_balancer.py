@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cdktf
+
 from cdktf_restate._tf import DataSource, Resource
 from cdktf_restate.context import ClusterContext
 from cdktf_restate.network import RESTATE_PORTS
+from cdktf_restate.validation import is_token
 
 HEALTH_CHECK_PATHS = {"ingress": "/restate/health", "admin": "/health", "node": "/health"}
 HEALTH_CHECK_INTERVAL_SECONDS = 5
@@ -51,10 +54,8 @@ def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> 
             {
                 "name": ctx.name("nlb", 32),
                 "load_balancer_type": "network",
-                "internal": not props.internet_facing,
-                "subnets": list(props.subnet_ids)
-                if props.subnet_ids is not None
-                else list(ctx.subnet_ids),
+                "internal": _negated(props.internet_facing),
+                "subnets": _nlb_subnets(ctx),
                 "security_groups": security_group_ids,
                 "enable_cross_zone_load_balancing": True,
                 "enable_deletion_protection": props.deletion_protection,
@@ -154,3 +155,21 @@ def _health_check(port_name: str, protocol: str) -> dict[str, object]:
         "unhealthy_threshold": UNHEALTHY_THRESHOLD,
         "matcher": "200",
     }
+
+
+def _negated(flag: bool | str) -> bool | str:
+    """``not flag``, in Terraform for a boolean token (the generated module's variable)."""
+    if is_token(flag):
+        return cdktf.Token.as_string(cdktf.Op.not_(flag))
+    return not flag
+
+
+def _nlb_subnets(ctx: ClusterContext) -> list[str]:
+    """The NLB's own subnets, else the cluster's; a token list (the generated module's
+    variable, null by default) falls back in Terraform."""
+    given = ctx.props.load_balancer.subnet_ids
+    if given is None:
+        return list(ctx.subnet_ids)
+    if is_token(given):
+        return cdktf.Token.as_list(cdktf.Fn.coalescelist([given, list(ctx.subnet_ids)]))
+    return list(given)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cdktf_restate.props import (
     SUPPORTED_RESTATE_VERSIONS,
     ControllerProps,
+    LoadBalancerProps,
     MonitoringProps,
     ObjectStorageProps,
     Resources,
@@ -25,8 +26,14 @@ from cdktf_restate.props import (
     StatefulNodeProps,
     StatelessNodeProps,
     Subnet,
+    TaskProps,
 )
-from cdktf_restate.validation import CONTAINER_INSIGHTS, FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS
+from cdktf_restate.validation import (
+    CONTAINER_INSIGHTS,
+    CPU_ARCHITECTURES,
+    FARGATE_MEMORY_BY_CPU,
+    LOG_RETENTION_DAYS,
+)
 
 #: The module's resources are fixed when it is generated; the controller's subnet map and
 #: the per-subnet lookups are built for this many zones.
@@ -249,6 +256,8 @@ _SCALAR_TYPES = {
     "str | None": "string",
     "str | int": "string",
     "bool": "bool",
+    "Sequence[str] | None": "list(string)",
+    "Mapping[str, str]": "map(string)",
 }
 
 
@@ -279,18 +288,51 @@ def _first_sentence(text: str | None) -> str:
     return (text or "").strip().splitlines()[0] if text else ""
 
 
+def _attributes(
+    cls: type, names: Sequence[str], nested: Mapping[str, tuple[type, Sequence[str]]]
+) -> list[str]:
+    """``name = optional(type, default)`` per field; ``nested`` fields are objects themselves
+    (on one line, with their own optional attributes and defaults)."""
+    attributes = []
+    for f in (_field(cls, n) for n in names):
+        if f.name in nested:
+            inner_cls, inner_names = nested[f.name]
+            inner = ", ".join(_attributes(inner_cls, inner_names, {}))
+            attributes.append(f"{f.name} = optional(object({{ {inner} }}), {{}})")
+        else:
+            attributes.append(f"{f.name} = optional({_type_of(f)}, {_hcl_literal(_default(f))})")
+    return attributes
+
+
+def _described(
+    cls: type, names: Sequence[str], nested: Mapping[str, tuple[type, Sequence[str]]]
+) -> str:
+    parts = []
+    for f in (_field(cls, n) for n in names):
+        if f.name in nested:
+            inner_cls, inner_names = nested[f.name]
+            parts.append(f"`{f.name}`: {{{_described(inner_cls, inner_names, {})}}}")
+        else:
+            parts.append(f"`{f.name}`: {f.metadata['description']}")
+    return " ".join(parts)
+
+
 def object_input(
-    name: str, cls: type, names: Sequence[str], rules: Callable[[str], list[Rule]]
+    name: str,
+    cls: type,
+    names: Sequence[str],
+    rules: Callable[[str], list[Rule]],
+    nested: Mapping[str, tuple[type, Sequence[str]]] | None = None,
+    summary: str | None = None,
 ) -> ModuleInput:
-    """An ``object({ ... optional(x, default) })`` variable over some fields of a props class."""
-    fields = [_field(cls, n) for n in names]
-    attributes = "\n".join(
-        f"    {f.name} = optional({_type_of(f)}, {_hcl_literal(_default(f))})" for f in fields
-    )
-    described = " ".join(f"`{f.name}`: {f.metadata['description']}" for f in fields)
+    """An ``object({ ... optional(x, default) })`` variable over some fields of a props class;
+    ``summary`` (default: the class's first docstring line) starts the description."""
+    nested = nested or {}
+    attributes = "\n".join(f"    {a}" for a in _attributes(cls, names, nested))
+    summary = summary or _first_sentence(cls.__doc__)
     return ModuleInput(
         name=name,
-        description=f"{_first_sentence(cls.__doc__)} {described}",
+        description=f"{summary} {_described(cls, names, nested)}",
         hcl_type="object({\n" + attributes + "\n  })",
         default={},
         rules=tuple(rules(f"var.{name}")),
@@ -330,13 +372,70 @@ def _stateful_rules(v: str) -> list[Rule]:
     ]
 
 
+def _tasks_rules(path: str, v: str) -> list[Rule]:
+    return [choice_rule(f"{path}.cpu_architecture", f"{v}.cpu_architecture", CPU_ARCHITECTURES)]
+
+
 def _controller_rules(v: str) -> list[Rule]:
+    image = f"{v}.controller_image"
     return [
         *resources_rules("controller.resources", f"{v}.resources"),
         *int_rules("controller.snapshot_retention_days", f"{v}.snapshot_retention_days", minimum=0),
         positive_rule("controller.reconcile_interval_seconds", f"{v}.reconcile_interval_seconds"),
         positive_rule("controller.drain_timeout_seconds", f"{v}.drain_timeout_seconds"),
+        Rule(
+            # null is the default image; try(): || does not short-circuit on null.
+            f'{image} == null || try({image} != "" && !can(regex("\\\\s", {image})), false)',
+            f"controller.controller_image: '${{{image} == null ? \"\" : {image}}}' is not an "
+            "image reference; allowed: registry/repository:tag",
+        ),
+        *_tasks_rules("controller.tasks", f"{v}.tasks"),
     ]
+
+
+def _object_storage_rules(v: str) -> list[Rule]:
+    prefix = f"{v}.prefix"
+    usable = (
+        f'can(regex("^[A-Za-z0-9!_.*\'()/-]+$", {prefix})) && !startswith({prefix}, "/") && '
+        f'!endswith({prefix}, "/") && !strcontains({prefix}, "//")'
+    )
+    return [
+        Rule(
+            f'{prefix} == "" || ({usable})',
+            f"object_storage.prefix: '${{{prefix}}}' is not a usable key prefix; allowed: "
+            "letters, digits and !-_.*'()/ with no leading, trailing or double '/'",
+        ),
+        *int_rules(
+            "object_storage.noncurrent_version_expiration_days",
+            f"{v}.noncurrent_version_expiration_days",
+            minimum=1,
+        ),
+    ]
+
+
+def _load_balancer_rules(v: str) -> list[Rule]:
+    subnets = f"{v}.subnet_ids"
+    return [
+        Rule(
+            f"{subnets} == null || try(length({subnets}) > 0, true)",
+            "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids",
+        )
+    ]
+
+
+def tags_rule() -> Rule:
+    bad = (
+        '[for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1 || length(k) > 128]'
+    )
+    return Rule(
+        f"length({bad}) == 0",
+        f'tags.${{try({bad}[0], "?")}}: invalid tag key; allowed: 1-128 characters, '
+        "not starting with 'aws:'",
+    )
+
+
+#: The task settings of ``restate_tasks`` and ``controller.tasks`` that are module inputs.
+TASK_INPUTS = ("enable_execute_command", "cpu_architecture")
 
 
 INPUTS: tuple[ModuleInput, ...] = (
@@ -393,22 +492,35 @@ INPUTS: tuple[ModuleInput, ...] = (
         "controller",
         ControllerProps,
         [
+            "controller_image",
             "resources",
             "snapshot_retention_days",
             "reconcile_interval_seconds",
             "drain_timeout_seconds",
+            "tasks",
         ],
         _controller_rules,
+        nested={"tasks": (TaskProps, TASK_INPUTS)},
+    ),
+    object_input(
+        "restate_tasks",
+        TaskProps,
+        TASK_INPUTS,
+        lambda v: _tasks_rules("restate_tasks", v),
+        summary="Task settings of the Restate nodes (the restatectl Lambda runs on the same "
+        "architecture).",
     ),
     object_input(
         "object_storage",
         ObjectStorageProps,
-        ["noncurrent_version_expiration_days"],
-        lambda v: int_rules(
-            "object_storage.noncurrent_version_expiration_days",
-            f"{v}.noncurrent_version_expiration_days",
-            minimum=1,
-        ),
+        ["prefix", "noncurrent_version_expiration_days"],
+        _object_storage_rules,
+    ),
+    object_input(
+        "load_balancer",
+        LoadBalancerProps,
+        ["internet_facing", "subnet_ids"],
+        _load_balancer_rules,
     ),
     object_input(
         "monitoring",
@@ -429,6 +541,13 @@ INPUTS: tuple[ModuleInput, ...] = (
                 f"allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}",
             )
         ],
+    ),
+    scalar_input(
+        "tags",
+        [tags_rule()],
+        hcl_type="map(string)",
+        description="Tags on every taggable resource, merged with restate:cluster = the "
+        "cluster name (which wins). Default: none.",
     ),
 )
 
@@ -469,6 +588,17 @@ class _Tokens:
         self.number_literals[repr(token)] = ".".join(["var", name, *path])
         return token
 
+    def list(self, name: str, *path: str) -> list[str]:
+        import cdktf
+
+        return cdktf.Token.as_list(cdktf.Fn.lookup_nested(self.variable(name).value, list(path)))
+
+    def tasks(self, name: str, *path: str) -> TaskProps:
+        return TaskProps(
+            enable_execute_command=self.string(name, *path, "enable_execute_command"),  # type: ignore[arg-type]
+            cpu_architecture=self.string(name, *path, "cpu_architecture"),
+        )
+
     def resources(self, name: str) -> Resources:
         return Resources(
             cpu=self.number(name, "resources", "cpu"),
@@ -504,17 +634,26 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
             restate_image=t.string("stateful_node", "restate_image"),
         ),
         controller=ControllerProps(
+            controller_image=t.string("controller", "controller_image"),
             resources=t.resources("controller"),
             snapshot_retention_days=t.number("controller", "snapshot_retention_days"),
             reconcile_interval_seconds=t.number("controller", "reconcile_interval_seconds"),
             drain_timeout_seconds=t.number("controller", "drain_timeout_seconds"),
+            tasks=t.tasks("controller", "tasks"),
         ),
+        restate_tasks=t.tasks("restate_tasks"),
         object_storage=ObjectStorageProps(
+            prefix=t.string("object_storage", "prefix"),
             noncurrent_version_expiration_days=t.number(
                 "object_storage", "noncurrent_version_expiration_days"
-            )
+            ),
+        ),
+        load_balancer=LoadBalancerProps(
+            internet_facing=t.string("load_balancer", "internet_facing"),  # type: ignore[arg-type]
+            subnet_ids=t.list("load_balancer", "subnet_ids"),
         ),
         monitoring=MonitoringProps(container_insights=t.string("monitoring", "container_insights")),
         log_retention_days=t.number("log_retention_days"),
+        tags=t.string("tags"),  # type: ignore[arg-type]
     )
     return props, t.number_literals

@@ -13,10 +13,10 @@ from cdktf_restate.ecs import LogGroups
 from cdktf_restate.entrypoint import COMMAND, ENTRYPOINT
 from cdktf_restate.iam import (
     Role,
+    add_exec_statements,
     attach_policy,
     ecr_pull_statements,
     ecr_repository_arn,
-    ecs_exec_statements,
     existing_or_new_role,
     log_statements,
 )
@@ -69,10 +69,15 @@ def add_restate_roles(ctx: ClusterContext, *, storage: Storage, logs: LogGroups)
         )
     bucket_key = ctx.kms_key_arn if storage.bucket is not None else None
     task_statements = storage.task_statements(bucket_key)
-    if tasks.enable_execute_command:
-        task_statements += ecs_exec_statements(
-            kms_key_arn=ctx.kms_key_arn, exec_log_group_arn=logs.exec_sessions.arn
-        )
+    add_exec_statements(
+        ctx,
+        "restate_exec_policy",
+        enabled=tasks.enable_execute_command,
+        role=task,
+        name="restate-ecs-exec",
+        statements=task_statements,
+        exec_log_group_arn=logs.exec_sessions.arn,
+    )
     attach_policy(
         ctx,
         "restate_task_policy",

@@ -28,7 +28,11 @@ class Storage:
     bucket: Resource | None
 
     def task_statements(self, kms_key_arn: str | None) -> list[Statement]:
-        """Least privilege for Restate: list under the prefix, get/put/delete objects in it."""
+        """Least privilege for Restate: list under the prefix, get/put/delete objects in it.
+
+        A token prefix (the generated module's) always gets the listing condition: for the
+        bucket root it is ``s3:prefix`` like ``*``: every listing that names a prefix, as all of
+        Restate's do (its object-store paths start with ``metadata`` or ``snapshots``)."""
         list_condition = (
             {"StringLike": {"s3:prefix": [f"{self.key_prefix}*"]}} if self.key_prefix else None
         )
@@ -42,6 +46,16 @@ class Storage:
         if kms_key_arn is not None:
             statements.append(statement(["kms:Decrypt", "kms:GenerateDataKey"], [kms_key_arn]))
         return statements
+
+
+def key_prefix(prefix: str) -> str:
+    """``prefix/``, or empty for the bucket root; a Terraform expression for a token (the
+    generated module's variable, which may be empty)."""
+    if is_token(prefix):
+        # "" -> "/" -> "": a valid prefix never starts with '/'. (cdktf's Op renders "" and 0
+        # operands as `undefined`, so no comparison here.)
+        return cdktf.Token.as_string(cdktf.Fn.trimprefix(f"{prefix}/", "/"))
+    return f"{prefix}/" if prefix else ""
 
 
 def bucket_name_for(ctx: ClusterContext) -> str:
@@ -59,7 +73,7 @@ def bucket_name_for(ctx: ClusterContext) -> str:
 
 def add_storage(ctx: ClusterContext) -> Storage:
     props = ctx.props.object_storage
-    prefix = f"{props.prefix}/" if props.prefix else ""
+    prefix = key_prefix(props.prefix)
     if props.bucket_name is not None:
         name = props.bucket_name
         arn = f"arn:{ctx.partition}:s3:::{name}"

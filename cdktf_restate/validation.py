@@ -633,7 +633,7 @@ def check_monitoring_and_logs(props: RestateClusterProps) -> None:
             f"{props.log_retention_days!r} is not a CloudWatch retention",
             ", ".join(map(str, LOG_RETENTION_DAYS)),
         )
-    for key in props.tags:
+    for key in {} if is_token(props.tags) else props.tags:
         if not isinstance(key, str) or key.startswith("aws:") or not 1 <= len(key) <= 128:
             raise fail(
                 f"tags.{key}", "invalid tag key", "1-128 characters, not starting with 'aws:'"

@@ -22,12 +22,15 @@ from cdktf_restate.devtools.emulator import Emulator, running_emulator
 from cdktf_restate.devtools.terraform import Terraform
 from cdktf_restate.props import (
     ControllerProps,
+    LoadBalancerProps,
     MonitoringProps,
+    ObjectStorageProps,
     Resources,
     RestateClusterProps,
     StatefulNodeProps,
     StatelessNodeProps,
     Subnet,
+    TaskProps,
 )
 from cdktf_restate.validation import RestateConfigError, validate_props
 
@@ -169,7 +172,7 @@ def test_committed_module_is_exactly_what_the_generator_writes(regenerated: Path
             f"{MODULE_PATH / name} drifted from the construct: run cdktf-restate module --out {MODULE_PATH}"
         )
     # The ignored (large) zip is still pinned: main.tf carries its source_code_hash.
-    assert ignored == {"lambda/restatectl-arm64.zip"}
+    assert ignored == {"lambda/restatectl-arm64.zip", "lambda/restatectl-x86_64.zip"}
 
 
 def test_every_tf_file_parses_with_python_hcl2() -> None:
@@ -343,6 +346,210 @@ def test_plan_review_groups_the_module_plan_by_component(example_plan: dict) -> 
     )
 
 
+# ---------------------------------------------------------------- non-default inputs
+
+#: Module arguments (HCL) and the same settings as construct props, for one plan of the module
+#: and one synth of the construct.
+CUSTOM_CONTROLLER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ops/restate-controller:2.0"
+CUSTOM_ARGUMENTS = {
+    "tags": '{ team = "payments" }',
+    "controller": f'{{ controller_image = "{CUSTOM_CONTROLLER_IMAGE}", '
+    'tasks = { enable_execute_command = true, cpu_architecture = "X86_64" } }',
+    "restate_tasks": '{ enable_execute_command = true, cpu_architecture = "X86_64" }',
+    "object_storage": '{ prefix = "clusters/a" }',
+    "load_balancer": '{ internet_facing = true, subnet_ids = ["subnet-p1", "subnet-p2"] }',
+}
+CUSTOM_PROPS: dict[str, Any] = {
+    "tags": {"team": "payments"},
+    "controller": ControllerProps(
+        controller_image=CUSTOM_CONTROLLER_IMAGE,
+        tasks=TaskProps(enable_execute_command=True, cpu_architecture="X86_64"),
+    ),
+    "restate_tasks": TaskProps(enable_execute_command=True, cpu_architecture="X86_64"),
+    "object_storage": ObjectStorageProps(prefix="clusters/a"),
+    "load_balancer": LoadBalancerProps(internet_facing=True, subnet_ids=["subnet-p1", "subnet-p2"]),
+}
+
+
+def module_calls(calls: dict[str, dict[str, str]]) -> str:
+    """A root module: the example's provider (pointed at moto) and one module block per call."""
+    provider = (REPO / EXAMPLE_PATH / "main.tf").read_text()
+    provider = provider[provider.index('variable "region"') : provider.index("####")]
+    subnets = ", ".join(
+        f'{{ subnet_id = "{s}", availability_zone = "{z}" }}' for s, z in BASE_SUBNETS
+    )
+    blocks = []
+    for name, arguments in calls.items():
+        body = "\n".join(
+            f"  {k} = {v}"
+            for k, v in {"vpc_id": '"vpc-1"', "subnets": f"[{subnets}]", **arguments}.items()
+        )
+        blocks.append(f'module "{name}" {{\n  source = "../{MODULE_PATH}"\n{body}\n}}\n')
+    return provider + "\n".join(blocks)
+
+
+@pytest.fixture(scope="module")
+def custom_plan(workspace: Workspace) -> dict:
+    workdir = workspace.root / "custom-inputs"
+    workdir.mkdir()
+    (workdir / "main.tf").write_text(module_calls({"custom": CUSTOM_ARGUMENTS}))
+    shutil.copy(REPO / EXAMPLE_PATH / "versions.tf", workdir / "versions.tf")
+    tf = Terraform(workdir)
+    tf.init()
+    tf.run(
+        "plan", "-input=false", "-lock=false", "-out=tfplan",
+        "-var", f"aws_endpoint={workspace.emulator.url}",
+    )  # fmt: skip
+    return tf.show_json("tfplan")
+
+
+@pytest.fixture(scope="module")
+def custom_construct(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The construct's synthesized resources for the same settings (no plan needed)."""
+    import cdktf
+
+    from cdktf_restate import RestateEcsFargateCluster
+    from cdktf_restate._tf import AwsProvider
+
+    app = cdktf.App(outdir=str(tmp_path_factory.mktemp("custom-construct")))
+    stack = cdktf.TerraformStack(app, "custom")
+    AwsProvider(stack, "aws", region="us-east-1")
+    RestateEcsFargateCluster(
+        stack,
+        "restate",
+        vpc_id="vpc-1",
+        subnets=[Subnet(subnet_id=s, availability_zone=z) for s, z in BASE_SUBNETS],
+        cluster_name="restate",
+        **CUSTOM_PROPS,
+    )
+    app.synth()
+    return json.loads((Path(app.outdir) / "stacks" / "custom" / "cdk.tf.json").read_text())
+
+
+def synthesized(document: dict) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (resource_type, body)
+        for resource_type, resources in document["resource"].items()
+        for body in resources.values()
+    ]
+
+
+def planned(plan: dict, module: str, resource_type: str) -> list[dict[str, Any]]:
+    return [
+        c["change"]["after"]
+        for c in created(plan)
+        if c["type"] == resource_type and c["address"].startswith(f"module.{module}.")
+    ]
+
+
+def test_custom_inputs_create_the_construct_resources(
+    custom_plan: dict, custom_construct: dict
+) -> None:
+    module = Counter(
+        c["type"] for c in created(custom_plan) if c["address"].startswith("module.custom.")
+    )
+    construct = Counter(resource_type for resource_type, _ in synthesized(custom_construct))
+    # ECS Exec statements are one policy per role in the module (count on the flag), part of
+    # the task policies in the construct: two more policies, the same everything else.
+    assert module - construct == Counter({"aws_iam_role_policy": 2})
+    assert construct - module == Counter()
+    exec_policies = [
+        p for p in planned(custom_plan, "custom", "aws_iam_role_policy") if "ecs-exec" in p["name"]
+    ]
+    assert sorted(p["name"] for p in exec_policies) == ["controller-ecs-exec", "restate-ecs-exec"]
+
+
+def test_custom_inputs_reach_the_resources_as_in_the_construct(
+    custom_plan: dict, custom_construct: dict
+) -> None:
+    # Tags: every taggable resource, the user's merged with restate:cluster.
+    construct_tags = Counter(
+        (t, json.dumps(b["tags"], sort_keys=True)) for t, b in synthesized(custom_construct)
+        if "tags" in b
+    )  # fmt: skip
+    module_tags = Counter(
+        (c["type"], json.dumps(c["change"]["after"]["tags"], sort_keys=True))
+        for c in created(custom_plan)
+        if c["address"].startswith("module.custom.") and "tags" in c["change"]["after"]
+        and c["change"]["after"]["tags"] is not None
+    )  # fmt: skip
+    assert module_tags == construct_tags
+    assert ("aws_lb", json.dumps({"restate:cluster": "restate", "team": "payments"})) in module_tags
+    # Internet-facing NLB in its own subnets.
+    (nlb,) = planned(custom_plan, "custom", "aws_lb")
+    (construct_nlb,) = [b for t, b in synthesized(custom_construct) if t == "aws_lb"]
+    assert (nlb["internal"], nlb["subnets"]) == (False, ["subnet-p1", "subnet-p2"])
+    assert (construct_nlb["internal"], construct_nlb["subnets"]) == (False, nlb["subnets"])
+    # Architecture and ECS Exec of every task definition and service.
+    for definition in planned(custom_plan, "custom", "aws_ecs_task_definition"):
+        assert definition["runtime_platform"][0]["cpu_architecture"] == "X86_64"
+    for service in planned(custom_plan, "custom", "aws_ecs_service"):
+        assert service["enable_execute_command"] is True
+    # The restatectl Lambda follows the tasks' architecture: the x86_64 package.
+    (restatectl,) = [
+        f for f in planned(custom_plan, "custom", "aws_lambda_function")
+        if f["function_name"].endswith("-restatectl")
+    ]  # fmt: skip
+    (construct_restatectl,) = [
+        b for t, b in synthesized(custom_construct)
+        if t == "aws_lambda_function" and b["function_name"].endswith("-restatectl")
+    ]  # fmt: skip
+    assert restatectl["architectures"] == construct_restatectl["architectures"] == ["x86_64"]
+    assert restatectl["source_code_hash"] == construct_restatectl["source_code_hash"]
+    # The bucket prefix in the Restate configuration (the stateful definition is known at plan).
+    stateful = [
+        d for d in planned(custom_plan, "custom", "aws_ecs_task_definition")
+        if d.get("container_definitions") is not None
+    ]  # fmt: skip
+    assert stateful
+    environment = {
+        e["name"]: e["value"] for e in json.loads(stateful[0]["container_definitions"])[0]["environment"]
+    }  # fmt: skip
+    bucket = "restate-123456789012-us-east-1"  # moto's account
+    assert environment["RESTATE_METADATA_CLIENT__PATH"] == f"s3://{bucket}/clusters/a/metadata"
+    assert (
+        environment["RESTATE_WORKER__SNAPSHOTS__DESTINATION"]
+        == f"s3://{bucket}/clusters/a/snapshots"
+    )
+
+
+def test_controller_image_repository_expression_matches_the_construct(tmp_path: Path) -> None:
+    """Terraform evaluates the module's ECR repository ARN of an image known only at plan time
+    exactly as the construct computes it for a literal image (or the default repository)."""
+    import cdktf
+
+    from cdktf_restate.iam import ecr_repository_arn, ecr_repository_arn_expression
+
+    @dataclass
+    class Partition:
+        partition: str = "aws"
+
+    context: Any = Partition()  # the one ClusterContext field both functions read
+
+    images = {
+        "ecr": CUSTOM_CONTROLLER_IMAGE,
+        "ecr_digest": "123456789012.dkr.ecr.us-west-2.amazonaws.com/ctl@sha256:abc",
+        "china": "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/ctl:1",
+        "other_registry": "ghcr.io/acme/ctl:1",
+    }
+    app = cdktf.App(outdir=str(tmp_path / "out"))
+    stack = cdktf.TerraformStack(app, "ecr")
+    for name, image in images.items():
+        variable = cdktf.TerraformVariable(stack, name, type="string", default=image)
+        value = ecr_repository_arn_expression(variable.string_value, context, fallback="fallback")
+        cdktf.TerraformOutput(stack, f"out_{name}", value=value).override_logical_id(name)
+    app.synth()
+    tf = Terraform(tmp_path / "out" / "stacks" / "ecr")
+    tf.init()
+    tf.run("apply", "-input=false", "-auto-approve")
+    values = {name: value["value"] for name, value in tf.output_json().items()}
+    expected = {
+        name: ecr_repository_arn(image, context) or "fallback" for name, image in images.items()
+    }
+    assert values == expected
+    assert values["ecr"] == "arn:aws:ecr:eu-west-1:123456789012:repository/ops/restate-controller"
+
+
 # ---------------------------------------------------------------- validation blocks
 
 
@@ -403,6 +610,27 @@ BAD_INPUTS = {
         {"monitoring": MonitoringProps(container_insights="on")},
     ),
     "cluster_name": BadInput('cluster_name = "bad name!"', {"cluster_name": "bad name!"}),
+    "tag_key": BadInput('tags = { "aws:team" = "x" }', {"tags": {"aws:team": "x"}}),
+    "controller_image": BadInput(
+        'controller = { controller_image = "my image" }',
+        {"controller": ControllerProps(controller_image="my image")},
+    ),
+    "controller_cpu_architecture": BadInput(
+        'controller = { tasks = { cpu_architecture = "arm64" } }',
+        {"controller": ControllerProps(tasks=TaskProps(cpu_architecture="arm64"))},
+    ),
+    "restate_cpu_architecture": BadInput(
+        'restate_tasks = { cpu_architecture = "X86" }',
+        {"restate_tasks": TaskProps(cpu_architecture="X86")},
+    ),
+    "bucket_prefix": BadInput(
+        'object_storage = { prefix = "restate/" }',
+        {"object_storage": ObjectStorageProps(prefix="restate/")},
+    ),
+    "nlb_subnets": BadInput(
+        "load_balancer = { subnet_ids = [] }",
+        {"load_balancer": LoadBalancerProps(subnet_ids=[])},
+    ),
     # Spans two variables: a precondition of the stateful task definition, not a validation.
     "node_replication_needs_more_nodes": BadInput(
         'stateless_node = { default_replication = "{node: 3}" }',

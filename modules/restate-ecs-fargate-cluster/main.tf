@@ -80,17 +80,13 @@ resource "aws_kms_key" "kms_key" {
       },
     ]
   })
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_s3_bucket" "bucket" {
   bucket        = "${lower(replace(substr(var.cluster_name, 0, 30), "_", "-"))}-${data.aws_caller_identity.caller_identity.account_id}-${data.aws_region.region.name}"
   force_destroy = false
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "bucket_lifecycle" {
@@ -174,11 +170,8 @@ resource "aws_s3_bucket_versioning" "bucket_versioning" {
 resource "aws_security_group" "security_group" {
   description = "Restate cluster ${var.cluster_name}: NLB, nodes, controller, Lambdas"
   name        = "${substr(var.cluster_name, 0, 56)}-restate"
-  tags = {
-    Name              = "${substr(var.cluster_name, 0, 56)}-restate"
-    "restate:cluster" = var.cluster_name
-  }
-  vpc_id = var.vpc_id
+  tags        = merge(merge(var.tags, { "restate:cluster" = var.cluster_name }), { "Name" = "${substr(var.cluster_name, 0, 56)}-restate" })
+  vpc_id      = var.vpc_id
 }
 
 resource "aws_security_group_rule" "security_group_admin_from_members" {
@@ -230,20 +223,14 @@ resource "aws_security_group_rule" "security_group_node_from_members" {
 resource "aws_lb" "nlb" {
   enable_cross_zone_load_balancing = true
   enable_deletion_protection       = false
-  internal                         = true
+  internal                         = !var.load_balancer.internet_facing
   load_balancer_type               = "network"
   name                             = "${substr(var.cluster_name, 0, 28)}-nlb"
   security_groups = [
     aws_security_group.security_group.id,
   ]
-  subnets = [
-    var.subnets[0].subnet_id,
-    var.subnets[1].subnet_id,
-    var.subnets[2].subnet_id,
-  ]
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  subnets = coalescelist(var.load_balancer.subnet_ids, [var.subnets[0].subnet_id, var.subnets[1].subnet_id, var.subnets[2].subnet_id])
+  tags    = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_lb_listener" "listener_admin" {
@@ -254,9 +241,7 @@ resource "aws_lb_listener" "listener_admin" {
   load_balancer_arn = aws_lb.nlb.arn
   port              = 9070
   protocol          = "TCP"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_lb_listener" "listener_ingress" {
@@ -267,9 +252,7 @@ resource "aws_lb_listener" "listener_ingress" {
   load_balancer_arn = aws_lb.nlb.arn
   port              = 8080
   protocol          = "TCP"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_lb_listener" "listener_node" {
@@ -280,9 +263,7 @@ resource "aws_lb_listener" "listener_node" {
   load_balancer_arn = aws_lb.nlb.arn
   port              = 5122
   protocol          = "TCP"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_lb_target_group" "target_group_admin" {
@@ -299,12 +280,10 @@ resource "aws_lb_target_group" "target_group_admin" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name     = "${substr(var.cluster_name, 0, 28)}-adm"
-  port     = 9070
-  protocol = "TCP"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  name        = "${substr(var.cluster_name, 0, 28)}-adm"
+  port        = 9070
+  protocol    = "TCP"
+  tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
   target_type = "ip"
   vpc_id      = var.vpc_id
 }
@@ -323,12 +302,10 @@ resource "aws_lb_target_group" "target_group_ingress" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name     = "${substr(var.cluster_name, 0, 28)}-ing"
-  port     = 8080
-  protocol = "TCP"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  name        = "${substr(var.cluster_name, 0, 28)}-ing"
+  port        = 8080
+  protocol    = "TCP"
+  tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
   target_type = "ip"
   vpc_id      = var.vpc_id
 }
@@ -347,12 +324,10 @@ resource "aws_lb_target_group" "target_group_node" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name     = "${substr(var.cluster_name, 0, 27)}-node"
-  port     = 5122
-  protocol = "TCP"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  name        = "${substr(var.cluster_name, 0, 27)}-node"
+  port        = 5122
+  protocol    = "TCP"
+  tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
   target_type = "ip"
   vpc_id      = var.vpc_id
 }
@@ -377,9 +352,7 @@ resource "aws_ecs_cluster" "ecs_cluster" {
     name  = "containerInsights"
     value = var.monitoring.container_insights
   }
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 ################################################################################
@@ -396,7 +369,7 @@ resource "aws_ecs_service" "stateless_service" {
   deployment_maximum_percent         = 200
   deployment_minimum_healthy_percent = 100
   desired_count                      = var.stateless_node.desired_count
-  enable_execute_command             = false
+  enable_execute_command             = var.restate_tasks.enable_execute_command
   health_check_grace_period_seconds  = 60
   launch_type                        = "FARGATE"
   load_balancer {
@@ -426,11 +399,9 @@ resource "aws_ecs_service" "stateless_service" {
       var.subnets[2].subnet_id,
     ]
   }
-  platform_version = "LATEST"
-  propagate_tags   = "SERVICE"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  platform_version      = "LATEST"
+  propagate_tags        = "SERVICE"
+  tags                  = merge(var.tags, { "restate:cluster" = var.cluster_name })
   task_definition       = aws_ecs_task_definition.stateless_task_definition.arn
   wait_for_steady_state = false
 }
@@ -525,7 +496,7 @@ EOT
         },
         {
           name  = "RESTATE_METADATA_CLIENT__PATH"
-          value = "s3://${aws_s3_bucket.bucket.bucket}/metadata"
+          value = "s3://${aws_s3_bucket.bucket.bucket}/${trimprefix("${var.object_storage.prefix}/", "/")}metadata"
         },
         {
           name  = "RESTATE_METADATA_CLIENT__TYPE"
@@ -541,7 +512,7 @@ EOT
         },
         {
           name  = "RESTATE_WORKER__SNAPSHOTS__DESTINATION"
-          value = "s3://${aws_s3_bucket.bucket.bucket}/snapshots"
+          value = "s3://${aws_s3_bucket.bucket.bucket}/${trimprefix("${var.object_storage.prefix}/", "/")}snapshots"
         },
       ]
       mountPoints = [
@@ -589,12 +560,10 @@ EOT
     "FARGATE",
   ]
   runtime_platform {
-    cpu_architecture        = "ARM64"
+    cpu_architecture        = var.restate_tasks.cpu_architecture
     operating_system_family = "LINUX"
   }
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
   task_role_arn = aws_iam_role.restate_task_role.arn
   volume {
     name = "restate-data"
@@ -691,7 +660,7 @@ EOT
         },
         {
           name  = "RESTATE_METADATA_CLIENT__PATH"
-          value = "s3://${aws_s3_bucket.bucket.bucket}/metadata"
+          value = "s3://${aws_s3_bucket.bucket.bucket}/${trimprefix("${var.object_storage.prefix}/", "/")}metadata"
         },
         {
           name  = "RESTATE_METADATA_CLIENT__TYPE"
@@ -707,7 +676,7 @@ EOT
         },
         {
           name  = "RESTATE_WORKER__SNAPSHOTS__DESTINATION"
-          value = "s3://${aws_s3_bucket.bucket.bucket}/snapshots"
+          value = "s3://${aws_s3_bucket.bucket.bucket}/${trimprefix("${var.object_storage.prefix}/", "/")}snapshots"
         },
       ]
       mountPoints = [
@@ -758,12 +727,10 @@ EOT
     "FARGATE",
   ]
   runtime_platform {
-    cpu_architecture        = "ARM64"
+    cpu_architecture        = var.restate_tasks.cpu_architecture
     operating_system_family = "LINUX"
   }
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
   task_role_arn = aws_iam_role.restate_task_role.arn
   volume {
     name = "restate-data"
@@ -785,7 +752,7 @@ resource "aws_ecs_service" "controller_service" {
   deployment_maximum_percent         = 100
   deployment_minimum_healthy_percent = 0
   desired_count                      = 1
-  enable_execute_command             = false
+  enable_execute_command             = var.controller.tasks.enable_execute_command
   launch_type                        = "FARGATE"
   name                               = "${substr(var.cluster_name, 0, 244)}-controller"
   network_configuration {
@@ -799,11 +766,9 @@ resource "aws_ecs_service" "controller_service" {
       var.subnets[2].subnet_id,
     ]
   }
-  platform_version = "LATEST"
-  propagate_tags   = "SERVICE"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  platform_version      = "LATEST"
+  propagate_tags        = "SERVICE"
+  tags                  = merge(var.tags, { "restate:cluster" = var.cluster_name })
   task_definition       = aws_ecs_task_definition.controller_task_definition.arn
   wait_for_steady_state = false
 }
@@ -812,7 +777,7 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
   container_definitions = jsonencode([
     {
       name      = "controller"
-      image     = "${data.aws_caller_identity.caller_identity.account_id}.dkr.ecr.${data.aws_region.region.name}.amazonaws.com/cdktf-restate-controller:0.1.0"
+      image     = coalesce(var.controller.controller_image, join("", [data.aws_caller_identity.caller_identity.account_id, ".dkr.ecr.", data.aws_region.region.name, ".amazonaws.com", "/cdktf-restate-controller:0.1.0"]))
       essential = true
       memory    = var.controller.resources.memory_mib
       portMappings = [
@@ -938,12 +903,10 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
     "FARGATE",
   ]
   runtime_platform {
-    cpu_architecture        = "ARM64"
+    cpu_architecture        = var.controller.tasks.cpu_architecture
     operating_system_family = "LINUX"
   }
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
   task_role_arn = aws_iam_role.controller_task_role.arn
   volume {
     name = "tmp"
@@ -969,9 +932,7 @@ resource "aws_iam_role" "controller_execution_role" {
   })
   description = "Pulls the controller image and writes its logs"
   name        = "${substr(var.cluster_name, 0, 48)}-controller-exec"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_iam_role" "controller_task_role" {
@@ -989,9 +950,7 @@ resource "aws_iam_role" "controller_task_role" {
   })
   description = "Runs, tags, drains and stops this cluster's stateful tasks"
   name        = "${substr(var.cluster_name, 0, 48)}-controller-task"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_iam_role" "restate_execution_role" {
@@ -1009,9 +968,7 @@ resource "aws_iam_role" "restate_execution_role" {
   })
   description = "Pulls the Restate image and writes its logs"
   name        = "${substr(var.cluster_name, 0, 51)}-restate-exec"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_iam_role" "restate_task_role" {
@@ -1029,9 +986,7 @@ resource "aws_iam_role" "restate_task_role" {
   })
   description = "Restate nodes: metadata and snapshots in S3"
   name        = "${substr(var.cluster_name, 0, 51)}-restate-task"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_iam_role" "restatectl_role" {
@@ -1048,9 +1003,7 @@ resource "aws_iam_role" "restatectl_role" {
     ]
   })
   name = "${var.cluster_name}-restatectl"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_iam_role" "retirement_watcher_role" {
@@ -1067,9 +1020,63 @@ resource "aws_iam_role" "retirement_watcher_role" {
     ]
   })
   name = "${var.cluster_name}-retirement-watcher"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags = merge(var.tags, { "restate:cluster" = var.cluster_name })
+}
+
+resource "aws_iam_role_policy" "controller_exec_policy" {
+  count = var.controller.tasks.enable_execute_command ? 1 : 0
+  name  = "controller-ecs-exec"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "EcsExecChannels"
+        Effect = "Allow"
+        Action = [
+          "ssmmessages:CreateControlChannel",
+          "ssmmessages:CreateDataChannel",
+          "ssmmessages:OpenControlChannel",
+          "ssmmessages:OpenDataChannel",
+        ]
+        Resource = [
+          "*",
+        ]
+      },
+      {
+        Sid    = "EcsExecSessionKey"
+        Effect = "Allow"
+        Action = [
+          "kms:Decrypt",
+        ]
+        Resource = [
+          aws_kms_key.kms_key.arn,
+        ]
+      },
+      {
+        Sid    = "EcsExecFindLogGroup"
+        Effect = "Allow"
+        Action = [
+          "logs:DescribeLogGroups",
+        ]
+        Resource = [
+          "*",
+        ]
+      },
+      {
+        Sid    = "EcsExecSessionLogs"
+        Effect = "Allow"
+        Action = [
+          "logs:CreateLogStream",
+          "logs:DescribeLogStreams",
+          "logs:PutLogEvents",
+        ]
+        Resource = [
+          "${aws_cloudwatch_log_group.log_group_exec.arn}:*",
+        ]
+      },
+    ]
+  })
+  role = aws_iam_role.controller_task_role.name
 }
 
 resource "aws_iam_role_policy" "controller_execution_policy" {
@@ -1104,7 +1111,7 @@ resource "aws_iam_role_policy" "controller_execution_policy" {
           "ecr:GetDownloadUrlForLayer",
         ]
         Resource = [
-          "arn:${data.aws_partition.partition.partition}:ecr:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:repository/cdktf-restate-controller",
+          try(format("arn:%s:ecr:%s:%s:repository/%s", data.aws_partition.partition.partition, element(regex("^([0-9]+)[.]dkr[.]ecr[.]([a-z0-9-]+)[.]amazonaws[.]com(?:[.]cn)?/([^:@]+)", coalesce(var.controller.controller_image, join("", [data.aws_caller_identity.caller_identity.account_id, ".dkr.ecr.", data.aws_region.region.name, ".amazonaws.com", "/cdktf-restate-controller:0.1.0"]))), 1), element(regex("^([0-9]+)[.]dkr[.]ecr[.]([a-z0-9-]+)[.]amazonaws[.]com(?:[.]cn)?/([^:@]+)", coalesce(var.controller.controller_image, join("", [data.aws_caller_identity.caller_identity.account_id, ".dkr.ecr.", data.aws_region.region.name, ".amazonaws.com", "/cdktf-restate-controller:0.1.0"]))), 0), element(regex("^([0-9]+)[.]dkr[.]ecr[.]([a-z0-9-]+)[.]amazonaws[.]com(?:[.]cn)?/([^:@]+)", coalesce(var.controller.controller_image, join("", [data.aws_caller_identity.caller_identity.account_id, ".dkr.ecr.", data.aws_region.region.name, ".amazonaws.com", "/cdktf-restate-controller:0.1.0"]))), 2)), join("", ["arn:", data.aws_partition.partition.partition, ":ecr:", data.aws_region.region.name, ":", data.aws_caller_identity.caller_identity.account_id, ":repository/", "cdktf-restate-controller"])),
         ]
       },
     ]
@@ -1180,6 +1187,62 @@ resource "aws_iam_role_policy" "controller_task_policy" {
   role = aws_iam_role.controller_task_role.name
 }
 
+resource "aws_iam_role_policy" "restate_exec_policy" {
+  count = var.restate_tasks.enable_execute_command ? 1 : 0
+  name  = "restate-ecs-exec"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "EcsExecChannels"
+        Effect = "Allow"
+        Action = [
+          "ssmmessages:CreateControlChannel",
+          "ssmmessages:CreateDataChannel",
+          "ssmmessages:OpenControlChannel",
+          "ssmmessages:OpenDataChannel",
+        ]
+        Resource = [
+          "*",
+        ]
+      },
+      {
+        Sid    = "EcsExecSessionKey"
+        Effect = "Allow"
+        Action = [
+          "kms:Decrypt",
+        ]
+        Resource = [
+          aws_kms_key.kms_key.arn,
+        ]
+      },
+      {
+        Sid    = "EcsExecFindLogGroup"
+        Effect = "Allow"
+        Action = [
+          "logs:DescribeLogGroups",
+        ]
+        Resource = [
+          "*",
+        ]
+      },
+      {
+        Sid    = "EcsExecSessionLogs"
+        Effect = "Allow"
+        Action = [
+          "logs:CreateLogStream",
+          "logs:DescribeLogStreams",
+          "logs:PutLogEvents",
+        ]
+        Resource = [
+          "${aws_cloudwatch_log_group.log_group_exec.arn}:*",
+        ]
+      },
+    ]
+  })
+  role = aws_iam_role.restate_task_role.name
+}
+
 resource "aws_iam_role_policy" "restate_execution_policy" {
   name = "restate-execution"
   policy = jsonencode({
@@ -1213,6 +1276,13 @@ resource "aws_iam_role_policy" "restate_task_policy" {
         Resource = [
           aws_s3_bucket.bucket.arn,
         ]
+        Condition = {
+          StringLike = {
+            "s3:prefix" = [
+              "${trimprefix("${var.object_storage.prefix}/", "/")}*",
+            ]
+          }
+        }
       },
       {
         Effect = "Allow"
@@ -1222,7 +1292,7 @@ resource "aws_iam_role_policy" "restate_task_policy" {
           "s3:PutObject",
         ]
         Resource = [
-          "${aws_s3_bucket.bucket.arn}/*",
+          "${aws_s3_bucket.bucket.arn}/${trimprefix("${var.object_storage.prefix}/", "/")}*",
         ]
       },
       {
@@ -1260,9 +1330,7 @@ resource "aws_cloudwatch_event_rule" "retirement_watcher_rule" {
   description   = "ECS task retirement announcements for this Restate cluster's tasks"
   event_pattern = jsonencode({ "source" = ["aws.health"], "detail-type" = ["AWS Health Event"], "detail" = { "service" = ["ECS"], "eventTypeCode" = ["AWS_ECS_TASK_PATCHING_RETIREMENT"] }, "resources" = [{ "prefix" = "${replace(aws_ecs_cluster.ecs_cluster.arn, ":cluster/", ":task/")}/" }] })
   name          = "${var.cluster_name}-retirement-watcher"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_cloudwatch_event_target" "retirement_watcher_target" {
@@ -1282,7 +1350,7 @@ resource "aws_lambda_event_source_mapping" "retirement_watcher_queue_source" {
 
 resource "aws_lambda_function" "restatectl_function" {
   architectures = [
-    "arm64",
+    (var.restate_tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64",
   ]
   dead_letter_config {
     target_arn = aws_sqs_queue.restatectl_dead_letter_queue.arn
@@ -1294,7 +1362,7 @@ resource "aws_lambda_function" "restatectl_function" {
       RESTATECTL_ADDRESS = "http://${aws_lb.nlb.dns_name}:5122"
     }
   }
-  filename                       = "${path.module}/lambda/restatectl-arm64.zip"
+  filename                       = { "arm64" = "${path.module}/lambda/restatectl-arm64.zip", "x86_64" = "${path.module}/lambda/restatectl-x86_64.zip" }[(var.restate_tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64"]
   function_name                  = "${var.cluster_name}-restatectl"
   handler                        = "bootstrap"
   kms_key_arn                    = aws_kms_key.kms_key.arn
@@ -1302,11 +1370,9 @@ resource "aws_lambda_function" "restatectl_function" {
   reserved_concurrent_executions = 2
   role                           = aws_iam_role.restatectl_role.arn
   runtime                        = "provided.al2023"
-  source_code_hash               = "CDJ7F7K7HQeftOTcTt1jAIIuCI4fFlRMLoHBUlJ9bng="
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
-  timeout = 60
+  source_code_hash               = { "arm64" = "CDJ7F7K7HQeftOTcTt1jAIIuCI4fFlRMLoHBUlJ9bng=", "x86_64" = "ydKw0YJf3yJ6YUpnB4M54MIQTJOuWlgvTa39Wf4gnNs=" }[(var.restate_tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64"]
+  tags                           = merge(var.tags, { "restate:cluster" = var.cluster_name })
+  timeout                        = 60
   tracing_config {
     mode = "Active"
   }
@@ -1345,10 +1411,8 @@ resource "aws_lambda_function" "retirement_watcher_function" {
   role                           = aws_iam_role.retirement_watcher_role.arn
   runtime                        = "python3.12"
   source_code_hash               = "Rzm9+afDNUxfKizX3jBYZF4gtsNxsO7aXdO5cGnEFKw="
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
-  timeout = 30
+  tags                           = merge(var.tags, { "restate:cluster" = var.cluster_name })
+  timeout                        = 30
   tracing_config {
     mode = "Active"
   }
@@ -1358,28 +1422,22 @@ resource "aws_sqs_queue" "restatectl_dead_letter_queue" {
   kms_master_key_id         = aws_kms_key.kms_key.arn
   message_retention_seconds = 1209600
   name                      = "${var.cluster_name}-restatectl-dlq"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags                      = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_sqs_queue" "retirement_watcher_dead_letter_queue" {
   kms_master_key_id         = aws_kms_key.kms_key.arn
   message_retention_seconds = 1209600
   name                      = "${var.cluster_name}-retirement-watcher-dlq"
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags                      = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_sqs_queue" "retirement_watcher_queue" {
-  kms_master_key_id = aws_kms_key.kms_key.arn
-  name              = "${var.cluster_name}-retirement-watcher-events"
-  policy            = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = "arn:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 1)}:sqs:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 3)}:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 4)}:${var.cluster_name}-retirement-watcher-events", "Condition" = { "ArnEquals" = { "aws:SourceArn" = aws_cloudwatch_event_rule.retirement_watcher_rule.arn } } }] })
-  redrive_policy    = jsonencode({ "deadLetterTargetArn" = aws_sqs_queue.retirement_watcher_dead_letter_queue.arn, "maxReceiveCount" = 5 })
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  kms_master_key_id          = aws_kms_key.kms_key.arn
+  name                       = "${var.cluster_name}-retirement-watcher-events"
+  policy                     = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = "arn:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 1)}:sqs:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 3)}:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 4)}:${var.cluster_name}-retirement-watcher-events", "Condition" = { "ArnEquals" = { "aws:SourceArn" = aws_cloudwatch_event_rule.retirement_watcher_rule.arn } } }] })
+  redrive_policy             = jsonencode({ "deadLetterTargetArn" = aws_sqs_queue.retirement_watcher_dead_letter_queue.arn, "maxReceiveCount" = 5 })
+  tags                       = merge(var.tags, { "restate:cluster" = var.cluster_name })
   visibility_timeout_seconds = 180
 }
 
@@ -1391,43 +1449,33 @@ resource "aws_cloudwatch_log_group" "log_group_controller" {
   kms_key_id        = aws_kms_key.kms_key.arn
   name              = "/ecs/${var.cluster_name}/controller"
   retention_in_days = var.log_retention_days
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_cloudwatch_log_group" "log_group_exec" {
   kms_key_id        = aws_kms_key.kms_key.arn
   name              = "/ecs/${var.cluster_name}/exec"
   retention_in_days = var.log_retention_days
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_cloudwatch_log_group" "log_group_restate" {
   kms_key_id        = aws_kms_key.kms_key.arn
   name              = "/ecs/${var.cluster_name}/restate"
   retention_in_days = var.log_retention_days
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_cloudwatch_log_group" "restatectl_log_group" {
   kms_key_id        = aws_kms_key.kms_key.arn
   name              = "/aws/lambda/${var.cluster_name}-restatectl"
   retention_in_days = var.log_retention_days
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_cloudwatch_log_group" "retirement_watcher_log_group" {
   kms_key_id        = aws_kms_key.kms_key.arn
   name              = "/aws/lambda/${var.cluster_name}-retirement-watcher"
   retention_in_days = var.log_retention_days
-  tags = {
-    "restate:cluster" = var.cluster_name
-  }
+  tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }

@@ -216,12 +216,14 @@ variable "stateful_node" {
 }
 
 variable "controller" {
-  description = "The open-source controller that runs and drains the stateful nodes. `resources`: Task size. Default: 1024 cpu, 2048 MiB. `snapshot_retention_days`: Days to keep EBS volumes/snapshots of retired nodes (>= 0). Default: 7. `reconcile_interval_seconds`: Pause between reconcile passes (> 0). Default: 10. `drain_timeout_seconds`: A drain taking longer is reported and stops progress (> 0). Default: 600."
+  description = "The open-source controller that runs and drains the stateful nodes. `controller_image`: Controller image, built from controller_image/Dockerfile. Default: <account>.dkr.ecr.<region>.amazonaws.com/cdktf-restate-controller:0.1.0 (push it there first). `resources`: Task size. Default: 1024 cpu, 2048 MiB. `snapshot_retention_days`: Days to keep EBS volumes/snapshots of retired nodes (>= 0). Default: 7. `reconcile_interval_seconds`: Pause between reconcile passes (> 0). Default: 10. `drain_timeout_seconds`: A drain taking longer is reported and stops progress (> 0). Default: 600. `tasks`: {`enable_execute_command`: Allow ECS Exec into the tasks. Default: false. `cpu_architecture`: ARM64 or X86_64. Default: ARM64.}"
   type = object({
+    controller_image           = optional(string, null)
     resources                  = optional(object({ cpu = number, memory_mib = number }), { cpu = 1024, memory_mib = 2048 })
     snapshot_retention_days    = optional(number, 7)
     reconcile_interval_seconds = optional(number, 10)
     drain_timeout_seconds      = optional(number, 600)
+    tasks                      = optional(object({ enable_execute_command = optional(bool, false), cpu_architecture = optional(string, "ARM64") }), {})
   })
   default  = {}
   nullable = false
@@ -285,15 +287,46 @@ variable "controller" {
     condition     = var.controller.drain_timeout_seconds > 0
     error_message = "controller.drain_timeout_seconds: ${var.controller.drain_timeout_seconds} is not a positive number; allowed: a number > 0"
   }
+
+  validation {
+    condition     = var.controller.controller_image == null || try(var.controller.controller_image != "" && !can(regex("\\s", var.controller.controller_image)), false)
+    error_message = "controller.controller_image: '${var.controller.controller_image == null ? "" : var.controller.controller_image}' is not an image reference; allowed: registry/repository:tag"
+  }
+
+  validation {
+    condition     = contains(["ARM64", "X86_64"], var.controller.tasks.cpu_architecture)
+    error_message = "controller.tasks.cpu_architecture: '${var.controller.tasks.cpu_architecture}' is not supported; allowed: ARM64, X86_64"
+  }
+}
+
+variable "restate_tasks" {
+  description = "Task settings of the Restate nodes (the restatectl Lambda runs on the same architecture). `enable_execute_command`: Allow ECS Exec into the tasks. Default: false. `cpu_architecture`: ARM64 or X86_64. Default: ARM64."
+  type = object({
+    enable_execute_command = optional(bool, false)
+    cpu_architecture       = optional(string, "ARM64")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["ARM64", "X86_64"], var.restate_tasks.cpu_architecture)
+    error_message = "restate_tasks.cpu_architecture: '${var.restate_tasks.cpu_architecture}' is not supported; allowed: ARM64, X86_64"
+  }
 }
 
 variable "object_storage" {
-  description = "Where Restate keeps its metadata and partition snapshots. `noncurrent_version_expiration_days`: Days after which old object versions in a created bucket expire (metadata is rewritten often). Default: 30."
+  description = "Where Restate keeps its metadata and partition snapshots. `prefix`: Key prefix inside the bucket: data goes to s3://bucket/prefix/{metadata,snapshots}. Letters, digits and !-_.*'()/ only; no leading or trailing '/'. Default: the bucket root. `noncurrent_version_expiration_days`: Days after which old object versions in a created bucket expire (metadata is rewritten often). Default: 30."
   type = object({
+    prefix                             = optional(string, "")
     noncurrent_version_expiration_days = optional(number, 30)
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = var.object_storage.prefix == "" || (can(regex("^[A-Za-z0-9!_.*'()/-]+$", var.object_storage.prefix)) && !startswith(var.object_storage.prefix, "/") && !endswith(var.object_storage.prefix, "/") && !strcontains(var.object_storage.prefix, "//"))
+    error_message = "object_storage.prefix: '${var.object_storage.prefix}' is not a usable key prefix; allowed: letters, digits and !-_.*'()/ with no leading, trailing or double '/'"
+  }
 
   validation {
     condition     = floor(var.object_storage.noncurrent_version_expiration_days) == var.object_storage.noncurrent_version_expiration_days
@@ -303,6 +336,21 @@ variable "object_storage" {
   validation {
     condition     = floor(var.object_storage.noncurrent_version_expiration_days) != var.object_storage.noncurrent_version_expiration_days || (var.object_storage.noncurrent_version_expiration_days >= 1)
     error_message = "object_storage.noncurrent_version_expiration_days: ${var.object_storage.noncurrent_version_expiration_days} is out of range; allowed: an integer >= 1"
+  }
+}
+
+variable "load_balancer" {
+  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB. Default: the cluster's subnets."
+  type = object({
+    internet_facing = optional(bool, false)
+    subnet_ids      = optional(list(string), null)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.load_balancer.subnet_ids == null || try(length(var.load_balancer.subnet_ids) > 0, true)
+    error_message = "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids"
   }
 }
 
@@ -328,5 +376,17 @@ variable "log_retention_days" {
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days: ${var.log_retention_days} is not a CloudWatch retention; allowed: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"
+  }
+}
+
+variable "tags" {
+  description = "Tags on every taggable resource, merged with restate:cluster = the cluster name (which wins). Default: none."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = length([for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1 || length(k) > 128]) == 0
+    error_message = "tags.${try([for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1 || length(k) > 128][0], "?")}: invalid tag key; allowed: 1-128 characters, not starting with 'aws:'"
   }
 }
