@@ -23,6 +23,8 @@ from cdktf_restate.props import (
     ObjectStorageProps,
     Resources,
     RestateClusterProps,
+    RestatectlProps,
+    RetirementWatcherProps,
     StatefulNodeProps,
     StatelessNodeProps,
     Subnet,
@@ -542,6 +544,8 @@ INPUTS: tuple[ModuleInput, ...] = (
             )
         ],
     ),
+    object_input("restatectl", RestatectlProps, ["disabled"], lambda v: []),
+    object_input("retirement_watcher", RetirementWatcherProps, ["disabled"], lambda v: []),
     scalar_input(
         "tags",
         [tags_rule()],
@@ -654,6 +658,10 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
         ),
         monitoring=MonitoringProps(container_insights=t.string("monitoring", "container_insights")),
         log_retention_days=t.number("log_retention_days"),
+        restatectl=RestatectlProps(disabled=t.string("restatectl", "disabled")),  # type: ignore[arg-type]
+        retirement_watcher=RetirementWatcherProps(
+            disabled=t.string("retirement_watcher", "disabled")  # type: ignore[arg-type]
+        ),
         tags=t.string("tags"),  # type: ignore[arg-type]
     )
     return props, t.number_literals

@@ -27,6 +27,8 @@ from cdktf_restate.props import (
     ObjectStorageProps,
     Resources,
     RestateClusterProps,
+    RestatectlProps,
+    RetirementWatcherProps,
     StatefulNodeProps,
     StatelessNodeProps,
     Subnet,
@@ -369,6 +371,15 @@ CUSTOM_PROPS: dict[str, Any] = {
     "object_storage": ObjectStorageProps(prefix="clusters/a"),
     "load_balancer": LoadBalancerProps(internet_facing=True, subnet_ids=["subnet-p1", "subnet-p2"]),
 }
+#: Toggles that remove resources (count 0 in the module).
+NO_LAMBDAS_ARGUMENTS = {
+    "restatectl": "{ disabled = true }",
+    "retirement_watcher": "{ disabled = true }",
+}
+NO_LAMBDAS_PROPS: dict[str, Any] = {
+    "restatectl": RestatectlProps(disabled=True),
+    "retirement_watcher": RetirementWatcherProps(disabled=True),
+}
 
 
 def module_calls(calls: dict[str, dict[str, str]]) -> str:
@@ -392,7 +403,13 @@ def module_calls(calls: dict[str, dict[str, str]]) -> str:
 def custom_plan(workspace: Workspace) -> dict:
     workdir = workspace.root / "custom-inputs"
     workdir.mkdir()
-    (workdir / "main.tf").write_text(module_calls({"custom": CUSTOM_ARGUMENTS}))
+    outputs = "".join(
+        f'output "{module}_{name}" {{\n  value = module.{module}.{name}\n}}\n'
+        for module in ("custom", "no_lambdas")
+        for name in ("restatectl_function_arn", "ingress_url")
+    )
+    calls = module_calls({"custom": CUSTOM_ARGUMENTS, "no_lambdas": NO_LAMBDAS_ARGUMENTS})
+    (workdir / "main.tf").write_text(calls + outputs)
     shutil.copy(REPO / EXAMPLE_PATH / "versions.tf", workdir / "versions.tf")
     tf = Terraform(workdir)
     tf.init()
@@ -403,15 +420,14 @@ def custom_plan(workspace: Workspace) -> dict:
     return tf.show_json("tfplan")
 
 
-@pytest.fixture(scope="module")
-def custom_construct(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The construct's synthesized resources for the same settings (no plan needed)."""
+def synthesize_construct(outdir: Path, props: dict[str, Any]) -> dict:
+    """The construct's synthesized stack for the same settings (no plan needed)."""
     import cdktf
 
     from cdktf_restate import RestateEcsFargateCluster
     from cdktf_restate._tf import AwsProvider
 
-    app = cdktf.App(outdir=str(tmp_path_factory.mktemp("custom-construct")))
+    app = cdktf.App(outdir=str(outdir))
     stack = cdktf.TerraformStack(app, "custom")
     AwsProvider(stack, "aws", region="us-east-1")
     RestateEcsFargateCluster(
@@ -420,10 +436,15 @@ def custom_construct(tmp_path_factory: pytest.TempPathFactory) -> dict:
         vpc_id="vpc-1",
         subnets=[Subnet(subnet_id=s, availability_zone=z) for s, z in BASE_SUBNETS],
         cluster_name="restate",
-        **CUSTOM_PROPS,
+        **props,
     )
     app.synth()
     return json.loads((Path(app.outdir) / "stacks" / "custom" / "cdk.tf.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def custom_construct(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return synthesize_construct(tmp_path_factory.mktemp("custom-construct"), CUSTOM_PROPS)
 
 
 def synthesized(document: dict) -> list[tuple[str, dict[str, Any]]]:
@@ -511,6 +532,24 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
         environment["RESTATE_WORKER__SNAPSHOTS__DESTINATION"]
         == f"s3://{bucket}/clusters/a/snapshots"
     )
+
+
+def test_disabled_lambdas_are_not_created_and_their_output_is_null(
+    custom_plan: dict, tmp_path: Path
+) -> None:
+    construct = synthesize_construct(tmp_path, NO_LAMBDAS_PROPS)
+    module = Counter(
+        c["type"] for c in created(custom_plan) if c["address"].startswith("module.no_lambdas.")
+    )
+    assert module == Counter(resource_type for resource_type, _ in synthesized(construct))
+    assert "aws_lambda_function" not in module and "aws_sqs_queue" not in module
+    # The toggles decide per instance: the other module keeps both Lambdas.
+    assert len(planned(custom_plan, "custom", "aws_lambda_function")) == 2
+    outputs = custom_plan["output_changes"]
+    assert outputs["no_lambdas_restatectl_function_arn"]["after"] is None
+    assert outputs["no_lambdas_restatectl_function_arn"]["after_unknown"] is False
+    assert outputs["custom_restatectl_function_arn"]["after_unknown"] is True  # an ARN later
+    assert outputs["no_lambdas_ingress_url"]["after_unknown"] is True
 
 
 def test_controller_image_repository_expression_matches_the_construct(tmp_path: Path) -> None:

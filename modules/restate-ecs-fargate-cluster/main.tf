@@ -1002,8 +1002,9 @@ resource "aws_iam_role" "restatectl_role" {
       },
     ]
   })
-  name = "${var.cluster_name}-restatectl"
-  tags = merge(var.tags, { "restate:cluster" = var.cluster_name })
+  count = var.restatectl.disabled ? 0 : 1
+  name  = "${var.cluster_name}-restatectl"
+  tags  = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_iam_role" "retirement_watcher_role" {
@@ -1019,8 +1020,9 @@ resource "aws_iam_role" "retirement_watcher_role" {
       },
     ]
   })
-  name = "${var.cluster_name}-retirement-watcher"
-  tags = merge(var.tags, { "restate:cluster" = var.cluster_name })
+  count = var.retirement_watcher.disabled ? 0 : 1
+  name  = "${var.cluster_name}-retirement-watcher"
+  tags  = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_iam_role_policy" "controller_exec_policy" {
@@ -1311,15 +1313,17 @@ resource "aws_iam_role_policy" "restate_task_policy" {
 }
 
 resource "aws_iam_role_policy" "restatectl_role_policy" {
+  count  = var.restatectl.disabled ? 0 : 1
   name   = "least-privilege"
-  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${aws_cloudwatch_log_group.restatectl_log_group.arn}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = aws_sqs_queue.restatectl_dead_letter_queue.arn }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "CreateVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:CreateNetworkInterface"], "Resource" = ["arn:${data.aws_partition.partition.partition}:ec2:*:*:network-interface/*", "arn:${data.aws_partition.partition.partition}:ec2:*:*:subnet/${var.subnets[0].subnet_id}", "arn:${data.aws_partition.partition.partition}:ec2:*:*:subnet/${var.subnets[1].subnet_id}", "arn:${data.aws_partition.partition.partition}:ec2:*:*:subnet/${var.subnets[2].subnet_id}", "arn:${data.aws_partition.partition.partition}:ec2:*:*:security-group/${aws_security_group.security_group.id}"] }, { "Sid" = "ManageVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"], "Resource" = "arn:${data.aws_partition.partition.partition}:ec2:*:*:network-interface/*" }, { "Sid" = "DescribeVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "Resource" = "*" }] })
-  role   = aws_iam_role.restatectl_role.id
+  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.restatectl_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.restatectl_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "CreateVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:CreateNetworkInterface"], "Resource" = ["arn:${data.aws_partition.partition.partition}:ec2:*:*:network-interface/*", "arn:${data.aws_partition.partition.partition}:ec2:*:*:subnet/${var.subnets[0].subnet_id}", "arn:${data.aws_partition.partition.partition}:ec2:*:*:subnet/${var.subnets[1].subnet_id}", "arn:${data.aws_partition.partition.partition}:ec2:*:*:subnet/${var.subnets[2].subnet_id}", "arn:${data.aws_partition.partition.partition}:ec2:*:*:security-group/${aws_security_group.security_group.id}"] }, { "Sid" = "ManageVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"], "Resource" = "arn:${data.aws_partition.partition.partition}:ec2:*:*:network-interface/*" }, { "Sid" = "DescribeVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "Resource" = "*" }] })
+  role   = one(aws_iam_role.restatectl_role.*.id)
 }
 
 resource "aws_iam_role_policy" "retirement_watcher_role_policy" {
+  count  = var.retirement_watcher.disabled ? 0 : 1
   name   = "least-privilege"
-  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${aws_cloudwatch_log_group.retirement_watcher_log_group.arn}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = aws_sqs_queue.retirement_watcher_dead_letter_queue.arn }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "TagThisClustersTasks", "Effect" = "Allow", "Action" = ["ecs:TagResource"], "Resource" = "${replace(aws_ecs_cluster.ecs_cluster.arn, ":cluster/", ":task/")}/*" }, { "Sid" = "ConsumeRetirementQueue", "Effect" = "Allow", "Action" = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], "Resource" = aws_sqs_queue.retirement_watcher_queue.arn }] })
-  role   = aws_iam_role.retirement_watcher_role.id
+  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.retirement_watcher_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "TagThisClustersTasks", "Effect" = "Allow", "Action" = ["ecs:TagResource"], "Resource" = "${replace(aws_ecs_cluster.ecs_cluster.arn, ":cluster/", ":task/")}/*" }, { "Sid" = "ConsumeRetirementQueue", "Effect" = "Allow", "Action" = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], "Resource" = one(aws_sqs_queue.retirement_watcher_queue.*.arn) }] })
+  role   = one(aws_iam_role.retirement_watcher_role.*.id)
 }
 
 ################################################################################
@@ -1327,6 +1331,7 @@ resource "aws_iam_role_policy" "retirement_watcher_role_policy" {
 ################################################################################
 
 resource "aws_cloudwatch_event_rule" "retirement_watcher_rule" {
+  count         = var.retirement_watcher.disabled ? 0 : 1
   description   = "ECS task retirement announcements for this Restate cluster's tasks"
   event_pattern = jsonencode({ "source" = ["aws.health"], "detail-type" = ["AWS Health Event"], "detail" = { "service" = ["ECS"], "eventTypeCode" = ["AWS_ECS_TASK_PATCHING_RETIREMENT"] }, "resources" = [{ "prefix" = "${replace(aws_ecs_cluster.ecs_cluster.arn, ":cluster/", ":task/")}/" }] })
   name          = "${var.cluster_name}-retirement-watcher"
@@ -1334,15 +1339,17 @@ resource "aws_cloudwatch_event_rule" "retirement_watcher_rule" {
 }
 
 resource "aws_cloudwatch_event_target" "retirement_watcher_target" {
-  arn       = aws_sqs_queue.retirement_watcher_queue.arn
-  rule      = aws_cloudwatch_event_rule.retirement_watcher_rule.name
+  arn       = one(aws_sqs_queue.retirement_watcher_queue.*.arn)
+  count     = var.retirement_watcher.disabled ? 0 : 1
+  rule      = one(aws_cloudwatch_event_rule.retirement_watcher_rule.*.name)
   target_id = "retirement-queue"
 }
 
 resource "aws_lambda_event_source_mapping" "retirement_watcher_queue_source" {
   batch_size       = 10
-  event_source_arn = aws_sqs_queue.retirement_watcher_queue.arn
-  function_name    = aws_lambda_function.retirement_watcher_function.arn
+  count            = var.retirement_watcher.disabled ? 0 : 1
+  event_source_arn = one(aws_sqs_queue.retirement_watcher_queue.*.arn)
+  function_name    = one(aws_lambda_function.retirement_watcher_function.*.arn)
   function_response_types = [
     "ReportBatchItemFailures",
   ]
@@ -1352,8 +1359,9 @@ resource "aws_lambda_function" "restatectl_function" {
   architectures = [
     (var.restate_tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64",
   ]
+  count = var.restatectl.disabled ? 0 : 1
   dead_letter_config {
-    target_arn = aws_sqs_queue.restatectl_dead_letter_queue.arn
+    target_arn = one(aws_sqs_queue.restatectl_dead_letter_queue.*.arn)
   }
   depends_on  = [aws_cloudwatch_log_group.restatectl_log_group, aws_iam_role_policy.restatectl_role_policy]
   description = "restatectl for this Restate cluster; invoke with {\"args\": [...]}"
@@ -1368,7 +1376,7 @@ resource "aws_lambda_function" "restatectl_function" {
   kms_key_arn                    = aws_kms_key.kms_key.arn
   memory_size                    = 256
   reserved_concurrent_executions = 2
-  role                           = aws_iam_role.restatectl_role.arn
+  role                           = one(aws_iam_role.restatectl_role.*.arn)
   runtime                        = "provided.al2023"
   source_code_hash               = { "arm64" = "CDJ7F7K7HQeftOTcTt1jAIIuCI4fFlRMLoHBUlJ9bng=", "x86_64" = "ydKw0YJf3yJ6YUpnB4M54MIQTJOuWlgvTa39Wf4gnNs=" }[(var.restate_tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64"]
   tags                           = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -1392,8 +1400,9 @@ resource "aws_lambda_function" "retirement_watcher_function" {
   architectures = [
     "arm64",
   ]
+  count = var.retirement_watcher.disabled ? 0 : 1
   dead_letter_config {
-    target_arn = aws_sqs_queue.retirement_watcher_dead_letter_queue.arn
+    target_arn = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn)
   }
   depends_on  = [aws_cloudwatch_log_group.retirement_watcher_log_group, aws_iam_role_policy.retirement_watcher_role_policy]
   description = "Tags ECS tasks of this Restate cluster that AWS will retire"
@@ -1408,7 +1417,7 @@ resource "aws_lambda_function" "retirement_watcher_function" {
   kms_key_arn                    = aws_kms_key.kms_key.arn
   memory_size                    = 128
   reserved_concurrent_executions = 2
-  role                           = aws_iam_role.retirement_watcher_role.arn
+  role                           = one(aws_iam_role.retirement_watcher_role.*.arn)
   runtime                        = "python3.12"
   source_code_hash               = "Rzm9+afDNUxfKizX3jBYZF4gtsNxsO7aXdO5cGnEFKw="
   tags                           = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -1419,6 +1428,7 @@ resource "aws_lambda_function" "retirement_watcher_function" {
 }
 
 resource "aws_sqs_queue" "restatectl_dead_letter_queue" {
+  count                     = var.restatectl.disabled ? 0 : 1
   kms_master_key_id         = aws_kms_key.kms_key.arn
   message_retention_seconds = 1209600
   name                      = "${var.cluster_name}-restatectl-dlq"
@@ -1426,6 +1436,7 @@ resource "aws_sqs_queue" "restatectl_dead_letter_queue" {
 }
 
 resource "aws_sqs_queue" "retirement_watcher_dead_letter_queue" {
+  count                     = var.retirement_watcher.disabled ? 0 : 1
   kms_master_key_id         = aws_kms_key.kms_key.arn
   message_retention_seconds = 1209600
   name                      = "${var.cluster_name}-retirement-watcher-dlq"
@@ -1433,10 +1444,11 @@ resource "aws_sqs_queue" "retirement_watcher_dead_letter_queue" {
 }
 
 resource "aws_sqs_queue" "retirement_watcher_queue" {
+  count                      = var.retirement_watcher.disabled ? 0 : 1
   kms_master_key_id          = aws_kms_key.kms_key.arn
   name                       = "${var.cluster_name}-retirement-watcher-events"
-  policy                     = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = "arn:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 1)}:sqs:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 3)}:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 4)}:${var.cluster_name}-retirement-watcher-events", "Condition" = { "ArnEquals" = { "aws:SourceArn" = aws_cloudwatch_event_rule.retirement_watcher_rule.arn } } }] })
-  redrive_policy             = jsonencode({ "deadLetterTargetArn" = aws_sqs_queue.retirement_watcher_dead_letter_queue.arn, "maxReceiveCount" = 5 })
+  policy                     = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = "arn:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 1)}:sqs:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 3)}:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 4)}:${var.cluster_name}-retirement-watcher-events", "Condition" = { "ArnEquals" = { "aws:SourceArn" = one(aws_cloudwatch_event_rule.retirement_watcher_rule.*.arn) } } }] })
+  redrive_policy             = jsonencode({ "deadLetterTargetArn" = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn), "maxReceiveCount" = 5 })
   tags                       = merge(var.tags, { "restate:cluster" = var.cluster_name })
   visibility_timeout_seconds = 180
 }
@@ -1467,6 +1479,7 @@ resource "aws_cloudwatch_log_group" "log_group_restate" {
 }
 
 resource "aws_cloudwatch_log_group" "restatectl_log_group" {
+  count             = var.restatectl.disabled ? 0 : 1
   kms_key_id        = aws_kms_key.kms_key.arn
   name              = "/aws/lambda/${var.cluster_name}-restatectl"
   retention_in_days = var.log_retention_days
@@ -1474,6 +1487,7 @@ resource "aws_cloudwatch_log_group" "restatectl_log_group" {
 }
 
 resource "aws_cloudwatch_log_group" "retirement_watcher_log_group" {
+  count             = var.retirement_watcher.disabled ? 0 : 1
   kms_key_id        = aws_kms_key.kms_key.arn
   name              = "/aws/lambda/${var.cluster_name}-retirement-watcher"
   retention_in_days = var.log_retention_days

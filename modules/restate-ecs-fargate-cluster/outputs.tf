@@ -48,7 +48,7 @@ output "restate_task_role_arn" {
 
 output "restatectl_function_arn" {
   description = "restatectl Lambda (invoke with {\"args\": [...]})"
-  value       = aws_lambda_function.restatectl_function.arn
+  value       = one(aws_lambda_function.restatectl_function.*.arn)
 }
 
 output "security_group_ids" {

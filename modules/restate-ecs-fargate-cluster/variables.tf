@@ -379,6 +379,24 @@ variable "log_retention_days" {
   }
 }
 
+variable "restatectl" {
+  description = "The restatectl Lambda (restatectl's lambda mode) inside the VPC. `disabled`: Do not create the Lambda. Default: false."
+  type = object({
+    disabled = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "retirement_watcher" {
+  description = "EventBridge rule + SQS + Lambda that tag tasks AWS is about to retire. `disabled`: Do not create the watcher. Default: false."
+  type = object({
+    disabled = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "tags" {
   description = "Tags on every taggable resource, merged with restate:cluster = the cluster name (which wins). Default: none."
   type        = map(string)
