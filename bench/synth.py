@@ -59,7 +59,8 @@ TARGET_SECONDS = 4.0
 REFERENCE_SECONDS = 5.0
 RATIO_TARGET = 0.8
 REFERENCE_DIR = REPO_ROOT / "bench" / "reference"
-# Those whose versions are printed, and the TypeScript tool chain that runs app.ts.
+# The reference product and the TypeScript tool chain that runs app.ts: the reference is timed
+# only if all are installed, and their versions are printed.
 REFERENCE_PACKAGES = ("@restatedev/byoc", "aws-cdk-lib")
 REFERENCE_TOOLS = ("typescript", "ts-node")
 TS_NODE = REFERENCE_DIR / "node_modules" / "ts-node" / "dist" / "bin.js"
