@@ -21,8 +21,11 @@ type checks: the arguments are built here, not taken from users.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import cdktf
@@ -68,20 +71,75 @@ class StackAttributes(cdktf.TerraformElement):
         return rendered
 
 
-_stack_attributes: weakref.WeakKeyDictionary[Any, StackAttributes] = weakref.WeakKeyDictionary()
-_scope_stacks: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# Logical ids, as cdktf's default TerraformStack.allocateLogicalId computes them (makeUniqueId
+# over the construct path below the stack): computing them here saves one kernel round trip
+# per resource at synth. Overridden ids and stacks with their own allocation ask cdktf.
+_HIDDEN_ID = "Default"
+_HIDDEN_FROM_HUMAN_ID = "Resource"
+_MAX_ID_LENGTH = 255
+_MAX_HUMAN_LENGTH = 240
+_DISALLOWED_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def make_unique_id(components: Sequence[str]) -> str:
+    """cdktf's ``makeUniqueId``: a readable join of the path plus 8 hex of its md5."""
+    components = [c for c in components if c != _HIDDEN_ID]
+    if not components:
+        raise ValueError("cannot compute a logical id for an empty path")
+    if len(components) == 1:
+        candidate = _DISALLOWED_ID_CHARACTERS.sub("", components[0])
+        if len(candidate) <= _MAX_ID_LENGTH:
+            return candidate
+    digest = hashlib.md5("/".join(components).encode(), usedforsecurity=False)
+    deduplicated: list[str] = []
+    for component in components:
+        if not deduplicated or not deduplicated[-1].endswith(component):
+            deduplicated.append(component)
+    human = "_".join(
+        _DISALLOWED_ID_CHARACTERS.sub("", c) for c in deduplicated if c != _HIDDEN_FROM_HUMAN_ID
+    )[:_MAX_HUMAN_LENGTH]
+    return f"{human}_{digest.hexdigest()[:8].upper()}"
+
+
+@dataclass
+class _StackInfo:
+    attributes: StackAttributes
+    path: str
+    default_logical_ids: bool
+
+
+@dataclass(frozen=True)
+class _ScopeInfo:
+    stack: _StackInfo
+    components: tuple[str, ...]  # the scope's path below its stack
+
+
+_stacks: weakref.WeakKeyDictionary[Any, _StackInfo] = weakref.WeakKeyDictionary()
+_scopes: weakref.WeakKeyDictionary[Any, _ScopeInfo] = weakref.WeakKeyDictionary()
+
+
+def _scope_info(scope: Construct) -> _ScopeInfo:
+    info = _scopes.get(scope)
+    if info is not None:
+        return info
+    stack = jsii.sinvoke(cdktf.TerraformStack, "of", [scope])
+    stack_info = _stacks.get(stack)
+    if stack_info is None:
+        stack_info = _stacks[stack] = _StackInfo(
+            attributes=StackAttributes(stack),
+            path=stack.node.path,
+            default_logical_ids=type(stack)._allocate_logical_id
+            is cdktf.TerraformStack._allocate_logical_id,
+        )
+    path = stack_info.path if scope is stack else scope.node.path
+    below = path[len(stack_info.path) :].lstrip("/")
+    info = _scopes[scope] = _ScopeInfo(stack_info, tuple(below.split("/")) if below else ())
+    return info
 
 
 def stack_attributes(scope: Construct) -> StackAttributes:
     """The ``StackAttributes`` element of ``scope``'s stack, created on first use."""
-    stack = _scope_stacks.get(scope)
-    if stack is None:
-        stack = jsii.sinvoke(cdktf.TerraformStack, "of", [scope])
-        _scope_stacks[scope] = stack
-    element = _stack_attributes.get(stack)
-    if element is None:
-        element = _stack_attributes[stack] = StackAttributes(stack)
-    return element
+    return _scope_info(scope).stack.attributes
 
 
 def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
@@ -103,13 +161,29 @@ class _Attributed:
     attributes: dict[str, Any]
     _logical_id: str | None = None
     _tokens: dict[tuple[str, str], Any]
+    _default_id: str | None  # None: ask cdktf (custom allocation or an overridden id)
+
+    def _register(self, scope: Construct, id: str) -> None:
+        info = _scope_info(scope)
+        info.stack.attributes.register(self)
+        # constructs replaces "/" in ids with "--"; the path components are the sanitized ids.
+        components = (*info.components, id.replace("/", "--"))
+        self._default_id = make_unique_id(components) if info.stack.default_logical_ids else None
 
     @property
     def logical_id(self) -> str:
-        """The element's logical id, read once (cdktf locks it on first read)."""
+        """The element's logical id (as cdktf's ``friendlyUniqueId``), fixed once read."""
         if self._logical_id is None:
-            self._logical_id = jsii.get(self, "friendlyUniqueId")
+            self._logical_id = self._default_id or jsii.get(self, "friendlyUniqueId")
         return self._logical_id
+
+    def override_logical_id(self, new_logical_id: str) -> None:
+        self._default_id = None
+        jsii.invoke(self, "overrideLogicalId", [new_logical_id])
+
+    def reset_override_logical_id(self) -> None:
+        self._default_id = None
+        jsii.invoke(self, "resetOverrideLogicalId", [])
 
     def add_override(self, path: str, value: Any) -> None:
         """The cdktf escape hatch, applied to the attributes this element renders."""
@@ -170,7 +244,7 @@ class Resource(_Attributed, cdktf.TerraformResource):
         self._tokens = {}
         config = _resource_config(_meta_arguments(resource_type, depends_on, lifecycle, count))
         jsii.create(self.__class__, self, [scope, id, config])
-        stack_attributes(scope).register(self)
+        self._register(scope, id)
 
     def one(self, name: str) -> str:
         """``one(type.name[*].<name>)``: the attribute of a resource with ``count`` 0 or 1
@@ -201,7 +275,7 @@ class DataSource(_Attributed, cdktf.TerraformDataSource):
         self._tokens = {}
         config = _resource_config({"terraform_resource_type": data_type})
         jsii.create(self.__class__, self, [scope, id, config])
-        stack_attributes(scope).register(self)
+        self._register(scope, id)
 
 
 class AwsProvider(cdktf.TerraformProvider):

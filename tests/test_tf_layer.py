@@ -117,3 +117,38 @@ def test_resources_are_construct_tree_nodes_aspects_can_change(tmp_path: Path) -
     document = _synth(build, tmp_path / "out")["s"]
     assert document["resource"]["aws_sqs_queue"]["queue"]["tags"] == {"owner": "platform"}
     assert "tags" not in document["resource"]["aws_sns_topic"]["topic"]
+
+
+def test_logical_ids_follow_overrides_and_custom_allocation(tmp_path: Path) -> None:
+    class PrefixedStack(cdktf.TerraformStack):
+        def _allocate_logical_id(self, element: Any) -> str:
+            return "p_" + element.node.id
+
+    def build(app: cdktf.App) -> None:
+        stack = cdktf.TerraformStack(app, "s")
+        nested = Construct(Construct(stack, "Default"), "a/b")
+        deep = Resource(nested, "Resource", "aws_sqs_queue", {"name": "deep"})
+        Resource(stack, "plain", "aws_sqs_queue", {"name": "plain", "policy": deep.arn})
+        renamed = Resource(stack, "renamed", "aws_sqs_queue", {"name": "renamed"})
+        renamed.override_logical_id("first")
+        renamed.override_logical_id("second")
+        reset = Resource(stack, "reset", "aws_sqs_queue", {"name": "reset"})
+        reset.override_logical_id("gone")
+        reset.reset_override_logical_id()
+        Resource(PrefixedStack(app, "p"), "queue", "aws_sqs_queue", {"name": "prefixed"})
+
+    documents = _synth(build, tmp_path / "out", stacks=("s", "p"))
+    queues = documents["s"]["resource"]["aws_sqs_queue"]
+    # Every rendered block is one resource: attributes and cdktf's own metadata agree on the id.
+    for logical_id, block in queues.items():
+        assert block["//"]["metadata"]["uniqueId"] == logical_id
+        assert "name" in block
+    assert len(queues) == 4
+    deep_id = next(i for i, b in queues.items() if b["name"] == "deep")
+    # "Default" is left out, "Resource" is hashed but not shown, "/" became "--".
+    assert deep_id.startswith("a--b_") and len(deep_id) == len("a--b_") + 8
+    assert queues["plain"]["policy"] == f"${{aws_sqs_queue.{deep_id}.arn}}"
+    assert queues["second"]["name"] == "renamed"
+    assert queues["reset"]["name"] == "reset"
+    prefixed = documents["p"]["resource"]["aws_sqs_queue"]
+    assert prefixed == {"p_queue": {**prefixed["p_queue"], "name": "prefixed"}}
