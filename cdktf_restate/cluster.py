@@ -12,12 +12,12 @@ from cdktf_restate.context import (
     CLUSTER_TAG,
     ClusterContext,
     cluster_name_from_path,
+    count_unless,
     merged_tags,
 )
 from cdktf_restate.controller import Controller, add_controller
 from cdktf_restate.ecs import add_ecs_cluster, add_log_groups
 from cdktf_restate.encryption import add_cluster_key
-from cdktf_restate.iam import count_unless
 from cdktf_restate.load_balancer import Listeners, add_load_balancer
 from cdktf_restate.network import add_network
 from cdktf_restate.outputs import add_outputs

@@ -64,6 +64,43 @@ def merged_tags(tags: Mapping[str, str] | str, extra: Mapping[str, str]) -> Mapp
     return {**tags, **extra}
 
 
+def count_if(flag: object) -> float:
+    """``count`` of a resource that exists when the Terraform boolean ``flag`` is true."""
+    return cdktf.Token.as_number(cdktf.Fn.conditional(flag, 1, 0))
+
+
+def count_unless(flag: object) -> float:
+    """``count`` of a resource that exists when the Terraform boolean ``flag`` is false."""
+    return cdktf.Token.as_number(cdktf.Fn.conditional(flag, 0, 1))
+
+
+def count_if_null(value: str) -> float:
+    """``count`` of a resource created when the Terraform value ``value`` is null."""
+    null = cdktf.Token.null_value()
+    return cdktf.Token.as_number(cdktf.Fn.conditional(cdktf.Op.eq(value, null), 1, 0))
+
+
+def local(ctx: ClusterContext, id: str, expression: object) -> str:
+    """A Terraform ``locals`` value for an expression used in many places (readable HCL)."""
+    return cdktf.TerraformLocal(ctx.scope, id, expression).as_string
+
+
+def local_list(ctx: ClusterContext, id: str, expression: object) -> list[str]:
+    return cdktf.TerraformLocal(ctx.scope, id, expression).as_list
+
+
+_STRING_TOKEN = re.compile(r"(\$\{TfToken\[TOKEN\.\d+\]\})")
+
+
+def function_argument(value: str) -> str:
+    """A string with embedded references, fit to be an argument of a cdktf function: cdktf
+    functions do not take ``"...${ref}..."`` templates, so it becomes ``join("", [...])``."""
+    parts = [part for part in _STRING_TOKEN.split(value) if part]
+    if len(parts) <= 1:
+        return value
+    return cdktf.Token.as_string(cdktf.Fn.join("", parts))
+
+
 def text(value: object) -> str:
     """A value as a string, keeping number tokens resolvable (``str`` would not)."""
     if isinstance(value, int | float) and not isinstance(value, bool) and is_token(value):

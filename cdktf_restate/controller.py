@@ -38,7 +38,7 @@ from cdktf_restate.restate_tasks import (
     task_definition_attributes,
 )
 from cdktf_restate.stateful import Stateful
-from cdktf_restate.validation import is_token
+from cdktf_restate.validation import TOKEN_LIST_MARKER, is_token
 
 CONTROLLER_CONTAINER_NAME = "controller"
 CONTROLLER_HEALTH_PORT = 8080
@@ -83,6 +83,14 @@ def controller_image(ctx: ClusterContext) -> tuple[str, str | None]:
     return image, ecr_repository_arn(image, ctx)
 
 
+def json_list(values: list[str]) -> str:
+    """A JSON list of strings; ``jsonencode`` in Terraform for a token list (the generated
+    module's security groups, chosen at plan time)."""
+    if is_token(values) and any(TOKEN_LIST_MARKER in v for v in values):
+        return cdktf.Token.as_string(cdktf.Fn.jsonencode(values))
+    return json.dumps(values)
+
+
 def registry_parts(ctx: ClusterContext) -> list[str]:
     return [ctx.account_id, ".dkr.ecr.", ctx.region, ".amazonaws.com"]
 
@@ -112,7 +120,7 @@ def controller_environment(
         "RESTATE_CONTROLLER_SUBNETS_BY_AZ": json.dumps(
             dict(zip(ctx.availability_zones, ctx.subnet_ids, strict=True))
         ),
-        "RESTATE_CONTROLLER_SECURITY_GROUP_IDS": json.dumps(security_group_ids),
+        "RESTATE_CONTROLLER_SECURITY_GROUP_IDS": json_list(security_group_ids),
         "RESTATE_CONTROLLER_ASSIGN_PUBLIC_IP": "false",
         "RESTATE_CONTROLLER_NODES_PER_AZ": text(props.stateful_node.nodes_per_az),
         "RESTATE_CONTROLLER_REPLICATION": ctx.replication,

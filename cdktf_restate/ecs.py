@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cdktf
+
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext, last_path_segment
+from cdktf_restate.context import (
+    ClusterContext,
+    count_if_null,
+    function_argument,
+    last_path_segment,
+    local,
+)
 from cdktf_restate.validation import is_token
 
 
@@ -46,13 +54,36 @@ def add_log_groups(ctx: ClusterContext) -> LogGroups:
 
 def add_ecs_cluster(ctx: ClusterContext, *, logs: LogGroups) -> EcsCluster:
     existing = ctx.props.ecs_cluster
+    if is_token(existing):
+        return _cluster_unless_given(ctx, existing, logs)
     if existing is not None:
         # A name or an ARN (a token may be either): the last '/'-segment is the name either way.
         name = last_path_segment(existing)
         if not is_token(existing) and existing.startswith("arn:"):
             return EcsCluster(arn=existing, name=name, created=None)
         return EcsCluster(arn=ctx.arn("ecs", f"cluster/{name}"), name=name, created=None)
-    cluster = Resource(
+    cluster = _created_cluster(ctx, logs)
+    return EcsCluster(arn=cluster.arn, name=cluster.name, created=cluster)
+
+
+def _cluster_unless_given(ctx: ClusterContext, existing: str, logs: LogGroups) -> EcsCluster:
+    """A Terraform value that may be null (the generated module's variable): a name or ARN
+    of an existing cluster, or null for a created one. Terraform evaluates both results of a
+    conditional, so expressions over a null value are wrapped in ``try``."""
+    cluster = _created_cluster(ctx, logs, count=count_if_null(existing))
+    # "" when there is no given cluster: coalesce() skips it like null (cdktf cannot pass null).
+    given_name = cdktf.Fn.try_([last_path_segment(existing), ""])
+    name = local(ctx, "ecs_cluster_name", cdktf.Fn.coalesce([given_name, cluster.one("name")]))
+    built_arn = function_argument(ctx.arn("ecs", f"cluster/{name}"))
+    given_arn = cdktf.Fn.try_(
+        [cdktf.Fn.conditional(cdktf.Fn.startswith(existing, "arn:"), existing, built_arn), ""]
+    )
+    arn = local(ctx, "ecs_cluster_arn", cdktf.Fn.coalesce([given_arn, cluster.one("arn")]))
+    return EcsCluster(arn=arn, name=name, created=cluster)
+
+
+def _created_cluster(ctx: ClusterContext, logs: LogGroups, count: float | None = None) -> Resource:
+    return Resource(
         ctx.scope,
         "ecs_cluster",
         "aws_ecs_cluster",
@@ -80,5 +111,5 @@ def add_ecs_cluster(ctx: ClusterContext, *, logs: LogGroups) -> EcsCluster:
             ],
             "tags": ctx.tagged(),
         },
+        count=count,
     )
-    return EcsCluster(arn=cluster.arn, name=cluster.name, created=cluster)

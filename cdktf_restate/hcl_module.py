@@ -150,6 +150,13 @@ def readable_names(document: dict[str, Any]) -> dict[str, Any]:
                     new = name.replace("-", "_")
                 taken.add(new)
                 renames[f"{prefix}{resource_type}.{name}"] = f"{prefix}{resource_type}.{new}"
+    local_names = {
+        name: _HASH_SUFFIX.sub("", name).removeprefix("restate_")
+        for name in document.get("locals") or {}
+    }
+    if len(set(local_names.values())) != len(local_names):
+        raise ModuleGenerationError(f"locals with the same readable name: {sorted(local_names)}")
+    renames.update({f"local.{old}": f"local.{new}" for old, new in local_names.items()})
     pattern = re.compile(
         r"(?<![\w.-])("
         + "|".join(re.escape(old) for old in sorted(renames, key=len, reverse=True))
@@ -160,6 +167,8 @@ def readable_names(document: dict[str, Any]) -> dict[str, Any]:
         return pattern.sub(lambda m: renames[m.group(1)], text)
 
     result = _map_strings(document, rename)
+    if result.get("locals"):
+        result["locals"] = {local_names[name]: value for name, value in result["locals"].items()}
     for kind, prefix in (("resource", ""), ("data", "data.")):
         for resource_type, resources in list((result.get(kind) or {}).items()):
             result[kind][resource_type] = {
@@ -411,6 +420,12 @@ def render_main(
             )  # fmt: skip
             sections[component_of(change)].setdefault(resource_type, {})[name] = values
     chunks = []
+    if body.get("locals"):
+        # Existing resources or created ones: each choice is made once, here.
+        chunks.append(
+            banner("Existing or created")
+            + hcl_render.render_document({"locals": body["locals"]}, {}, numeric)
+        )
     if body.get("data"):
         chunks.append(
             banner("Lookups") + hcl_render.render_document({"data": body["data"]}, schemas)

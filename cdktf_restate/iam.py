@@ -15,7 +15,7 @@ from typing import Any
 import cdktf
 
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext, last_path_segment
+from cdktf_restate.context import ClusterContext, count_if, last_path_segment
 from cdktf_restate.validation import is_token
 
 #: Actions without resource-level permissions in IAM: only ``"Resource": "*"`` works.
@@ -115,16 +115,6 @@ def attach_policy(
         {"name": name, "role": role.name, "policy": policy_json(statements)},
         count=count,
     )
-
-
-def count_if(flag: Any) -> float:
-    """``count`` of a resource that exists when the Terraform boolean ``flag`` is true."""
-    return cdktf.Token.as_number(cdktf.Fn.conditional(flag, 1, 0))
-
-
-def count_unless(flag: Any) -> float:
-    """``count`` of a resource that exists when the Terraform boolean ``flag`` is false."""
-    return cdktf.Token.as_number(cdktf.Fn.conditional(flag, 0, 1))
 
 
 def add_exec_statements(

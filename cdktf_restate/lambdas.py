@@ -19,10 +19,12 @@ from constructs import Construct
 
 from cdktf_restate import lambda_build
 from cdktf_restate._tf import Resource
+from cdktf_restate.context import function_argument
 from cdktf_restate.functions.retirement_watcher import (
     CLUSTER_ARN_ENV,
     RETIREMENT_EVENT_TYPE,
 )
+from cdktf_restate.validation import TOKEN_LIST_MARKER
 
 # Function, role and queue names are "<prefix>-<suffix>"; the longest suffix is
 # "-retirement-watcher" (19) and Lambda/IAM names stop at 64 characters.
@@ -119,6 +121,17 @@ def _ref(resource: Resource, name: str) -> str:
     """An attribute; ``one(...)`` of a resource with ``count`` (a Lambda the generated module's
     variable can disable), which is null when it is not created."""
     return resource.attr(name) if resource.count is None else resource.one(name)
+
+
+def _with_group_arns(resources: list[str], partition: str, group_ids: Sequence[str]) -> Any:
+    """``resources`` plus the security groups' ARNs; ``concat`` + ``formatlist`` in Terraform
+    when ``group_ids`` is one list token (the generated module's groups, chosen at plan time)."""
+    if len(group_ids) == 1 and group_ids[0].startswith(TOKEN_LIST_MARKER):
+        arns = cdktf.Fn.formatlist("arn:%s:ec2:*:*:security-group/%s", [partition, group_ids])
+        # (join: cdktf functions do not take templates with references)
+        fixed = [function_argument(arn) for arn in resources]
+        return cdktf.Fn.concat([fixed, arns])
+    return [*resources, *[f"arn:{partition}:ec2:*:*:security-group/{g}" for g in group_ids]]
 
 
 def _tags(tags: Mapping[str, str] | str) -> Mapping[str, str] | str:
@@ -377,14 +390,14 @@ def add_restatectl_lambda(
             "Sid": "CreateVpcInterfaces",
             "Effect": "Allow",
             "Action": ["ec2:CreateNetworkInterface"],
-            "Resource": [
-                f"arn:{partition}:ec2:*:*:network-interface/*",
-                *[f"arn:{partition}:ec2:*:*:subnet/{subnet}" for subnet in subnet_ids],
-                *[
-                    f"arn:{partition}:ec2:*:*:security-group/{group}"
-                    for group in security_group_ids
+            "Resource": _with_group_arns(
+                [
+                    f"arn:{partition}:ec2:*:*:network-interface/*",
+                    *[f"arn:{partition}:ec2:*:*:subnet/{subnet}" for subnet in subnet_ids],
                 ],
-            ],
+                partition,
+                security_group_ids,
+            ),
         },
         {
             "Sid": "ManageVpcInterfaces",

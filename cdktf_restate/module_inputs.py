@@ -73,7 +73,9 @@ class ModuleInput:
 
     @property
     def non_nullable(self) -> bool:
-        return not self.hcl_type.startswith(("string", "number"))
+        """Objects, lists and maps are never null, except where null means "create it"."""
+        has_value = self.required or self.default is not None
+        return has_value and not self.hcl_type.startswith(("string", "number"))
 
     @property
     def hcl_type_one_line(self) -> str:
@@ -388,7 +390,7 @@ def _controller_rules(v: str) -> list[Rule]:
         Rule(
             # null is the default image; try(): || does not short-circuit on null.
             f'{image} == null || try({image} != "" && !can(regex("\\\\s", {image})), false)',
-            f"controller.controller_image: '${{{image} == null ? \"\" : {image}}}' is not an "
+            f"controller.controller_image: '{_null_safe(image)}' is not an "
             "image reference; allowed: registry/repository:tag",
         ),
         *_tasks_rules("controller.tasks", f"{v}.tasks"),
@@ -396,12 +398,18 @@ def _controller_rules(v: str) -> list[Rule]:
 
 
 def _object_storage_rules(v: str) -> list[Rule]:
+    bucket = f"{v}.bucket_name"
     prefix = f"{v}.prefix"
     usable = (
         f'can(regex("^[A-Za-z0-9!_.*\'()/-]+$", {prefix})) && !startswith({prefix}, "/") && '
         f'!endswith({prefix}, "/") && !strcontains({prefix}, "//")'
     )
     return [
+        Rule(
+            f'{bucket} == null || can(regex("^[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$", {bucket}))',
+            f"object_storage.bucket_name: '{_null_safe(bucket)}' is not an S3 "
+            "bucket name; allowed: 3-63 of [a-z0-9.-], starting and ending with a letter or digit",
+        ),
         Rule(
             f'{prefix} == "" || ({usable})',
             f"object_storage.prefix: '${{{prefix}}}' is not a usable key prefix; allowed: "
@@ -422,6 +430,45 @@ def _load_balancer_rules(v: str) -> list[Rule]:
             f"{subnets} == null || try(length({subnets}) > 0, true)",
             "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids",
         )
+    ]
+
+
+def _null_safe(expr: str) -> str:
+    """A message interpolation of a value that may be null (a null in a template fails)."""
+    return f'${{{expr} == null ? "" : {expr}}}'
+
+
+def ecs_cluster_rules() -> list[Rule]:
+    v = "var.ecs_cluster"
+    arn = 'can(regex("^arn:aws[a-z-]*:", var.ecs_cluster))'
+    return [
+        Rule(
+            f'{v} == null || try(!{arn} || (can(regex("^arn:aws[a-z-]*:ecs:", {v})) && '
+            f'strcontains({v}, ":cluster/")), false)',
+            f"ecs_cluster: '{_null_safe(v)}' is not a ecs :cluster/ ARN; allowed: arn:aws:ecs:...",
+        ),
+        Rule(
+            f'{v} == null || try({arn} || can(regex("^[A-Za-z0-9_-]{{1,255}}$", {v})), false)',
+            f"ecs_cluster: '{_null_safe(v)}' is not an ECS cluster name or ARN; allowed: a "
+            "cluster name or arn:aws:ecs:...:cluster/NAME",
+        ),
+    ]
+
+
+def security_group_rules() -> list[Rule]:
+    v = "var.security_group_ids"
+    bad = f'[for i, g in {v} : i if !startswith(g, "sg-")]'
+    return [
+        Rule(
+            f"{v} == null || try(length({v}) > 0, true)",
+            "security_group_ids: empty list; allowed: None (a group is created) or one or more "
+            "group ids",
+        ),
+        Rule(
+            f"{v} == null || try(length({bad}) == 0, true)",
+            f'security_group_ids[${{try({bad}[0], "?")}}]: \'${{try({v}[{bad}[0]], "?")}}\' '
+            "is not a security group id; allowed: sg-...",
+        ),
     ]
 
 
@@ -472,6 +519,10 @@ INPUTS: tuple[ModuleInput, ...] = (
             f"of the restate:cluster tag. Default: {DEFAULT_CLUSTER_NAME}."
         ),
     ),
+    scalar_input("ecs_cluster", ecs_cluster_rules(), hcl_type="string", default=None),
+    scalar_input(
+        "security_group_ids", security_group_rules(), hcl_type="list(string)", default=None
+    ),
     object_input(
         "stateless_node",
         StatelessNodeProps,
@@ -515,7 +566,7 @@ INPUTS: tuple[ModuleInput, ...] = (
     object_input(
         "object_storage",
         ObjectStorageProps,
-        ["prefix", "noncurrent_version_expiration_days"],
+        ["bucket_name", "prefix", "noncurrent_version_expiration_days"],
         _object_storage_rules,
     ),
     object_input(
@@ -625,6 +676,8 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
         vpc_id=t.string("vpc_id"),
         subnets=subnets,
         cluster_name=t.string("cluster_name"),
+        ecs_cluster=t.string("ecs_cluster"),
+        security_group_ids=t.list("security_group_ids"),
         stateless_node=StatelessNodeProps(
             desired_count=t.number("stateless_node", "desired_count"),
             resources=t.resources("stateless_node"),
@@ -647,6 +700,7 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
         ),
         restate_tasks=t.tasks("restate_tasks"),
         object_storage=ObjectStorageProps(
+            bucket_name=t.string("object_storage", "bucket_name"),
             prefix=t.string("object_storage", "prefix"),
             noncurrent_version_expiration_days=t.number(
                 "object_storage", "noncurrent_version_expiration_days"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cdktf
+
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext
+from cdktf_restate.context import ClusterContext, count_if_null, local_list
+from cdktf_restate.validation import is_token
 
 INGRESS_PORT = 8080
 ADMIN_PORT = 9070
@@ -21,8 +24,21 @@ class Network:
 
 def add_network(ctx: ClusterContext) -> Network:
     given = ctx.props.security_group_ids
+    if given is not None and is_token(given):
+        # The generated module's variable, null by default: the group exists only then.
+        group = _created_group(ctx, count=count_if_null(given))
+        ids = local_list(
+            ctx, "security_group_ids", cdktf.Fn.coalescelist([given, [group.one("id")]])
+        )
+        return Network(security_group_ids=ids, security_group=group)
     if given is not None:
         return Network(security_group_ids=list(given), security_group=None)
+    group = _created_group(ctx)
+    return Network(security_group_ids=[group.id_], security_group=group)
+
+
+def _created_group(ctx: ClusterContext, count: float | None = None) -> Resource:
+    """The group and its rules; with ``count`` (a token) all of them are optional."""
     group = Resource(
         ctx.scope,
         "security_group",
@@ -33,7 +49,9 @@ def add_network(ctx: ClusterContext) -> Network:
             "vpc_id": ctx.props.vpc_id,
             "tags": ctx.tagged(Name=ctx.name("restate")),
         },
+        count=count,
     )
+    group_id = group.id_ if count is None else group.one("id")
     for port_name, port in RESTATE_PORTS.items():
         Resource(
             ctx.scope,
@@ -41,13 +59,14 @@ def add_network(ctx: ClusterContext) -> Network:
             "aws_security_group_rule",
             {
                 "type": "ingress",
-                "security_group_id": group.id_,
+                "security_group_id": group_id,
                 "protocol": "tcp",
                 "from_port": port,
                 "to_port": port,
                 "self": True,
                 "description": f"Restate {port_name} port between cluster members",
             },
+            count=count,
         )
     lb = ctx.props.load_balancer
     for port_name, blocks in (("ingress", lb.ingress_cidr_blocks), ("admin", lb.admin_cidr_blocks)):
@@ -60,13 +79,14 @@ def add_network(ctx: ClusterContext) -> Network:
             "aws_security_group_rule",
             {
                 "type": "ingress",
-                "security_group_id": group.id_,
+                "security_group_id": group_id,
                 "protocol": "tcp",
                 "from_port": port,
                 "to_port": port,
                 "cidr_blocks": list(blocks),
                 "description": f"Restate {port_name} port for clients outside the cluster",
             },
+            count=count,
         )
     # Tasks pull images, call S3/ECS and reach user service deployments on any port.
     Resource(
@@ -75,12 +95,13 @@ def add_network(ctx: ClusterContext) -> Network:
         "aws_security_group_rule",
         {
             "type": "egress",
-            "security_group_id": group.id_,
+            "security_group_id": group_id,
             "protocol": "-1",
             "from_port": 0,
             "to_port": 0,
             "cidr_blocks": ["0.0.0.0/0"],
             "description": "Outbound: images, AWS APIs, service deployments",
         },
+        count=count,
     )
-    return Network(security_group_ids=[group.id_], security_group=group)
+    return group

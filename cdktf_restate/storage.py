@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cdktf
 
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext
+from cdktf_restate.context import ClusterContext, count_if_null, local
 from cdktf_restate.iam import Statement, statement
 from cdktf_restate.validation import is_token
 
@@ -74,8 +74,14 @@ def bucket_name_for(ctx: ClusterContext) -> str:
 def add_storage(ctx: ClusterContext) -> Storage:
     props = ctx.props.object_storage
     prefix = key_prefix(props.prefix)
-    if props.bucket_name is not None:
-        name = props.bucket_name
+    given = props.bucket_name
+    if is_token(given):
+        # The generated module's variable, null by default: the bucket exists only then.
+        bucket = _hardened_bucket(ctx, prefix, count=count_if_null(given))
+        name = local(ctx, "bucket_name", cdktf.Fn.coalesce([given, bucket.one("bucket")]))
+        arn = f"arn:{ctx.partition}:s3:::{name}"
+    elif given is not None:
+        name = given
         arn = f"arn:{ctx.partition}:s3:::{name}"
         bucket = None
     else:
@@ -91,7 +97,9 @@ def add_storage(ctx: ClusterContext) -> Storage:
     )
 
 
-def _hardened_bucket(ctx: ClusterContext, prefix: str) -> Resource:
+def _hardened_bucket(ctx: ClusterContext, prefix: str, count: float | None = None) -> Resource:
+    """The bucket and its settings; with ``count`` (a token) every one of them is optional
+    and references use ``one(...)``."""
     props = ctx.props.object_storage
     scope = ctx.scope
     name = bucket_name_for(ctx)
@@ -104,13 +112,19 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str) -> Resource:
             "force_destroy": props.force_destroy,
             "tags": ctx.tagged(),
         },
+        count=count,
     )
-    bucket_id = bucket.id_
+
+    def ref(attribute: str) -> str:
+        return bucket.attr(attribute) if count is None else bucket.one(attribute)
+
+    bucket_id, bucket_arn = ref("id"), ref("arn")
     Resource(
         scope,
         "bucket_versioning",
         "aws_s3_bucket_versioning",
         {"bucket": bucket_id, "versioning_configuration": [{"status": "Enabled"}]},
+        count=count,
     )
     Resource(
         scope,
@@ -127,6 +141,7 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str) -> Resource:
                 }
             ],
         },
+        count=count,
     )
     public_access_block = Resource(
         scope,
@@ -139,12 +154,14 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str) -> Resource:
             "ignore_public_acls": True,
             "restrict_public_buckets": True,
         },
+        count=count,
     )
     Resource(
         scope,
         "bucket_ownership",
         "aws_s3_bucket_ownership_controls",
         {"bucket": bucket_id, "rule": [{"object_ownership": "BucketOwnerEnforced"}]},
+        count=count,
     )
     Resource(
         scope,
@@ -167,6 +184,7 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str) -> Resource:
                 }
             ],
         },
+        count=count,
     )
     if props.access_logs_bucket is not None:
         Resource(
@@ -178,14 +196,16 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str) -> Resource:
                 "target_bucket": props.access_logs_bucket,
                 "target_prefix": f"{name}/",
             },
+            count=count,
         )
     # Applied after the public access block so the two never race on the bucket policy.
     Resource(
         scope,
         "bucket_policy",
         "aws_s3_bucket_policy",
-        {"bucket": bucket_id, "policy": tls_only_policy(bucket.arn)},
+        {"bucket": bucket_id, "policy": tls_only_policy(bucket_arn)},
         depends_on=[public_access_block],
+        count=count,
     )
     return bucket
 

@@ -33,6 +33,8 @@ class RestateConfigError(ValueError):
 
 #: Every cdktf string/list token contains this marker; values without it need no jsii call.
 TOKEN_MARKER = "TfToken["
+#: A whole list that is one token (``Token.as_list``) is a one-element list of this form.
+TOKEN_LIST_MARKER = "#{TfToken["
 
 
 def is_token(value: Any) -> bool:

@@ -340,7 +340,7 @@ def test_plan_review_groups_the_module_plan_by_component(example_plan: dict) -> 
     assert components["controller_task_definition"] == "controller"
     assert components["stateless_service"] == "stateless"
     assert components["controller_service"] == "controller"
-    assert by_address["module.restate.aws_s3_bucket.bucket"] == "storage"
+    assert by_address["module.restate.aws_s3_bucket.bucket[0]"] == "storage"
     assert result.warnings == [], "\n".join(result.warnings)  # a first deployment
     assert (
         "| stateful | + add | `module.restate.aws_ecs_task_definition.stateful_task_definition` |"
@@ -380,6 +380,18 @@ NO_LAMBDAS_PROPS: dict[str, Any] = {
     "restatectl": RestatectlProps(disabled=True),
     "retirement_watcher": RetirementWatcherProps(disabled=True),
 }
+#: Existing resources instead of created ones (count 0 on the created ones in the module).
+EXISTING_CLUSTER_ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/shared"
+EXISTING_ARGUMENTS = {
+    "ecs_cluster": f'"{EXISTING_CLUSTER_ARN}"',
+    "security_group_ids": '["sg-0123456789abcdef0"]',
+    "object_storage": '{ bucket_name = "my-restate-bucket" }',
+}
+EXISTING_PROPS: dict[str, Any] = {
+    "ecs_cluster": EXISTING_CLUSTER_ARN,
+    "security_group_ids": ["sg-0123456789abcdef0"],
+    "object_storage": ObjectStorageProps(bucket_name="my-restate-bucket"),
+}
 
 
 def module_calls(calls: dict[str, dict[str, str]]) -> str:
@@ -405,10 +417,16 @@ def custom_plan(workspace: Workspace) -> dict:
     workdir.mkdir()
     outputs = "".join(
         f'output "{module}_{name}" {{\n  value = module.{module}.{name}\n}}\n'
-        for module in ("custom", "no_lambdas")
+        for module in ("custom", "no_lambdas", "existing")
         for name in ("restatectl_function_arn", "ingress_url")
     )
-    calls = module_calls({"custom": CUSTOM_ARGUMENTS, "no_lambdas": NO_LAMBDAS_ARGUMENTS})
+    calls = module_calls(
+        {
+            "custom": CUSTOM_ARGUMENTS,
+            "no_lambdas": NO_LAMBDAS_ARGUMENTS,
+            "existing": EXISTING_ARGUMENTS,
+        }
+    )
     (workdir / "main.tf").write_text(calls + outputs)
     shutil.copy(REPO / EXAMPLE_PATH / "versions.tf", workdir / "versions.tf")
     tf = Terraform(workdir)
@@ -552,6 +570,35 @@ def test_disabled_lambdas_are_not_created_and_their_output_is_null(
     assert outputs["no_lambdas_ingress_url"]["after_unknown"] is True
 
 
+def test_existing_cluster_groups_and_bucket_are_used_instead_of_created_ones(
+    custom_plan: dict, tmp_path: Path
+) -> None:
+    construct = synthesize_construct(tmp_path, EXISTING_PROPS)
+    module = Counter(
+        c["type"] for c in created(custom_plan) if c["address"].startswith("module.existing.")
+    )
+    assert module == Counter(resource_type for resource_type, _ in synthesized(construct))
+    for absent in ("aws_ecs_cluster", "aws_security_group", "aws_s3_bucket"):
+        assert absent not in module
+    for service in planned(custom_plan, "existing", "aws_ecs_service"):
+        assert service["cluster"] == EXISTING_CLUSTER_ARN
+        assert service["network_configuration"][0]["security_groups"] == ["sg-0123456789abcdef0"]
+    (nlb,) = planned(custom_plan, "existing", "aws_lb")
+    assert nlb["security_groups"] == ["sg-0123456789abcdef0"]
+    stateful = [
+        d for d in planned(custom_plan, "existing", "aws_ecs_task_definition")
+        if d.get("container_definitions") is not None
+    ]  # fmt: skip
+    environment = {
+        e["name"]: e["value"] for e in json.loads(stateful[0]["container_definitions"])[0]["environment"]
+    }  # fmt: skip
+    assert environment["RESTATE_METADATA_CLIENT__PATH"] == "s3://my-restate-bucket/metadata"
+    # The created ones are still there in the instances that do not name existing ones.
+    assert len(planned(custom_plan, "custom", "aws_ecs_cluster")) == 1
+    assert len(planned(custom_plan, "custom", "aws_s3_bucket")) == 1
+    assert len(planned(custom_plan, "custom", "aws_security_group")) == 1
+
+
 def test_controller_image_repository_expression_matches_the_construct(tmp_path: Path) -> None:
     """Terraform evaluates the module's ECR repository ARN of an image known only at plan time
     exactly as the construct computes it for a literal image (or the default repository)."""
@@ -665,6 +712,18 @@ BAD_INPUTS = {
     "bucket_prefix": BadInput(
         'object_storage = { prefix = "restate/" }',
         {"object_storage": ObjectStorageProps(prefix="restate/")},
+    ),
+    "bucket_name": BadInput(
+        'object_storage = { bucket_name = "My_Bucket" }',
+        {"object_storage": ObjectStorageProps(bucket_name="My_Bucket")},
+    ),
+    "ecs_cluster_name": BadInput('ecs_cluster = "bad cluster!"', {"ecs_cluster": "bad cluster!"}),
+    "ecs_cluster_arn": BadInput(
+        'ecs_cluster = "arn:aws:s3:::shared"', {"ecs_cluster": "arn:aws:s3:::shared"}
+    ),
+    "security_groups_empty": BadInput("security_group_ids = []", {"security_group_ids": []}),
+    "security_group_id": BadInput(
+        'security_group_ids = ["sg-1", "default"]', {"security_group_ids": ["sg-1", "default"]}
     ),
     "nlb_subnets": BadInput(
         "load_balancer = { subnet_ids = [] }",

@@ -2,6 +2,17 @@
 # Do not edit: change the construct and regenerate.
 
 ################################################################################
+# Existing or created
+################################################################################
+
+locals {
+  bucket_name        = coalesce(var.object_storage.bucket_name, one(aws_s3_bucket.bucket.*.bucket))
+  ecs_cluster_arn    = coalesce(try(startswith(var.ecs_cluster, "arn:") ? var.ecs_cluster : join("", ["arn:", data.aws_partition.partition.partition, ":ecs:", data.aws_region.region.name, ":", data.aws_caller_identity.caller_identity.account_id, ":cluster/", local.ecs_cluster_name]), ""), one(aws_ecs_cluster.ecs_cluster.*.arn))
+  ecs_cluster_name   = coalesce(try(element(reverse(split("/", var.ecs_cluster)), 0), ""), one(aws_ecs_cluster.ecs_cluster.*.name))
+  security_group_ids = coalescelist(var.security_group_ids, [one(aws_security_group.security_group.*.id)])
+}
+
+################################################################################
 # Lookups
 ################################################################################
 
@@ -85,12 +96,14 @@ resource "aws_kms_key" "kms_key" {
 
 resource "aws_s3_bucket" "bucket" {
   bucket        = "${lower(replace(substr(var.cluster_name, 0, 30), "_", "-"))}-${data.aws_caller_identity.caller_identity.account_id}-${data.aws_region.region.name}"
+  count         = (var.object_storage.bucket_name == null) ? 1 : 0
   force_destroy = false
   tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "bucket_lifecycle" {
-  bucket = aws_s3_bucket.bucket.id
+  bucket = one(aws_s3_bucket.bucket.*.id)
+  count  = (var.object_storage.bucket_name == null) ? 1 : 0
   rule {
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
@@ -106,14 +119,16 @@ resource "aws_s3_bucket_lifecycle_configuration" "bucket_lifecycle" {
 }
 
 resource "aws_s3_bucket_ownership_controls" "bucket_ownership" {
-  bucket = aws_s3_bucket.bucket.id
+  bucket = one(aws_s3_bucket.bucket.*.id)
+  count  = (var.object_storage.bucket_name == null) ? 1 : 0
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
 }
 
 resource "aws_s3_bucket_policy" "bucket_policy" {
-  bucket     = aws_s3_bucket.bucket.id
+  bucket     = one(aws_s3_bucket.bucket.*.id)
+  count      = (var.object_storage.bucket_name == null) ? 1 : 0
   depends_on = [aws_s3_bucket_public_access_block.bucket_public_access_block]
   policy = jsonencode({
     Version = "2012-10-17"
@@ -124,8 +139,8 @@ resource "aws_s3_bucket_policy" "bucket_policy" {
         Principal = "*"
         Action    = "s3:*"
         Resource = [
-          aws_s3_bucket.bucket.arn,
-          "${aws_s3_bucket.bucket.arn}/*",
+          one(aws_s3_bucket.bucket.*.arn),
+          "${one(aws_s3_bucket.bucket.*.arn)}/*",
         ]
         Condition = {
           Bool = {
@@ -140,13 +155,15 @@ resource "aws_s3_bucket_policy" "bucket_policy" {
 resource "aws_s3_bucket_public_access_block" "bucket_public_access_block" {
   block_public_acls       = true
   block_public_policy     = true
-  bucket                  = aws_s3_bucket.bucket.id
+  bucket                  = one(aws_s3_bucket.bucket.*.id)
+  count                   = (var.object_storage.bucket_name == null) ? 1 : 0
   ignore_public_acls      = true
   restrict_public_buckets = true
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "bucket_encryption" {
-  bucket = aws_s3_bucket.bucket.id
+  bucket = one(aws_s3_bucket.bucket.*.id)
+  count  = (var.object_storage.bucket_name == null) ? 1 : 0
   rule {
     apply_server_side_encryption_by_default {
       kms_master_key_id = aws_kms_key.kms_key.arn
@@ -157,7 +174,8 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "bucket_encryption
 }
 
 resource "aws_s3_bucket_versioning" "bucket_versioning" {
-  bucket = aws_s3_bucket.bucket.id
+  bucket = one(aws_s3_bucket.bucket.*.id)
+  count  = (var.object_storage.bucket_name == null) ? 1 : 0
   versioning_configuration {
     status = "Enabled"
   }
@@ -168,6 +186,7 @@ resource "aws_s3_bucket_versioning" "bucket_versioning" {
 ################################################################################
 
 resource "aws_security_group" "security_group" {
+  count       = (var.security_group_ids == null) ? 1 : 0
   description = "Restate cluster ${var.cluster_name}: NLB, nodes, controller, Lambdas"
   name        = "${substr(var.cluster_name, 0, 56)}-restate"
   tags        = merge(merge(var.tags, { "restate:cluster" = var.cluster_name }), { "Name" = "${substr(var.cluster_name, 0, 56)}-restate" })
@@ -175,10 +194,11 @@ resource "aws_security_group" "security_group" {
 }
 
 resource "aws_security_group_rule" "security_group_admin_from_members" {
+  count             = (var.security_group_ids == null) ? 1 : 0
   description       = "Restate admin port between cluster members"
   from_port         = 9070
   protocol          = "tcp"
-  security_group_id = aws_security_group.security_group.id
+  security_group_id = one(aws_security_group.security_group.*.id)
   self              = true
   to_port           = 9070
   type              = "ingress"
@@ -188,29 +208,32 @@ resource "aws_security_group_rule" "security_group_egress" {
   cidr_blocks = [
     "0.0.0.0/0",
   ]
+  count             = (var.security_group_ids == null) ? 1 : 0
   description       = "Outbound: images, AWS APIs, service deployments"
   from_port         = 0
   protocol          = "-1"
-  security_group_id = aws_security_group.security_group.id
+  security_group_id = one(aws_security_group.security_group.*.id)
   to_port           = 0
   type              = "egress"
 }
 
 resource "aws_security_group_rule" "security_group_ingress_from_members" {
+  count             = (var.security_group_ids == null) ? 1 : 0
   description       = "Restate ingress port between cluster members"
   from_port         = 8080
   protocol          = "tcp"
-  security_group_id = aws_security_group.security_group.id
+  security_group_id = one(aws_security_group.security_group.*.id)
   self              = true
   to_port           = 8080
   type              = "ingress"
 }
 
 resource "aws_security_group_rule" "security_group_node_from_members" {
+  count             = (var.security_group_ids == null) ? 1 : 0
   description       = "Restate node port between cluster members"
   from_port         = 5122
   protocol          = "tcp"
-  security_group_id = aws_security_group.security_group.id
+  security_group_id = one(aws_security_group.security_group.*.id)
   self              = true
   to_port           = 5122
   type              = "ingress"
@@ -226,11 +249,9 @@ resource "aws_lb" "nlb" {
   internal                         = !var.load_balancer.internet_facing
   load_balancer_type               = "network"
   name                             = "${substr(var.cluster_name, 0, 28)}-nlb"
-  security_groups = [
-    aws_security_group.security_group.id,
-  ]
-  subnets = coalescelist(var.load_balancer.subnet_ids, [var.subnets[0].subnet_id, var.subnets[1].subnet_id, var.subnets[2].subnet_id])
-  tags    = merge(var.tags, { "restate:cluster" = var.cluster_name })
+  security_groups                  = local.security_group_ids
+  subnets                          = coalescelist(var.load_balancer.subnet_ids, [var.subnets[0].subnet_id, var.subnets[1].subnet_id, var.subnets[2].subnet_id])
+  tags                             = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_lb_listener" "listener_admin" {
@@ -347,7 +368,8 @@ resource "aws_ecs_cluster" "ecs_cluster" {
       logging = "OVERRIDE"
     }
   }
-  name = var.cluster_name
+  count = (var.ecs_cluster == null) ? 1 : 0
+  name  = var.cluster_name
   setting {
     name  = "containerInsights"
     value = var.monitoring.container_insights
@@ -360,7 +382,7 @@ resource "aws_ecs_cluster" "ecs_cluster" {
 ################################################################################
 
 resource "aws_ecs_service" "stateless_service" {
-  cluster    = aws_ecs_cluster.ecs_cluster.arn
+  cluster    = local.ecs_cluster_arn
   depends_on = [aws_lb_listener.listener_ingress, aws_lb_listener.listener_admin, aws_lb_listener.listener_node]
   deployment_circuit_breaker {
     enable   = true
@@ -390,9 +412,7 @@ resource "aws_ecs_service" "stateless_service" {
   name = "${substr(var.cluster_name, 0, 245)}-stateless"
   network_configuration {
     assign_public_ip = false
-    security_groups = [
-      aws_security_group.security_group.id,
-    ]
+    security_groups  = local.security_group_ids
     subnets = [
       var.subnets[0].subnet_id,
       var.subnets[1].subnet_id,
@@ -496,7 +516,7 @@ EOT
         },
         {
           name  = "RESTATE_METADATA_CLIENT__PATH"
-          value = "s3://${aws_s3_bucket.bucket.bucket}/${trimprefix("${var.object_storage.prefix}/", "/")}metadata"
+          value = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}metadata"
         },
         {
           name  = "RESTATE_METADATA_CLIENT__TYPE"
@@ -512,7 +532,7 @@ EOT
         },
         {
           name  = "RESTATE_WORKER__SNAPSHOTS__DESTINATION"
-          value = "s3://${aws_s3_bucket.bucket.bucket}/${trimprefix("${var.object_storage.prefix}/", "/")}snapshots"
+          value = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}snapshots"
         },
       ]
       mountPoints = [
@@ -660,7 +680,7 @@ EOT
         },
         {
           name  = "RESTATE_METADATA_CLIENT__PATH"
-          value = "s3://${aws_s3_bucket.bucket.bucket}/${trimprefix("${var.object_storage.prefix}/", "/")}metadata"
+          value = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}metadata"
         },
         {
           name  = "RESTATE_METADATA_CLIENT__TYPE"
@@ -676,7 +696,7 @@ EOT
         },
         {
           name  = "RESTATE_WORKER__SNAPSHOTS__DESTINATION"
-          value = "s3://${aws_s3_bucket.bucket.bucket}/${trimprefix("${var.object_storage.prefix}/", "/")}snapshots"
+          value = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}snapshots"
         },
       ]
       mountPoints = [
@@ -748,7 +768,7 @@ EOT
 ################################################################################
 
 resource "aws_ecs_service" "controller_service" {
-  cluster                            = aws_ecs_cluster.ecs_cluster.arn
+  cluster                            = local.ecs_cluster_arn
   deployment_maximum_percent         = 100
   deployment_minimum_healthy_percent = 0
   desired_count                      = 1
@@ -757,9 +777,7 @@ resource "aws_ecs_service" "controller_service" {
   name                               = "${substr(var.cluster_name, 0, 244)}-controller"
   network_configuration {
     assign_public_ip = false
-    security_groups = [
-      aws_security_group.security_group.id,
-    ]
+    security_groups  = local.security_group_ids
     subnets = [
       var.subnets[0].subnet_id,
       var.subnets[1].subnet_id,
@@ -814,7 +832,7 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
         },
         {
           name  = "RESTATE_CONTROLLER_ECS_CLUSTER_ARN"
-          value = aws_ecs_cluster.ecs_cluster.arn
+          value = local.ecs_cluster_arn
         },
         {
           name  = "RESTATE_CONTROLLER_HEALTH_PORT"
@@ -837,10 +855,8 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
           value = "http://${aws_lb.nlb.dns_name}:5122"
         },
         {
-          name = "RESTATE_CONTROLLER_SECURITY_GROUP_IDS"
-          value = jsonencode([
-            aws_security_group.security_group.id,
-          ])
+          name  = "RESTATE_CONTROLLER_SECURITY_GROUP_IDS"
+          value = jsonencode(local.security_group_ids)
         },
         {
           name  = "RESTATE_CONTROLLER_SNAPSHOT_RETENTION_DAYS"
@@ -1137,7 +1153,7 @@ resource "aws_iam_role_policy" "controller_task_policy" {
         ]
         Condition = {
           ArnEquals = {
-            "ecs:cluster" = aws_ecs_cluster.ecs_cluster.arn
+            "ecs:cluster" = local.ecs_cluster_arn
           }
         }
       },
@@ -1150,7 +1166,7 @@ resource "aws_iam_role_policy" "controller_task_policy" {
           "ecs:TagResource",
         ]
         Resource = [
-          "arn:${data.aws_partition.partition.partition}:ecs:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:task/${aws_ecs_cluster.ecs_cluster.name}/*",
+          "arn:${data.aws_partition.partition.partition}:ecs:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:task/${local.ecs_cluster_name}/*",
         ]
       },
       {
@@ -1164,7 +1180,7 @@ resource "aws_iam_role_policy" "controller_task_policy" {
         ]
         Condition = {
           ArnEquals = {
-            "ecs:cluster" = aws_ecs_cluster.ecs_cluster.arn
+            "ecs:cluster" = local.ecs_cluster_arn
           }
         }
       },
@@ -1276,7 +1292,7 @@ resource "aws_iam_role_policy" "restate_task_policy" {
           "s3:ListBucket",
         ]
         Resource = [
-          aws_s3_bucket.bucket.arn,
+          "arn:${data.aws_partition.partition.partition}:s3:::${local.bucket_name}",
         ]
         Condition = {
           StringLike = {
@@ -1294,7 +1310,7 @@ resource "aws_iam_role_policy" "restate_task_policy" {
           "s3:PutObject",
         ]
         Resource = [
-          "${aws_s3_bucket.bucket.arn}/${trimprefix("${var.object_storage.prefix}/", "/")}*",
+          "arn:${data.aws_partition.partition.partition}:s3:::${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}*",
         ]
       },
       {
@@ -1315,14 +1331,14 @@ resource "aws_iam_role_policy" "restate_task_policy" {
 resource "aws_iam_role_policy" "restatectl_role_policy" {
   count  = var.restatectl.disabled ? 0 : 1
   name   = "least-privilege"
-  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.restatectl_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.restatectl_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "CreateVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:CreateNetworkInterface"], "Resource" = ["arn:${data.aws_partition.partition.partition}:ec2:*:*:network-interface/*", "arn:${data.aws_partition.partition.partition}:ec2:*:*:subnet/${var.subnets[0].subnet_id}", "arn:${data.aws_partition.partition.partition}:ec2:*:*:subnet/${var.subnets[1].subnet_id}", "arn:${data.aws_partition.partition.partition}:ec2:*:*:subnet/${var.subnets[2].subnet_id}", "arn:${data.aws_partition.partition.partition}:ec2:*:*:security-group/${aws_security_group.security_group.id}"] }, { "Sid" = "ManageVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"], "Resource" = "arn:${data.aws_partition.partition.partition}:ec2:*:*:network-interface/*" }, { "Sid" = "DescribeVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "Resource" = "*" }] })
+  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.restatectl_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.restatectl_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "CreateVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:CreateNetworkInterface"], "Resource" = concat([join("", ["arn:", data.aws_partition.partition.partition, ":ec2:*:*:network-interface/*"]), join("", ["arn:", data.aws_partition.partition.partition, ":ec2:*:*:subnet/", var.subnets[0].subnet_id]), join("", ["arn:", data.aws_partition.partition.partition, ":ec2:*:*:subnet/", var.subnets[1].subnet_id]), join("", ["arn:", data.aws_partition.partition.partition, ":ec2:*:*:subnet/", var.subnets[2].subnet_id])], formatlist("arn:%s:ec2:*:*:security-group/%s", data.aws_partition.partition.partition, local.security_group_ids)) }, { "Sid" = "ManageVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"], "Resource" = "arn:${data.aws_partition.partition.partition}:ec2:*:*:network-interface/*" }, { "Sid" = "DescribeVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "Resource" = "*" }] })
   role   = one(aws_iam_role.restatectl_role.*.id)
 }
 
 resource "aws_iam_role_policy" "retirement_watcher_role_policy" {
   count  = var.retirement_watcher.disabled ? 0 : 1
   name   = "least-privilege"
-  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.retirement_watcher_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "TagThisClustersTasks", "Effect" = "Allow", "Action" = ["ecs:TagResource"], "Resource" = "${replace(aws_ecs_cluster.ecs_cluster.arn, ":cluster/", ":task/")}/*" }, { "Sid" = "ConsumeRetirementQueue", "Effect" = "Allow", "Action" = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], "Resource" = one(aws_sqs_queue.retirement_watcher_queue.*.arn) }] })
+  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.retirement_watcher_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "TagThisClustersTasks", "Effect" = "Allow", "Action" = ["ecs:TagResource"], "Resource" = "${replace(local.ecs_cluster_arn, ":cluster/", ":task/")}/*" }, { "Sid" = "ConsumeRetirementQueue", "Effect" = "Allow", "Action" = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], "Resource" = one(aws_sqs_queue.retirement_watcher_queue.*.arn) }] })
   role   = one(aws_iam_role.retirement_watcher_role.*.id)
 }
 
@@ -1333,7 +1349,7 @@ resource "aws_iam_role_policy" "retirement_watcher_role_policy" {
 resource "aws_cloudwatch_event_rule" "retirement_watcher_rule" {
   count         = var.retirement_watcher.disabled ? 0 : 1
   description   = "ECS task retirement announcements for this Restate cluster's tasks"
-  event_pattern = jsonencode({ "source" = ["aws.health"], "detail-type" = ["AWS Health Event"], "detail" = { "service" = ["ECS"], "eventTypeCode" = ["AWS_ECS_TASK_PATCHING_RETIREMENT"] }, "resources" = [{ "prefix" = "${replace(aws_ecs_cluster.ecs_cluster.arn, ":cluster/", ":task/")}/" }] })
+  event_pattern = jsonencode({ "source" = ["aws.health"], "detail-type" = ["AWS Health Event"], "detail" = { "service" = ["ECS"], "eventTypeCode" = ["AWS_ECS_TASK_PATCHING_RETIREMENT"] }, "resources" = [{ "prefix" = "${replace(local.ecs_cluster_arn, ":cluster/", ":task/")}/" }] })
   name          = "${var.cluster_name}-retirement-watcher"
   tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
@@ -1385,9 +1401,7 @@ resource "aws_lambda_function" "restatectl_function" {
     mode = "Active"
   }
   vpc_config {
-    security_group_ids = [
-      aws_security_group.security_group.id,
-    ]
+    security_group_ids = local.security_group_ids
     subnet_ids = [
       var.subnets[0].subnet_id,
       var.subnets[1].subnet_id,
@@ -1408,7 +1422,7 @@ resource "aws_lambda_function" "retirement_watcher_function" {
   description = "Tags ECS tasks of this Restate cluster that AWS will retire"
   environment {
     variables = {
-      RESTATE_ECS_CLUSTER_ARN = aws_ecs_cluster.ecs_cluster.arn
+      RESTATE_ECS_CLUSTER_ARN = local.ecs_cluster_arn
     }
   }
   filename                       = "${path.module}/lambda/retirement-watcher.zip"
@@ -1447,7 +1461,7 @@ resource "aws_sqs_queue" "retirement_watcher_queue" {
   count                      = var.retirement_watcher.disabled ? 0 : 1
   kms_master_key_id          = aws_kms_key.kms_key.arn
   name                       = "${var.cluster_name}-retirement-watcher-events"
-  policy                     = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = "arn:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 1)}:sqs:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 3)}:${element(split(":", aws_ecs_cluster.ecs_cluster.arn), 4)}:${var.cluster_name}-retirement-watcher-events", "Condition" = { "ArnEquals" = { "aws:SourceArn" = one(aws_cloudwatch_event_rule.retirement_watcher_rule.*.arn) } } }] })
+  policy                     = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = "arn:${element(split(":", local.ecs_cluster_arn), 1)}:sqs:${element(split(":", local.ecs_cluster_arn), 3)}:${element(split(":", local.ecs_cluster_arn), 4)}:${var.cluster_name}-retirement-watcher-events", "Condition" = { "ArnEquals" = { "aws:SourceArn" = one(aws_cloudwatch_event_rule.retirement_watcher_rule.*.arn) } } }] })
   redrive_policy             = jsonencode({ "deadLetterTargetArn" = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn), "maxReceiveCount" = 5 })
   tags                       = merge(var.tags, { "restate:cluster" = var.cluster_name })
   visibility_timeout_seconds = 180

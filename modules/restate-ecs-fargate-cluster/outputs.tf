@@ -8,7 +8,7 @@ output "admin_url" {
 
 output "bucket_name" {
   description = "S3 bucket holding metadata and snapshots"
-  value       = aws_s3_bucket.bucket.bucket
+  value       = local.bucket_name
 }
 
 output "controller_service_name" {
@@ -23,7 +23,7 @@ output "controller_task_role_arn" {
 
 output "ecs_cluster_arn" {
   description = "ECS cluster running the Restate tasks"
-  value       = aws_ecs_cluster.ecs_cluster.arn
+  value       = local.ecs_cluster_arn
 }
 
 output "ingress_url" {
@@ -53,9 +53,7 @@ output "restatectl_function_arn" {
 
 output "security_group_ids" {
   description = "Security groups of the NLB, the tasks and the Lambdas"
-  value = [
-    aws_security_group.security_group.id,
-  ]
+  value       = local.security_group_ids
 }
 
 output "web_ui_url" {

@@ -51,6 +51,38 @@ variable "cluster_name" {
   }
 }
 
+variable "ecs_cluster" {
+  description = "Existing ECS cluster (name or ARN). Default: a cluster is created with container insights."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ecs_cluster == null || try(!can(regex("^arn:aws[a-z-]*:", var.ecs_cluster)) || (can(regex("^arn:aws[a-z-]*:ecs:", var.ecs_cluster)) && strcontains(var.ecs_cluster, ":cluster/")), false)
+    error_message = "ecs_cluster: '${var.ecs_cluster == null ? "" : var.ecs_cluster}' is not a ecs :cluster/ ARN; allowed: arn:aws:ecs:..."
+  }
+
+  validation {
+    condition     = var.ecs_cluster == null || try(can(regex("^arn:aws[a-z-]*:", var.ecs_cluster)) || can(regex("^[A-Za-z0-9_-]{1,255}$", var.ecs_cluster)), false)
+    error_message = "ecs_cluster: '${var.ecs_cluster == null ? "" : var.ecs_cluster}' is not an ECS cluster name or ARN; allowed: a cluster name or arn:aws:ecs:...:cluster/NAME"
+  }
+}
+
+variable "security_group_ids" {
+  description = "Security groups for the NLB, the tasks and the Lambdas; they must allow 8080, 9070 and 5122 between members. Default: a group with exactly those rules is created."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.security_group_ids == null || try(length(var.security_group_ids) > 0, true)
+    error_message = "security_group_ids: empty list; allowed: None (a group is created) or one or more group ids"
+  }
+
+  validation {
+    condition     = var.security_group_ids == null || try(length([for i, g in var.security_group_ids : i if !startswith(g, "sg-")]) == 0, true)
+    error_message = "security_group_ids[${try([for i, g in var.security_group_ids : i if !startswith(g, "sg-")][0], "?")}]: '${try(var.security_group_ids[[for i, g in var.security_group_ids : i if !startswith(g, "sg-")][0]], "?")}' is not a security group id; allowed: sg-..."
+  }
+}
+
 variable "stateless_node" {
   description = "Stateless nodes: roles admin + http-ingress, run by an ECS service behind the NLB. `desired_count`: Number of tasks. Default: 3. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `default_replication`: Replication of logs and partitions at provisioning, as Restate writes it: an integer (node replication) or '{zone: 2}', '{zone: 2, node: 3}'. Needs at least zone replication + 1 availability zones. Default: {zone: 2}. `default_partitions`: Partitions created at provisioning (1-65535). Default: 128. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12."
   type = object({
@@ -315,13 +347,19 @@ variable "restate_tasks" {
 }
 
 variable "object_storage" {
-  description = "Where Restate keeps its metadata and partition snapshots. `prefix`: Key prefix inside the bucket: data goes to s3://bucket/prefix/{metadata,snapshots}. Letters, digits and !-_.*'()/ only; no leading or trailing '/'. Default: the bucket root. `noncurrent_version_expiration_days`: Days after which old object versions in a created bucket expire (metadata is rewritten often). Default: 30."
+  description = "Where Restate keeps its metadata and partition snapshots. `bucket_name`: Name of an existing bucket to use. Default: a bucket is created (SSE-KMS, public access blocked, TLS-only policy, versioning) named <cluster>-<account>-<region>. `prefix`: Key prefix inside the bucket: data goes to s3://bucket/prefix/{metadata,snapshots}. Letters, digits and !-_.*'()/ only; no leading or trailing '/'. Default: the bucket root. `noncurrent_version_expiration_days`: Days after which old object versions in a created bucket expire (metadata is rewritten often). Default: 30."
   type = object({
+    bucket_name                        = optional(string, null)
     prefix                             = optional(string, "")
     noncurrent_version_expiration_days = optional(number, 30)
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = var.object_storage.bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.object_storage.bucket_name))
+    error_message = "object_storage.bucket_name: '${var.object_storage.bucket_name == null ? "" : var.object_storage.bucket_name}' is not an S3 bucket name; allowed: 3-63 of [a-z0-9.-], starting and ending with a letter or digit"
+  }
 
   validation {
     condition     = var.object_storage.prefix == "" || (can(regex("^[A-Za-z0-9!_.*'()/-]+$", var.object_storage.prefix)) && !startswith(var.object_storage.prefix, "/") && !endswith(var.object_storage.prefix, "/") && !strcontains(var.object_storage.prefix, "//"))
