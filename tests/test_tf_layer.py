@@ -152,3 +152,16 @@ def test_logical_ids_follow_overrides_and_custom_allocation(tmp_path: Path) -> N
     assert queues["reset"]["name"] == "reset"
     prefixed = documents["p"]["resource"]["aws_sqs_queue"]
     assert prefixed == {"p_queue": {**prefixed["p_queue"], "name": "prefixed"}}
+
+
+def test_cdktf_testing_helpers_see_the_attributes() -> None:
+    app = cdktf.Testing.app()
+    stack = cdktf.TerraformStack(app, "s")
+    Resource(stack, "queue", "aws_sqs_queue", {"name": "q1", "tags": {"team": "platform"}})
+    synthesized = cdktf.Testing.synth(stack)
+    assert cdktf.Testing.to_have_resource_with_properties(
+        synthesized, "aws_sqs_queue", {"name": "q1", "tags": {"team": "platform"}}
+    )
+    assert not cdktf.Testing.to_have_resource_with_properties(
+        synthesized, "aws_sqs_queue", {"name": "other"}
+    )
