@@ -21,7 +21,7 @@ from cdktf_restate.encryption import add_cluster_key
 from cdktf_restate.load_balancer import Listeners, add_load_balancer
 from cdktf_restate.network import add_network
 from cdktf_restate.outputs import add_outputs
-from cdktf_restate.props import RestateClusterProps
+from cdktf_restate.props import RestateClusterProps, Subnet
 from cdktf_restate.restate_tasks import add_restate_roles
 from cdktf_restate.stateful import add_stateful
 from cdktf_restate.stateless import add_stateless
@@ -132,14 +132,22 @@ class RestateEcsFargateCluster(Construct):
             "account_id"
         )
         partition = DataSource(self, "partition", "aws_partition", {}).attr("partition")
-        subnets = normalized_subnets(props.subnets)
-        zones = [
-            subnet.availability_zone
-            or DataSource(self, f"subnet_{index}", "aws_subnet", {"id": subnet.subnet_id}).attr(
-                "availability_zone"
-            )
-            for index, subnet in enumerate(subnets)
-        ]
+        if is_token(props.subnets):
+            # One token for the whole list (the generated module's variable, any length):
+            # Terraform splats the ids and zones; every zone must be given.
+            subnets: list[Subnet] = []
+            subnet_ids = splat(props.subnets, "subnet_id")
+            zones = splat(props.subnets, "availability_zone")
+        else:
+            subnets = normalized_subnets(props.subnets)
+            subnet_ids = [s.subnet_id for s in subnets]
+            zones = [
+                subnet.availability_zone
+                or DataSource(self, f"subnet_{index}", "aws_subnet", {"id": subnet.subnet_id}).attr(
+                    "availability_zone"
+                )
+                for index, subnet in enumerate(subnets)
+            ]
         replication_value = props.stateless_node.default_replication
         replication = (
             replication_value
@@ -165,7 +173,7 @@ class RestateEcsFargateCluster(Construct):
             props=props,
             cluster_name=self.cluster_name,
             subnets=subnets,
-            subnet_ids=[s.subnet_id for s in subnets],
+            subnet_ids=subnet_ids,
             availability_zones=zones,
             replication=replication,
             region=region,
@@ -243,3 +251,8 @@ def is_disabled(flag: bool | str) -> bool:
 def optional_count(disabled: bool | str) -> float | None:
     """``count`` for the resources of a part that a Terraform boolean can disable."""
     return count_unless(disabled) if is_token(disabled) else None
+
+
+def splat(objects: object, attribute: str) -> list[str]:
+    """``objects[*].attribute`` of a token list of objects."""
+    return cdktf.Token.as_list(cdktf.Fn.lookup_nested(objects, ["*", attribute]))

@@ -28,6 +28,8 @@ class ClusterContext:
     scope: Construct
     props: RestateClusterProps
     cluster_name: str
+    #: Empty when ``props.subnets`` is one token (the generated module's list of any length);
+    #: ``subnet_ids`` and ``availability_zones`` are then list tokens (``var.subnets[*]...``).
     subnets: Sequence[Subnet]
     subnet_ids: Sequence[str]
     #: Zones in subnet order; tokens when looked up by data source.

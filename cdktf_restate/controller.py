@@ -83,6 +83,15 @@ def controller_image(ctx: ClusterContext) -> tuple[str, str | None]:
     return image, ecr_repository_arn(image, ctx)
 
 
+def subnets_by_zone(ctx: ClusterContext) -> str:
+    """``{"<zone>": "<subnet id>"}`` as JSON; ``jsonencode(zipmap(...))`` in Terraform for
+    token lists (the generated module's subnets, any number)."""
+    zones, ids = list(ctx.availability_zones), list(ctx.subnet_ids)
+    if is_token(ids) and any(TOKEN_LIST_MARKER in v for v in ids):
+        return cdktf.Token.as_string(cdktf.Fn.jsonencode(cdktf.Fn.zipmap(zones, ids)))
+    return json.dumps(dict(zip(zones, ids, strict=True)))
+
+
 def json_list(values: list[str]) -> str:
     """A JSON list of strings; ``jsonencode`` in Terraform for a token list (the generated
     module's security groups, chosen at plan time)."""
@@ -117,9 +126,7 @@ def controller_environment(
         "RESTATE_CONTROLLER_TASK_DEFINITION_ARN": stateful.task_definition.arn,
         "RESTATE_CONTROLLER_TASK_FAMILY": stateful.family,
         "RESTATE_CONTROLLER_CONTAINER_NAME": CONTAINER_NAME,
-        "RESTATE_CONTROLLER_SUBNETS_BY_AZ": json.dumps(
-            dict(zip(ctx.availability_zones, ctx.subnet_ids, strict=True))
-        ),
+        "RESTATE_CONTROLLER_SUBNETS_BY_AZ": subnets_by_zone(ctx),
         "RESTATE_CONTROLLER_SECURITY_GROUP_IDS": json_list(security_group_ids),
         "RESTATE_CONTROLLER_ASSIGN_PUBLIC_IP": "false",
         "RESTATE_CONTROLLER_NODES_PER_AZ": text(props.stateful_node.nodes_per_az),

@@ -24,7 +24,6 @@ from cdktf_restate import hcl_render
 from cdktf_restate._tf import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION_CONSTRAINT
 from cdktf_restate.module_inputs import (
     INPUTS,
-    MODULE_ZONES,
     PRECONDITIONS,
     ModuleInput,
     build_props,
@@ -364,9 +363,10 @@ def readme(inputs: tuple[ModuleInput, ...], outputs: Mapping[str, Any], zips: li
             "}",
             "```",
             "",
-            f"The module is generated for {MODULE_ZONES} availability zones (one private subnet "
-            "each). The VPC needs DNS hostnames and egress to the image registries. A complete "
-            "root module is in `examples/terraform-module`.",
+            "One private subnet per availability zone, as many zones as you like (at least "
+            "zone replication + 1: 3 for the default `{zone: 2}`). The VPC needs DNS hostnames "
+            "and egress to the image registries. A complete root module is in "
+            "`examples/terraform-module`.",
             "",
             "Construct properties that use existing resources instead of created ones (bucket, "
             "NLB, ECS cluster, security groups, roles) or add optional resources (EBS volumes, "

@@ -123,15 +123,28 @@ def _ref(resource: Resource, name: str) -> str:
     return resource.attr(name) if resource.count is None else resource.one(name)
 
 
-def _with_group_arns(resources: list[str], partition: str, group_ids: Sequence[str]) -> Any:
-    """``resources`` plus the security groups' ARNs; ``concat`` + ``formatlist`` in Terraform
-    when ``group_ids`` is one list token (the generated module's groups, chosen at plan time)."""
-    if len(group_ids) == 1 and group_ids[0].startswith(TOKEN_LIST_MARKER):
-        arns = cdktf.Fn.formatlist("arn:%s:ec2:*:*:security-group/%s", [partition, group_ids])
-        # (join: cdktf functions do not take templates with references)
-        fixed = [function_argument(arn) for arn in resources]
-        return cdktf.Fn.concat([fixed, arns])
-    return [*resources, *[f"arn:{partition}:ec2:*:*:security-group/{g}" for g in group_ids]]
+def _is_list_token(values: Sequence[str]) -> bool:
+    """A whole list that is one token (the generated module's subnets or security groups)."""
+    return len(values) == 1 and values[0].startswith(TOKEN_LIST_MARKER)
+
+
+def _network_arns(partition: str, subnet_ids: Sequence[str], group_ids: Sequence[str]) -> Any:
+    """The network interfaces, subnets and security groups the function's ENIs use; per id
+    lists known only at plan time become ``formatlist`` (and ``concat``) in Terraform."""
+    if not any(_is_list_token(ids) for ids in (subnet_ids, group_ids)):
+        return [
+            f"arn:{partition}:ec2:*:*:network-interface/*",
+            *[f"arn:{partition}:ec2:*:*:subnet/{subnet}" for subnet in subnet_ids],
+            *[f"arn:{partition}:ec2:*:*:security-group/{group}" for group in group_ids],
+        ]
+    # (join: cdktf functions do not take templates with references)
+    parts: list[Any] = [[function_argument(f"arn:{partition}:ec2:*:*:network-interface/*")]]
+    for kind, ids in (("subnet", subnet_ids), ("security-group", group_ids)):
+        if _is_list_token(ids):
+            parts.append(cdktf.Fn.formatlist(f"arn:%s:ec2:*:*:{kind}/%s", [partition, ids]))
+        else:
+            parts.append([function_argument(f"arn:{partition}:ec2:*:*:{kind}/{i}") for i in ids])
+    return cdktf.Fn.concat(parts)
 
 
 def _tags(tags: Mapping[str, str] | str) -> Mapping[str, str] | str:
@@ -390,14 +403,7 @@ def add_restatectl_lambda(
             "Sid": "CreateVpcInterfaces",
             "Effect": "Allow",
             "Action": ["ec2:CreateNetworkInterface"],
-            "Resource": _with_group_arns(
-                [
-                    f"arn:{partition}:ec2:*:*:network-interface/*",
-                    *[f"arn:{partition}:ec2:*:*:subnet/{subnet}" for subnet in subnet_ids],
-                ],
-                partition,
-                security_group_ids,
-            ),
+            "Resource": _network_arns(partition, subnet_ids, security_group_ids),
         },
         {
             "Sid": "ManageVpcInterfaces",

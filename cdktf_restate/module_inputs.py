@@ -27,7 +27,6 @@ from cdktf_restate.props import (
     RetirementWatcherProps,
     StatefulNodeProps,
     StatelessNodeProps,
-    Subnet,
     TaskProps,
 )
 from cdktf_restate.validation import (
@@ -37,9 +36,6 @@ from cdktf_restate.validation import (
     LOG_RETENTION_DAYS,
 )
 
-#: The module's resources are fixed when it is generated; the controller's subnet map and
-#: the per-subnet lookups are built for this many zones.
-MODULE_ZONES = 3
 DEFAULT_CLUSTER_NAME = "restate"
 
 _VERSION_RE = r"^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$"
@@ -170,20 +166,27 @@ def image_rules(path: str, expr: str) -> list[Rule]:
 
 def replication_rules(expr: str) -> list[Rule]:
     path = "stateless_node.default_replication"
-    zone = f'tonumber(regex("{_ZONE_FACTOR_RE}", {expr})[0])'
     return [
         Rule(
             f'can(regex("^\\\\s*\\\\d+\\\\s*$", {expr})) || can(regex("{_REPLICATION_RE}", trimspace({expr})))',
             f"{path}: '${{{expr}}}' is not written like Restate's replication property; "
             f"allowed: {_REPLICATION_ALLOWED}",
         ),
-        Rule(
-            f"try({zone} + 1 <= {MODULE_ZONES}, true)",
-            f"subnets: {MODULE_ZONES} availability zone(s) cannot survive the loss of a zone with "
-            f'{path} {{zone: ${{try({zone}, "?")}}}}; allowed: at least zone replication + 1 = '
-            f'${{try({zone} + 1, "?")}} subnets in distinct zones',
-        ),
     ]
+
+
+def zone_replication_rule() -> Rule:
+    """Mirror of the zone count check; it spans two variables (subnets, stateless_node), so it
+    is a resource precondition like ``node_replication_rule``."""
+    path = "stateless_node.default_replication"
+    zone = f'tonumber(regex("{_ZONE_FACTOR_RE}", var.stateless_node.default_replication)[0])'
+    zones = "length(var.subnets)"
+    return Rule(
+        f"try({zone} + 1 <= {zones}, true)",
+        f"subnets: ${{{zones}}} availability zone(s) cannot survive the loss of a zone with "
+        f'{path} {{zone: ${{try({zone}, "?")}}}}; allowed: at least zone replication + 1 = '
+        f'${{try({zone} + 1, "?")}} subnets in distinct zones',
+    )
 
 
 def subnet_rules() -> list[Rule]:
@@ -206,10 +209,8 @@ def subnet_rules() -> list[Rule]:
     zone_index, zone_value = duplicate("availability_zone")
     return [
         Rule(
-            f"length({subnets}) == {MODULE_ZONES}",
-            f"subnets: this module is generated for {MODULE_ZONES} availability zones, got "
-            f"${{length({subnets})}} subnet(s); allowed: exactly {MODULE_ZONES} subnets in "
-            "distinct zones (the CDKTF construct takes any number)",
+            f"length({subnets}) > 0",
+            "subnets: no subnet given; allowed: one subnet per availability zone",
         ),
         Rule(
             f'alltrue([for s in {subnets} : s.subnet_id != ""])',
@@ -236,7 +237,7 @@ def node_replication_rule() -> Rule:
         f'(can(regex("^\\\\s*\\\\d+\\\\s*$", {replication})) ? tonumber(trimspace({replication})) : '
         f'tonumber(regex("node\\\\s*:\\\\s*(\\\\d+)", {replication})[0]))'
     )
-    total = f"var.stateful_node.nodes_per_az * {MODULE_ZONES}"
+    total = "var.stateful_node.nodes_per_az * length(var.subnets)"
     return Rule(
         f"try({total} >= {node} + 1, true)",
         f'stateful_node.nodes_per_az: ${{try({total}, "?")}} stateful node(s) cannot survive '
@@ -247,7 +248,10 @@ def node_replication_rule() -> Rule:
 
 #: Rules over several variables, as ``lifecycle { precondition }`` of a module resource.
 PRECONDITIONS: dict[str, tuple[Rule, ...]] = {
-    "aws_ecs_task_definition.stateful_task_definition": (node_replication_rule(),),
+    "aws_ecs_task_definition.stateful_task_definition": (
+        zone_replication_rule(),
+        node_replication_rule(),
+    ),
 }
 
 
@@ -497,8 +501,9 @@ INPUTS: tuple[ModuleInput, ...] = (
     ModuleInput(
         name="subnets",
         description=(
-            f"One private subnet per availability zone, exactly {MODULE_ZONES}: "
-            "`subnet_id` and its `availability_zone` (e.g. us-east-1a). Required."
+            "One private subnet per availability zone, at least zone replication + 1 (3 "
+            "for the default {zone: 2}): `subnet_id` and its `availability_zone` (e.g. "
+            "us-east-1a). Required."
         ),
         hcl_type="list(object({\n    subnet_id         = string\n    availability_zone = string\n  }))",
         required=True,
@@ -665,13 +670,10 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
     """Construct props whose values are the module's variables."""
     t = _Tokens(stack)
     # Real tokens, not "${...}" text: cdktf escapes plain "${" inside Fn.jsonencode documents.
-    subnets = [
-        Subnet(
-            subnet_id=t.string("subnets", i, "subnet_id"),
-            availability_zone=t.string("subnets", i, "availability_zone"),
-        )
-        for i in range(MODULE_ZONES)
-    ]
+    import cdktf
+
+    # One token for the whole list: the module takes any number of subnets.
+    subnets = cdktf.Token.as_list(t.variable("subnets").value)
     props = RestateClusterProps(
         vpc_id=t.string("vpc_id"),
         subnets=subnets,

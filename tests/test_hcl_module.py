@@ -39,6 +39,7 @@ from cdktf_restate.validation import RestateConfigError, validate_props
 REPO = Path(__file__).resolve().parents[1]
 MODULE_PATH = Path("modules") / hcl_module.MODULE_NAME
 EXAMPLE_PATH = Path("examples") / "terraform-module"
+BASE_SUBNETS = (("subnet-a", "us-east-1a"), ("subnet-b", "us-east-1b"), ("subnet-c", "us-east-1c"))
 
 
 # ---------------------------------------------------------------- renderer (no terraform)
@@ -353,7 +354,12 @@ def test_plan_review_groups_the_module_plan_by_component(example_plan: dict) -> 
 #: Module arguments (HCL) and the same settings as construct props, for one plan of the module
 #: and one synth of the construct.
 CUSTOM_CONTROLLER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ops/restate-controller:2.0"
+#: Any number of zones: four here (the defaults need at least three).
+FOUR_SUBNETS = (*BASE_SUBNETS, ("subnet-d", "us-east-1d"))
 CUSTOM_ARGUMENTS = {
+    "subnets": "["
+    + ", ".join(f'{{ subnet_id = "{s}", availability_zone = "{z}" }}' for s, z in FOUR_SUBNETS)
+    + "]",
     "tags": '{ team = "payments" }',
     "controller": f'{{ controller_image = "{CUSTOM_CONTROLLER_IMAGE}", '
     'tasks = { enable_execute_command = true, cpu_architecture = "X86_64" } }',
@@ -362,6 +368,7 @@ CUSTOM_ARGUMENTS = {
     "load_balancer": '{ internet_facing = true, subnet_ids = ["subnet-p1", "subnet-p2"] }',
 }
 CUSTOM_PROPS: dict[str, Any] = {
+    "subnets": [Subnet(subnet_id=s, availability_zone=z) for s, z in FOUR_SUBNETS],
     "tags": {"team": "payments"},
     "controller": ControllerProps(
         controller_image=CUSTOM_CONTROLLER_IMAGE,
@@ -448,13 +455,9 @@ def synthesize_construct(outdir: Path, props: dict[str, Any]) -> dict:
     app = cdktf.App(outdir=str(outdir))
     stack = cdktf.TerraformStack(app, "custom")
     AwsProvider(stack, "aws", region="us-east-1")
+    subnets = [Subnet(subnet_id=s, availability_zone=z) for s, z in BASE_SUBNETS]
     RestateEcsFargateCluster(
-        stack,
-        "restate",
-        vpc_id="vpc-1",
-        subnets=[Subnet(subnet_id=s, availability_zone=z) for s, z in BASE_SUBNETS],
-        cluster_name="restate",
-        **props,
+        stack, "restate", vpc_id="vpc-1", cluster_name="restate", **{"subnets": subnets, **props}
     )
     app.synth()
     return json.loads((Path(app.outdir) / "stacks" / "custom" / "cdk.tf.json").read_text())
@@ -524,6 +527,13 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
         assert definition["runtime_platform"][0]["cpu_architecture"] == "X86_64"
     for service in planned(custom_plan, "custom", "aws_ecs_service"):
         assert service["enable_execute_command"] is True
+    # Four zones: every service and the restatectl Lambda use the four subnets.
+    four = [s for s, _ in FOUR_SUBNETS]
+    for service in planned(custom_plan, "custom", "aws_ecs_service"):
+        assert service["network_configuration"][0]["subnets"] == four
+    for function in planned(custom_plan, "custom", "aws_lambda_function"):
+        if "vpc_config" in function and function["vpc_config"]:
+            assert function["vpc_config"][0]["subnet_ids"] == four
     # The restatectl Lambda follows the tasks' architecture: the x86_64 package.
     (restatectl,) = [
         f for f in planned(custom_plan, "custom", "aws_lambda_function")
@@ -639,9 +649,6 @@ def test_controller_image_repository_expression_matches_the_construct(tmp_path: 
 # ---------------------------------------------------------------- validation blocks
 
 
-BASE_SUBNETS = (("subnet-a", "us-east-1a"), ("subnet-b", "us-east-1b"), ("subnet-c", "us-east-1c"))
-
-
 @dataclass(frozen=True)
 class BadInput:
     """One invalid module argument (HCL) and the same value given to the construct."""
@@ -734,6 +741,18 @@ BAD_INPUTS = {
         'stateless_node = { default_replication = "{node: 3}" }',
         {"stateless_node": StatelessNodeProps(default_replication="{node: 3}")},
     ),
+    "no_subnets": BadInput("subnets = []", {"subnets": []}),
+    # Preconditions: zone and node replication span two variables.
+    "too_few_zones_for_default_replication": BadInput(
+        'subnets = [{ subnet_id = "subnet-a", availability_zone = "us-east-1a" }, '
+        '{ subnet_id = "subnet-b", availability_zone = "us-east-1b" }]',
+        {
+            "subnets": [
+                Subnet(subnet_id="subnet-a", availability_zone="us-east-1a"),
+                Subnet(subnet_id="subnet-b", availability_zone="us-east-1b"),
+            ]
+        },
+    ),
     "duplicate_zone": BadInput(
         'subnets = [{ subnet_id = "subnet-a", availability_zone = "us-east-1a" }, '
         '{ subnet_id = "subnet-b", availability_zone = "us-east-1a" }, '
@@ -776,7 +795,11 @@ def normalized(text: str) -> str:
 
 
 #: Checked by a resource precondition, which Terraform evaluates only once variables are valid.
-PRECONDITION_CASES = {"node_replication_needs_more_nodes"}
+PRECONDITION_CASES = {
+    "node_replication_needs_more_nodes",
+    "zone_replication_needs_more_azs",
+    "too_few_zones_for_default_replication",
+}
 
 
 def plan_output(workspace: Workspace, directory: str, cases: list[str]) -> str:

@@ -13,7 +13,7 @@ variable "region" {
 }
 
 variable "availability_zones" {
-  description = "Three availability zones of the region, one private subnet each."
+  description = "Availability zones of the region, one private subnet each (at least three for the default replication {zone: 2})."
   type        = list(string)
   default     = ["us-east-1a", "us-east-1b", "us-east-1c"]
 }
@@ -126,7 +126,7 @@ resource "aws_route" "private_default" {
 }
 
 resource "aws_subnet" "private" {
-  count = 3
+  count = length(var.availability_zones)
 
   vpc_id            = aws_vpc.this.id
   cidr_block        = "10.0.${16 * (count.index + 1)}.0/20"
@@ -135,7 +135,7 @@ resource "aws_subnet" "private" {
 }
 
 resource "aws_route_table_association" "private" {
-  count = 3
+  count = length(var.availability_zones)
 
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private.id

@@ -250,7 +250,7 @@ resource "aws_lb" "nlb" {
   load_balancer_type               = "network"
   name                             = "${substr(var.cluster_name, 0, 28)}-nlb"
   security_groups                  = local.security_group_ids
-  subnets                          = coalescelist(var.load_balancer.subnet_ids, [var.subnets[0].subnet_id, var.subnets[1].subnet_id, var.subnets[2].subnet_id])
+  subnets                          = coalescelist(var.load_balancer.subnet_ids, var.subnets[*].subnet_id)
   tags                             = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -413,11 +413,7 @@ resource "aws_ecs_service" "stateless_service" {
   network_configuration {
     assign_public_ip = false
     security_groups  = local.security_group_ids
-    subnets = [
-      var.subnets[0].subnet_id,
-      var.subnets[1].subnet_id,
-      var.subnets[2].subnet_id,
-    ]
+    subnets          = var.subnets[*].subnet_id
   }
   platform_version      = "LATEST"
   propagate_tags        = "SERVICE"
@@ -757,8 +753,12 @@ EOT
   }
   lifecycle {
     precondition {
-      condition     = try(var.stateful_node.nodes_per_az * 3 >= (can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) ? tonumber(trimspace(var.stateless_node.default_replication)) : tonumber(regex("node\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0])) + 1, true)
-      error_message = "stateful_node.nodes_per_az: ${try(var.stateful_node.nodes_per_az * 3, "?")} stateful node(s) cannot survive the loss of one with node replication ${try((can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) ? tonumber(trimspace(var.stateless_node.default_replication)) : tonumber(regex("node\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0])), "?")}; allowed: nodes_per_az * zones >= ${try((can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) ? tonumber(trimspace(var.stateless_node.default_replication)) : tonumber(regex("node\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0])) + 1, "?")}"
+      condition     = try(tonumber(regex("zone\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0]) + 1 <= length(var.subnets), true)
+      error_message = "subnets: ${length(var.subnets)} availability zone(s) cannot survive the loss of a zone with stateless_node.default_replication {zone: ${try(tonumber(regex("zone\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0]), "?")}}; allowed: at least zone replication + 1 = ${try(tonumber(regex("zone\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0]) + 1, "?")} subnets in distinct zones"
+    }
+    precondition {
+      condition     = try(var.stateful_node.nodes_per_az * length(var.subnets) >= (can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) ? tonumber(trimspace(var.stateless_node.default_replication)) : tonumber(regex("node\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0])) + 1, true)
+      error_message = "stateful_node.nodes_per_az: ${try(var.stateful_node.nodes_per_az * length(var.subnets), "?")} stateful node(s) cannot survive the loss of one with node replication ${try((can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) ? tonumber(trimspace(var.stateless_node.default_replication)) : tonumber(regex("node\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0])), "?")}; allowed: nodes_per_az * zones >= ${try((can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) ? tonumber(trimspace(var.stateless_node.default_replication)) : tonumber(regex("node\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0])) + 1, "?")}"
     }
   }
 }
@@ -778,11 +778,7 @@ resource "aws_ecs_service" "controller_service" {
   network_configuration {
     assign_public_ip = false
     security_groups  = local.security_group_ids
-    subnets = [
-      var.subnets[0].subnet_id,
-      var.subnets[1].subnet_id,
-      var.subnets[2].subnet_id,
-    ]
+    subnets          = var.subnets[*].subnet_id
   }
   platform_version      = "LATEST"
   propagate_tags        = "SERVICE"
@@ -863,12 +859,8 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
           value = tostring(var.controller.snapshot_retention_days)
         },
         {
-          name = "RESTATE_CONTROLLER_SUBNETS_BY_AZ"
-          value = jsonencode({
-            (var.subnets[0].availability_zone) = var.subnets[0].subnet_id
-            (var.subnets[1].availability_zone) = var.subnets[1].subnet_id
-            (var.subnets[2].availability_zone) = var.subnets[2].subnet_id
-          })
+          name  = "RESTATE_CONTROLLER_SUBNETS_BY_AZ"
+          value = jsonencode(zipmap(var.subnets[*].availability_zone, var.subnets[*].subnet_id))
         },
         {
           name  = "RESTATE_CONTROLLER_TASK_DEFINITION_ARN"
@@ -1331,7 +1323,7 @@ resource "aws_iam_role_policy" "restate_task_policy" {
 resource "aws_iam_role_policy" "restatectl_role_policy" {
   count  = var.restatectl.disabled ? 0 : 1
   name   = "least-privilege"
-  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.restatectl_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.restatectl_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "CreateVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:CreateNetworkInterface"], "Resource" = concat([join("", ["arn:", data.aws_partition.partition.partition, ":ec2:*:*:network-interface/*"]), join("", ["arn:", data.aws_partition.partition.partition, ":ec2:*:*:subnet/", var.subnets[0].subnet_id]), join("", ["arn:", data.aws_partition.partition.partition, ":ec2:*:*:subnet/", var.subnets[1].subnet_id]), join("", ["arn:", data.aws_partition.partition.partition, ":ec2:*:*:subnet/", var.subnets[2].subnet_id])], formatlist("arn:%s:ec2:*:*:security-group/%s", data.aws_partition.partition.partition, local.security_group_ids)) }, { "Sid" = "ManageVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"], "Resource" = "arn:${data.aws_partition.partition.partition}:ec2:*:*:network-interface/*" }, { "Sid" = "DescribeVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "Resource" = "*" }] })
+  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.restatectl_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.restatectl_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "CreateVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:CreateNetworkInterface"], "Resource" = concat([join("", ["arn:", data.aws_partition.partition.partition, ":ec2:*:*:network-interface/*"])], formatlist("arn:%s:ec2:*:*:subnet/%s", data.aws_partition.partition.partition, var.subnets[*].subnet_id), formatlist("arn:%s:ec2:*:*:security-group/%s", data.aws_partition.partition.partition, local.security_group_ids)) }, { "Sid" = "ManageVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"], "Resource" = "arn:${data.aws_partition.partition.partition}:ec2:*:*:network-interface/*" }, { "Sid" = "DescribeVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "Resource" = "*" }] })
   role   = one(aws_iam_role.restatectl_role.*.id)
 }
 
@@ -1402,11 +1394,7 @@ resource "aws_lambda_function" "restatectl_function" {
   }
   vpc_config {
     security_group_ids = local.security_group_ids
-    subnet_ids = [
-      var.subnets[0].subnet_id,
-      var.subnets[1].subnet_id,
-      var.subnets[2].subnet_id,
-    ]
+    subnet_ids         = var.subnets[*].subnet_id
   }
 }
 

@@ -12,7 +12,7 @@ variable "vpc_id" {
 }
 
 variable "subnets" {
-  description = "One private subnet per availability zone, exactly 3: `subnet_id` and its `availability_zone` (e.g. us-east-1a). Required."
+  description = "One private subnet per availability zone, at least zone replication + 1 (3 for the default {zone: 2}): `subnet_id` and its `availability_zone` (e.g. us-east-1a). Required."
   type = list(object({
     subnet_id         = string
     availability_zone = string
@@ -20,8 +20,8 @@ variable "subnets" {
   nullable = false
 
   validation {
-    condition     = length(var.subnets) == 3
-    error_message = "subnets: this module is generated for 3 availability zones, got ${length(var.subnets)} subnet(s); allowed: exactly 3 subnets in distinct zones (the CDKTF construct takes any number)"
+    condition     = length(var.subnets) > 0
+    error_message = "subnets: no subnet given; allowed: one subnet per availability zone"
   }
 
   validation {
@@ -148,11 +148,6 @@ variable "stateless_node" {
   validation {
     condition     = can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) || can(regex("^\\{\\s*([a-z]+\\s*:\\s*\\d+\\s*(?:,\\s*[a-z]+\\s*:\\s*\\d+\\s*)*)\\}$", trimspace(var.stateless_node.default_replication)))
     error_message = "stateless_node.default_replication: '${var.stateless_node.default_replication}' is not written like Restate's replication property; allowed: an integer >= 1 (node replication) or a string like '{zone: 2}' or '{zone: 2, node: 3}' with scopes region, zone, node"
-  }
-
-  validation {
-    condition     = try(tonumber(regex("zone\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0]) + 1 <= 3, true)
-    error_message = "subnets: 3 availability zone(s) cannot survive the loss of a zone with stateless_node.default_replication {zone: ${try(tonumber(regex("zone\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0]), "?")}}; allowed: at least zone replication + 1 = ${try(tonumber(regex("zone\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0]) + 1, "?")} subnets in distinct zones"
   }
 
   validation {
