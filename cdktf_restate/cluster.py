@@ -13,6 +13,7 @@ from cdktf_restate.context import (
     ClusterContext,
     cluster_name_from_path,
     count_unless,
+    given_or,
     merged_tags,
 )
 from cdktf_restate.controller import Controller, add_controller
@@ -71,9 +72,9 @@ class RestateEcsFargateCluster(Construct):
 
         addresses = props.addresses
         nlb = load_balancer.dns_name
-        self.ingress_url: str = addresses.ingress or f"http://{nlb}:8080"
-        self.admin_url: str = addresses.admin or f"http://{nlb}:9070"
-        self.web_ui_url: str = addresses.web_ui or f"{self.admin_url}/ui"
+        self.ingress_url: str = given_or(addresses.ingress, f"http://{nlb}:8080")
+        self.admin_url: str = given_or(addresses.admin, f"http://{nlb}:9070")
+        self.web_ui_url: str = given_or(addresses.web_ui, f"{self.admin_url}/ui")
         self.restatectl_address = f"http://{nlb}:5122"
 
         restate_roles = add_restate_roles(ctx, storage=storage, logs=logs)

@@ -103,6 +103,14 @@ def function_argument(value: str) -> str:
     return cdktf.Token.as_string(cdktf.Fn.join("", parts))
 
 
+def given_or(given: str | None, default: str) -> str:
+    """``given or default``; ``coalesce`` in Terraform for a token that may be null (the
+    generated module's variables)."""
+    if is_token(given):
+        return cdktf.Token.as_string(cdktf.Fn.coalesce([given, function_argument(default)]))
+    return given or default
+
+
 def text(value: object) -> str:
     """A value as a string, keeping number tokens resolvable (``str`` would not)."""
     if isinstance(value, int | float) and not isinstance(value, bool) and is_token(value):

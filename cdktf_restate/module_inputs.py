@@ -17,6 +17,7 @@ from typing import Any
 
 from cdktf_restate.props import (
     SUPPORTED_RESTATE_VERSIONS,
+    AddressesProps,
     ControllerProps,
     LoadBalancerProps,
     MonitoringProps,
@@ -141,27 +142,45 @@ def resources_rules(path: str, expr: str) -> list[Rule]:
     return rules
 
 
-def image_rules(path: str, expr: str) -> list[Rule]:
-    """Mirror of ``validation.restate_version`` for an image without an explicit version."""
+def image_rules(path: str, v: str) -> list[Rule]:
+    """Mirror of ``validation.restate_version``: the version is ``restate_version`` when
+    given, else derived from the image tag."""
+    expr, explicit = f"{v}.restate_image", f"{v}.restate_version"
     last = f'element(split("/", {expr}), length(split("/", {expr})) - 1)'
     tag = f'(strcontains({expr}, "@") ? null : regex("^[^:]*:(.*)$", {last})[0])'
+    candidate = f'({explicit} != null ? {explicit} : try({tag}, ""))'
+    source = f'${{{explicit} != null ? "{path}.restate_version" : "{path}.restate_image"}}'
     supported = json.dumps(list(SUPPORTED_RESTATE_VERSIONS))
     allowed_versions = " or ".join(f"{v}.x" for v in SUPPORTED_RESTATE_VERSIONS)
     return [
         Rule(
-            f'can(regex("{_VERSION_RE}", {tag}))',
+            f'{explicit} != null || can(regex("{_VERSION_RE}", {tag}))',
             f"{path}.restate_image: cannot derive the Restate version from '${{{expr}}}' "
             f'(tag ${{try("\'${{{tag}}}\'", "None")}}); allowed: an image tagged with a '
             f"version such as :1.7.12, or set {path}.restate_version",
         ),
         Rule(
-            # Terraform's || does not short-circuit: try() keeps an underivable tag (the rule
-            # above reports it) from failing this condition.
-            f'try(contains({supported}, join(".", slice(regex("{_VERSION_RE}", {tag}), 0, 2))), true)',
-            f"{path}.restate_image: Restate version '${{try({tag}, \"?\")}}' is not supported; "
+            f'{explicit} == null || can(regex("{_VERSION_RE}", {explicit}))',
+            f"{path}.restate_version: unparseable Restate version "
+            f"'${{{explicit} == null ? \"\" : {explicit}}}'; allowed: 1.7 or 1.7.<patch>",
+        ),
+        Rule(
+            # Terraform's || does not short-circuit: try() keeps a version the rules above
+            # reject from failing this condition.
+            f'try(contains({supported}, join(".", slice(regex("{_VERSION_RE}", {candidate}), 0, 2))), true)',
+            f"{source}: Restate version '${{try({candidate}, \"?\")}}' is not supported; "
             f"allowed: {allowed_versions}",
         ),
     ]
+
+
+def url_rule(path: str, expr: str) -> Rule:
+    """Mirror of ``validation.check_url`` for a value that may be null."""
+    return Rule(
+        f'{expr} == null || try(can(regex("^https?://[^[:space:]/]+", {expr})), false)',
+        f"{path}: '${{{expr} == null ? \"\" : {expr}}}' is not a URL; allowed: "
+        "http://host[:port][/path] or https://...",
+    )
 
 
 def replication_rules(expr: str) -> list[Rule]:
@@ -368,7 +387,8 @@ def _stateless_rules(v: str) -> list[Rule]:
         *int_rules(
             "stateless_node.default_partitions", f"{v}.default_partitions", minimum=1, maximum=65535
         ),
-        *image_rules("stateless_node", f"{v}.restate_image"),
+        url_rule("stateless_node.ingress_advertised_address", f"{v}.ingress_advertised_address"),
+        *image_rules("stateless_node", v),
     ]
 
 
@@ -376,7 +396,7 @@ def _stateful_rules(v: str) -> list[Rule]:
     return [
         *int_rules("stateful_node.nodes_per_az", f"{v}.nodes_per_az", minimum=1),
         *resources_rules("stateful_node.resources", f"{v}.resources"),
-        *image_rules("stateful_node", f"{v}.restate_image"),
+        *image_rules("stateful_node", v),
     ]
 
 
@@ -536,14 +556,16 @@ INPUTS: tuple[ModuleInput, ...] = (
             "resources",
             "default_replication",
             "default_partitions",
+            "ingress_advertised_address",
             "restate_image",
+            "restate_version",
         ],
         _stateless_rules,
     ),
     object_input(
         "stateful_node",
         StatefulNodeProps,
-        ["nodes_per_az", "resources", "restate_image"],
+        ["nodes_per_az", "resources", "restate_image", "restate_version"],
         _stateful_rules,
     ),
     object_input(
@@ -571,14 +593,20 @@ INPUTS: tuple[ModuleInput, ...] = (
     object_input(
         "object_storage",
         ObjectStorageProps,
-        ["bucket_name", "prefix", "noncurrent_version_expiration_days"],
+        ["bucket_name", "prefix", "force_destroy", "noncurrent_version_expiration_days"],
         _object_storage_rules,
     ),
     object_input(
         "load_balancer",
         LoadBalancerProps,
-        ["internet_facing", "subnet_ids"],
+        ["internet_facing", "subnet_ids", "deletion_protection"],
         _load_balancer_rules,
+    ),
+    object_input(
+        "addresses",
+        AddressesProps,
+        ["ingress", "admin", "web_ui"],
+        lambda v: [url_rule(f"addresses.{n}", f"{v}.{n}") for n in ("ingress", "admin", "web_ui")],
     ),
     object_input(
         "monitoring",
@@ -685,12 +713,15 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
             resources=t.resources("stateless_node"),
             default_replication=t.string("stateless_node", "default_replication"),
             default_partitions=t.number("stateless_node", "default_partitions"),
+            ingress_advertised_address=t.string("stateless_node", "ingress_advertised_address"),
             restate_image=t.string("stateless_node", "restate_image"),
+            restate_version=t.string("stateless_node", "restate_version"),
         ),
         stateful_node=StatefulNodeProps(
             nodes_per_az=t.number("stateful_node", "nodes_per_az"),
             resources=t.resources("stateful_node"),
             restate_image=t.string("stateful_node", "restate_image"),
+            restate_version=t.string("stateful_node", "restate_version"),
         ),
         controller=ControllerProps(
             controller_image=t.string("controller", "controller_image"),
@@ -704,6 +735,7 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
         object_storage=ObjectStorageProps(
             bucket_name=t.string("object_storage", "bucket_name"),
             prefix=t.string("object_storage", "prefix"),
+            force_destroy=t.string("object_storage", "force_destroy"),  # type: ignore[arg-type]
             noncurrent_version_expiration_days=t.number(
                 "object_storage", "noncurrent_version_expiration_days"
             ),
@@ -711,6 +743,12 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
         load_balancer=LoadBalancerProps(
             internet_facing=t.string("load_balancer", "internet_facing"),  # type: ignore[arg-type]
             subnet_ids=t.list("load_balancer", "subnet_ids"),
+            deletion_protection=t.string("load_balancer", "deletion_protection"),  # type: ignore[arg-type]
+        ),
+        addresses=AddressesProps(
+            ingress=t.string("addresses", "ingress"),
+            admin=t.string("addresses", "admin"),
+            web_ui=t.string("addresses", "web_ui"),
         ),
         monitoring=MonitoringProps(container_insights=t.string("monitoring", "container_insights")),
         log_retention_days=t.number("log_retention_days"),

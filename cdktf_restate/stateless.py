@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext
+from cdktf_restate.context import ClusterContext, given_or
 from cdktf_restate.ecs import EcsCluster, LogGroups
 from cdktf_restate.load_balancer import LoadBalancer
 from cdktf_restate.network import RESTATE_PORTS
@@ -56,8 +56,9 @@ def add_stateless(
         roles=STATELESS_ROLES,
         auto_provision=True,
         extra={
-            "RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT": props.ingress_advertised_address
-            or ingress_url,
+            "RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT": given_or(
+                props.ingress_advertised_address, ingress_url
+            ),
             **props.environment,
         },
     )

@@ -21,6 +21,7 @@ from cdktf_restate.demo import synthesize_example
 from cdktf_restate.devtools.emulator import Emulator, running_emulator
 from cdktf_restate.devtools.terraform import Terraform
 from cdktf_restate.props import (
+    AddressesProps,
     ControllerProps,
     LoadBalancerProps,
     MonitoringProps,
@@ -354,6 +355,8 @@ def test_plan_review_groups_the_module_plan_by_component(example_plan: dict) -> 
 #: Module arguments (HCL) and the same settings as construct props, for one plan of the module
 #: and one synth of the construct.
 CUSTOM_CONTROLLER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ops/restate-controller:2.0"
+#: Pinned by digest: the Restate version is given, not derived from a tag.
+DIGEST_IMAGE = "docker.restate.dev/restatedev/restate@sha256:" + "0123456789abcdef" * 4
 #: Any number of zones: four here (the defaults need at least three).
 FOUR_SUBNETS = (*BASE_SUBNETS, ("subnet-d", "us-east-1d"))
 CUSTOM_ARGUMENTS = {
@@ -364,8 +367,11 @@ CUSTOM_ARGUMENTS = {
     "controller": f'{{ controller_image = "{CUSTOM_CONTROLLER_IMAGE}", '
     'tasks = { enable_execute_command = true, cpu_architecture = "X86_64" } }',
     "restate_tasks": '{ enable_execute_command = true, cpu_architecture = "X86_64" }',
-    "object_storage": '{ prefix = "clusters/a" }',
-    "load_balancer": '{ internet_facing = true, subnet_ids = ["subnet-p1", "subnet-p2"] }',
+    "object_storage": '{ prefix = "clusters/a", force_destroy = true }',
+    "load_balancer": "{ internet_facing = true, subnet_ids = "
+    '["subnet-p1", "subnet-p2"], deletion_protection = true }',
+    "stateless_node": f'{{ restate_image = "{DIGEST_IMAGE}", restate_version = "1.7.12" }}',
+    "addresses": '{ ingress = "https://restate.example.com" }',
 }
 CUSTOM_PROPS: dict[str, Any] = {
     "subnets": [Subnet(subnet_id=s, availability_zone=z) for s, z in FOUR_SUBNETS],
@@ -375,8 +381,12 @@ CUSTOM_PROPS: dict[str, Any] = {
         tasks=TaskProps(enable_execute_command=True, cpu_architecture="X86_64"),
     ),
     "restate_tasks": TaskProps(enable_execute_command=True, cpu_architecture="X86_64"),
-    "object_storage": ObjectStorageProps(prefix="clusters/a"),
-    "load_balancer": LoadBalancerProps(internet_facing=True, subnet_ids=["subnet-p1", "subnet-p2"]),
+    "object_storage": ObjectStorageProps(prefix="clusters/a", force_destroy=True),
+    "load_balancer": LoadBalancerProps(
+        internet_facing=True, subnet_ids=["subnet-p1", "subnet-p2"], deletion_protection=True
+    ),
+    "stateless_node": StatelessNodeProps(restate_image=DIGEST_IMAGE, restate_version="1.7.12"),
+    "addresses": AddressesProps(ingress="https://restate.example.com"),
 }
 #: Toggles that remove resources (count 0 in the module).
 NO_LAMBDAS_ARGUMENTS = {
@@ -522,6 +532,12 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
     (construct_nlb,) = [b for t, b in synthesized(custom_construct) if t == "aws_lb"]
     assert (nlb["internal"], nlb["subnets"]) == (False, ["subnet-p1", "subnet-p2"])
     assert (construct_nlb["internal"], construct_nlb["subnets"]) == (False, nlb["subnets"])
+    assert nlb["enable_deletion_protection"] is construct_nlb["enable_deletion_protection"] is True
+    (bucket,) = planned(custom_plan, "custom", "aws_s3_bucket")
+    assert bucket["force_destroy"] is True
+    # A given address replaces the NLB's in the outputs.
+    ingress = custom_plan["output_changes"]["custom_ingress_url"]
+    assert (ingress["after"], ingress["after_unknown"]) == ("https://restate.example.com", False)
     # Architecture and ECS Exec of every task definition and service.
     for definition in planned(custom_plan, "custom", "aws_ecs_task_definition"):
         assert definition["runtime_platform"][0]["cpu_architecture"] == "X86_64"
@@ -731,6 +747,22 @@ BAD_INPUTS = {
     "security_groups_empty": BadInput("security_group_ids = []", {"security_group_ids": []}),
     "security_group_id": BadInput(
         'security_group_ids = ["sg-1", "default"]', {"security_group_ids": ["sg-1", "default"]}
+    ),
+    "restate_version_unsupported": BadInput(
+        'stateless_node = { restate_version = "1.6" }',
+        {"stateless_node": StatelessNodeProps(restate_version="1.6")},
+    ),
+    "restate_version_unparseable": BadInput(
+        'stateful_node = { restate_version = "latest" }',
+        {"stateful_node": StatefulNodeProps(restate_version="latest")},
+    ),
+    "address_not_a_url": BadInput(
+        'addresses = { admin = "restate.example.com:9070" }',
+        {"addresses": AddressesProps(admin="restate.example.com:9070")},
+    ),
+    "advertised_ingress_not_a_url": BadInput(
+        'stateless_node = { ingress_advertised_address = "ftp://x" }',
+        {"stateless_node": StatelessNodeProps(ingress_advertised_address="ftp://x")},
     ),
     "nlb_subnets": BadInput(
         "load_balancer = { subnet_ids = [] }",

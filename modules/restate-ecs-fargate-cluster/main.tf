@@ -97,7 +97,7 @@ resource "aws_kms_key" "kms_key" {
 resource "aws_s3_bucket" "bucket" {
   bucket        = "${lower(replace(substr(var.cluster_name, 0, 30), "_", "-"))}-${data.aws_caller_identity.caller_identity.account_id}-${data.aws_region.region.name}"
   count         = (var.object_storage.bucket_name == null) ? 1 : 0
-  force_destroy = false
+  force_destroy = var.object_storage.force_destroy
   tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -245,7 +245,7 @@ resource "aws_security_group_rule" "security_group_node_from_members" {
 
 resource "aws_lb" "nlb" {
   enable_cross_zone_load_balancing = true
-  enable_deletion_protection       = false
+  enable_deletion_protection       = var.load_balancer.deletion_protection
   internal                         = !var.load_balancer.internet_facing
   load_balancer_type               = "network"
   name                             = "${substr(var.cluster_name, 0, 28)}-nlb"
@@ -504,7 +504,7 @@ EOT
         },
         {
           name  = "RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT"
-          value = "http://${aws_lb.nlb.dns_name}:8080"
+          value = coalesce(var.stateless_node.ingress_advertised_address, coalesce(var.addresses.ingress, join("", ["http://", aws_lb.nlb.dns_name, ":8080"])))
         },
         {
           name  = "RESTATE_METADATA_CLIENT__AWS_REGION"
@@ -804,7 +804,7 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
       environment = [
         {
           name  = "RESTATE_CONTROLLER_ADMIN_URL"
-          value = "http://${aws_lb.nlb.dns_name}:9070"
+          value = coalesce(var.addresses.admin, join("", ["http://", aws_lb.nlb.dns_name, ":9070"]))
         },
         {
           name  = "RESTATE_CONTROLLER_ASSIGN_PUBLIC_IP"

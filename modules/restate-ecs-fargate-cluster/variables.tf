@@ -84,13 +84,15 @@ variable "security_group_ids" {
 }
 
 variable "stateless_node" {
-  description = "Stateless nodes: roles admin + http-ingress, run by an ECS service behind the NLB. `desired_count`: Number of tasks. Default: 3. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `default_replication`: Replication of logs and partitions at provisioning, as Restate writes it: an integer (node replication) or '{zone: 2}', '{zone: 2, node: 3}'. Needs at least zone replication + 1 availability zones. Default: {zone: 2}. `default_partitions`: Partitions created at provisioning (1-65535). Default: 128. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12."
+  description = "Stateless nodes: roles admin + http-ingress, run by an ECS service behind the NLB. `desired_count`: Number of tasks. Default: 3. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `default_replication`: Replication of logs and partitions at provisioning, as Restate writes it: an integer (node replication) or '{zone: 2}', '{zone: 2, node: 3}'. Needs at least zone replication + 1 availability zones. Default: {zone: 2}. `default_partitions`: Partitions created at provisioning (1-65535). Default: 128. `ingress_advertised_address`: Ingress address advertised to the Restate UI. Default: the ingress address. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12. `restate_version`: Restate version in the image (1.7 or 1.7.x). Default: derived from the image tag; required when the tag is not a version."
   type = object({
-    desired_count       = optional(number, 3)
-    resources           = optional(object({ cpu = number, memory_mib = number }), { cpu = 16384, memory_mib = 32768 })
-    default_replication = optional(string, "{zone: 2}")
-    default_partitions  = optional(number, 128)
-    restate_image       = optional(string, "docker.restate.dev/restatedev/restate:1.7.12")
+    desired_count              = optional(number, 3)
+    resources                  = optional(object({ cpu = number, memory_mib = number }), { cpu = 16384, memory_mib = 32768 })
+    default_replication        = optional(string, "{zone: 2}")
+    default_partitions         = optional(number, 128)
+    ingress_advertised_address = optional(string, null)
+    restate_image              = optional(string, "docker.restate.dev/restatedev/restate:1.7.12")
+    restate_version            = optional(string, null)
   })
   default  = {}
   nullable = false
@@ -161,22 +163,33 @@ variable "stateless_node" {
   }
 
   validation {
-    condition     = can(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0])))
+    condition     = var.stateless_node.ingress_advertised_address == null || try(can(regex("^https?://[^[:space:]/]+", var.stateless_node.ingress_advertised_address)), false)
+    error_message = "stateless_node.ingress_advertised_address: '${var.stateless_node.ingress_advertised_address == null ? "" : var.stateless_node.ingress_advertised_address}' is not a URL; allowed: http://host[:port][/path] or https://..."
+  }
+
+  validation {
+    condition     = var.stateless_node.restate_version != null || can(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0])))
     error_message = "stateless_node.restate_image: cannot derive the Restate version from '${var.stateless_node.restate_image}' (tag ${try("'${(strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0])}'", "None")}); allowed: an image tagged with a version such as :1.7.12, or set stateless_node.restate_version"
   }
 
   validation {
-    condition     = try(contains(["1.7"], join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0])), 0, 2))), true)
-    error_message = "stateless_node.restate_image: Restate version '${try((strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0]), "?")}' is not supported; allowed: 1.7.x"
+    condition     = var.stateless_node.restate_version == null || can(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", var.stateless_node.restate_version))
+    error_message = "stateless_node.restate_version: unparseable Restate version '${var.stateless_node.restate_version == null ? "" : var.stateless_node.restate_version}'; allowed: 1.7 or 1.7.<patch>"
+  }
+
+  validation {
+    condition     = try(contains(["1.7"], join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (var.stateless_node.restate_version != null ? var.stateless_node.restate_version : try((strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0]), ""))), 0, 2))), true)
+    error_message = "${var.stateless_node.restate_version != null ? "stateless_node.restate_version" : "stateless_node.restate_image"}: Restate version '${try((var.stateless_node.restate_version != null ? var.stateless_node.restate_version : try((strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0]), "")), "?")}' is not supported; allowed: 1.7.x"
   }
 }
 
 variable "stateful_node" {
-  description = "Stateful nodes: roles log-server + worker, started and drained by the controller. `nodes_per_az`: Stateful tasks per availability zone (>= 1). Default: 1. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12."
+  description = "Stateful nodes: roles log-server + worker, started and drained by the controller. `nodes_per_az`: Stateful tasks per availability zone (>= 1). Default: 1. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12. `restate_version`: Restate version in the image. Default: derived from the image tag."
   type = object({
-    nodes_per_az  = optional(number, 1)
-    resources     = optional(object({ cpu = number, memory_mib = number }), { cpu = 16384, memory_mib = 32768 })
-    restate_image = optional(string, "docker.restate.dev/restatedev/restate:1.7.12")
+    nodes_per_az    = optional(number, 1)
+    resources       = optional(object({ cpu = number, memory_mib = number }), { cpu = 16384, memory_mib = 32768 })
+    restate_image   = optional(string, "docker.restate.dev/restatedev/restate:1.7.12")
+    restate_version = optional(string, null)
   })
   default  = {}
   nullable = false
@@ -232,13 +245,18 @@ variable "stateful_node" {
   }
 
   validation {
-    condition     = can(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0])))
+    condition     = var.stateful_node.restate_version != null || can(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0])))
     error_message = "stateful_node.restate_image: cannot derive the Restate version from '${var.stateful_node.restate_image}' (tag ${try("'${(strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0])}'", "None")}); allowed: an image tagged with a version such as :1.7.12, or set stateful_node.restate_version"
   }
 
   validation {
-    condition     = try(contains(["1.7"], join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0])), 0, 2))), true)
-    error_message = "stateful_node.restate_image: Restate version '${try((strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0]), "?")}' is not supported; allowed: 1.7.x"
+    condition     = var.stateful_node.restate_version == null || can(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", var.stateful_node.restate_version))
+    error_message = "stateful_node.restate_version: unparseable Restate version '${var.stateful_node.restate_version == null ? "" : var.stateful_node.restate_version}'; allowed: 1.7 or 1.7.<patch>"
+  }
+
+  validation {
+    condition     = try(contains(["1.7"], join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (var.stateful_node.restate_version != null ? var.stateful_node.restate_version : try((strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0]), ""))), 0, 2))), true)
+    error_message = "${var.stateful_node.restate_version != null ? "stateful_node.restate_version" : "stateful_node.restate_image"}: Restate version '${try((var.stateful_node.restate_version != null ? var.stateful_node.restate_version : try((strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0]), "")), "?")}' is not supported; allowed: 1.7.x"
   }
 }
 
@@ -342,10 +360,11 @@ variable "restate_tasks" {
 }
 
 variable "object_storage" {
-  description = "Where Restate keeps its metadata and partition snapshots. `bucket_name`: Name of an existing bucket to use. Default: a bucket is created (SSE-KMS, public access blocked, TLS-only policy, versioning) named <cluster>-<account>-<region>. `prefix`: Key prefix inside the bucket: data goes to s3://bucket/prefix/{metadata,snapshots}. Letters, digits and !-_.*'()/ only; no leading or trailing '/'. Default: the bucket root. `noncurrent_version_expiration_days`: Days after which old object versions in a created bucket expire (metadata is rewritten often). Default: 30."
+  description = "Where Restate keeps its metadata and partition snapshots. `bucket_name`: Name of an existing bucket to use. Default: a bucket is created (SSE-KMS, public access blocked, TLS-only policy, versioning) named <cluster>-<account>-<region>. `prefix`: Key prefix inside the bucket: data goes to s3://bucket/prefix/{metadata,snapshots}. Letters, digits and !-_.*'()/ only; no leading or trailing '/'. Default: the bucket root. `force_destroy`: Let `terraform destroy` delete a created bucket that still holds objects. Default: false. `noncurrent_version_expiration_days`: Days after which old object versions in a created bucket expire (metadata is rewritten often). Default: 30."
   type = object({
     bucket_name                        = optional(string, null)
     prefix                             = optional(string, "")
+    force_destroy                      = optional(bool, false)
     noncurrent_version_expiration_days = optional(number, 30)
   })
   default  = {}
@@ -373,10 +392,11 @@ variable "object_storage" {
 }
 
 variable "load_balancer" {
-  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB. Default: the cluster's subnets."
+  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB. Default: the cluster's subnets. `deletion_protection`: Deletion protection on a created NLB. Default: false, so that `terraform destroy` works; turn it on in production."
   type = object({
-    internet_facing = optional(bool, false)
-    subnet_ids      = optional(list(string), null)
+    internet_facing     = optional(bool, false)
+    subnet_ids          = optional(list(string), null)
+    deletion_protection = optional(bool, false)
   })
   default  = {}
   nullable = false
@@ -384,6 +404,32 @@ variable "load_balancer" {
   validation {
     condition     = var.load_balancer.subnet_ids == null || try(length(var.load_balancer.subnet_ids) > 0, true)
     error_message = "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids"
+  }
+}
+
+variable "addresses" {
+  description = "Human-facing addresses (for outputs and the Restate UI). `ingress`: Ingress URL. Default: http://<NLB DNS>:8080. `admin`: Admin URL. Default: http://<NLB DNS>:9070. `web_ui`: Restate UI URL. Default: the admin URL + /ui."
+  type = object({
+    ingress = optional(string, null)
+    admin   = optional(string, null)
+    web_ui  = optional(string, null)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.addresses.ingress == null || try(can(regex("^https?://[^[:space:]/]+", var.addresses.ingress)), false)
+    error_message = "addresses.ingress: '${var.addresses.ingress == null ? "" : var.addresses.ingress}' is not a URL; allowed: http://host[:port][/path] or https://..."
+  }
+
+  validation {
+    condition     = var.addresses.admin == null || try(can(regex("^https?://[^[:space:]/]+", var.addresses.admin)), false)
+    error_message = "addresses.admin: '${var.addresses.admin == null ? "" : var.addresses.admin}' is not a URL; allowed: http://host[:port][/path] or https://..."
+  }
+
+  validation {
+    condition     = var.addresses.web_ui == null || try(can(regex("^https?://[^[:space:]/]+", var.addresses.web_ui)), false)
+    error_message = "addresses.web_ui: '${var.addresses.web_ui == null ? "" : var.addresses.web_ui}' is not a URL; allowed: http://host[:port][/path] or https://..."
   }
 }
 
