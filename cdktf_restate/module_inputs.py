@@ -265,11 +265,40 @@ def node_replication_rule() -> Rule:
     )
 
 
+def cidr_rules(path: str, expr: str) -> list[Rule]:
+    """Mirror of ``validation.check_cidr`` for each block: IPv4, no host bits set."""
+    valid = (
+        'can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", c)) && '
+        "try(cidrsubnet(c, 0, 0) == c, false)"
+    )
+    bad = f"[for i, c in {expr} : i if !({valid})]"
+    return [
+        Rule(
+            f"length({bad}) == 0",
+            f'{path}[${{try({bad}[0], "?")}}]: \'${{try({expr}[{bad}[0]], "?")}}\' is not an '
+            "IPv4 CIDR block; allowed: a.b.c.d/n with no host bits set",
+        )
+    ]
+
+
+def cidr_group_rules() -> list[Rule]:
+    """CIDR rules go into the created group (they span two variables: a precondition)."""
+    return [
+        Rule(
+            f"var.security_group_ids == null || length(var.load_balancer.{name}) == 0",
+            f"load_balancer.{name}: needs the created security group; allowed: no "
+            "security_group_ids, or add the rules to your own groups",
+        )
+        for name in ("ingress_cidr_blocks", "admin_cidr_blocks")
+    ]
+
+
 #: Rules over several variables, as ``lifecycle { precondition }`` of a module resource.
 PRECONDITIONS: dict[str, tuple[Rule, ...]] = {
     "aws_ecs_task_definition.stateful_task_definition": (
         zone_replication_rule(),
         node_replication_rule(),
+        *cidr_group_rules(),
     ),
 }
 
@@ -284,6 +313,7 @@ _SCALAR_TYPES = {
     "str | int": "string",
     "bool": "bool",
     "Sequence[str] | None": "list(string)",
+    "Sequence[str]": "list(string)",
     "Mapping[str, str]": "map(string)",
 }
 
@@ -453,7 +483,9 @@ def _load_balancer_rules(v: str) -> list[Rule]:
         Rule(
             f"{subnets} == null || try(length({subnets}) > 0, true)",
             "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids",
-        )
+        ),
+        *cidr_rules("load_balancer.ingress_cidr_blocks", f"{v}.ingress_cidr_blocks"),
+        *cidr_rules("load_balancer.admin_cidr_blocks", f"{v}.admin_cidr_blocks"),
     ]
 
 
@@ -599,7 +631,13 @@ INPUTS: tuple[ModuleInput, ...] = (
     object_input(
         "load_balancer",
         LoadBalancerProps,
-        ["internet_facing", "subnet_ids", "deletion_protection"],
+        [
+            "internet_facing",
+            "subnet_ids",
+            "ingress_cidr_blocks",
+            "admin_cidr_blocks",
+            "deletion_protection",
+        ],
         _load_balancer_rules,
     ),
     object_input(
@@ -743,6 +781,8 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
         load_balancer=LoadBalancerProps(
             internet_facing=t.string("load_balancer", "internet_facing"),  # type: ignore[arg-type]
             subnet_ids=t.list("load_balancer", "subnet_ids"),
+            ingress_cidr_blocks=t.list("load_balancer", "ingress_cidr_blocks"),
+            admin_cidr_blocks=t.list("load_balancer", "admin_cidr_blocks"),
             deletion_protection=t.string("load_balancer", "deletion_protection"),  # type: ignore[arg-type]
         ),
         addresses=AddressesProps(

@@ -70,7 +70,14 @@ def _created_group(ctx: ClusterContext, count: float | None = None) -> Resource:
         )
     lb = ctx.props.load_balancer
     for port_name, blocks in (("ingress", lb.ingress_cidr_blocks), ("admin", lb.admin_cidr_blocks)):
-        if not blocks:
+        rule_count = count
+        if is_token(blocks):
+            # A Terraform list (the generated module's, empty by default): a rule only when it
+            # has blocks (and the group exists). min(), not comparisons or *: cdktf renders a
+            # literal 0 operand as undefined and does not parenthesize conditional operands.
+            limits = [1, cdktf.Fn.length_of(blocks)] + ([] if count is None else [count])
+            rule_count = cdktf.Token.as_number(cdktf.Fn.min(limits))
+        elif not blocks:
             continue
         port = RESTATE_PORTS[port_name]
         Resource(
@@ -86,7 +93,7 @@ def _created_group(ctx: ClusterContext, count: float | None = None) -> Resource:
                 "cidr_blocks": list(blocks),
                 "description": f"Restate {port_name} port for clients outside the cluster",
             },
-            count=count,
+            count=rule_count,
         )
     # Tasks pull images, call S3/ECS and reach user service deployments on any port.
     Resource(

@@ -550,7 +550,9 @@ def check_load_balancer(props: RestateClusterProps) -> None:
         )
     for field_name in ("ingress_cidr_blocks", "admin_cidr_blocks"):
         blocks = getattr(lb, field_name)
-        if blocks and props.security_group_ids is not None:
+        # Tokens (the generated module's variables) are checked by a Terraform precondition.
+        groups = props.security_group_ids
+        if blocks and not is_token(blocks) and groups is not None and not is_token(groups):
             raise fail(
                 f"load_balancer.{field_name}",
                 "needs the created security group",

@@ -369,7 +369,7 @@ CUSTOM_ARGUMENTS = {
     "restate_tasks": '{ enable_execute_command = true, cpu_architecture = "X86_64" }',
     "object_storage": '{ prefix = "clusters/a", force_destroy = true }',
     "load_balancer": "{ internet_facing = true, subnet_ids = "
-    '["subnet-p1", "subnet-p2"], deletion_protection = true }',
+    '["subnet-p1", "subnet-p2"], deletion_protection = true, ingress_cidr_blocks = ["0.0.0.0/0"] }',
     "stateless_node": f'{{ restate_image = "{DIGEST_IMAGE}", restate_version = "1.7.12" }}',
     "addresses": '{ ingress = "https://restate.example.com" }',
 }
@@ -383,7 +383,10 @@ CUSTOM_PROPS: dict[str, Any] = {
     "restate_tasks": TaskProps(enable_execute_command=True, cpu_architecture="X86_64"),
     "object_storage": ObjectStorageProps(prefix="clusters/a", force_destroy=True),
     "load_balancer": LoadBalancerProps(
-        internet_facing=True, subnet_ids=["subnet-p1", "subnet-p2"], deletion_protection=True
+        internet_facing=True,
+        subnet_ids=["subnet-p1", "subnet-p2"],
+        deletion_protection=True,
+        ingress_cidr_blocks=["0.0.0.0/0"],
     ),
     "stateless_node": StatelessNodeProps(restate_image=DIGEST_IMAGE, restate_version="1.7.12"),
     "addresses": AddressesProps(ingress="https://restate.example.com"),
@@ -533,6 +536,12 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
     assert (nlb["internal"], nlb["subnets"]) == (False, ["subnet-p1", "subnet-p2"])
     assert (construct_nlb["internal"], construct_nlb["subnets"]) == (False, nlb["subnets"])
     assert nlb["enable_deletion_protection"] is construct_nlb["enable_deletion_protection"] is True
+    # Clients outside the group reach the ingress port of the internet-facing NLB.
+    (from_cidrs,) = [
+        r for r in planned(custom_plan, "custom", "aws_security_group_rule")
+        if r.get("cidr_blocks") == ["0.0.0.0/0"] and r["type"] == "ingress"
+    ]  # fmt: skip
+    assert (from_cidrs["from_port"], from_cidrs["to_port"]) == (8080, 8080)
     (bucket,) = planned(custom_plan, "custom", "aws_s3_bucket")
     assert bucket["force_destroy"] is True
     # A given address replaces the NLB's in the outputs.
@@ -764,6 +773,17 @@ BAD_INPUTS = {
         'stateless_node = { ingress_advertised_address = "ftp://x" }',
         {"stateless_node": StatelessNodeProps(ingress_advertised_address="ftp://x")},
     ),
+    "cidr_with_host_bits": BadInput(
+        'load_balancer = { admin_cidr_blocks = ["10.0.0.0/16", "10.1.0.1/16"] }',
+        {"load_balancer": LoadBalancerProps(admin_cidr_blocks=["10.0.0.0/16", "10.1.0.1/16"])},
+    ),
+    "cidr_rules_need_the_created_group": BadInput(
+        'security_group_ids = ["sg-1"]\nload_balancer = { ingress_cidr_blocks = ["10.0.0.0/16"] }',
+        {
+            "security_group_ids": ["sg-1"],
+            "load_balancer": LoadBalancerProps(ingress_cidr_blocks=["10.0.0.0/16"]),
+        },
+    ),
     "nlb_subnets": BadInput(
         "load_balancer = { subnet_ids = [] }",
         {"load_balancer": LoadBalancerProps(subnet_ids=[])},
@@ -816,8 +836,9 @@ def module_call(name: str, bad: BadInput) -> str:
         f'{{ subnet_id = "{s}", availability_zone = "{z}" }}' for s, z in BASE_SUBNETS
     )
     arguments = {"vpc_id": '"vpc-1"', "subnets": f"[{subnets}]"}
-    key, value = bad.hcl.split(" = ", 1)
-    arguments[key] = value
+    for line in bad.hcl.splitlines():  # one argument per line
+        key, value = line.split(" = ", 1)
+        arguments[key] = value
     body = "\n".join(f"  {k} = {v}" for k, v in arguments.items())
     return f'module "{name}" {{\n  source = "../{MODULE_PATH}"\n{body}\n}}\n'
 
@@ -831,6 +852,7 @@ PRECONDITION_CASES = {
     "node_replication_needs_more_nodes",
     "zone_replication_needs_more_azs",
     "too_few_zones_for_default_replication",
+    "cidr_rules_need_the_created_group",
 }
 
 

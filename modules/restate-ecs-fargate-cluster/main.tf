@@ -193,6 +193,17 @@ resource "aws_security_group" "security_group" {
   vpc_id      = var.vpc_id
 }
 
+resource "aws_security_group_rule" "security_group_admin_from_cidrs" {
+  cidr_blocks       = var.load_balancer.admin_cidr_blocks
+  count             = min(1, length(var.load_balancer.admin_cidr_blocks), (var.security_group_ids == null) ? 1 : 0)
+  description       = "Restate admin port for clients outside the cluster"
+  from_port         = 9070
+  protocol          = "tcp"
+  security_group_id = one(aws_security_group.security_group.*.id)
+  to_port           = 9070
+  type              = "ingress"
+}
+
 resource "aws_security_group_rule" "security_group_admin_from_members" {
   count             = (var.security_group_ids == null) ? 1 : 0
   description       = "Restate admin port between cluster members"
@@ -215,6 +226,17 @@ resource "aws_security_group_rule" "security_group_egress" {
   security_group_id = one(aws_security_group.security_group.*.id)
   to_port           = 0
   type              = "egress"
+}
+
+resource "aws_security_group_rule" "security_group_ingress_from_cidrs" {
+  cidr_blocks       = var.load_balancer.ingress_cidr_blocks
+  count             = min(1, length(var.load_balancer.ingress_cidr_blocks), (var.security_group_ids == null) ? 1 : 0)
+  description       = "Restate ingress port for clients outside the cluster"
+  from_port         = 8080
+  protocol          = "tcp"
+  security_group_id = one(aws_security_group.security_group.*.id)
+  to_port           = 8080
+  type              = "ingress"
 }
 
 resource "aws_security_group_rule" "security_group_ingress_from_members" {
@@ -759,6 +781,14 @@ EOT
     precondition {
       condition     = try(var.stateful_node.nodes_per_az * length(var.subnets) >= (can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) ? tonumber(trimspace(var.stateless_node.default_replication)) : tonumber(regex("node\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0])) + 1, true)
       error_message = "stateful_node.nodes_per_az: ${try(var.stateful_node.nodes_per_az * length(var.subnets), "?")} stateful node(s) cannot survive the loss of one with node replication ${try((can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) ? tonumber(trimspace(var.stateless_node.default_replication)) : tonumber(regex("node\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0])), "?")}; allowed: nodes_per_az * zones >= ${try((can(regex("^\\s*\\d+\\s*$", var.stateless_node.default_replication)) ? tonumber(trimspace(var.stateless_node.default_replication)) : tonumber(regex("node\\s*:\\s*(\\d+)", var.stateless_node.default_replication)[0])) + 1, "?")}"
+    }
+    precondition {
+      condition     = var.security_group_ids == null || length(var.load_balancer.ingress_cidr_blocks) == 0
+      error_message = "load_balancer.ingress_cidr_blocks: needs the created security group; allowed: no security_group_ids, or add the rules to your own groups"
+    }
+    precondition {
+      condition     = var.security_group_ids == null || length(var.load_balancer.admin_cidr_blocks) == 0
+      error_message = "load_balancer.admin_cidr_blocks: needs the created security group; allowed: no security_group_ids, or add the rules to your own groups"
     }
   }
 }

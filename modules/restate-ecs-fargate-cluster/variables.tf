@@ -392,10 +392,12 @@ variable "object_storage" {
 }
 
 variable "load_balancer" {
-  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB. Default: the cluster's subnets. `deletion_protection`: Deletion protection on a created NLB. Default: false, so that `terraform destroy` works; turn it on in production."
+  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB. Default: the cluster's subnets. `ingress_cidr_blocks`: IPv4 CIDRs (e.g. your VPC's) allowed to reach the ingress port 8080 through the created security group. Default: none (members of the group only). `admin_cidr_blocks`: IPv4 CIDRs allowed to reach the admin port 9070 through the created security group. Default: none (members of the group only). `deletion_protection`: Deletion protection on a created NLB. Default: false, so that `terraform destroy` works; turn it on in production."
   type = object({
     internet_facing     = optional(bool, false)
     subnet_ids          = optional(list(string), null)
+    ingress_cidr_blocks = optional(list(string), [])
+    admin_cidr_blocks   = optional(list(string), [])
     deletion_protection = optional(bool, false)
   })
   default  = {}
@@ -404,6 +406,16 @@ variable "load_balancer" {
   validation {
     condition     = var.load_balancer.subnet_ids == null || try(length(var.load_balancer.subnet_ids) > 0, true)
     error_message = "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids"
+  }
+
+  validation {
+    condition     = length([for i, c in var.load_balancer.ingress_cidr_blocks : i if !(can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", c)) && try(cidrsubnet(c, 0, 0) == c, false))]) == 0
+    error_message = "load_balancer.ingress_cidr_blocks[${try([for i, c in var.load_balancer.ingress_cidr_blocks : i if !(can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", c)) && try(cidrsubnet(c, 0, 0) == c, false))][0], "?")}]: '${try(var.load_balancer.ingress_cidr_blocks[[for i, c in var.load_balancer.ingress_cidr_blocks : i if !(can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", c)) && try(cidrsubnet(c, 0, 0) == c, false))][0]], "?")}' is not an IPv4 CIDR block; allowed: a.b.c.d/n with no host bits set"
+  }
+
+  validation {
+    condition     = length([for i, c in var.load_balancer.admin_cidr_blocks : i if !(can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", c)) && try(cidrsubnet(c, 0, 0) == c, false))]) == 0
+    error_message = "load_balancer.admin_cidr_blocks[${try([for i, c in var.load_balancer.admin_cidr_blocks : i if !(can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", c)) && try(cidrsubnet(c, 0, 0) == c, false))][0], "?")}]: '${try(var.load_balancer.admin_cidr_blocks[[for i, c in var.load_balancer.admin_cidr_blocks : i if !(can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", c)) && try(cidrsubnet(c, 0, 0) == c, false))][0]], "?")}' is not an IPv4 CIDR block; allowed: a.b.c.d/n with no host bits set"
   }
 }
 
