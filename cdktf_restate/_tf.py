@@ -242,6 +242,8 @@ class Resource(_Attributed, cdktf.TerraformResource):
         self.resource_type = resource_type
         self.attributes = _drop_none(dict(attributes))
         self._tokens = {}
+        # Known here: reading cdktf's ``count`` property would cost a kernel round trip.
+        self.counted = count is not None
         config = _resource_config(_meta_arguments(resource_type, depends_on, lifecycle, count))
         jsii.create(self.__class__, self, [scope, id, config])
         self._register(scope, id)
@@ -250,6 +252,10 @@ class Resource(_Attributed, cdktf.TerraformResource):
         """``one(type.name[*].<name>)``: the attribute of a resource with ``count`` 0 or 1
         (null when it is not created)."""
         return cdktf.Token.as_string(cdktf.Fn.one(self.list_attr(f"*.{name}")))
+
+    def ref(self, name: str) -> str:
+        """The attribute: ``attr(name)``, or ``one(name)`` when the resource has a ``count``."""
+        return self.one(name) if self.counted else self.attr(name)
 
     @property
     def arn(self) -> str:
