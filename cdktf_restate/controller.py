@@ -190,6 +190,7 @@ def add_controller(
             name="controller-execution",
             statements=log_statements([logs.controller.arn])
             + ecr_pull_statements([repository_arn] if repository_arn else []),
+            count=execution_role.count,
         )
     task_role = existing_or_new_role(
         ctx,

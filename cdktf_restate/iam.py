@@ -15,7 +15,13 @@ from typing import Any
 import cdktf
 
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext, count_if, last_path_segment
+from cdktf_restate.context import (
+    ClusterContext,
+    count_if,
+    count_if_null,
+    last_path_segment,
+    local,
+)
 from cdktf_restate.validation import is_token
 
 #: Actions without resource-level permissions in IAM: only ``"Resource": "*"`` works.
@@ -75,15 +81,42 @@ class Role:
     arn: str
     name: str
     created: Resource | None
+    #: ``count`` of ``created`` when a Terraform value decides (null ARN: created).
+    count: float | None = None
 
 
 def existing_or_new_role(
     ctx: ClusterContext, id: str, *, arn: str | None, suffix: str, service: str, description: str
 ) -> Role:
-    """The role ``arn`` names, or a new role ``<cluster>-<suffix>`` that ``service`` assumes."""
+    """The role ``arn`` names, or a new role ``<cluster>-<suffix>`` that ``service`` assumes.
+
+    For a token that may be null (the generated module's variable) both: the created role has
+    ``count``, and locals hold the given ARN/name or the created role's."""
+    if is_token(arn):
+        count = count_if_null(arn)
+        role = _new_role(ctx, id, suffix, service, description, count)
+        given_name = cdktf.Fn.try_([last_path_segment(arn), ""])
+        return Role(
+            arn=local(ctx, f"{id}_arn", cdktf.Fn.coalesce([arn, role.one("arn")])),
+            name=local(ctx, f"{id}_name", cdktf.Fn.coalesce([given_name, role.one("name")])),
+            created=role,
+            count=count,
+        )
     if arn is not None:
         return Role(arn=arn, name=last_path_segment(arn), created=None)
-    role = Resource(
+    role = _new_role(ctx, id, suffix, service, description)
+    return Role(arn=role.arn, name=role.name, created=role)
+
+
+def _new_role(
+    ctx: ClusterContext,
+    id: str,
+    suffix: str,
+    service: str,
+    description: str,
+    count: float | None = None,
+) -> Resource:
+    return Resource(
         ctx.scope,
         id,
         "aws_iam_role",
@@ -93,8 +126,8 @@ def existing_or_new_role(
             "assume_role_policy": assume_role_policy(service),
             "tags": ctx.tagged(),
         },
+        count=count,
     )
-    return Role(arn=role.arn, name=role.name, created=role)
 
 
 def attach_policy(

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from cdktf_restate import lambda_build
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import function_argument
+from cdktf_restate.context import count_if_null, function_argument
 from cdktf_restate.functions.retirement_watcher import (
     CLUSTER_ARN_ENV,
     RETIREMENT_EVENT_TYPE,
@@ -235,7 +235,17 @@ def _execution_role(
     tags: Mapping[str, str] | str,
     count: float | None,
 ) -> tuple[str, list[cdktf.ITerraformDependable]]:
-    """The caller's role ARN, or a new least-privilege role's; plus what the function waits for."""
+    """The caller's role ARN, or a new least-privilege role's; plus what the function waits for.
+
+    A token that may be null (the generated module's variable) gets both: the role exists
+    (with ``count``) only when it is null."""
+    if given_arn and cdktf.Token.is_unresolved(given_arn):
+        role_count = count_if_null(given_arn)
+        if count is not None:  # and only when the Lambda exists
+            role_count = cdktf.Token.as_number(cdktf.Fn.min([count, role_count]))
+        role, policy = _role(scope, function_name, statements, tags, role_count)
+        arn = cdktf.Token.as_string(cdktf.Fn.coalesce([given_arn, role.one("arn")]))
+        return arn, [policy]
     if given_arn:
         return given_arn, []
     role, policy = _role(scope, function_name, statements, tags, count)

@@ -430,8 +430,22 @@ def _stateful_rules(v: str) -> list[Rule]:
     ]
 
 
+def role_arn_rule(path: str, expr: str) -> Rule:
+    """Mirror of ``validation.check_arn(..., "iam", ":role/")`` for a value that may be null."""
+    return Rule(
+        f'{expr} == null || try(can(regex("^arn:aws[a-z-]*:iam:", {expr})) && '
+        f'strcontains({expr}, ":role/"), false)',
+        f"{path}: '${{{expr} == null ? \"\" : {expr}}}' is not a iam :role/ ARN; "
+        "allowed: arn:aws:iam:...",
+    )
+
+
 def _tasks_rules(path: str, v: str) -> list[Rule]:
-    return [choice_rule(f"{path}.cpu_architecture", f"{v}.cpu_architecture", CPU_ARCHITECTURES)]
+    return [
+        choice_rule(f"{path}.cpu_architecture", f"{v}.cpu_architecture", CPU_ARCHITECTURES),
+        role_arn_rule(f"{path}.execution_role_arn", f"{v}.execution_role_arn"),
+        role_arn_rule(f"{path}.task_role_arn", f"{v}.task_role_arn"),
+    ]
 
 
 def _controller_rules(v: str) -> list[Rule]:
@@ -540,7 +554,7 @@ def tags_rule() -> Rule:
 
 
 #: The task settings of ``restate_tasks`` and ``controller.tasks`` that are module inputs.
-TASK_INPUTS = ("enable_execute_command", "cpu_architecture")
+TASK_INPUTS = ("enable_execute_command", "cpu_architecture", "execution_role_arn", "task_role_arn")
 
 
 INPUTS: tuple[ModuleInput, ...] = (
@@ -666,8 +680,20 @@ INPUTS: tuple[ModuleInput, ...] = (
             )
         ],
     ),
-    object_input("restatectl", RestatectlProps, ["disabled"], lambda v: []),
-    object_input("retirement_watcher", RetirementWatcherProps, ["disabled"], lambda v: []),
+    object_input(
+        "restatectl",
+        RestatectlProps,
+        ["disabled", "execution_role_arn"],
+        lambda v: [role_arn_rule("restatectl.execution_role_arn", f"{v}.execution_role_arn")],
+    ),
+    object_input(
+        "retirement_watcher",
+        RetirementWatcherProps,
+        ["disabled", "execution_role_arn"],
+        lambda v: [
+            role_arn_rule("retirement_watcher.execution_role_arn", f"{v}.execution_role_arn")
+        ],
+    ),
     scalar_input(
         "tags",
         [tags_rule()],
@@ -723,6 +749,8 @@ class _Tokens:
         return TaskProps(
             enable_execute_command=self.string(name, *path, "enable_execute_command"),  # type: ignore[arg-type]
             cpu_architecture=self.string(name, *path, "cpu_architecture"),
+            execution_role_arn=self.string(name, *path, "execution_role_arn"),
+            task_role_arn=self.string(name, *path, "task_role_arn"),
         )
 
     def resources(self, name: str) -> Resources:
@@ -792,9 +820,13 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
         ),
         monitoring=MonitoringProps(container_insights=t.string("monitoring", "container_insights")),
         log_retention_days=t.number("log_retention_days"),
-        restatectl=RestatectlProps(disabled=t.string("restatectl", "disabled")),  # type: ignore[arg-type]
+        restatectl=RestatectlProps(
+            disabled=t.string("restatectl", "disabled"),  # type: ignore[arg-type]
+            execution_role_arn=t.string("restatectl", "execution_role_arn"),
+        ),
         retirement_watcher=RetirementWatcherProps(
-            disabled=t.string("retirement_watcher", "disabled")  # type: ignore[arg-type]
+            disabled=t.string("retirement_watcher", "disabled"),  # type: ignore[arg-type]
+            execution_role_arn=t.string("retirement_watcher", "execution_role_arn"),
         ),
         tags=t.string("tags"),  # type: ignore[arg-type]
     )

@@ -66,6 +66,7 @@ def add_restate_roles(ctx: ClusterContext, *, storage: Storage, logs: LogGroups)
             role=execution,
             name="restate-execution",
             statements=log_statements([logs.restate.arn]) + ecr_pull_statements(repositories),
+            count=execution.count,
         )
     bucket_key = ctx.kms_key_arn if storage.bucket is not None else None
     task_statements = storage.task_statements(bucket_key)

@@ -402,15 +402,27 @@ NO_LAMBDAS_PROPS: dict[str, Any] = {
 }
 #: Existing resources instead of created ones (count 0 on the created ones in the module).
 EXISTING_CLUSTER_ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/shared"
+EXISTING_ROLE = "arn:aws:iam::123456789012:role/platform/restate-{}"
 EXISTING_ARGUMENTS = {
     "ecs_cluster": f'"{EXISTING_CLUSTER_ARN}"',
     "security_group_ids": '["sg-0123456789abcdef0"]',
     "object_storage": '{ bucket_name = "my-restate-bucket" }',
+    "restate_tasks": f'{{ execution_role_arn = "{EXISTING_ROLE.format("exec")}", '
+    f'task_role_arn = "{EXISTING_ROLE.format("task")}" }}',
+    "controller": f'{{ tasks = {{ execution_role_arn = "{EXISTING_ROLE.format("ctl-exec")}" }} }}',
+    "restatectl": f'{{ execution_role_arn = "{EXISTING_ROLE.format("restatectl")}" }}',
 }
 EXISTING_PROPS: dict[str, Any] = {
     "ecs_cluster": EXISTING_CLUSTER_ARN,
     "security_group_ids": ["sg-0123456789abcdef0"],
     "object_storage": ObjectStorageProps(bucket_name="my-restate-bucket"),
+    "restate_tasks": TaskProps(
+        execution_role_arn=EXISTING_ROLE.format("exec"), task_role_arn=EXISTING_ROLE.format("task")
+    ),
+    "controller": ControllerProps(
+        tasks=TaskProps(execution_role_arn=EXISTING_ROLE.format("ctl-exec"))
+    ),
+    "restatectl": RestatectlProps(execution_role_arn=EXISTING_ROLE.format("restatectl")),
 }
 
 
@@ -615,6 +627,20 @@ def test_existing_cluster_groups_and_bucket_are_used_instead_of_created_ones(
     assert module == Counter(resource_type for resource_type, _ in synthesized(construct))
     for absent in ("aws_ecs_cluster", "aws_security_group", "aws_s3_bucket"):
         assert absent not in module
+    # Given roles are used as they are: only the controller's task role and the watcher's
+    # role are created; the construct's policies go on the given task role (by name).
+    roles = sorted(r["name"] for r in planned(custom_plan, "existing", "aws_iam_role"))
+    assert roles == ["restate-controller-task", "restate-retirement-watcher"]
+    policies = planned(custom_plan, "existing", "aws_iam_role_policy")
+    assert {p["role"] for p in policies if p["name"] == "restate-object-storage"} == {
+        "restate-task"
+    }
+    assert not [p for p in policies if p["name"] in ("restate-execution", "controller-execution")]
+    (restatectl,) = [
+        f for f in planned(custom_plan, "existing", "aws_lambda_function")
+        if f["function_name"].endswith("-restatectl")
+    ]  # fmt: skip
+    assert restatectl["role"] == EXISTING_ROLE.format("restatectl")
     for service in planned(custom_plan, "existing", "aws_ecs_service"):
         assert service["cluster"] == EXISTING_CLUSTER_ARN
         assert service["network_configuration"][0]["security_groups"] == ["sg-0123456789abcdef0"]
@@ -782,6 +808,14 @@ BAD_INPUTS = {
         {
             "security_group_ids": ["sg-1"],
             "load_balancer": LoadBalancerProps(ingress_cidr_blocks=["10.0.0.0/16"]),
+        },
+    ),
+    "role_arn": BadInput(
+        'controller = { tasks = { task_role_arn = "arn:aws:iam::123456789012:user/x" } }',
+        {
+            "controller": ControllerProps(
+                tasks=TaskProps(task_role_arn="arn:aws:iam::123456789012:user/x")
+            )
         },
     ),
     "nlb_subnets": BadInput(

@@ -6,10 +6,18 @@
 ################################################################################
 
 locals {
-  bucket_name        = coalesce(var.object_storage.bucket_name, one(aws_s3_bucket.bucket.*.bucket))
-  ecs_cluster_arn    = coalesce(try(startswith(var.ecs_cluster, "arn:") ? var.ecs_cluster : join("", ["arn:", data.aws_partition.partition.partition, ":ecs:", data.aws_region.region.name, ":", data.aws_caller_identity.caller_identity.account_id, ":cluster/", local.ecs_cluster_name]), ""), one(aws_ecs_cluster.ecs_cluster.*.arn))
-  ecs_cluster_name   = coalesce(try(element(reverse(split("/", var.ecs_cluster)), 0), ""), one(aws_ecs_cluster.ecs_cluster.*.name))
-  security_group_ids = coalescelist(var.security_group_ids, [one(aws_security_group.security_group.*.id)])
+  bucket_name                    = coalesce(var.object_storage.bucket_name, one(aws_s3_bucket.bucket.*.bucket))
+  controller_execution_role_arn  = coalesce(var.controller.tasks.execution_role_arn, one(aws_iam_role.controller_execution_role.*.arn))
+  controller_execution_role_name = coalesce(try(element(reverse(split("/", var.controller.tasks.execution_role_arn)), 0), ""), one(aws_iam_role.controller_execution_role.*.name))
+  controller_task_role_arn       = coalesce(var.controller.tasks.task_role_arn, one(aws_iam_role.controller_task_role.*.arn))
+  controller_task_role_name      = coalesce(try(element(reverse(split("/", var.controller.tasks.task_role_arn)), 0), ""), one(aws_iam_role.controller_task_role.*.name))
+  ecs_cluster_arn                = coalesce(try(startswith(var.ecs_cluster, "arn:") ? var.ecs_cluster : join("", ["arn:", data.aws_partition.partition.partition, ":ecs:", data.aws_region.region.name, ":", data.aws_caller_identity.caller_identity.account_id, ":cluster/", local.ecs_cluster_name]), ""), one(aws_ecs_cluster.ecs_cluster.*.arn))
+  ecs_cluster_name               = coalesce(try(element(reverse(split("/", var.ecs_cluster)), 0), ""), one(aws_ecs_cluster.ecs_cluster.*.name))
+  restate_execution_role_arn     = coalesce(var.restate_tasks.execution_role_arn, one(aws_iam_role.restate_execution_role.*.arn))
+  restate_execution_role_name    = coalesce(try(element(reverse(split("/", var.restate_tasks.execution_role_arn)), 0), ""), one(aws_iam_role.restate_execution_role.*.name))
+  restate_task_role_arn          = coalesce(var.restate_tasks.task_role_arn, one(aws_iam_role.restate_task_role.*.arn))
+  restate_task_role_name         = coalesce(try(element(reverse(split("/", var.restate_tasks.task_role_arn)), 0), ""), one(aws_iam_role.restate_task_role.*.name))
+  security_group_ids             = coalescelist(var.security_group_ids, [one(aws_security_group.security_group.*.id)])
 }
 
 ################################################################################
@@ -590,7 +598,7 @@ EOT
     },
   ])
   cpu                = var.stateless_node.resources.cpu
-  execution_role_arn = aws_iam_role.restate_execution_role.arn
+  execution_role_arn = local.restate_execution_role_arn
   family             = "${substr(var.cluster_name, 0, 245)}-stateless"
   memory             = var.stateless_node.resources.memory_mib
   network_mode       = "awsvpc"
@@ -602,7 +610,7 @@ EOT
     operating_system_family = "LINUX"
   }
   tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
-  task_role_arn = aws_iam_role.restate_task_role.arn
+  task_role_arn = local.restate_task_role_arn
   volume {
     name = "restate-data"
   }
@@ -757,7 +765,7 @@ EOT
   ephemeral_storage {
     size_in_gib = 200
   }
-  execution_role_arn = aws_iam_role.restate_execution_role.arn
+  execution_role_arn = local.restate_execution_role_arn
   family             = "${substr(var.cluster_name, 0, 246)}-stateful"
   memory             = var.stateful_node.resources.memory_mib
   network_mode       = "awsvpc"
@@ -769,7 +777,7 @@ EOT
     operating_system_family = "LINUX"
   }
   tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
-  task_role_arn = aws_iam_role.restate_task_role.arn
+  task_role_arn = local.restate_task_role_arn
   volume {
     name = "restate-data"
   }
@@ -933,7 +941,7 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
     },
   ])
   cpu                = var.controller.resources.cpu
-  execution_role_arn = aws_iam_role.controller_execution_role.arn
+  execution_role_arn = local.controller_execution_role_arn
   family             = "${substr(var.cluster_name, 0, 244)}-controller"
   memory             = var.controller.resources.memory_mib
   network_mode       = "awsvpc"
@@ -945,7 +953,7 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
     operating_system_family = "LINUX"
   }
   tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
-  task_role_arn = aws_iam_role.controller_task_role.arn
+  task_role_arn = local.controller_task_role_arn
   volume {
     name = "tmp"
   }
@@ -968,6 +976,7 @@ resource "aws_iam_role" "controller_execution_role" {
       },
     ]
   })
+  count       = (var.controller.tasks.execution_role_arn == null) ? 1 : 0
   description = "Pulls the controller image and writes its logs"
   name        = "${substr(var.cluster_name, 0, 48)}-controller-exec"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -986,6 +995,7 @@ resource "aws_iam_role" "controller_task_role" {
       },
     ]
   })
+  count       = (var.controller.tasks.task_role_arn == null) ? 1 : 0
   description = "Runs, tags, drains and stops this cluster's stateful tasks"
   name        = "${substr(var.cluster_name, 0, 48)}-controller-task"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -1004,6 +1014,7 @@ resource "aws_iam_role" "restate_execution_role" {
       },
     ]
   })
+  count       = (var.restate_tasks.execution_role_arn == null) ? 1 : 0
   description = "Pulls the Restate image and writes its logs"
   name        = "${substr(var.cluster_name, 0, 51)}-restate-exec"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -1022,6 +1033,7 @@ resource "aws_iam_role" "restate_task_role" {
       },
     ]
   })
+  count       = (var.restate_tasks.task_role_arn == null) ? 1 : 0
   description = "Restate nodes: metadata and snapshots in S3"
   name        = "${substr(var.cluster_name, 0, 51)}-restate-task"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -1040,7 +1052,7 @@ resource "aws_iam_role" "restatectl_role" {
       },
     ]
   })
-  count = var.restatectl.disabled ? 0 : 1
+  count = min(var.restatectl.disabled ? 0 : 1, (var.restatectl.execution_role_arn == null) ? 1 : 0)
   name  = "${var.cluster_name}-restatectl"
   tags  = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
@@ -1058,7 +1070,7 @@ resource "aws_iam_role" "retirement_watcher_role" {
       },
     ]
   })
-  count = var.retirement_watcher.disabled ? 0 : 1
+  count = min(var.retirement_watcher.disabled ? 0 : 1, (var.retirement_watcher.execution_role_arn == null) ? 1 : 0)
   name  = "${var.cluster_name}-retirement-watcher"
   tags  = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
@@ -1116,11 +1128,12 @@ resource "aws_iam_role_policy" "controller_exec_policy" {
       },
     ]
   })
-  role = aws_iam_role.controller_task_role.name
+  role = local.controller_task_role_name
 }
 
 resource "aws_iam_role_policy" "controller_execution_policy" {
-  name = "controller-execution"
+  count = (var.controller.tasks.execution_role_arn == null) ? 1 : 0
+  name  = "controller-execution"
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -1156,7 +1169,7 @@ resource "aws_iam_role_policy" "controller_execution_policy" {
       },
     ]
   })
-  role = aws_iam_role.controller_execution_role.name
+  role = local.controller_execution_role_name
 }
 
 resource "aws_iam_role_policy" "controller_task_policy" {
@@ -1213,8 +1226,8 @@ resource "aws_iam_role_policy" "controller_task_policy" {
           "iam:PassRole",
         ]
         Resource = [
-          aws_iam_role.restate_task_role.arn,
-          aws_iam_role.restate_execution_role.arn,
+          local.restate_task_role_arn,
+          local.restate_execution_role_arn,
         ]
         Condition = {
           StringEquals = {
@@ -1224,7 +1237,7 @@ resource "aws_iam_role_policy" "controller_task_policy" {
       },
     ]
   })
-  role = aws_iam_role.controller_task_role.name
+  role = local.controller_task_role_name
 }
 
 resource "aws_iam_role_policy" "restate_exec_policy" {
@@ -1280,11 +1293,12 @@ resource "aws_iam_role_policy" "restate_exec_policy" {
       },
     ]
   })
-  role = aws_iam_role.restate_task_role.name
+  role = local.restate_task_role_name
 }
 
 resource "aws_iam_role_policy" "restate_execution_policy" {
-  name = "restate-execution"
+  count = (var.restate_tasks.execution_role_arn == null) ? 1 : 0
+  name  = "restate-execution"
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -1300,7 +1314,7 @@ resource "aws_iam_role_policy" "restate_execution_policy" {
       },
     ]
   })
-  role = aws_iam_role.restate_execution_role.name
+  role = local.restate_execution_role_name
 }
 
 resource "aws_iam_role_policy" "restate_task_policy" {
@@ -1347,18 +1361,18 @@ resource "aws_iam_role_policy" "restate_task_policy" {
       },
     ]
   })
-  role = aws_iam_role.restate_task_role.name
+  role = local.restate_task_role_name
 }
 
 resource "aws_iam_role_policy" "restatectl_role_policy" {
-  count  = var.restatectl.disabled ? 0 : 1
+  count  = min(var.restatectl.disabled ? 0 : 1, (var.restatectl.execution_role_arn == null) ? 1 : 0)
   name   = "least-privilege"
   policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.restatectl_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.restatectl_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "CreateVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:CreateNetworkInterface"], "Resource" = concat([join("", ["arn:", data.aws_partition.partition.partition, ":ec2:*:*:network-interface/*"])], formatlist("arn:%s:ec2:*:*:subnet/%s", data.aws_partition.partition.partition, var.subnets[*].subnet_id), formatlist("arn:%s:ec2:*:*:security-group/%s", data.aws_partition.partition.partition, local.security_group_ids)) }, { "Sid" = "ManageVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"], "Resource" = "arn:${data.aws_partition.partition.partition}:ec2:*:*:network-interface/*" }, { "Sid" = "DescribeVpcInterfaces", "Effect" = "Allow", "Action" = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "Resource" = "*" }] })
   role   = one(aws_iam_role.restatectl_role.*.id)
 }
 
 resource "aws_iam_role_policy" "retirement_watcher_role_policy" {
-  count  = var.retirement_watcher.disabled ? 0 : 1
+  count  = min(var.retirement_watcher.disabled ? 0 : 1, (var.retirement_watcher.execution_role_arn == null) ? 1 : 0)
   name   = "least-privilege"
   policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.retirement_watcher_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "TagThisClustersTasks", "Effect" = "Allow", "Action" = ["ecs:TagResource"], "Resource" = "${replace(local.ecs_cluster_arn, ":cluster/", ":task/")}/*" }, { "Sid" = "ConsumeRetirementQueue", "Effect" = "Allow", "Action" = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], "Resource" = one(aws_sqs_queue.retirement_watcher_queue.*.arn) }] })
   role   = one(aws_iam_role.retirement_watcher_role.*.id)
@@ -1414,7 +1428,7 @@ resource "aws_lambda_function" "restatectl_function" {
   kms_key_arn                    = aws_kms_key.kms_key.arn
   memory_size                    = 256
   reserved_concurrent_executions = 2
-  role                           = one(aws_iam_role.restatectl_role.*.arn)
+  role                           = coalesce(var.restatectl.execution_role_arn, one(aws_iam_role.restatectl_role.*.arn))
   runtime                        = "provided.al2023"
   source_code_hash               = { "arm64" = "CDJ7F7K7HQeftOTcTt1jAIIuCI4fFlRMLoHBUlJ9bng=", "x86_64" = "ydKw0YJf3yJ6YUpnB4M54MIQTJOuWlgvTa39Wf4gnNs=" }[(var.restate_tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64"]
   tags                           = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -1449,7 +1463,7 @@ resource "aws_lambda_function" "retirement_watcher_function" {
   kms_key_arn                    = aws_kms_key.kms_key.arn
   memory_size                    = 128
   reserved_concurrent_executions = 2
-  role                           = one(aws_iam_role.retirement_watcher_role.*.arn)
+  role                           = coalesce(var.retirement_watcher.execution_role_arn, one(aws_iam_role.retirement_watcher_role.*.arn))
   runtime                        = "python3.12"
   source_code_hash               = "Rzm9+afDNUxfKizX3jBYZF4gtsNxsO7aXdO5cGnEFKw="
   tags                           = merge(var.tags, { "restate:cluster" = var.cluster_name })

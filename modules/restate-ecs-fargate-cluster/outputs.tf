@@ -18,7 +18,7 @@ output "controller_service_name" {
 
 output "controller_task_role_arn" {
   description = "Task role of the controller"
-  value       = aws_iam_role.controller_task_role.arn
+  value       = local.controller_task_role_arn
 }
 
 output "ecs_cluster_arn" {
@@ -43,7 +43,7 @@ output "load_balancer_dns_name" {
 
 output "restate_task_role_arn" {
   description = "Task role of the Restate nodes"
-  value       = aws_iam_role.restate_task_role.arn
+  value       = local.restate_task_role_arn
 }
 
 output "restatectl_function_arn" {

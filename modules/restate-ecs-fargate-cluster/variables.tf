@@ -261,14 +261,14 @@ variable "stateful_node" {
 }
 
 variable "controller" {
-  description = "The open-source controller that runs and drains the stateful nodes. `controller_image`: Controller image, built from controller_image/Dockerfile. Default: <account>.dkr.ecr.<region>.amazonaws.com/cdktf-restate-controller:0.1.0 (push it there first). `resources`: Task size. Default: 1024 cpu, 2048 MiB. `snapshot_retention_days`: Days to keep EBS volumes/snapshots of retired nodes (>= 0). Default: 7. `reconcile_interval_seconds`: Pause between reconcile passes (> 0). Default: 10. `drain_timeout_seconds`: A drain taking longer is reported and stops progress (> 0). Default: 600. `tasks`: {`enable_execute_command`: Allow ECS Exec into the tasks. Default: false. `cpu_architecture`: ARM64 or X86_64. Default: ARM64.}"
+  description = "The open-source controller that runs and drains the stateful nodes. `controller_image`: Controller image, built from controller_image/Dockerfile. Default: <account>.dkr.ecr.<region>.amazonaws.com/cdktf-restate-controller:0.1.0 (push it there first). `resources`: Task size. Default: 1024 cpu, 2048 MiB. `snapshot_retention_days`: Days to keep EBS volumes/snapshots of retired nodes (>= 0). Default: 7. `reconcile_interval_seconds`: Pause between reconcile passes (> 0). Default: 10. `drain_timeout_seconds`: A drain taking longer is reported and stops progress (> 0). Default: 600. `tasks`: {`enable_execute_command`: Allow ECS Exec into the tasks. Default: false. `cpu_architecture`: ARM64 or X86_64. Default: ARM64. `execution_role_arn`: Task execution role (assumable by ecs-tasks.amazonaws.com); it must be able to pull the images and write the logs. Default: a least-privilege role is created. `task_role_arn`: Task role; the construct attaches its policies to it (role name taken from the ARN). Default: a role is created.}"
   type = object({
     controller_image           = optional(string, null)
     resources                  = optional(object({ cpu = number, memory_mib = number }), { cpu = 1024, memory_mib = 2048 })
     snapshot_retention_days    = optional(number, 7)
     reconcile_interval_seconds = optional(number, 10)
     drain_timeout_seconds      = optional(number, 600)
-    tasks                      = optional(object({ enable_execute_command = optional(bool, false), cpu_architecture = optional(string, "ARM64") }), {})
+    tasks                      = optional(object({ enable_execute_command = optional(bool, false), cpu_architecture = optional(string, "ARM64"), execution_role_arn = optional(string, null), task_role_arn = optional(string, null) }), {})
   })
   default  = {}
   nullable = false
@@ -342,13 +342,25 @@ variable "controller" {
     condition     = contains(["ARM64", "X86_64"], var.controller.tasks.cpu_architecture)
     error_message = "controller.tasks.cpu_architecture: '${var.controller.tasks.cpu_architecture}' is not supported; allowed: ARM64, X86_64"
   }
+
+  validation {
+    condition     = var.controller.tasks.execution_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.controller.tasks.execution_role_arn)) && strcontains(var.controller.tasks.execution_role_arn, ":role/"), false)
+    error_message = "controller.tasks.execution_role_arn: '${var.controller.tasks.execution_role_arn == null ? "" : var.controller.tasks.execution_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+  }
+
+  validation {
+    condition     = var.controller.tasks.task_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.controller.tasks.task_role_arn)) && strcontains(var.controller.tasks.task_role_arn, ":role/"), false)
+    error_message = "controller.tasks.task_role_arn: '${var.controller.tasks.task_role_arn == null ? "" : var.controller.tasks.task_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+  }
 }
 
 variable "restate_tasks" {
-  description = "Task settings of the Restate nodes (the restatectl Lambda runs on the same architecture). `enable_execute_command`: Allow ECS Exec into the tasks. Default: false. `cpu_architecture`: ARM64 or X86_64. Default: ARM64."
+  description = "Task settings of the Restate nodes (the restatectl Lambda runs on the same architecture). `enable_execute_command`: Allow ECS Exec into the tasks. Default: false. `cpu_architecture`: ARM64 or X86_64. Default: ARM64. `execution_role_arn`: Task execution role (assumable by ecs-tasks.amazonaws.com); it must be able to pull the images and write the logs. Default: a least-privilege role is created. `task_role_arn`: Task role; the construct attaches its policies to it (role name taken from the ARN). Default: a role is created."
   type = object({
     enable_execute_command = optional(bool, false)
     cpu_architecture       = optional(string, "ARM64")
+    execution_role_arn     = optional(string, null)
+    task_role_arn          = optional(string, null)
   })
   default  = {}
   nullable = false
@@ -356,6 +368,16 @@ variable "restate_tasks" {
   validation {
     condition     = contains(["ARM64", "X86_64"], var.restate_tasks.cpu_architecture)
     error_message = "restate_tasks.cpu_architecture: '${var.restate_tasks.cpu_architecture}' is not supported; allowed: ARM64, X86_64"
+  }
+
+  validation {
+    condition     = var.restate_tasks.execution_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.restate_tasks.execution_role_arn)) && strcontains(var.restate_tasks.execution_role_arn, ":role/"), false)
+    error_message = "restate_tasks.execution_role_arn: '${var.restate_tasks.execution_role_arn == null ? "" : var.restate_tasks.execution_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+  }
+
+  validation {
+    condition     = var.restate_tasks.task_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.restate_tasks.task_role_arn)) && strcontains(var.restate_tasks.task_role_arn, ":role/"), false)
+    error_message = "restate_tasks.task_role_arn: '${var.restate_tasks.task_role_arn == null ? "" : var.restate_tasks.task_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
   }
 }
 
@@ -471,21 +493,33 @@ variable "log_retention_days" {
 }
 
 variable "restatectl" {
-  description = "The restatectl Lambda (restatectl's lambda mode) inside the VPC. `disabled`: Do not create the Lambda. Default: false."
+  description = "The restatectl Lambda (restatectl's lambda mode) inside the VPC. `disabled`: Do not create the Lambda. Default: false. `execution_role_arn`: Execution role (assumable by lambda.amazonaws.com). Default: a role is created."
   type = object({
-    disabled = optional(bool, false)
+    disabled           = optional(bool, false)
+    execution_role_arn = optional(string, null)
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = var.restatectl.execution_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.restatectl.execution_role_arn)) && strcontains(var.restatectl.execution_role_arn, ":role/"), false)
+    error_message = "restatectl.execution_role_arn: '${var.restatectl.execution_role_arn == null ? "" : var.restatectl.execution_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+  }
 }
 
 variable "retirement_watcher" {
-  description = "EventBridge rule + SQS + Lambda that tag tasks AWS is about to retire. `disabled`: Do not create the watcher. Default: false."
+  description = "EventBridge rule + SQS + Lambda that tag tasks AWS is about to retire. `disabled`: Do not create the watcher. Default: false. `execution_role_arn`: Execution role of the Lambda. Default: a role is created."
   type = object({
-    disabled = optional(bool, false)
+    disabled           = optional(bool, false)
+    execution_role_arn = optional(string, null)
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = var.retirement_watcher.execution_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.retirement_watcher.execution_role_arn)) && strcontains(var.retirement_watcher.execution_role_arn, ":role/"), false)
+    error_message = "retirement_watcher.execution_role_arn: '${var.retirement_watcher.execution_role_arn == null ? "" : var.retirement_watcher.execution_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+  }
 }
 
 variable "tags" {
