@@ -67,11 +67,11 @@ class RestatectlLambda:
 
     @property
     def function_arn(self) -> str:
-        return _ref(self.function, "arn")
+        return self.function.ref("arn")
 
     @property
     def function_name(self) -> str:
-        return _ref(self.function, "function_name")
+        return self.function.ref("function_name")
 
 
 @dataclass(frozen=True)
@@ -85,19 +85,19 @@ class RetirementWatcher:
 
     @property
     def function_arn(self) -> str:
-        return _ref(self.function, "arn")
+        return self.function.ref("arn")
 
     @property
     def function_name(self) -> str:
-        return _ref(self.function, "function_name")
+        return self.function.ref("function_name")
 
     @property
     def queue_arn(self) -> str:
-        return _ref(self.queue, "arn")
+        return self.queue.ref("arn")
 
     @property
     def rule_arn(self) -> str:
-        return _ref(self.rule, "arn")
+        return self.rule.ref("arn")
 
 
 def _validate_common(name_prefix: str, log_retention_days: int) -> None:
@@ -115,12 +115,6 @@ def _validate_common(name_prefix: str, log_retention_days: int) -> None:
         raise ValueError(
             f"log_retention_days must be >= 0 (0 = never expire), got {log_retention_days}"
         )
-
-
-def _ref(resource: Resource, name: str) -> str:
-    """An attribute; ``one(...)`` of a resource with ``count`` (a Lambda the generated module's
-    variable can disable), which is null when it is not created."""
-    return resource.attr(name) if resource.count is None else resource.one(name)
 
 
 def _is_list_token(values: Sequence[str]) -> bool:
@@ -220,7 +214,7 @@ def _role(
         scope,
         "role-policy",
         "aws_iam_role_policy",
-        {"name": "least-privilege", "role": _ref(role, "id"), "policy": _policy(statements)},
+        {"name": "least-privilege", "role": role.ref("id"), "policy": _policy(statements)},
         count=count,
     )
     return role, policy
@@ -249,7 +243,7 @@ def _execution_role(
     if given_arn:
         return given_arn, []
     role, policy = _role(scope, function_name, statements, tags, count)
-    return _ref(role, "arn"), [policy]  # the function must not start before it may log
+    return role.ref("arn"), [policy]  # the function must not start before it may log
 
 
 def _basic_statements(
@@ -260,13 +254,13 @@ def _basic_statements(
             "Sid": "WriteOwnLogs",
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": f"{_ref(log_group, 'arn')}:*",
+            "Resource": f"{log_group.ref('arn')}:*",
         },
         {
             "Sid": "DeadLetters",
             "Effect": "Allow",
             "Action": ["sqs:SendMessage"],
-            "Resource": _ref(dead_letter_queue, "arn"),
+            "Resource": dead_letter_queue.ref("arn"),
         },
         {
             # X-Ray has no resource-level permissions.
@@ -349,7 +343,7 @@ def _function(
             "source_code_hash": source_code_hash,
             "kms_key_arn": kms_key_arn,
             "tracing_config": [{"mode": "Active"}],
-            "dead_letter_config": [{"target_arn": _ref(dead_letter_queue, "arn")}],
+            "dead_letter_config": [{"target_arn": dead_letter_queue.ref("arn")}],
             "tags": _tags(tags),
             **attributes,
         },
@@ -539,7 +533,7 @@ def add_retirement_watcher(
             "sqs_managed_sse_enabled": None if queue_kms_key_arn else True,
             "redrive_policy": cdktf.Fn.jsonencode(
                 {
-                    "deadLetterTargetArn": _ref(dead_letters, "arn"),
+                    "deadLetterTargetArn": dead_letters.ref("arn"),
                     "maxReceiveCount": WATCHER_MAX_RECEIVES,
                 }
             ),
@@ -551,7 +545,7 @@ def add_retirement_watcher(
                         "Principal": {"Service": "events.amazonaws.com"},
                         "Action": "sqs:SendMessage",
                         "Resource": queue_arn,
-                        "Condition": {"ArnEquals": {"aws:SourceArn": _ref(rule, "arn")}},
+                        "Condition": {"ArnEquals": {"aws:SourceArn": rule.ref("arn")}},
                     }
                 ]
             ),
@@ -563,7 +557,7 @@ def add_retirement_watcher(
         construct,
         "target",
         "aws_cloudwatch_event_target",
-        {"rule": _ref(rule, "name"), "target_id": "retirement-queue", "arn": _ref(queue, "arn")},
+        {"rule": rule.ref("name"), "target_id": "retirement-queue", "arn": queue.ref("arn")},
         count=count,
     )
 
@@ -584,7 +578,7 @@ def add_retirement_watcher(
                 "sqs:ChangeMessageVisibility",
                 "sqs:GetQueueAttributes",
             ],
-            "Resource": _ref(queue, "arn"),
+            "Resource": queue.ref("arn"),
         },
     ]
     if queue_kms_key_arn and queue_kms_key_arn != kms_key_arn:
@@ -632,8 +626,8 @@ def add_retirement_watcher(
         "queue-source",
         "aws_lambda_event_source_mapping",
         {
-            "event_source_arn": _ref(queue, "arn"),
-            "function_name": _ref(function, "arn"),
+            "event_source_arn": queue.ref("arn"),
+            "function_name": function.ref("arn"),
             "batch_size": 10,
             "function_response_types": ["ReportBatchItemFailures"],
         },

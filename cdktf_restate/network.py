@@ -51,7 +51,7 @@ def _created_group(ctx: ClusterContext, count: float | None = None) -> Resource:
         },
         count=count,
     )
-    group_id = group.id_ if count is None else group.one("id")
+    group_id = group.ref("id")
     for port_name, port in RESTATE_PORTS.items():
         Resource(
             ctx.scope,

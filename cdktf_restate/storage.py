@@ -115,10 +115,7 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str, count: float | None = Non
         count=count,
     )
 
-    def ref(attribute: str) -> str:
-        return bucket.attr(attribute) if count is None else bucket.one(attribute)
-
-    bucket_id, bucket_arn = ref("id"), ref("arn")
+    bucket_id, bucket_arn = bucket.ref("id"), bucket.ref("arn")
     Resource(
         scope,
         "bucket_versioning",
