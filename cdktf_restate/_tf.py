@@ -159,6 +159,7 @@ class _Attributed:
     block: str
     resource_type: str
     attributes: dict[str, Any]
+    counted: bool  # has a ``count``; known here, reading cdktf's costs a kernel round trip
     _logical_id: str | None = None
     _tokens: dict[tuple[str, str], Any]
     _default_id: str | None  # None: ask cdktf (custom allocation or an overridden id)
@@ -204,6 +205,15 @@ class _Attributed:
     def list_attr(self, name: str) -> list[str]:
         return list(self._token("getListAttribute", name))
 
+    def one(self, name: str) -> str:
+        """``one(type.name[*].<name>)``: the attribute of an element with ``count`` 0 or 1
+        (null when it does not exist)."""
+        return cdktf.Token.as_string(cdktf.Fn.one(self.list_attr(f"*.{name}")))
+
+    def ref(self, name: str) -> str:
+        """The attribute: ``attr(name)``, or ``one(name)`` when the element has a ``count``."""
+        return self.one(name) if self.counted else self.attr(name)
+
 
 def _meta_arguments(
     resource_type: str,
@@ -242,20 +252,10 @@ class Resource(_Attributed, cdktf.TerraformResource):
         self.resource_type = resource_type
         self.attributes = _drop_none(dict(attributes))
         self._tokens = {}
-        # Known here: reading cdktf's ``count`` property would cost a kernel round trip.
         self.counted = count is not None
         config = _resource_config(_meta_arguments(resource_type, depends_on, lifecycle, count))
         jsii.create(self.__class__, self, [scope, id, config])
         self._register(scope, id)
-
-    def one(self, name: str) -> str:
-        """``one(type.name[*].<name>)``: the attribute of a resource with ``count`` 0 or 1
-        (null when it is not created)."""
-        return cdktf.Token.as_string(cdktf.Fn.one(self.list_attr(f"*.{name}")))
-
-    def ref(self, name: str) -> str:
-        """The attribute: ``attr(name)``, or ``one(name)`` when the resource has a ``count``."""
-        return self.one(name) if self.counted else self.attr(name)
 
     @property
     def arn(self) -> str:
@@ -275,11 +275,20 @@ class DataSource(_Attributed, cdktf.TerraformDataSource):
 
     block = "data"
 
-    def __init__(self, scope: Construct, id: str, data_type: str, arguments: Mapping[str, Any]):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        data_type: str,
+        arguments: Mapping[str, Any],
+        *,
+        count: float | str | None = None,
+    ) -> None:
         self.resource_type = data_type
         self.attributes = _drop_none(dict(arguments))
         self._tokens = {}
-        config = _resource_config({"terraform_resource_type": data_type})
+        self.counted = count is not None
+        config = _resource_config(_meta_arguments(data_type, None, None, count))
         jsii.create(self.__class__, self, [scope, id, config])
         self._register(scope, id)
 

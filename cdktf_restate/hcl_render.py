@@ -1,7 +1,7 @@
 """Render Terraform JSON (as cdktf synthesizes it) as native HCL.
 
-cdktf 0.21's own HCL output does not render resources that override only
-``_synthesize_attributes`` (ours, see ``_tf.py``), so the module generator renders
+cdktf 0.21's own HCL output does not render our resources (their attributes are
+rendered by one JSON element per stack, see ``_tf.py``), so the module generator renders
 the synthesized JSON itself. The JSON syntax and the native syntax differ in three
 places this module handles:
 

@@ -165,3 +165,39 @@ def test_cdktf_testing_helpers_see_the_attributes() -> None:
     assert not cdktf.Testing.to_have_resource_with_properties(
         synthesized, "aws_sqs_queue", {"name": "other"}
     )
+
+
+def test_counted_resources_and_data_sources_are_referenced_through_one(tmp_path: Path) -> None:
+    def build(app: cdktf.App) -> None:
+        stack = cdktf.TerraformStack(app, "s")
+        AwsProvider(stack, "aws", region="us-east-1")
+        wanted = cdktf.TerraformVariable(stack, "wanted", type="bool", default=False)
+        count = cdktf.Token.as_number(cdktf.Fn.conditional(wanted.boolean_value, 1, 0))
+        balancer = DataSource(stack, "balancer", "aws_lb", {"name": "given"}, count=count)
+        queue = Resource(stack, "queue", "aws_sqs_queue", {"name": "q"}, count=count)
+        plain = Resource(stack, "plain", "aws_sqs_queue", {"name": "p"})
+        assert (balancer.counted, queue.counted, plain.counted) == (True, True, False)
+        Resource(
+            stack,
+            "user",
+            "aws_sqs_queue",
+            {
+                "name": "u",
+                "tags": {
+                    "lb": balancer.ref("dns_name"),
+                    "q": queue.ref("arn"),
+                    "p": plain.ref("arn"),
+                },
+            },
+        )
+
+    document = _synth(build, tmp_path / "out")["s"]
+    assert document["data"]["aws_lb"]["balancer"]["count"] == "${var.wanted ? 1 : 0}"
+    assert document["resource"]["aws_sqs_queue"]["user"]["tags"] == {
+        "lb": "${one(data.aws_lb.balancer.*.dns_name)}",
+        "q": "${one(aws_sqs_queue.queue.*.arn)}",
+        "p": "${aws_sqs_queue.plain.arn}",
+    }
+    terraform = Terraform(tmp_path / "out" / "stacks" / "s")
+    terraform.init()
+    terraform.validate()
