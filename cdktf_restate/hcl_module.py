@@ -368,11 +368,10 @@ def readme(inputs: tuple[ModuleInput, ...], outputs: Mapping[str, Any], zips: li
             "and egress to the image registries. A complete root module is in "
             "`examples/terraform-module`.",
             "",
-            "Construct properties that use existing resources instead of created ones (bucket, "
-            "NLB, ECS cluster, security groups, roles) or add optional resources (EBS volumes, "
-            "ALB target groups, CIDR rules, access logs, disabled NLB ports), and extra "
-            "container environment, are not inputs of this module: use the CDKTF construct for "
-            "those. `docs/terraform-module.md` lists what is and is not an input, and why.",
+            "Construct properties that use an existing NLB, add optional resources (EBS "
+            "volumes, ALB target groups, access logs, disabled NLB ports) or choose log drivers "
+            "are not inputs of this module: use the CDKTF construct for those. "
+            "`docs/terraform-module.md` lists what is and is not an input, and why.",
             "",
             build_note,
             "<!-- BEGIN_TF_DOCS -->",

@@ -409,6 +409,17 @@ def scalar_input(name: str, rules: Sequence[Rule] = (), **overrides: Any) -> Mod
     return ModuleInput(**values)
 
 
+def environment_rule(path: str, expr: str) -> Rule:
+    """Mirror of ``validation.check_environment``; values are strings by the variable's type
+    (``map(string)``). ``keys`` is sorted: the first bad name in key order is reported."""
+    bad = f'[for k in keys({expr}) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))]'
+    return Rule(
+        f"length({bad}) == 0",
+        f"{path}: '${{try({bad}[0], \"?\")}}' is not an environment variable name; "
+        "allowed: [A-Za-z_][A-Za-z0-9_]*",
+    )
+
+
 def _stateless_rules(v: str) -> list[Rule]:
     return [
         *int_rules("stateless_node.desired_count", f"{v}.desired_count", minimum=1),
@@ -419,6 +430,7 @@ def _stateless_rules(v: str) -> list[Rule]:
         ),
         url_rule("stateless_node.ingress_advertised_address", f"{v}.ingress_advertised_address"),
         *image_rules("stateless_node", v),
+        environment_rule("stateless_node.environment", f"{v}.environment"),
     ]
 
 
@@ -427,6 +439,7 @@ def _stateful_rules(v: str) -> list[Rule]:
         *int_rules("stateful_node.nodes_per_az", f"{v}.nodes_per_az", minimum=1),
         *resources_rules("stateful_node.resources", f"{v}.resources"),
         *image_rules("stateful_node", v),
+        environment_rule("stateful_node.environment", f"{v}.environment"),
     ]
 
 
@@ -605,13 +618,14 @@ INPUTS: tuple[ModuleInput, ...] = (
             "ingress_advertised_address",
             "restate_image",
             "restate_version",
+            "environment",
         ],
         _stateless_rules,
     ),
     object_input(
         "stateful_node",
         StatefulNodeProps,
-        ["nodes_per_az", "resources", "restate_image", "restate_version"],
+        ["nodes_per_az", "resources", "restate_image", "restate_version", "environment"],
         _stateful_rules,
     ),
     object_input(
@@ -782,12 +796,14 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
             ingress_advertised_address=t.string("stateless_node", "ingress_advertised_address"),
             restate_image=t.string("stateless_node", "restate_image"),
             restate_version=t.string("stateless_node", "restate_version"),
+            environment=t.string("stateless_node", "environment"),  # type: ignore[arg-type]
         ),
         stateful_node=StatefulNodeProps(
             nodes_per_az=t.number("stateful_node", "nodes_per_az"),
             resources=t.resources("stateful_node"),
             restate_image=t.string("stateful_node", "restate_image"),
             restate_version=t.string("stateful_node", "restate_version"),
+            environment=t.string("stateful_node", "environment"),  # type: ignore[arg-type]
         ),
         controller=ControllerProps(
             controller_image=t.string("controller", "controller_image"),

@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import cdktf
+
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext, text
+from cdktf_restate.context import ClusterContext, function_argument, local, text
 from cdktf_restate.ecs import LogGroups
 from cdktf_restate.entrypoint import COMMAND, ENTRYPOINT
 from cdktf_restate.iam import (
@@ -23,6 +25,7 @@ from cdktf_restate.iam import (
 from cdktf_restate.network import RESTATE_PORTS
 from cdktf_restate.props import DEFAULT_RESTATE_LOG_STREAM_PREFIX, Resources, TaskProps
 from cdktf_restate.storage import Storage
+from cdktf_restate.validation import is_token
 
 CONTAINER_NAME = "restate"
 DATA_VOLUME = "restate-data"
@@ -96,8 +99,12 @@ def restate_environment(
     roles: Sequence[str],
     auto_provision: bool,
     extra: Mapping[str, str],
-) -> dict[str, str]:
-    """Restate settings as ``RESTATE_*`` variables; the user's ``extra`` wins."""
+    user: Mapping[str, str] | str,
+    local_name: str,
+) -> dict[str, str] | str:
+    """Restate settings as ``RESTATE_*`` variables plus ``extra``; the user's environment
+    wins. For a map token (the generated module's ``var.<node>.environment``) the result is
+    a ``local`` named ``local_name`` holding Terraform's ``merge`` (the later map wins too)."""
     stateless = ctx.props.stateless_node
     env = {
         "RESTATE_CLUSTER_NAME": ctx.cluster_name,
@@ -116,7 +123,21 @@ def restate_environment(
         "RESTATE_WORKER__SNAPSHOTS__AWS_REGION": ctx.region,
     }
     env.update(extra)
+    if isinstance(user, str) and is_token(user):
+        fixed = {name: function_argument(env[name]) for name in sorted(env)}
+        # tomap: the number of partitions becomes a string, as ECS wants every value.
+        local(ctx, local_name, cdktf.Fn.merge([cdktf.Fn.tomap(fixed), user]))
+        return local_name
+    env.update(user)
     return env
+
+
+def environment_entries(environment: Mapping[str, str] | str) -> list[dict[str, str]] | str:
+    """ECS ``environment`` entries sorted by name; for the name of a Terraform local (see
+    ``restate_environment``) a ``for`` expression, which walks a map in key order as well."""
+    if isinstance(environment, str):
+        return f"${{[for name, value in local.{environment} : {{ name = name, value = value }}]}}"
+    return [{"name": k, "value": v} for k, v in sorted(environment.items())]
 
 
 def log_configuration(
@@ -143,7 +164,7 @@ def restate_container(
     *,
     image: str,
     resources: Resources,
-    environment: Mapping[str, str],
+    environment: Mapping[str, str] | str,
     logs: LogGroups,
     health_check_command: str,
 ) -> dict[str, Any]:
@@ -159,7 +180,7 @@ def restate_container(
             {"name": name, "containerPort": port, "hostPort": port, "protocol": "tcp"}
             for name, port in RESTATE_PORTS.items()
         ],
-        "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+        "environment": environment_entries(environment),
         "mountPoints": [
             {"sourceVolume": DATA_VOLUME, "containerPath": DATA_DIR, "readOnly": False}
         ],

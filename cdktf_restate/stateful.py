@@ -37,7 +37,13 @@ def add_stateful(
 ) -> Stateful:
     props = ctx.props.stateful_node
     environment = restate_environment(
-        ctx, storage=storage, roles=STATEFUL_ROLES, auto_provision=False, extra=props.environment
+        ctx,
+        storage=storage,
+        roles=STATEFUL_ROLES,
+        auto_provision=False,
+        extra={},
+        user=props.environment,
+        local_name="stateful_environment",
     )
     container = restate_container(
         ctx,

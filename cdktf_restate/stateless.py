@@ -59,8 +59,9 @@ def add_stateless(
             "RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT": given_or(
                 props.ingress_advertised_address, ingress_url
             ),
-            **props.environment,
         },
+        user=props.environment,
+        local_name="stateless_environment",
     )
     container = restate_container(
         ctx,

@@ -87,12 +87,19 @@ def add_storage(ctx: ClusterContext) -> Storage:
     else:
         bucket = _hardened_bucket(ctx, prefix)
         name, arn = bucket.attr("bucket"), bucket.arn
+    metadata_url = f"s3://{name}/{prefix}metadata"
+    snapshots_url = f"s3://{name}/{prefix}snapshots"
+    if is_token(given):
+        # Locals: the module merges them into each node's environment map (a template
+        # inside nested cdktf functions would be written out with escapes).
+        metadata_url = local(ctx, "metadata_url", metadata_url)
+        snapshots_url = local(ctx, "snapshots_url", snapshots_url)
     return Storage(
         bucket_name=name,
         bucket_arn=arn,
         key_prefix=prefix,
-        metadata_url=f"s3://{name}/{prefix}metadata",
-        snapshots_url=f"s3://{name}/{prefix}snapshots",
+        metadata_url=metadata_url,
+        snapshots_url=snapshots_url,
         bucket=bucket,
     )
 

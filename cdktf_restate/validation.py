@@ -265,8 +265,10 @@ def check_resources(path: str, resources: Resources) -> None:
         )
 
 
-def check_environment(path: str, environment: Mapping[str, Any]) -> None:
-    for key, value in environment.items():
+def check_environment(path: str, environment: Mapping[str, Any] | str) -> None:
+    if is_token(environment):
+        return  # a map token: the generated module's variable validation checks the names
+    for key, value in environment.items():  # type: ignore[union-attr]
         if not isinstance(key, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
             raise fail(
                 path, f"{key!r} is not an environment variable name", "[A-Za-z_][A-Za-z0-9_]*"

@@ -370,7 +370,9 @@ CUSTOM_ARGUMENTS = {
     "object_storage": '{ prefix = "clusters/a", force_destroy = true }',
     "load_balancer": "{ internet_facing = true, subnet_ids = "
     '["subnet-p1", "subnet-p2"], deletion_protection = true, ingress_cidr_blocks = ["0.0.0.0/0"] }',
-    "stateless_node": f'{{ restate_image = "{DIGEST_IMAGE}", restate_version = "1.7.12" }}',
+    "stateless_node": f'{{ restate_image = "{DIGEST_IMAGE}", restate_version = "1.7.12", '
+    'environment = { RUST_LOG = "info" } }',
+    "stateful_node": '{ environment = { RUST_LOG = "debug", RESTATE_BIND_IP = "::" } }',
     "addresses": '{ ingress = "https://restate.example.com" }',
 }
 CUSTOM_PROPS: dict[str, Any] = {
@@ -388,7 +390,11 @@ CUSTOM_PROPS: dict[str, Any] = {
         deletion_protection=True,
         ingress_cidr_blocks=["0.0.0.0/0"],
     ),
-    "stateless_node": StatelessNodeProps(restate_image=DIGEST_IMAGE, restate_version="1.7.12"),
+    "stateless_node": StatelessNodeProps(
+        restate_image=DIGEST_IMAGE, restate_version="1.7.12", environment={"RUST_LOG": "info"}
+    ),
+    # RESTATE_BIND_IP is one of the construct's own variables: the user's value wins.
+    "stateful_node": StatefulNodeProps(environment={"RUST_LOG": "debug", "RESTATE_BIND_IP": "::"}),
     "addresses": AddressesProps(ingress="https://restate.example.com"),
 }
 #: Toggles that remove resources (count 0 in the module).
@@ -593,6 +599,21 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
     }  # fmt: skip
     bucket = "restate-123456789012-us-east-1"  # moto's account
     assert environment["RESTATE_METADATA_CLIENT__PATH"] == f"s3://{bucket}/clusters/a/metadata"
+    # stateful_node.environment: merged, the user's value wins on a clash, sorted by name,
+    # and every value a string (ECS rejects numbers), as in the construct.
+    (construct_stateful,) = [
+        json.loads(b["container_definitions"])[0]["environment"]
+        for t, b in synthesized(custom_construct)
+        if t == "aws_ecs_task_definition" and b["family"].endswith("-stateful")
+    ]  # fmt: skip
+    entries = json.loads(stateful[0]["container_definitions"])[0]["environment"]
+    assert [e["name"] for e in entries] == [e["name"] for e in construct_stateful]
+    assert [e["name"] for e in entries] == sorted(environment)
+    assert all(isinstance(e["value"], str) for e in entries)
+    assert environment["RUST_LOG"] == "debug" and environment["RESTATE_BIND_IP"] == "::"
+    assert environment["RESTATE_DEFAULT_NUM_PARTITIONS"] == "128"
+    literal = {e["name"]: e["value"] for e in construct_stateful if "${" not in e["value"]}
+    assert literal and literal.items() <= environment.items()
     assert (
         environment["RESTATE_WORKER__SNAPSHOTS__DESTINATION"]
         == f"s3://{bucket}/clusters/a/snapshots"
@@ -817,6 +838,14 @@ BAD_INPUTS = {
                 tasks=TaskProps(task_role_arn="arn:aws:iam::123456789012:user/x")
             )
         },
+    ),
+    "environment_variable_name": BadInput(
+        'stateless_node = { environment = { "MY-SETTING" = "1" } }',
+        {"stateless_node": StatelessNodeProps(environment={"MY-SETTING": "1"})},
+    ),
+    "stateful_environment_variable_name": BadInput(
+        'stateful_node = { environment = { "9LIVES" = "x" } }',
+        {"stateful_node": StatefulNodeProps(environment={"9LIVES": "x"})},
     ),
     "nlb_subnets": BadInput(
         "load_balancer = { subnet_ids = [] }",

@@ -13,11 +13,15 @@ locals {
   controller_task_role_name      = coalesce(try(element(reverse(split("/", var.controller.tasks.task_role_arn)), 0), ""), one(aws_iam_role.controller_task_role.*.name))
   ecs_cluster_arn                = coalesce(try(startswith(var.ecs_cluster, "arn:") ? var.ecs_cluster : join("", ["arn:", data.aws_partition.partition.partition, ":ecs:", data.aws_region.region.name, ":", data.aws_caller_identity.caller_identity.account_id, ":cluster/", local.ecs_cluster_name]), ""), one(aws_ecs_cluster.ecs_cluster.*.arn))
   ecs_cluster_name               = coalesce(try(element(reverse(split("/", var.ecs_cluster)), 0), ""), one(aws_ecs_cluster.ecs_cluster.*.name))
+  metadata_url                   = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}metadata"
   restate_execution_role_arn     = coalesce(var.restate_tasks.execution_role_arn, one(aws_iam_role.restate_execution_role.*.arn))
   restate_execution_role_name    = coalesce(try(element(reverse(split("/", var.restate_tasks.execution_role_arn)), 0), ""), one(aws_iam_role.restate_execution_role.*.name))
   restate_task_role_arn          = coalesce(var.restate_tasks.task_role_arn, one(aws_iam_role.restate_task_role.*.arn))
   restate_task_role_name         = coalesce(try(element(reverse(split("/", var.restate_tasks.task_role_arn)), 0), ""), one(aws_iam_role.restate_task_role.*.name))
   security_group_ids             = coalescelist(var.security_group_ids, [one(aws_security_group.security_group.*.id)])
+  snapshots_url                  = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}snapshots"
+  stateful_environment           = merge(tomap({ "RESTATE_AUTO_PROVISION" = "false", "RESTATE_BASE_DIR" = "/restate-data", "RESTATE_BIFROST__DEFAULT_PROVIDER" = "replicated", "RESTATE_BIND_IP" = "0.0.0.0", "RESTATE_CLUSTER_NAME" = var.cluster_name, "RESTATE_DEFAULT_NUM_PARTITIONS" = var.stateless_node.default_partitions, "RESTATE_DEFAULT_REPLICATION" = var.stateless_node.default_replication, "RESTATE_METADATA_CLIENT__AWS_REGION" = data.aws_region.region.name, "RESTATE_METADATA_CLIENT__PATH" = local.metadata_url, "RESTATE_METADATA_CLIENT__TYPE" = "object-store", "RESTATE_ROLES" = "[log-server,worker]", "RESTATE_WORKER__SNAPSHOTS__AWS_REGION" = data.aws_region.region.name, "RESTATE_WORKER__SNAPSHOTS__DESTINATION" = local.snapshots_url }), var.stateful_node.environment)
+  stateless_environment          = merge(tomap({ "RESTATE_AUTO_PROVISION" = "true", "RESTATE_BASE_DIR" = "/restate-data", "RESTATE_BIFROST__DEFAULT_PROVIDER" = "replicated", "RESTATE_BIND_IP" = "0.0.0.0", "RESTATE_CLUSTER_NAME" = var.cluster_name, "RESTATE_DEFAULT_NUM_PARTITIONS" = var.stateless_node.default_partitions, "RESTATE_DEFAULT_REPLICATION" = var.stateless_node.default_replication, "RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT" = coalesce(var.stateless_node.ingress_advertised_address, coalesce(var.addresses.ingress, join("", ["http://", aws_lb.nlb.dns_name, ":8080"]))), "RESTATE_METADATA_CLIENT__AWS_REGION" = data.aws_region.region.name, "RESTATE_METADATA_CLIENT__PATH" = local.metadata_url, "RESTATE_METADATA_CLIENT__TYPE" = "object-store", "RESTATE_ROLES" = "[admin,http-ingress]", "RESTATE_WORKER__SNAPSHOTS__AWS_REGION" = data.aws_region.region.name, "RESTATE_WORKER__SNAPSHOTS__DESTINATION" = local.snapshots_url }), var.stateless_node.environment)
 }
 
 ################################################################################
@@ -503,64 +507,7 @@ EOT
           protocol      = "tcp"
         },
       ]
-      environment = [
-        {
-          name  = "RESTATE_AUTO_PROVISION"
-          value = "true"
-        },
-        {
-          name  = "RESTATE_BASE_DIR"
-          value = "/restate-data"
-        },
-        {
-          name  = "RESTATE_BIFROST__DEFAULT_PROVIDER"
-          value = "replicated"
-        },
-        {
-          name  = "RESTATE_BIND_IP"
-          value = "0.0.0.0"
-        },
-        {
-          name  = "RESTATE_CLUSTER_NAME"
-          value = var.cluster_name
-        },
-        {
-          name  = "RESTATE_DEFAULT_NUM_PARTITIONS"
-          value = tostring(var.stateless_node.default_partitions)
-        },
-        {
-          name  = "RESTATE_DEFAULT_REPLICATION"
-          value = var.stateless_node.default_replication
-        },
-        {
-          name  = "RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT"
-          value = coalesce(var.stateless_node.ingress_advertised_address, coalesce(var.addresses.ingress, join("", ["http://", aws_lb.nlb.dns_name, ":8080"])))
-        },
-        {
-          name  = "RESTATE_METADATA_CLIENT__AWS_REGION"
-          value = data.aws_region.region.name
-        },
-        {
-          name  = "RESTATE_METADATA_CLIENT__PATH"
-          value = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}metadata"
-        },
-        {
-          name  = "RESTATE_METADATA_CLIENT__TYPE"
-          value = "object-store"
-        },
-        {
-          name  = "RESTATE_ROLES"
-          value = "[admin,http-ingress]"
-        },
-        {
-          name  = "RESTATE_WORKER__SNAPSHOTS__AWS_REGION"
-          value = data.aws_region.region.name
-        },
-        {
-          name  = "RESTATE_WORKER__SNAPSHOTS__DESTINATION"
-          value = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}snapshots"
-        },
-      ]
+      environment = [for name, value in local.stateless_environment : { name = name, value = value }]
       mountPoints = [
         {
           sourceVolume  = "restate-data"
@@ -671,60 +618,7 @@ EOT
           protocol      = "tcp"
         },
       ]
-      environment = [
-        {
-          name  = "RESTATE_AUTO_PROVISION"
-          value = "false"
-        },
-        {
-          name  = "RESTATE_BASE_DIR"
-          value = "/restate-data"
-        },
-        {
-          name  = "RESTATE_BIFROST__DEFAULT_PROVIDER"
-          value = "replicated"
-        },
-        {
-          name  = "RESTATE_BIND_IP"
-          value = "0.0.0.0"
-        },
-        {
-          name  = "RESTATE_CLUSTER_NAME"
-          value = var.cluster_name
-        },
-        {
-          name  = "RESTATE_DEFAULT_NUM_PARTITIONS"
-          value = tostring(var.stateless_node.default_partitions)
-        },
-        {
-          name  = "RESTATE_DEFAULT_REPLICATION"
-          value = var.stateless_node.default_replication
-        },
-        {
-          name  = "RESTATE_METADATA_CLIENT__AWS_REGION"
-          value = data.aws_region.region.name
-        },
-        {
-          name  = "RESTATE_METADATA_CLIENT__PATH"
-          value = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}metadata"
-        },
-        {
-          name  = "RESTATE_METADATA_CLIENT__TYPE"
-          value = "object-store"
-        },
-        {
-          name  = "RESTATE_ROLES"
-          value = "[log-server,worker]"
-        },
-        {
-          name  = "RESTATE_WORKER__SNAPSHOTS__AWS_REGION"
-          value = data.aws_region.region.name
-        },
-        {
-          name  = "RESTATE_WORKER__SNAPSHOTS__DESTINATION"
-          value = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}snapshots"
-        },
-      ]
+      environment = [for name, value in local.stateful_environment : { name = name, value = value }]
       mountPoints = [
         {
           sourceVolume  = "restate-data"

@@ -84,7 +84,7 @@ variable "security_group_ids" {
 }
 
 variable "stateless_node" {
-  description = "Stateless nodes: roles admin + http-ingress, run by an ECS service behind the NLB. `desired_count`: Number of tasks. Default: 3. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `default_replication`: Replication of logs and partitions at provisioning, as Restate writes it: an integer (node replication) or '{zone: 2}', '{zone: 2, node: 3}'. Needs at least zone replication + 1 availability zones. Default: {zone: 2}. `default_partitions`: Partitions created at provisioning (1-65535). Default: 128. `ingress_advertised_address`: Ingress address advertised to the Restate UI. Default: the ingress address. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12. `restate_version`: Restate version in the image (1.7 or 1.7.x). Default: derived from the image tag; required when the tag is not a version."
+  description = "Stateless nodes: roles admin + http-ingress, run by an ECS service behind the NLB. `desired_count`: Number of tasks. Default: 3. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `default_replication`: Replication of logs and partitions at provisioning, as Restate writes it: an integer (node replication) or '{zone: 2}', '{zone: 2, node: 3}'. Needs at least zone replication + 1 availability zones. Default: {zone: 2}. `default_partitions`: Partitions created at provisioning (1-65535). Default: 128. `ingress_advertised_address`: Ingress address advertised to the Restate UI. Default: the ingress address. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12. `restate_version`: Restate version in the image (1.7 or 1.7.x). Default: derived from the image tag; required when the tag is not a version. `environment`: Extra environment (e.g. RESTATE_* settings); wins over the construct's. Default: none."
   type = object({
     desired_count              = optional(number, 3)
     resources                  = optional(object({ cpu = number, memory_mib = number }), { cpu = 16384, memory_mib = 32768 })
@@ -93,6 +93,7 @@ variable "stateless_node" {
     ingress_advertised_address = optional(string, null)
     restate_image              = optional(string, "docker.restate.dev/restatedev/restate:1.7.12")
     restate_version            = optional(string, null)
+    environment                = optional(map(string), {})
   })
   default  = {}
   nullable = false
@@ -181,15 +182,21 @@ variable "stateless_node" {
     condition     = try(contains(["1.7"], join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (var.stateless_node.restate_version != null ? var.stateless_node.restate_version : try((strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0]), ""))), 0, 2))), true)
     error_message = "${var.stateless_node.restate_version != null ? "stateless_node.restate_version" : "stateless_node.restate_image"}: Restate version '${try((var.stateless_node.restate_version != null ? var.stateless_node.restate_version : try((strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0]), "")), "?")}' is not supported; allowed: 1.7.x"
   }
+
+  validation {
+    condition     = length([for k in keys(var.stateless_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))]) == 0
+    error_message = "stateless_node.environment: '${try([for k in keys(var.stateless_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))][0], "?")}' is not an environment variable name; allowed: [A-Za-z_][A-Za-z0-9_]*"
+  }
 }
 
 variable "stateful_node" {
-  description = "Stateful nodes: roles log-server + worker, started and drained by the controller. `nodes_per_az`: Stateful tasks per availability zone (>= 1). Default: 1. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12. `restate_version`: Restate version in the image. Default: derived from the image tag."
+  description = "Stateful nodes: roles log-server + worker, started and drained by the controller. `nodes_per_az`: Stateful tasks per availability zone (>= 1). Default: 1. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12. `restate_version`: Restate version in the image. Default: derived from the image tag. `environment`: Extra environment; wins over the construct's. Default: none."
   type = object({
     nodes_per_az    = optional(number, 1)
     resources       = optional(object({ cpu = number, memory_mib = number }), { cpu = 16384, memory_mib = 32768 })
     restate_image   = optional(string, "docker.restate.dev/restatedev/restate:1.7.12")
     restate_version = optional(string, null)
+    environment     = optional(map(string), {})
   })
   default  = {}
   nullable = false
@@ -257,6 +264,11 @@ variable "stateful_node" {
   validation {
     condition     = try(contains(["1.7"], join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (var.stateful_node.restate_version != null ? var.stateful_node.restate_version : try((strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0]), ""))), 0, 2))), true)
     error_message = "${var.stateful_node.restate_version != null ? "stateful_node.restate_version" : "stateful_node.restate_image"}: Restate version '${try((var.stateful_node.restate_version != null ? var.stateful_node.restate_version : try((strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0]), "")), "?")}' is not supported; allowed: 1.7.x"
+  }
+
+  validation {
+    condition     = length([for k in keys(var.stateful_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))]) == 0
+    error_message = "stateful_node.environment: '${try([for k in keys(var.stateful_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))][0], "?")}' is not an environment variable name; allowed: [A-Za-z_][A-Za-z0-9_]*"
   }
 }
 
