@@ -82,6 +82,12 @@ def count_if_null(value: str) -> float:
     return cdktf.Token.as_number(cdktf.Fn.conditional(cdktf.Op.eq(value, null), 1, 0))
 
 
+def count_unless_null(value: str) -> float:
+    """``count`` of a data source read when the Terraform value ``value`` is given."""
+    null = cdktf.Token.null_value()
+    return cdktf.Token.as_number(cdktf.Fn.conditional(cdktf.Op.eq(value, null), 0, 1))
+
+
 def local(ctx: ClusterContext, id: str, expression: object) -> str:
     """A Terraform ``locals`` value for an expression used in many places (readable HCL)."""
     return cdktf.TerraformLocal(ctx.scope, id, expression).as_string

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import cdktf
 
 from cdktf_restate._tf import DataSource, Resource
-from cdktf_restate.context import ClusterContext
+from cdktf_restate.context import ClusterContext, count_if_null, count_unless_null, local
 from cdktf_restate.network import RESTATE_PORTS
 from cdktf_restate.validation import is_token
 
@@ -43,36 +43,25 @@ class LoadBalancer:
 
 def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> LoadBalancer:
     props = ctx.props.load_balancer
-    if props.existing_nlb_arn is not None:
-        existing = DataSource(ctx.scope, "nlb", "aws_lb", {"arn": props.existing_nlb_arn})
-        arn, dns_name, created = props.existing_nlb_arn, existing.attr("dns_name"), None
-    else:
-        created = Resource(
-            ctx.scope,
-            "nlb",
-            "aws_lb",
-            {
-                "name": ctx.name("nlb", 32),
-                "load_balancer_type": "network",
-                "internal": _negated(props.internet_facing),
-                "subnets": _nlb_subnets(ctx),
-                "security_groups": security_group_ids,
-                "enable_cross_zone_load_balancing": True,
-                "enable_deletion_protection": props.deletion_protection,
-                "access_logs": (
-                    [
-                        {
-                            "bucket": props.access_logs_bucket,
-                            "prefix": ctx.name("nlb"),
-                            "enabled": True,
-                        }
-                    ]
-                    if props.access_logs_bucket is not None
-                    else None
-                ),
-                "tags": ctx.tagged(),
-            },
+    given = props.existing_nlb_arn
+    if is_token(given):
+        # The generated module's variable, null by default: the NLB is created only then,
+        # the data source reads a given one; locals hold what the rest of the module uses.
+        existing = DataSource(
+            ctx.scope, "existing_nlb", "aws_lb", {"arn": given}, count=count_unless_null(given)
         )
+        created = _created_nlb(ctx, security_group_ids, count=count_if_null(given))
+        arn = local(ctx, "nlb_arn", cdktf.Fn.coalesce([given, created.one("arn")]))
+        dns_name = local(
+            ctx,
+            "nlb_dns_name",
+            cdktf.Fn.coalesce([existing.one("dns_name"), created.one("dns_name")]),
+        )
+    elif given is not None:
+        existing = DataSource(ctx.scope, "nlb", "aws_lb", {"arn": given})
+        arn, dns_name, created = given, existing.attr("dns_name"), None
+    else:
+        created = _created_nlb(ctx, security_group_ids)
         arn, dns_name = created.arn, created.attr("dns_name")
 
     listeners: dict[str, Resource | None] = {}
@@ -140,6 +129,33 @@ def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> 
         target_groups=target_groups,
         alb_target_groups=alb_groups,
         created=created,
+    )
+
+
+def _created_nlb(
+    ctx: ClusterContext, security_group_ids: list[str], count: float | None = None
+) -> Resource:
+    props = ctx.props.load_balancer
+    return Resource(
+        ctx.scope,
+        "nlb",
+        "aws_lb",
+        {
+            "name": ctx.name("nlb", 32),
+            "load_balancer_type": "network",
+            "internal": _negated(props.internet_facing),
+            "subnets": _nlb_subnets(ctx),
+            "security_groups": security_group_ids,
+            "enable_cross_zone_load_balancing": True,
+            "enable_deletion_protection": props.deletion_protection,
+            "access_logs": (
+                [{"bucket": props.access_logs_bucket, "prefix": ctx.name("nlb"), "enabled": True}]
+                if props.access_logs_bucket is not None
+                else None
+            ),
+            "tags": ctx.tagged(),
+        },
+        count=count,
     )
 
 

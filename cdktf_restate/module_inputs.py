@@ -443,14 +443,18 @@ def _stateful_rules(v: str) -> list[Rule]:
     ]
 
 
-def role_arn_rule(path: str, expr: str) -> Rule:
-    """Mirror of ``validation.check_arn(..., "iam", ":role/")`` for a value that may be null."""
+def arn_rule(path: str, expr: str, service: str, kind: str) -> Rule:
+    """Mirror of ``validation.check_arn(..., service, kind)`` for a value that may be null."""
     return Rule(
-        f'{expr} == null || try(can(regex("^arn:aws[a-z-]*:iam:", {expr})) && '
-        f'strcontains({expr}, ":role/"), false)',
-        f"{path}: '${{{expr} == null ? \"\" : {expr}}}' is not a iam :role/ ARN; "
-        "allowed: arn:aws:iam:...",
+        f'{expr} == null || try(can(regex("^arn:aws[a-z-]*:{service}:", {expr})) && '
+        f'strcontains({expr}, "{kind}"), false)',
+        f"{path}: '${{{expr} == null ? \"\" : {expr}}}' is not a {service} {kind} ARN; "
+        f"allowed: arn:aws:{service}:...",
     )
+
+
+def role_arn_rule(path: str, expr: str) -> Rule:
+    return arn_rule(path, expr, "iam", ":role/")
 
 
 def _tasks_rules(path: str, v: str) -> list[Rule]:
@@ -506,7 +510,18 @@ def _object_storage_rules(v: str) -> list[Rule]:
 
 def _load_balancer_rules(v: str) -> list[Rule]:
     subnets = f"{v}.subnet_ids"
+    existing = f"{v}.existing_nlb_arn"
     return [
+        arn_rule(
+            "load_balancer.existing_nlb_arn", existing, "elasticloadbalancing", "loadbalancer/net/"
+        ),
+        Rule(
+            f"{existing} == null || !({v}.internet_facing || {subnets} != null || "
+            f"{v}.deletion_protection)",
+            "load_balancer: internet_facing/subnet_ids/deletion_protection/access_logs_bucket "
+            "only apply to a created NLB; allowed: either existing_nlb_arn or settings for a "
+            "new NLB",
+        ),
         Rule(
             f"{subnets} == null || try(length({subnets}) > 0, true)",
             "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids",
@@ -660,6 +675,7 @@ INPUTS: tuple[ModuleInput, ...] = (
         "load_balancer",
         LoadBalancerProps,
         [
+            "existing_nlb_arn",
             "internet_facing",
             "subnet_ids",
             "ingress_cidr_blocks",
@@ -823,6 +839,7 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
             ),
         ),
         load_balancer=LoadBalancerProps(
+            existing_nlb_arn=t.string("load_balancer", "existing_nlb_arn"),
             internet_facing=t.string("load_balancer", "internet_facing"),  # type: ignore[arg-type]
             subnet_ids=t.list("load_balancer", "subnet_ids"),
             ingress_cidr_blocks=t.list("load_balancer", "ingress_cidr_blocks"),

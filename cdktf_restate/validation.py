@@ -533,11 +533,16 @@ def check_load_balancer(props: RestateClusterProps) -> None:
         "elasticloadbalancing",
         "loadbalancer/net/",
     )
-    if lb.existing_nlb_arn is not None and (
-        lb.internet_facing
-        or lb.subnet_ids is not None
-        or lb.deletion_protection
-        or lb.access_logs_bucket is not None
+    # A token (the generated module's variable) is checked by its validation block.
+    if (
+        lb.existing_nlb_arn is not None
+        and not is_token(lb.existing_nlb_arn)
+        and (
+            lb.internet_facing
+            or lb.subnet_ids is not None
+            or lb.deletion_protection
+            or lb.access_logs_bucket is not None
+        )
     ):
         raise fail(
             "load_balancer",

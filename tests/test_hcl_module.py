@@ -405,6 +405,12 @@ NO_LAMBDAS_ARGUMENTS = {
 NO_LAMBDAS_PROPS: dict[str, Any] = {
     "restatectl": RestatectlProps(disabled=True),
     "retirement_watcher": RetirementWatcherProps(disabled=True),
+    # The module instance gets the ARN of an NLB created in moto (``existing_nlb``); which
+    # resources the construct creates does not depend on the ARN's value.
+    "load_balancer": LoadBalancerProps(
+        existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+        "loadbalancer/net/shared/0123456789abcdef"
+    ),
 }
 #: Existing resources instead of created ones (count 0 on the created ones in the module).
 EXISTING_CLUSTER_ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/shared"
@@ -449,8 +455,41 @@ def module_calls(calls: dict[str, dict[str, str]]) -> str:
     return provider + "\n".join(blocks)
 
 
+@dataclass(frozen=True)
+class ExistingNlb:
+    arn: str
+    dns_name: str
+
+
 @pytest.fixture(scope="module")
-def custom_plan(workspace: Workspace) -> dict:
+def existing_nlb(workspace: Workspace) -> ExistingNlb:
+    """An NLB in moto, for ``load_balancer.existing_nlb_arn`` (its data source is read at plan)."""
+    import boto3
+
+    session = boto3.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+    )
+    ec2 = session.client("ec2", endpoint_url=workspace.emulator.url)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone="us-east-1a")
+    elbv2 = session.client("elbv2", endpoint_url=workspace.emulator.url)
+    # moto (in this process) writes loadbalancer/app/ into every load balancer's ARN; AWS
+    # writes loadbalancer/net/ for an NLB, which the module's validation asks for.
+    from moto.elbv2 import models
+
+    app_arn = models.make_arn_for_load_balancer
+    models.make_arn_for_load_balancer = lambda **kw: app_arn(**kw).replace("/app/", "/net/")
+    try:
+        (nlb,) = elbv2.create_load_balancer(
+            Name="shared", Subnets=[subnet["Subnet"]["SubnetId"]], Type="network"
+        )["LoadBalancers"]
+    finally:
+        models.make_arn_for_load_balancer = app_arn
+    return ExistingNlb(arn=nlb["LoadBalancerArn"], dns_name=nlb["DNSName"])
+
+
+@pytest.fixture(scope="module")
+def custom_plan(workspace: Workspace, existing_nlb: ExistingNlb) -> dict:
     workdir = workspace.root / "custom-inputs"
     workdir.mkdir()
     outputs = "".join(
@@ -461,7 +500,10 @@ def custom_plan(workspace: Workspace) -> dict:
     calls = module_calls(
         {
             "custom": CUSTOM_ARGUMENTS,
-            "no_lambdas": NO_LAMBDAS_ARGUMENTS,
+            "no_lambdas": {
+                **NO_LAMBDAS_ARGUMENTS,
+                "load_balancer": f'{{ existing_nlb_arn = "{existing_nlb.arn}" }}',
+            },
             "existing": EXISTING_ARGUMENTS,
         }
     )
@@ -621,8 +663,9 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
 
 
 def test_disabled_lambdas_are_not_created_and_their_output_is_null(
-    custom_plan: dict, tmp_path: Path
+    custom_plan: dict, existing_nlb: ExistingNlb, tmp_path: Path
 ) -> None:
+    """Both Lambdas disabled, and an existing NLB instead of a created one."""
     construct = synthesize_construct(tmp_path, NO_LAMBDAS_PROPS)
     module = Counter(
         c["type"] for c in created(custom_plan) if c["address"].startswith("module.no_lambdas.")
@@ -635,7 +678,12 @@ def test_disabled_lambdas_are_not_created_and_their_output_is_null(
     assert outputs["no_lambdas_restatectl_function_arn"]["after"] is None
     assert outputs["no_lambdas_restatectl_function_arn"]["after_unknown"] is False
     assert outputs["custom_restatectl_function_arn"]["after_unknown"] is True  # an ARN later
-    assert outputs["no_lambdas_ingress_url"]["after_unknown"] is True
+    # The existing NLB: not created, its listeners and the addresses use the given one.
+    assert "aws_lb" not in module and module["aws_lb_listener"] == 3
+    listeners = planned(custom_plan, "no_lambdas", "aws_lb_listener")
+    assert {listener["load_balancer_arn"] for listener in listeners} == {existing_nlb.arn}
+    assert outputs["no_lambdas_ingress_url"]["after"] == f"http://{existing_nlb.dns_name}:8080"
+    assert len(planned(custom_plan, "custom", "aws_lb")) == 1
 
 
 def test_existing_cluster_groups_and_bucket_are_used_instead_of_created_ones(
@@ -846,6 +894,14 @@ BAD_INPUTS = {
     "stateful_environment_variable_name": BadInput(
         'stateful_node = { environment = { "9LIVES" = "x" } }',
         {"stateful_node": StatefulNodeProps(environment={"9LIVES": "x"})},
+    ),
+    "existing_nlb_arn_of_an_alb": BadInput(
+        'load_balancer = { existing_nlb_arn = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/a/1" }',
+        {"load_balancer": LoadBalancerProps(existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/a/1")},
+    ),
+    "existing_nlb_with_new_nlb_settings": BadInput(
+        'load_balancer = { existing_nlb_arn = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/a/1", internet_facing = true }',
+        {"load_balancer": LoadBalancerProps(existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/a/1", internet_facing=True)},
     ),
     "nlb_subnets": BadInput(
         "load_balancer = { subnet_ids = [] }",

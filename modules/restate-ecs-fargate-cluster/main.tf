@@ -14,6 +14,8 @@ locals {
   ecs_cluster_arn                = coalesce(try(startswith(var.ecs_cluster, "arn:") ? var.ecs_cluster : join("", ["arn:", data.aws_partition.partition.partition, ":ecs:", data.aws_region.region.name, ":", data.aws_caller_identity.caller_identity.account_id, ":cluster/", local.ecs_cluster_name]), ""), one(aws_ecs_cluster.ecs_cluster.*.arn))
   ecs_cluster_name               = coalesce(try(element(reverse(split("/", var.ecs_cluster)), 0), ""), one(aws_ecs_cluster.ecs_cluster.*.name))
   metadata_url                   = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}metadata"
+  nlb_arn                        = coalesce(var.load_balancer.existing_nlb_arn, one(aws_lb.nlb.*.arn))
+  nlb_dns_name                   = coalesce(one(data.aws_lb.existing_nlb.*.dns_name), one(aws_lb.nlb.*.dns_name))
   restate_execution_role_arn     = coalesce(var.restate_tasks.execution_role_arn, one(aws_iam_role.restate_execution_role.*.arn))
   restate_execution_role_name    = coalesce(try(element(reverse(split("/", var.restate_tasks.execution_role_arn)), 0), ""), one(aws_iam_role.restate_execution_role.*.name))
   restate_task_role_arn          = coalesce(var.restate_tasks.task_role_arn, one(aws_iam_role.restate_task_role.*.arn))
@@ -21,7 +23,7 @@ locals {
   security_group_ids             = coalescelist(var.security_group_ids, [one(aws_security_group.security_group.*.id)])
   snapshots_url                  = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}snapshots"
   stateful_environment           = merge(tomap({ "RESTATE_AUTO_PROVISION" = "false", "RESTATE_BASE_DIR" = "/restate-data", "RESTATE_BIFROST__DEFAULT_PROVIDER" = "replicated", "RESTATE_BIND_IP" = "0.0.0.0", "RESTATE_CLUSTER_NAME" = var.cluster_name, "RESTATE_DEFAULT_NUM_PARTITIONS" = var.stateless_node.default_partitions, "RESTATE_DEFAULT_REPLICATION" = var.stateless_node.default_replication, "RESTATE_METADATA_CLIENT__AWS_REGION" = data.aws_region.region.name, "RESTATE_METADATA_CLIENT__PATH" = local.metadata_url, "RESTATE_METADATA_CLIENT__TYPE" = "object-store", "RESTATE_ROLES" = "[log-server,worker]", "RESTATE_WORKER__SNAPSHOTS__AWS_REGION" = data.aws_region.region.name, "RESTATE_WORKER__SNAPSHOTS__DESTINATION" = local.snapshots_url }), var.stateful_node.environment)
-  stateless_environment          = merge(tomap({ "RESTATE_AUTO_PROVISION" = "true", "RESTATE_BASE_DIR" = "/restate-data", "RESTATE_BIFROST__DEFAULT_PROVIDER" = "replicated", "RESTATE_BIND_IP" = "0.0.0.0", "RESTATE_CLUSTER_NAME" = var.cluster_name, "RESTATE_DEFAULT_NUM_PARTITIONS" = var.stateless_node.default_partitions, "RESTATE_DEFAULT_REPLICATION" = var.stateless_node.default_replication, "RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT" = coalesce(var.stateless_node.ingress_advertised_address, coalesce(var.addresses.ingress, join("", ["http://", aws_lb.nlb.dns_name, ":8080"]))), "RESTATE_METADATA_CLIENT__AWS_REGION" = data.aws_region.region.name, "RESTATE_METADATA_CLIENT__PATH" = local.metadata_url, "RESTATE_METADATA_CLIENT__TYPE" = "object-store", "RESTATE_ROLES" = "[admin,http-ingress]", "RESTATE_WORKER__SNAPSHOTS__AWS_REGION" = data.aws_region.region.name, "RESTATE_WORKER__SNAPSHOTS__DESTINATION" = local.snapshots_url }), var.stateless_node.environment)
+  stateless_environment          = merge(tomap({ "RESTATE_AUTO_PROVISION" = "true", "RESTATE_BASE_DIR" = "/restate-data", "RESTATE_BIFROST__DEFAULT_PROVIDER" = "replicated", "RESTATE_BIND_IP" = "0.0.0.0", "RESTATE_CLUSTER_NAME" = var.cluster_name, "RESTATE_DEFAULT_NUM_PARTITIONS" = var.stateless_node.default_partitions, "RESTATE_DEFAULT_REPLICATION" = var.stateless_node.default_replication, "RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT" = coalesce(var.stateless_node.ingress_advertised_address, coalesce(var.addresses.ingress, join("", ["http://", local.nlb_dns_name, ":8080"]))), "RESTATE_METADATA_CLIENT__AWS_REGION" = data.aws_region.region.name, "RESTATE_METADATA_CLIENT__PATH" = local.metadata_url, "RESTATE_METADATA_CLIENT__TYPE" = "object-store", "RESTATE_ROLES" = "[admin,http-ingress]", "RESTATE_WORKER__SNAPSHOTS__AWS_REGION" = data.aws_region.region.name, "RESTATE_WORKER__SNAPSHOTS__DESTINATION" = local.snapshots_url }), var.stateless_node.environment)
 }
 
 ################################################################################
@@ -29,6 +31,11 @@ locals {
 ################################################################################
 
 data "aws_caller_identity" "caller_identity" {
+}
+
+data "aws_lb" "existing_nlb" {
+  arn   = var.load_balancer.existing_nlb_arn
+  count = (var.load_balancer.existing_nlb_arn == null) ? 0 : 1
 }
 
 data "aws_partition" "partition" {
@@ -278,6 +285,7 @@ resource "aws_security_group_rule" "security_group_node_from_members" {
 ################################################################################
 
 resource "aws_lb" "nlb" {
+  count                            = (var.load_balancer.existing_nlb_arn == null) ? 1 : 0
   enable_cross_zone_load_balancing = true
   enable_deletion_protection       = var.load_balancer.deletion_protection
   internal                         = !var.load_balancer.internet_facing
@@ -293,7 +301,7 @@ resource "aws_lb_listener" "listener_admin" {
     target_group_arn = aws_lb_target_group.target_group_admin.arn
     type             = "forward"
   }
-  load_balancer_arn = aws_lb.nlb.arn
+  load_balancer_arn = local.nlb_arn
   port              = 9070
   protocol          = "TCP"
   tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -304,7 +312,7 @@ resource "aws_lb_listener" "listener_ingress" {
     target_group_arn = aws_lb_target_group.target_group_ingress.arn
     type             = "forward"
   }
-  load_balancer_arn = aws_lb.nlb.arn
+  load_balancer_arn = local.nlb_arn
   port              = 8080
   protocol          = "TCP"
   tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -315,7 +323,7 @@ resource "aws_lb_listener" "listener_node" {
     target_group_arn = aws_lb_target_group.target_group_node.arn
     type             = "forward"
   }
-  load_balancer_arn = aws_lb.nlb.arn
+  load_balancer_arn = local.nlb_arn
   port              = 5122
   protocol          = "TCP"
   tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -736,7 +744,7 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
       environment = [
         {
           name  = "RESTATE_CONTROLLER_ADMIN_URL"
-          value = coalesce(var.addresses.admin, join("", ["http://", aws_lb.nlb.dns_name, ":9070"]))
+          value = coalesce(var.addresses.admin, join("", ["http://", local.nlb_dns_name, ":9070"]))
         },
         {
           name  = "RESTATE_CONTROLLER_ASSIGN_PUBLIC_IP"
@@ -780,7 +788,7 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
         },
         {
           name  = "RESTATE_CONTROLLER_RESTATECTL_ADDRESS"
-          value = "http://${aws_lb.nlb.dns_name}:5122"
+          value = "http://${local.nlb_dns_name}:5122"
         },
         {
           name  = "RESTATE_CONTROLLER_SECURITY_GROUP_IDS"
@@ -1313,7 +1321,7 @@ resource "aws_lambda_function" "restatectl_function" {
   description = "restatectl for this Restate cluster; invoke with {\"args\": [...]}"
   environment {
     variables = {
-      RESTATECTL_ADDRESS = "http://${aws_lb.nlb.dns_name}:5122"
+      RESTATECTL_ADDRESS = "http://${local.nlb_dns_name}:5122"
     }
   }
   filename                       = { "arm64" = "${path.module}/lambda/restatectl-arm64.zip", "x86_64" = "${path.module}/lambda/restatectl-x86_64.zip" }[(var.restate_tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64"]

@@ -3,7 +3,7 @@
 
 output "admin_url" {
   description = "Restate admin API URL (port 9070)"
-  value       = coalesce(var.addresses.admin, join("", ["http://", aws_lb.nlb.dns_name, ":9070"]))
+  value       = coalesce(var.addresses.admin, join("", ["http://", local.nlb_dns_name, ":9070"]))
 }
 
 output "bucket_name" {
@@ -28,7 +28,7 @@ output "ecs_cluster_arn" {
 
 output "ingress_url" {
   description = "Restate ingress URL (HTTP, port 8080)"
-  value       = coalesce(var.addresses.ingress, join("", ["http://", aws_lb.nlb.dns_name, ":8080"]))
+  value       = coalesce(var.addresses.ingress, join("", ["http://", local.nlb_dns_name, ":8080"]))
 }
 
 output "kms_key_arn" {
@@ -38,7 +38,7 @@ output "kms_key_arn" {
 
 output "load_balancer_dns_name" {
   description = "DNS name of the shared NLB"
-  value       = aws_lb.nlb.dns_name
+  value       = local.nlb_dns_name
 }
 
 output "restate_task_role_arn" {
@@ -58,5 +58,5 @@ output "security_group_ids" {
 
 output "web_ui_url" {
   description = "Restate UI URL (the admin URL + /ui)"
-  value       = coalesce(var.addresses.web_ui, join("", [coalesce(var.addresses.admin, join("", ["http://", aws_lb.nlb.dns_name, ":9070"])), "/ui"]))
+  value       = coalesce(var.addresses.web_ui, join("", [coalesce(var.addresses.admin, join("", ["http://", local.nlb_dns_name, ":9070"])), "/ui"]))
 }

@@ -426,8 +426,9 @@ variable "object_storage" {
 }
 
 variable "load_balancer" {
-  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB. Default: the cluster's subnets. `ingress_cidr_blocks`: IPv4 CIDRs (e.g. your VPC's) allowed to reach the ingress port 8080 through the created security group. Default: none (members of the group only). `admin_cidr_blocks`: IPv4 CIDRs allowed to reach the admin port 9070 through the created security group. Default: none (members of the group only). `deletion_protection`: Deletion protection on a created NLB. Default: false, so that `terraform destroy` works; turn it on in production."
+  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `existing_nlb_arn`: ARN of an existing NLB to add the listeners to. Default: an NLB is created. `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB. Default: the cluster's subnets. `ingress_cidr_blocks`: IPv4 CIDRs (e.g. your VPC's) allowed to reach the ingress port 8080 through the created security group. Default: none (members of the group only). `admin_cidr_blocks`: IPv4 CIDRs allowed to reach the admin port 9070 through the created security group. Default: none (members of the group only). `deletion_protection`: Deletion protection on a created NLB. Default: false, so that `terraform destroy` works; turn it on in production."
   type = object({
+    existing_nlb_arn    = optional(string, null)
     internet_facing     = optional(bool, false)
     subnet_ids          = optional(list(string), null)
     ingress_cidr_blocks = optional(list(string), [])
@@ -436,6 +437,16 @@ variable "load_balancer" {
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = var.load_balancer.existing_nlb_arn == null || try(can(regex("^arn:aws[a-z-]*:elasticloadbalancing:", var.load_balancer.existing_nlb_arn)) && strcontains(var.load_balancer.existing_nlb_arn, "loadbalancer/net/"), false)
+    error_message = "load_balancer.existing_nlb_arn: '${var.load_balancer.existing_nlb_arn == null ? "" : var.load_balancer.existing_nlb_arn}' is not a elasticloadbalancing loadbalancer/net/ ARN; allowed: arn:aws:elasticloadbalancing:..."
+  }
+
+  validation {
+    condition     = var.load_balancer.existing_nlb_arn == null || !(var.load_balancer.internet_facing || var.load_balancer.subnet_ids != null || var.load_balancer.deletion_protection)
+    error_message = "load_balancer: internet_facing/subnet_ids/deletion_protection/access_logs_bucket only apply to a created NLB; allowed: either existing_nlb_arn or settings for a new NLB"
+  }
 
   validation {
     condition     = var.load_balancer.subnet_ids == null || try(length(var.load_balancer.subnet_ids) > 0, true)
