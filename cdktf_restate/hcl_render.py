@@ -305,6 +305,15 @@ def render_body(body: Mapping[str, Any], block_types: BlockTypes, indent: int = 
         if key == "depends_on":
             refs = ", ".join(_bare_reference(v) for v in value)
             lines.append(f"{pad}depends_on = [{refs}]")
+        elif key == "dynamic":
+            # Terraform JSON's {"dynamic": {"<block>": {"for_each": ..., "content": {...}}}}.
+            for name, spec in value.items():
+                lines.append(f'{pad}dynamic "{name}" {{')
+                lines.append(f"{pad}  for_each = {render_value(spec['for_each'], indent + 1)}")
+                lines.append(f"{pad}  content {{")
+                lines += render_body(spec["content"], block_types.get(name, {}), indent + 2)
+                lines.append(f"{pad}  }}")
+                lines.append(f"{pad}}}")
         elif key == "lifecycle" or key in block_types:
             nested = LIFECYCLE_BLOCKS if key == "lifecycle" else block_types[key]
             blocks = value if isinstance(value, list | tuple) else [value]

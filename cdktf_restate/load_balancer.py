@@ -7,9 +7,16 @@ from dataclasses import dataclass, field
 import cdktf
 
 from cdktf_restate._tf import DataSource, Resource
-from cdktf_restate.context import ClusterContext, count_if_null, count_unless_null, local
+from cdktf_restate.context import (
+    ClusterContext,
+    count_if,
+    count_if_null,
+    count_unless,
+    count_unless_null,
+    local,
+)
 from cdktf_restate.network import RESTATE_PORTS
-from cdktf_restate.validation import is_token
+from cdktf_restate.validation import SHARED_NLB_PORTS, is_token
 
 HEALTH_CHECK_PATHS = {"ingress": "/restate/health", "admin": "/health", "node": "/health"}
 HEALTH_CHECK_INTERVAL_SECONDS = 5
@@ -39,6 +46,12 @@ class LoadBalancer:
     target_groups: list[tuple[str, str]]
     alb_target_groups: dict[str, Resource] = field(default_factory=dict)
     created: Resource | None = None
+    #: Every target group, NLB then ALB; some have a ``count`` in the generated module.
+    target_group_resources: list[Resource] = field(default_factory=list)
+
+    @property
+    def counted_targets(self) -> bool:
+        return any(group.counted for group in self.target_group_resources)
 
 
 def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> LoadBalancer:
@@ -66,8 +79,16 @@ def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> 
 
     listeners: dict[str, Resource | None] = {}
     target_groups: list[tuple[str, str]] = []
+    group_resources: list[Resource] = []
+    disabled = props.disable_shared_nlb_ports
     for port_name, port in RESTATE_PORTS.items():
-        if port_name in props.disable_shared_nlb_ports:
+        # The generated module's list variable: a count per port that may be disabled.
+        count = (
+            count_unless(cdktf.Fn.contains(disabled, port_name))
+            if is_token(disabled) and port_name in SHARED_NLB_PORTS
+            else None
+        )
+        if not is_token(disabled) and port_name in disabled:
             listeners[port_name] = None
             continue
         group = Resource(
@@ -85,6 +106,7 @@ def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> 
                 "health_check": [_health_check(port_name, "HTTP")],
                 "tags": ctx.tagged(),
             },
+            count=count,
         )
         listeners[port_name] = Resource(
             ctx.scope,
@@ -94,14 +116,19 @@ def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> 
                 "load_balancer_arn": arn,
                 "port": port,
                 "protocol": "TCP",
-                "default_action": [{"type": "forward", "target_group_arn": group.arn}],
+                "default_action": [{"type": "forward", "target_group_arn": group.ref("arn")}],
                 "tags": ctx.tagged(),
             },
+            count=count,
         )
-        target_groups.append((port_name, group.arn))
+        target_groups.append((port_name, group.ref("arn")))
+        group_resources.append(group)
 
     alb_groups: dict[str, Resource] = {}
-    if props.create_alb_targets:
+    alb_flag = props.create_alb_targets
+    # The generated module's boolean variable: both groups get a count.
+    alb_count = count_if(alb_flag) if is_token(alb_flag) else None
+    if alb_flag:
         for port_name in ("ingress", "admin"):
             alb_groups[port_name] = Resource(
                 ctx.scope,
@@ -117,7 +144,9 @@ def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> 
                     "health_check": [_health_check(port_name, "HTTP")],
                     "tags": ctx.tagged(),
                 },
+                count=alb_count,
             )
+            group_resources.append(alb_groups[port_name])
     node_listener = listeners["node"]
     assert node_listener is not None  # validation keeps the node port
     return LoadBalancer(
@@ -129,6 +158,7 @@ def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> 
         target_groups=target_groups,
         alb_target_groups=alb_groups,
         created=created,
+        target_group_resources=group_resources,
     )
 
 

@@ -35,6 +35,7 @@ from cdktf_restate.validation import (
     CPU_ARCHITECTURES,
     FARGATE_MEMORY_BY_CPU,
     LOG_RETENTION_DAYS,
+    SHARED_NLB_PORTS,
 )
 
 DEFAULT_CLUSTER_NAME = "restate"
@@ -281,6 +282,31 @@ def cidr_rules(path: str, expr: str) -> list[Rule]:
     ]
 
 
+def disabled_port_rules(expr: str) -> list[Rule]:
+    """Mirror of ``check_choice`` for each of ``load_balancer.disable_shared_nlb_ports``."""
+    bad = f"[for p in {expr} : p if !contains({json.dumps(list(SHARED_NLB_PORTS))}, p)]"
+    return [
+        Rule(
+            f"length({bad}) == 0",
+            f"load_balancer.disable_shared_nlb_ports: '${{try({bad}[0], \"?\")}}' is not "
+            f"supported; allowed: {', '.join(SHARED_NLB_PORTS)}",
+        )
+    ]
+
+
+def disabled_port_address_rules() -> list[Rule]:
+    """A disabled port needs its address (two variables: a precondition)."""
+    return [
+        Rule(
+            f'!contains(var.load_balancer.disable_shared_nlb_ports, "{port}") || '
+            f"var.addresses.{port} != null",
+            f"addresses.{port}: the {port} port is disabled on the shared NLB, so its address "
+            f"is unknown; allowed: set addresses.{port} (e.g. your ALB's URL)",
+        )
+        for port in SHARED_NLB_PORTS
+    ]
+
+
 def cidr_group_rules() -> list[Rule]:
     """CIDR rules go into the created group (they span two variables: a precondition)."""
     return [
@@ -299,6 +325,7 @@ PRECONDITIONS: dict[str, tuple[Rule, ...]] = {
         zone_replication_rule(),
         node_replication_rule(),
         *cidr_group_rules(),
+        *disabled_port_address_rules(),
     ),
 }
 
@@ -526,6 +553,7 @@ def _load_balancer_rules(v: str) -> list[Rule]:
             f"{subnets} == null || try(length({subnets}) > 0, true)",
             "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids",
         ),
+        *disabled_port_rules(f"{v}.disable_shared_nlb_ports"),
         *cidr_rules("load_balancer.ingress_cidr_blocks", f"{v}.ingress_cidr_blocks"),
         *cidr_rules("load_balancer.admin_cidr_blocks", f"{v}.admin_cidr_blocks"),
     ]
@@ -681,6 +709,8 @@ INPUTS: tuple[ModuleInput, ...] = (
             "ingress_cidr_blocks",
             "admin_cidr_blocks",
             "deletion_protection",
+            "disable_shared_nlb_ports",
+            "create_alb_targets",
         ],
         _load_balancer_rules,
     ),
@@ -845,6 +875,8 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
             ingress_cidr_blocks=t.list("load_balancer", "ingress_cidr_blocks"),
             admin_cidr_blocks=t.list("load_balancer", "admin_cidr_blocks"),
             deletion_protection=t.string("load_balancer", "deletion_protection"),  # type: ignore[arg-type]
+            disable_shared_nlb_ports=t.list("load_balancer", "disable_shared_nlb_ports"),
+            create_alb_targets=t.string("load_balancer", "create_alb_targets"),  # type: ignore[arg-type]
         ),
         addresses=AddressesProps(
             ingress=t.string("addresses", "ingress"),

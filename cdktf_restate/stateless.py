@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import cdktf
 
 from cdktf_restate._tf import Resource
 from cdktf_restate.context import ClusterContext, given_or
@@ -119,10 +122,13 @@ def add_stateless(
                     "assign_public_ip": False,
                 }
             ],
-            "load_balancer": [
+            "load_balancer": None
+            if load_balancer.counted_targets
+            else [
                 {"target_group_arn": arn, "container_name": CONTAINER_NAME, "container_port": port}
                 for port, arn in target_groups
             ],
+            "dynamic": _dynamic_targets(load_balancer) if load_balancer.counted_targets else None,
             "wait_for_steady_state": False,
             "tags": ctx.tagged(),
         },
@@ -130,3 +136,24 @@ def add_stateless(
         depends_on=listeners,
     )
     return Stateless(task_definition=task_definition, service=service, family=family)
+
+
+def _dynamic_targets(load_balancer: LoadBalancer) -> dict[str, Any]:
+    """The generated module's ``dynamic "load_balancer"`` block over the target groups that
+    exist (each a list of 0 or 1 by its ``count``), in the construct's order; every group's
+    port is its container port."""
+    # A counted resource without an index is the list of its instances (0 or 1).
+    groups = [
+        group.fqn if group.counted else [group.fqn]
+        for group in load_balancer.target_group_resources
+    ]
+    return {
+        "load_balancer": {
+            "for_each": cdktf.Fn.concat(groups),
+            "content": {
+                "target_group_arn": "${load_balancer.value.arn}",
+                "container_name": CONTAINER_NAME,
+                "container_port": "${load_balancer.value.port}",
+            },
+        }
+    }

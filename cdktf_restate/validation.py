@@ -549,7 +549,9 @@ def check_load_balancer(props: RestateClusterProps) -> None:
             "internet_facing/subnet_ids/deletion_protection/access_logs_bucket only apply to a created NLB",
             "either existing_nlb_arn or settings for a new NLB",
         )
-    for port in lb.disable_shared_nlb_ports:
+    # A list token (the generated module's variable) is checked by its validation blocks.
+    disabled_ports = () if is_token(lb.disable_shared_nlb_ports) else lb.disable_shared_nlb_ports
+    for port in disabled_ports:
         check_choice("load_balancer.disable_shared_nlb_ports", port, SHARED_NLB_PORTS)
     if lb.subnet_ids is not None and not is_token(lb.subnet_ids) and not list(lb.subnet_ids):
         raise fail(
@@ -570,7 +572,7 @@ def check_load_balancer(props: RestateClusterProps) -> None:
                 check_cidr(f"load_balancer.{field_name}[{index}]", block)
     for name in ("ingress", "admin", "web_ui"):
         check_url(f"addresses.{name}", getattr(props.addresses, name))
-    for port in lb.disable_shared_nlb_ports:
+    for port in disabled_ports:
         if getattr(props.addresses, port) is None:
             raise fail(
                 f"addresses.{port}",

@@ -101,6 +101,29 @@ def test_multiline_text_becomes_an_exact_heredoc(tmp_path: Path) -> None:
     }
 
 
+def test_terraform_json_dynamic_blocks_become_dynamic_blocks() -> None:
+    body = {
+        "dynamic": {
+            "load_balancer": {
+                "for_each": "${concat(aws_lb_target_group.a, [aws_lb_target_group.b])}",
+                "content": {"container_port": "${load_balancer.value.port}", "hc": [{"x": 1}]},
+            }
+        }
+    }
+    lines = hcl_render.render_body(body, {"load_balancer": {"hc": {}}})
+    assert lines == [
+        '  dynamic "load_balancer" {',
+        "    for_each = concat(aws_lb_target_group.a, [aws_lb_target_group.b])",
+        "    content {",
+        "      container_port = load_balancer.value.port",
+        "      hc {",
+        "        x = 1",
+        "      }",
+        "    }",
+        "  }",
+    ]
+
+
 def test_unterminated_interpolation_is_an_error() -> None:
     with pytest.raises(hcl_render.HclRenderError):
         hcl_render.render_string("${var.x")
@@ -369,11 +392,12 @@ CUSTOM_ARGUMENTS = {
     "restate_tasks": '{ enable_execute_command = true, cpu_architecture = "X86_64" }',
     "object_storage": '{ prefix = "clusters/a", force_destroy = true }',
     "load_balancer": "{ internet_facing = true, subnet_ids = "
-    '["subnet-p1", "subnet-p2"], deletion_protection = true, ingress_cidr_blocks = ["0.0.0.0/0"] }',
+    '["subnet-p1", "subnet-p2"], deletion_protection = true, ingress_cidr_blocks = ["0.0.0.0/0"], '
+    'disable_shared_nlb_ports = ["admin"], create_alb_targets = true }',
     "stateless_node": f'{{ restate_image = "{DIGEST_IMAGE}", restate_version = "1.7.12", '
     'environment = { RUST_LOG = "info" } }',
     "stateful_node": '{ environment = { RUST_LOG = "debug", RESTATE_BIND_IP = "::" } }',
-    "addresses": '{ ingress = "https://restate.example.com" }',
+    "addresses": '{ ingress = "https://restate.example.com", admin = "https://admin.example.com" }',
 }
 CUSTOM_PROPS: dict[str, Any] = {
     "subnets": [Subnet(subnet_id=s, availability_zone=z) for s, z in FOUR_SUBNETS],
@@ -389,13 +413,17 @@ CUSTOM_PROPS: dict[str, Any] = {
         subnet_ids=["subnet-p1", "subnet-p2"],
         deletion_protection=True,
         ingress_cidr_blocks=["0.0.0.0/0"],
+        disable_shared_nlb_ports=["admin"],
+        create_alb_targets=True,
     ),
     "stateless_node": StatelessNodeProps(
         restate_image=DIGEST_IMAGE, restate_version="1.7.12", environment={"RUST_LOG": "info"}
     ),
     # RESTATE_BIND_IP is one of the construct's own variables: the user's value wins.
     "stateful_node": StatefulNodeProps(environment={"RUST_LOG": "debug", "RESTATE_BIND_IP": "::"}),
-    "addresses": AddressesProps(ingress="https://restate.example.com"),
+    "addresses": AddressesProps(
+        ingress="https://restate.example.com", admin="https://admin.example.com"
+    ),
 }
 #: Toggles that remove resources (count 0 in the module).
 NO_LAMBDAS_ARGUMENTS = {
@@ -572,6 +600,26 @@ def test_custom_inputs_create_the_construct_resources(
         p for p in planned(custom_plan, "custom", "aws_iam_role_policy") if "ecs-exec" in p["name"]
     ]
     assert sorted(p["name"] for p in exec_policies) == ["controller-ecs-exec", "restate-ecs-exec"]
+    # disable_shared_nlb_ports = ["admin"], create_alb_targets: the service registers with
+    # the same target groups (NLB ingress and node, ALB ingress and admin; a set in AWS).
+    (service,) = [
+        b for t, b in synthesized(custom_construct)
+        if t == "aws_ecs_service" and b["name"].endswith("-stateless")
+    ]  # fmt: skip
+    (planned_service,) = [
+        s for s in planned(custom_plan, "custom", "aws_ecs_service")
+        if s["name"].endswith("-stateless")
+    ]  # fmt: skip
+    ports = [b["container_port"] for b in service["load_balancer"]]
+    assert ports == [8080, 5122, 8080, 9070]
+    assert sorted(b["container_port"] for b in planned_service["load_balancer"]) == sorted(ports)
+    assert {b["container_name"] for b in planned_service["load_balancer"]} == {"restate"}
+    listener_ports = sorted(x["port"] for x in planned(custom_plan, "custom", "aws_lb_listener"))
+    assert listener_ports == [5122, 8080]
+    protocols = Counter(
+        g["protocol"] for g in planned(custom_plan, "custom", "aws_lb_target_group")
+    )
+    assert protocols == Counter({"TCP": 2, "HTTP": 2})
 
 
 def test_custom_inputs_reach_the_resources_as_in_the_construct(
@@ -903,6 +951,15 @@ BAD_INPUTS = {
         'load_balancer = { existing_nlb_arn = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/a/1", internet_facing = true }',
         {"load_balancer": LoadBalancerProps(existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/a/1", internet_facing=True)},
     ),
+    "disabled_node_port": BadInput(
+        'load_balancer = { disable_shared_nlb_ports = ["node"] }',
+        {"load_balancer": LoadBalancerProps(disable_shared_nlb_ports=["node"])},
+    ),
+    # A precondition: the disabled port's address is another variable.
+    "disabled_port_without_address": BadInput(
+        'load_balancer = { disable_shared_nlb_ports = ["ingress"] }',
+        {"load_balancer": LoadBalancerProps(disable_shared_nlb_ports=["ingress"])},
+    ),
     "nlb_subnets": BadInput(
         "load_balancer = { subnet_ids = [] }",
         {"load_balancer": LoadBalancerProps(subnet_ids=[])},
@@ -972,6 +1029,7 @@ PRECONDITION_CASES = {
     "zone_replication_needs_more_azs",
     "too_few_zones_for_default_replication",
     "cidr_rules_need_the_created_group",
+    "disabled_port_without_address",
 }
 
 

@@ -297,8 +297,9 @@ resource "aws_lb" "nlb" {
 }
 
 resource "aws_lb_listener" "listener_admin" {
+  count = contains(var.load_balancer.disable_shared_nlb_ports, "admin") ? 0 : 1
   default_action {
-    target_group_arn = aws_lb_target_group.target_group_admin.arn
+    target_group_arn = one(aws_lb_target_group.target_group_admin.*.arn)
     type             = "forward"
   }
   load_balancer_arn = local.nlb_arn
@@ -308,8 +309,9 @@ resource "aws_lb_listener" "listener_admin" {
 }
 
 resource "aws_lb_listener" "listener_ingress" {
+  count = contains(var.load_balancer.disable_shared_nlb_ports, "ingress") ? 0 : 1
   default_action {
-    target_group_arn = aws_lb_target_group.target_group_ingress.arn
+    target_group_arn = one(aws_lb_target_group.target_group_ingress.*.arn)
     type             = "forward"
   }
   load_balancer_arn = local.nlb_arn
@@ -329,8 +331,53 @@ resource "aws_lb_listener" "listener_node" {
   tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
+resource "aws_lb_target_group" "alb_target_group_admin" {
+  count                = var.load_balancer.create_alb_targets ? 1 : 0
+  deregistration_delay = "10"
+  health_check {
+    enabled             = true
+    healthy_threshold   = 2
+    interval            = 5
+    matcher             = "200"
+    path                = "/health"
+    port                = "traffic-port"
+    protocol            = "HTTP"
+    timeout             = 3
+    unhealthy_threshold = 2
+  }
+  name        = "${substr(var.cluster_name, 0, 24)}-alb-adm"
+  port        = 9070
+  protocol    = "HTTP"
+  tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
+  target_type = "ip"
+  vpc_id      = var.vpc_id
+}
+
+resource "aws_lb_target_group" "alb_target_group_ingress" {
+  count                = var.load_balancer.create_alb_targets ? 1 : 0
+  deregistration_delay = "10"
+  health_check {
+    enabled             = true
+    healthy_threshold   = 2
+    interval            = 5
+    matcher             = "200"
+    path                = "/restate/health"
+    port                = "traffic-port"
+    protocol            = "HTTP"
+    timeout             = 3
+    unhealthy_threshold = 2
+  }
+  name        = "${substr(var.cluster_name, 0, 24)}-alb-ing"
+  port        = 8080
+  protocol    = "HTTP"
+  tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
+  target_type = "ip"
+  vpc_id      = var.vpc_id
+}
+
 resource "aws_lb_target_group" "target_group_admin" {
   connection_termination = true
+  count                  = contains(var.load_balancer.disable_shared_nlb_ports, "admin") ? 0 : 1
   deregistration_delay   = "10"
   health_check {
     enabled             = true
@@ -353,6 +400,7 @@ resource "aws_lb_target_group" "target_group_admin" {
 
 resource "aws_lb_target_group" "target_group_ingress" {
   connection_termination = true
+  count                  = contains(var.load_balancer.disable_shared_nlb_ports, "ingress") ? 0 : 1
   deregistration_delay   = "10"
   health_check {
     enabled             = true
@@ -433,25 +481,18 @@ resource "aws_ecs_service" "stateless_service" {
   deployment_maximum_percent         = 200
   deployment_minimum_healthy_percent = 100
   desired_count                      = var.stateless_node.desired_count
-  enable_execute_command             = var.restate_tasks.enable_execute_command
-  health_check_grace_period_seconds  = 60
-  launch_type                        = "FARGATE"
-  load_balancer {
-    container_name   = "restate"
-    container_port   = 8080
-    target_group_arn = aws_lb_target_group.target_group_ingress.arn
+  dynamic "load_balancer" {
+    for_each = concat(aws_lb_target_group.target_group_ingress, aws_lb_target_group.target_group_admin, [aws_lb_target_group.target_group_node], aws_lb_target_group.alb_target_group_ingress, aws_lb_target_group.alb_target_group_admin)
+    content {
+      container_name   = "restate"
+      container_port   = load_balancer.value.port
+      target_group_arn = load_balancer.value.arn
+    }
   }
-  load_balancer {
-    container_name   = "restate"
-    container_port   = 9070
-    target_group_arn = aws_lb_target_group.target_group_admin.arn
-  }
-  load_balancer {
-    container_name   = "restate"
-    container_port   = 5122
-    target_group_arn = aws_lb_target_group.target_group_node.arn
-  }
-  name = "${substr(var.cluster_name, 0, 245)}-stateless"
+  enable_execute_command            = var.restate_tasks.enable_execute_command
+  health_check_grace_period_seconds = 60
+  launch_type                       = "FARGATE"
+  name                              = "${substr(var.cluster_name, 0, 245)}-stateless"
   network_configuration {
     assign_public_ip = false
     security_groups  = local.security_group_ids
@@ -699,6 +740,14 @@ EOT
     precondition {
       condition     = var.security_group_ids == null || length(var.load_balancer.admin_cidr_blocks) == 0
       error_message = "load_balancer.admin_cidr_blocks: needs the created security group; allowed: no security_group_ids, or add the rules to your own groups"
+    }
+    precondition {
+      condition     = !contains(var.load_balancer.disable_shared_nlb_ports, "ingress") || var.addresses.ingress != null
+      error_message = "addresses.ingress: the ingress port is disabled on the shared NLB, so its address is unknown; allowed: set addresses.ingress (e.g. your ALB's URL)"
+    }
+    precondition {
+      condition     = !contains(var.load_balancer.disable_shared_nlb_ports, "admin") || var.addresses.admin != null
+      error_message = "addresses.admin: the admin port is disabled on the shared NLB, so its address is unknown; allowed: set addresses.admin (e.g. your ALB's URL)"
     }
   }
 }

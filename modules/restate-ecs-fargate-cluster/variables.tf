@@ -426,14 +426,16 @@ variable "object_storage" {
 }
 
 variable "load_balancer" {
-  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `existing_nlb_arn`: ARN of an existing NLB to add the listeners to. Default: an NLB is created. `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB. Default: the cluster's subnets. `ingress_cidr_blocks`: IPv4 CIDRs (e.g. your VPC's) allowed to reach the ingress port 8080 through the created security group. Default: none (members of the group only). `admin_cidr_blocks`: IPv4 CIDRs allowed to reach the admin port 9070 through the created security group. Default: none (members of the group only). `deletion_protection`: Deletion protection on a created NLB. Default: false, so that `terraform destroy` works; turn it on in production."
+  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `existing_nlb_arn`: ARN of an existing NLB to add the listeners to. Default: an NLB is created. `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB. Default: the cluster's subnets. `ingress_cidr_blocks`: IPv4 CIDRs (e.g. your VPC's) allowed to reach the ingress port 8080 through the created security group. Default: none (members of the group only). `admin_cidr_blocks`: IPv4 CIDRs allowed to reach the admin port 9070 through the created security group. Default: none (members of the group only). `deletion_protection`: Deletion protection on a created NLB. Default: false, so that `terraform destroy` works; turn it on in production. `disable_shared_nlb_ports`: Ports not to expose on the shared NLB: any of 'ingress', 'admin' (the node port 5122 stays: restatectl needs it). Default: none (all three listeners). `create_alb_targets`: Also create HTTP target groups for ingress and admin (target type ip) that the stateless service registers with, for an Application Load Balancer you attach. Default: false."
   type = object({
-    existing_nlb_arn    = optional(string, null)
-    internet_facing     = optional(bool, false)
-    subnet_ids          = optional(list(string), null)
-    ingress_cidr_blocks = optional(list(string), [])
-    admin_cidr_blocks   = optional(list(string), [])
-    deletion_protection = optional(bool, false)
+    existing_nlb_arn         = optional(string, null)
+    internet_facing          = optional(bool, false)
+    subnet_ids               = optional(list(string), null)
+    ingress_cidr_blocks      = optional(list(string), [])
+    admin_cidr_blocks        = optional(list(string), [])
+    deletion_protection      = optional(bool, false)
+    disable_shared_nlb_ports = optional(list(string), [])
+    create_alb_targets       = optional(bool, false)
   })
   default  = {}
   nullable = false
@@ -451,6 +453,11 @@ variable "load_balancer" {
   validation {
     condition     = var.load_balancer.subnet_ids == null || try(length(var.load_balancer.subnet_ids) > 0, true)
     error_message = "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids"
+  }
+
+  validation {
+    condition     = length([for p in var.load_balancer.disable_shared_nlb_ports : p if !contains(["ingress", "admin"], p)]) == 0
+    error_message = "load_balancer.disable_shared_nlb_ports: '${try([for p in var.load_balancer.disable_shared_nlb_ports : p if !contains(["ingress", "admin"], p)][0], "?")}' is not supported; allowed: ingress, admin"
   }
 
   validation {
