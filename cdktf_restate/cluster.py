@@ -223,7 +223,9 @@ class RestateEcsFargateCluster(Construct):
                 "retirement_watcher",
                 name_prefix=name_prefix,
                 ecs_cluster_arn=ecs_cluster_arn,
-                queue_kms_key_arn=props.retirement_watcher.queue_kms_key_arn or ctx.kms_key_arn,
+                queue_kms_key_arn=given_or(
+                    props.retirement_watcher.queue_kms_key_arn, ctx.kms_key_arn
+                ),
                 execution_role_arn=props.retirement_watcher.execution_role_arn,
                 log_retention_days=props.log_retention_days,
                 kms_key_arn=ctx.kms_key_arn,

@@ -749,9 +749,12 @@ INPUTS: tuple[ModuleInput, ...] = (
     object_input(
         "retirement_watcher",
         RetirementWatcherProps,
-        ["disabled", "execution_role_arn"],
+        ["disabled", "execution_role_arn", "queue_kms_key_arn"],
         lambda v: [
-            role_arn_rule("retirement_watcher.execution_role_arn", f"{v}.execution_role_arn")
+            role_arn_rule("retirement_watcher.execution_role_arn", f"{v}.execution_role_arn"),
+            arn_rule(
+                "retirement_watcher.queue_kms_key_arn", f"{v}.queue_kms_key_arn", "kms", ":key/"
+            ),
         ],
     ),
     scalar_input(
@@ -892,6 +895,7 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
         retirement_watcher=RetirementWatcherProps(
             disabled=t.string("retirement_watcher", "disabled"),  # type: ignore[arg-type]
             execution_role_arn=t.string("retirement_watcher", "execution_role_arn"),
+            queue_kms_key_arn=t.string("retirement_watcher", "queue_kms_key_arn"),
         ),
         tags=t.string("tags"),  # type: ignore[arg-type]
     )

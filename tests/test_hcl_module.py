@@ -382,6 +382,7 @@ CUSTOM_CONTROLLER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ops/rest
 DIGEST_IMAGE = "docker.restate.dev/restatedev/restate@sha256:" + "0123456789abcdef" * 4
 #: Any number of zones: four here (the defaults need at least three).
 FOUR_SUBNETS = (*BASE_SUBNETS, ("subnet-d", "us-east-1d"))
+QUEUE_KEY = "arn:aws:kms:us-east-1:123456789012:key/0b6c5c2e-1111-2222-3333-444455556666"
 CUSTOM_ARGUMENTS = {
     "subnets": "["
     + ", ".join(f'{{ subnet_id = "{s}", availability_zone = "{z}" }}' for s, z in FOUR_SUBNETS)
@@ -398,6 +399,7 @@ CUSTOM_ARGUMENTS = {
     'environment = { RUST_LOG = "info" } }',
     "stateful_node": '{ environment = { RUST_LOG = "debug", RESTATE_BIND_IP = "::" } }',
     "addresses": '{ ingress = "https://restate.example.com", admin = "https://admin.example.com" }',
+    "retirement_watcher": f'{{ queue_kms_key_arn = "{QUEUE_KEY}" }}',
 }
 CUSTOM_PROPS: dict[str, Any] = {
     "subnets": [Subnet(subnet_id=s, availability_zone=z) for s, z in FOUR_SUBNETS],
@@ -424,6 +426,7 @@ CUSTOM_PROPS: dict[str, Any] = {
     "addresses": AddressesProps(
         ingress="https://restate.example.com", admin="https://admin.example.com"
     ),
+    "retirement_watcher": RetirementWatcherProps(queue_kms_key_arn=QUEUE_KEY),
 }
 #: Toggles that remove resources (count 0 in the module).
 NO_LAMBDAS_ARGUMENTS = {
@@ -614,6 +617,16 @@ def test_custom_inputs_create_the_construct_resources(
     assert ports == [8080, 5122, 8080, 9070]
     assert sorted(b["container_port"] for b in planned_service["load_balancer"]) == sorted(ports)
     assert {b["container_name"] for b in planned_service["load_balancer"]} == {"restate"}
+    # retirement_watcher.queue_kms_key_arn: both watcher queues use the given key.
+    construct_keys = sorted(
+        b.get("kms_master_key_id", "") for t, b in synthesized(custom_construct)
+        if t == "aws_sqs_queue" and "retirement-watcher" in b["name"]
+    )  # fmt: skip
+    module_keys = sorted(
+        q.get("kms_master_key_id") or "" for q in planned(custom_plan, "custom", "aws_sqs_queue")
+        if "retirement-watcher" in q["name"]
+    )  # fmt: skip
+    assert module_keys == construct_keys == [QUEUE_KEY, QUEUE_KEY]
     listener_ports = sorted(x["port"] for x in planned(custom_plan, "custom", "aws_lb_listener"))
     assert listener_ports == [5122, 8080]
     protocols = Counter(
@@ -959,6 +972,10 @@ BAD_INPUTS = {
     "disabled_port_without_address": BadInput(
         'load_balancer = { disable_shared_nlb_ports = ["ingress"] }',
         {"load_balancer": LoadBalancerProps(disable_shared_nlb_ports=["ingress"])},
+    ),
+    "queue_kms_key_alias": BadInput(
+        'retirement_watcher = { queue_kms_key_arn = "arn:aws:kms:us-east-1:1:alias/x" }',
+        {"retirement_watcher": RetirementWatcherProps(queue_kms_key_arn="arn:aws:kms:us-east-1:1:alias/x")},
     ),
     "nlb_subnets": BadInput(
         "load_balancer = { subnet_ids = [] }",

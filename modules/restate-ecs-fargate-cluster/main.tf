@@ -1325,7 +1325,7 @@ resource "aws_iam_role_policy" "restatectl_role_policy" {
 resource "aws_iam_role_policy" "retirement_watcher_role_policy" {
   count  = min(var.retirement_watcher.disabled ? 0 : 1, (var.retirement_watcher.execution_role_arn == null) ? 1 : 0)
   name   = "least-privilege"
-  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.retirement_watcher_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "TagThisClustersTasks", "Effect" = "Allow", "Action" = ["ecs:TagResource"], "Resource" = "${replace(local.ecs_cluster_arn, ":cluster/", ":task/")}/*" }, { "Sid" = "ConsumeRetirementQueue", "Effect" = "Allow", "Action" = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], "Resource" = one(aws_sqs_queue.retirement_watcher_queue.*.arn) }] })
+  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.retirement_watcher_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "TagThisClustersTasks", "Effect" = "Allow", "Action" = ["ecs:TagResource"], "Resource" = "${replace(local.ecs_cluster_arn, ":cluster/", ":task/")}/*" }, { "Sid" = "ConsumeRetirementQueue", "Effect" = "Allow", "Action" = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], "Resource" = one(aws_sqs_queue.retirement_watcher_queue.*.arn) }, { "Sid" = "ReadEncryptedQueue", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = coalesce(var.retirement_watcher.queue_kms_key_arn, aws_kms_key.kms_key.arn) }] })
   role   = one(aws_iam_role.retirement_watcher_role.*.id)
 }
 
@@ -1434,7 +1434,7 @@ resource "aws_sqs_queue" "restatectl_dead_letter_queue" {
 
 resource "aws_sqs_queue" "retirement_watcher_dead_letter_queue" {
   count                     = var.retirement_watcher.disabled ? 0 : 1
-  kms_master_key_id         = aws_kms_key.kms_key.arn
+  kms_master_key_id         = coalesce(var.retirement_watcher.queue_kms_key_arn, aws_kms_key.kms_key.arn)
   message_retention_seconds = 1209600
   name                      = "${var.cluster_name}-retirement-watcher-dlq"
   tags                      = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -1442,7 +1442,7 @@ resource "aws_sqs_queue" "retirement_watcher_dead_letter_queue" {
 
 resource "aws_sqs_queue" "retirement_watcher_queue" {
   count                      = var.retirement_watcher.disabled ? 0 : 1
-  kms_master_key_id          = aws_kms_key.kms_key.arn
+  kms_master_key_id          = coalesce(var.retirement_watcher.queue_kms_key_arn, aws_kms_key.kms_key.arn)
   name                       = "${var.cluster_name}-retirement-watcher-events"
   policy                     = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = "arn:${element(split(":", local.ecs_cluster_arn), 1)}:sqs:${element(split(":", local.ecs_cluster_arn), 3)}:${element(split(":", local.ecs_cluster_arn), 4)}:${var.cluster_name}-retirement-watcher-events", "Condition" = { "ArnEquals" = { "aws:SourceArn" = one(aws_cloudwatch_event_rule.retirement_watcher_rule.*.arn) } } }] })
   redrive_policy             = jsonencode({ "deadLetterTargetArn" = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn), "maxReceiveCount" = 5 })

@@ -538,10 +538,11 @@ variable "restatectl" {
 }
 
 variable "retirement_watcher" {
-  description = "EventBridge rule + SQS + Lambda that tag tasks AWS is about to retire. `disabled`: Do not create the watcher. Default: false. `execution_role_arn`: Execution role of the Lambda. Default: a role is created."
+  description = "EventBridge rule + SQS + Lambda that tag tasks AWS is about to retire. `disabled`: Do not create the watcher. Default: false. `execution_role_arn`: Execution role of the Lambda. Default: a role is created. `queue_kms_key_arn`: KMS key of the SQS queue. Default: the cluster's KMS key."
   type = object({
     disabled           = optional(bool, false)
     execution_role_arn = optional(string, null)
+    queue_kms_key_arn  = optional(string, null)
   })
   default  = {}
   nullable = false
@@ -549,6 +550,11 @@ variable "retirement_watcher" {
   validation {
     condition     = var.retirement_watcher.execution_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.retirement_watcher.execution_role_arn)) && strcontains(var.retirement_watcher.execution_role_arn, ":role/"), false)
     error_message = "retirement_watcher.execution_role_arn: '${var.retirement_watcher.execution_role_arn == null ? "" : var.retirement_watcher.execution_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+  }
+
+  validation {
+    condition     = var.retirement_watcher.queue_kms_key_arn == null || try(can(regex("^arn:aws[a-z-]*:kms:", var.retirement_watcher.queue_kms_key_arn)) && strcontains(var.retirement_watcher.queue_kms_key_arn, ":key/"), false)
+    error_message = "retirement_watcher.queue_kms_key_arn: '${var.retirement_watcher.queue_kms_key_arn == null ? "" : var.retirement_watcher.queue_kms_key_arn}' is not a kms :key/ ARN; allowed: arn:aws:kms:..."
   }
 }
 
