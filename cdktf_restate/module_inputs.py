@@ -34,6 +34,7 @@ from cdktf_restate.validation import (
     CONTAINER_INSIGHTS,
     CPU_ARCHITECTURES,
     FARGATE_MEMORY_BY_CPU,
+    LOG_DRIVERS,
     LOG_RETENTION_DAYS,
     SHARED_NLB_PORTS,
 )
@@ -342,6 +343,7 @@ _SCALAR_TYPES = {
     "Sequence[str] | None": "list(string)",
     "Sequence[str]": "list(string)",
     "Mapping[str, str]": "map(string)",
+    "Mapping[str, str] | None": "map(string)",
 }
 
 
@@ -485,7 +487,14 @@ def role_arn_rule(path: str, expr: str) -> Rule:
 
 
 def _tasks_rules(path: str, v: str) -> list[Rule]:
+    driver, options = f"{v}.log_driver", f"{v}.log_options"
     return [
+        choice_rule(f"{path}.log_driver", driver, LOG_DRIVERS),
+        Rule(
+            f'{driver} == "awslogs" || try(length({options}) > 0, false)',
+            f"{path}.log_options: log driver '${{{driver}}}' needs options; allowed: a mapping "
+            "of driver options",
+        ),
         choice_rule(f"{path}.cpu_architecture", f"{v}.cpu_architecture", CPU_ARCHITECTURES),
         role_arn_rule(f"{path}.execution_role_arn", f"{v}.execution_role_arn"),
         role_arn_rule(f"{path}.task_role_arn", f"{v}.task_role_arn"),
@@ -610,7 +619,14 @@ def tags_rule() -> Rule:
 
 
 #: The task settings of ``restate_tasks`` and ``controller.tasks`` that are module inputs.
-TASK_INPUTS = ("enable_execute_command", "cpu_architecture", "execution_role_arn", "task_role_arn")
+TASK_INPUTS = (
+    "enable_execute_command",
+    "cpu_architecture",
+    "execution_role_arn",
+    "task_role_arn",
+    "log_driver",
+    "log_options",
+)
 
 
 INPUTS: tuple[ModuleInput, ...] = (
@@ -814,6 +830,8 @@ class _Tokens:
             cpu_architecture=self.string(name, *path, "cpu_architecture"),
             execution_role_arn=self.string(name, *path, "execution_role_arn"),
             task_role_arn=self.string(name, *path, "task_role_arn"),
+            log_driver=self.string(name, *path, "log_driver"),
+            log_options=self.string(name, *path, "log_options"),  # type: ignore[arg-type]
         )
 
     def resources(self, name: str) -> Resources:

@@ -143,12 +143,21 @@ def environment_entries(environment: Mapping[str, str] | str) -> list[dict[str, 
 def log_configuration(
     ctx: ClusterContext, tasks: TaskProps, group: Resource, stream_prefix: str
 ) -> dict[str, Any]:
+    defaults = {
+        "awslogs-group": group.name,
+        "awslogs-region": ctx.region,
+        "awslogs-stream-prefix": stream_prefix,
+    }
+    if is_token(tasks.log_driver):
+        # The generated module's variables: the given options, else the awslogs defaults
+        # (validation requires options for any other driver, as in the construct).
+        null = cdktf.Token.null_value()
+        chosen = cdktf.Fn.conditional(
+            cdktf.Op.neq(tasks.log_options, null), tasks.log_options, defaults
+        )
+        return {"logDriver": tasks.log_driver, "options": cdktf.Token.as_string(chosen)}
     if tasks.log_driver == "awslogs" and tasks.log_options is None:
-        options = {
-            "awslogs-group": group.name,
-            "awslogs-region": ctx.region,
-            "awslogs-stream-prefix": stream_prefix,
-        }
+        options = defaults
     else:
         options = dict(tasks.log_options or {})
     return {"logDriver": tasks.log_driver, "options": options}

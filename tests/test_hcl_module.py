@@ -390,7 +390,8 @@ CUSTOM_ARGUMENTS = {
     "tags": '{ team = "payments" }',
     "controller": f'{{ controller_image = "{CUSTOM_CONTROLLER_IMAGE}", '
     'tasks = { enable_execute_command = true, cpu_architecture = "X86_64" } }',
-    "restate_tasks": '{ enable_execute_command = true, cpu_architecture = "X86_64" }',
+    "restate_tasks": '{ enable_execute_command = true, cpu_architecture = "X86_64", '
+    'log_driver = "json-file", log_options = { "max-size" = "10m" } }',
     "object_storage": '{ prefix = "clusters/a", force_destroy = true }',
     "load_balancer": "{ internet_facing = true, subnet_ids = "
     '["subnet-p1", "subnet-p2"], deletion_protection = true, ingress_cidr_blocks = ["0.0.0.0/0"], '
@@ -408,7 +409,12 @@ CUSTOM_PROPS: dict[str, Any] = {
         controller_image=CUSTOM_CONTROLLER_IMAGE,
         tasks=TaskProps(enable_execute_command=True, cpu_architecture="X86_64"),
     ),
-    "restate_tasks": TaskProps(enable_execute_command=True, cpu_architecture="X86_64"),
+    "restate_tasks": TaskProps(
+        enable_execute_command=True,
+        cpu_architecture="X86_64",
+        log_driver="json-file",
+        log_options={"max-size": "10m"},
+    ),
     "object_storage": ObjectStorageProps(prefix="clusters/a", force_destroy=True),
     "load_balancer": LoadBalancerProps(
         internet_facing=True,
@@ -709,6 +715,14 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
         for t, b in synthesized(custom_construct)
         if t == "aws_ecs_task_definition" and b["family"].endswith("-stateful")
     ]  # fmt: skip
+    # restate_tasks.log_driver / log_options: the given driver and options, as in the construct.
+    (construct_logs,) = [
+        json.loads(b["container_definitions"])[0]["logConfiguration"]
+        for t, b in synthesized(custom_construct)
+        if t == "aws_ecs_task_definition" and b["family"].endswith("-stateful")
+    ]  # fmt: skip
+    logs = json.loads(stateful[0]["container_definitions"])[0]["logConfiguration"]
+    assert logs == construct_logs == {"logDriver": "json-file", "options": {"max-size": "10m"}}
     entries = json.loads(stateful[0]["container_definitions"])[0]["environment"]
     assert [e["name"] for e in entries] == [e["name"] for e in construct_stateful]
     assert [e["name"] for e in entries] == sorted(environment)
@@ -784,6 +798,11 @@ def test_existing_cluster_groups_and_bucket_are_used_instead_of_created_ones(
         e["name"]: e["value"] for e in json.loads(stateful[0]["container_definitions"])[0]["environment"]
     }  # fmt: skip
     assert environment["RESTATE_METADATA_CLIENT__PATH"] == "s3://my-restate-bucket/metadata"
+    # Default log settings: awslogs with the construct's stream prefix and this region.
+    logs = json.loads(stateful[0]["container_definitions"])[0]["logConfiguration"]
+    assert logs["logDriver"] == "awslogs"
+    assert logs["options"]["awslogs-stream-prefix"] == "restate"
+    assert logs["options"]["awslogs-region"] == "us-east-1"
     # The created ones are still there in the instances that do not name existing ones.
     assert len(planned(custom_plan, "custom", "aws_ecs_cluster")) == 1
     assert len(planned(custom_plan, "custom", "aws_s3_bucket")) == 1
@@ -976,6 +995,14 @@ BAD_INPUTS = {
     "queue_kms_key_alias": BadInput(
         'retirement_watcher = { queue_kms_key_arn = "arn:aws:kms:us-east-1:1:alias/x" }',
         {"retirement_watcher": RetirementWatcherProps(queue_kms_key_arn="arn:aws:kms:us-east-1:1:alias/x")},
+    ),
+    "log_driver": BadInput(
+        'restate_tasks = { log_driver = "syslogd" }',
+        {"restate_tasks": TaskProps(log_driver="syslogd")},
+    ),
+    "log_driver_without_options": BadInput(
+        'controller = { tasks = { log_driver = "splunk" } }',
+        {"controller": ControllerProps(tasks=TaskProps(log_driver="splunk"))},
     ),
     "nlb_subnets": BadInput(
         "load_balancer = { subnet_ids = [] }",

@@ -574,12 +574,8 @@ EOT
       ]
       stopTimeout = 120
       logConfiguration = {
-        logDriver = "awslogs"
-        options = {
-          "awslogs-group"         = aws_cloudwatch_log_group.log_group_restate.name
-          "awslogs-region"        = data.aws_region.region.name
-          "awslogs-stream-prefix" = "restate"
-        }
+        logDriver = var.restate_tasks.log_driver
+        options   = (var.restate_tasks.log_options != null) ? var.restate_tasks.log_options : { "awslogs-group" = aws_cloudwatch_log_group.log_group_restate.name, "awslogs-region" = data.aws_region.region.name, "awslogs-stream-prefix" = "restate" }
       }
       healthCheck = {
         command = [
@@ -685,12 +681,8 @@ EOT
       ]
       stopTimeout = 120
       logConfiguration = {
-        logDriver = "awslogs"
-        options = {
-          "awslogs-group"         = aws_cloudwatch_log_group.log_group_restate.name
-          "awslogs-region"        = data.aws_region.region.name
-          "awslogs-stream-prefix" = "restate"
-        }
+        logDriver = var.restate_tasks.log_driver
+        options   = (var.restate_tasks.log_options != null) ? var.restate_tasks.log_options : { "awslogs-group" = aws_cloudwatch_log_group.log_group_restate.name, "awslogs-region" = data.aws_region.region.name, "awslogs-stream-prefix" = "restate" }
       }
       healthCheck = {
         command = [
@@ -869,12 +861,8 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
         },
       ]
       logConfiguration = {
-        logDriver = "awslogs"
-        options = {
-          "awslogs-group"         = aws_cloudwatch_log_group.log_group_controller.name
-          "awslogs-region"        = data.aws_region.region.name
-          "awslogs-stream-prefix" = "controller"
-        }
+        logDriver = var.controller.tasks.log_driver
+        options   = (var.controller.tasks.log_options != null) ? var.controller.tasks.log_options : { "awslogs-group" = aws_cloudwatch_log_group.log_group_controller.name, "awslogs-region" = data.aws_region.region.name, "awslogs-stream-prefix" = "controller" }
       }
       healthCheck = {
         command = [

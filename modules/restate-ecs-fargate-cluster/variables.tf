@@ -273,14 +273,14 @@ variable "stateful_node" {
 }
 
 variable "controller" {
-  description = "The open-source controller that runs and drains the stateful nodes. `controller_image`: Controller image, built from controller_image/Dockerfile. Default: <account>.dkr.ecr.<region>.amazonaws.com/cdktf-restate-controller:0.1.0 (push it there first). `resources`: Task size. Default: 1024 cpu, 2048 MiB. `snapshot_retention_days`: Days to keep EBS volumes/snapshots of retired nodes (>= 0). Default: 7. `reconcile_interval_seconds`: Pause between reconcile passes (> 0). Default: 10. `drain_timeout_seconds`: A drain taking longer is reported and stops progress (> 0). Default: 600. `tasks`: {`enable_execute_command`: Allow ECS Exec into the tasks. Default: false. `cpu_architecture`: ARM64 or X86_64. Default: ARM64. `execution_role_arn`: Task execution role (assumable by ecs-tasks.amazonaws.com); it must be able to pull the images and write the logs. Default: a least-privilege role is created. `task_role_arn`: Task role; the construct attaches its policies to it (role name taken from the ARN). Default: a role is created.}"
+  description = "The open-source controller that runs and drains the stateful nodes. `controller_image`: Controller image, built from controller_image/Dockerfile. Default: <account>.dkr.ecr.<region>.amazonaws.com/cdktf-restate-controller:0.1.0 (push it there first). `resources`: Task size. Default: 1024 cpu, 2048 MiB. `snapshot_retention_days`: Days to keep EBS volumes/snapshots of retired nodes (>= 0). Default: 7. `reconcile_interval_seconds`: Pause between reconcile passes (> 0). Default: 10. `drain_timeout_seconds`: A drain taking longer is reported and stops progress (> 0). Default: 600. `tasks`: {`enable_execute_command`: Allow ECS Exec into the tasks. Default: false. `cpu_architecture`: ARM64 or X86_64. Default: ARM64. `execution_role_arn`: Task execution role (assumable by ecs-tasks.amazonaws.com); it must be able to pull the images and write the logs. Default: a least-privilege role is created. `task_role_arn`: Task role; the construct attaches its policies to it (role name taken from the ARN). Default: a role is created. `log_driver`: Container log driver. Default: awslogs. `log_options`: Log driver options. Default: for awslogs, the construct's log group, the region, and stream prefix 'restate' (or 'controller').}"
   type = object({
     controller_image           = optional(string, null)
     resources                  = optional(object({ cpu = number, memory_mib = number }), { cpu = 1024, memory_mib = 2048 })
     snapshot_retention_days    = optional(number, 7)
     reconcile_interval_seconds = optional(number, 10)
     drain_timeout_seconds      = optional(number, 600)
-    tasks                      = optional(object({ enable_execute_command = optional(bool, false), cpu_architecture = optional(string, "ARM64"), execution_role_arn = optional(string, null), task_role_arn = optional(string, null) }), {})
+    tasks                      = optional(object({ enable_execute_command = optional(bool, false), cpu_architecture = optional(string, "ARM64"), execution_role_arn = optional(string, null), task_role_arn = optional(string, null), log_driver = optional(string, "awslogs"), log_options = optional(map(string), null) }), {})
   })
   default  = {}
   nullable = false
@@ -351,6 +351,16 @@ variable "controller" {
   }
 
   validation {
+    condition     = contains(["awslogs", "awsfirelens", "fluentd", "gelf", "json-file", "journald", "splunk", "syslog"], var.controller.tasks.log_driver)
+    error_message = "controller.tasks.log_driver: '${var.controller.tasks.log_driver}' is not supported; allowed: awslogs, awsfirelens, fluentd, gelf, json-file, journald, splunk, syslog"
+  }
+
+  validation {
+    condition     = var.controller.tasks.log_driver == "awslogs" || try(length(var.controller.tasks.log_options) > 0, false)
+    error_message = "controller.tasks.log_options: log driver '${var.controller.tasks.log_driver}' needs options; allowed: a mapping of driver options"
+  }
+
+  validation {
     condition     = contains(["ARM64", "X86_64"], var.controller.tasks.cpu_architecture)
     error_message = "controller.tasks.cpu_architecture: '${var.controller.tasks.cpu_architecture}' is not supported; allowed: ARM64, X86_64"
   }
@@ -367,15 +377,27 @@ variable "controller" {
 }
 
 variable "restate_tasks" {
-  description = "Task settings of the Restate nodes (the restatectl Lambda runs on the same architecture). `enable_execute_command`: Allow ECS Exec into the tasks. Default: false. `cpu_architecture`: ARM64 or X86_64. Default: ARM64. `execution_role_arn`: Task execution role (assumable by ecs-tasks.amazonaws.com); it must be able to pull the images and write the logs. Default: a least-privilege role is created. `task_role_arn`: Task role; the construct attaches its policies to it (role name taken from the ARN). Default: a role is created."
+  description = "Task settings of the Restate nodes (the restatectl Lambda runs on the same architecture). `enable_execute_command`: Allow ECS Exec into the tasks. Default: false. `cpu_architecture`: ARM64 or X86_64. Default: ARM64. `execution_role_arn`: Task execution role (assumable by ecs-tasks.amazonaws.com); it must be able to pull the images and write the logs. Default: a least-privilege role is created. `task_role_arn`: Task role; the construct attaches its policies to it (role name taken from the ARN). Default: a role is created. `log_driver`: Container log driver. Default: awslogs. `log_options`: Log driver options. Default: for awslogs, the construct's log group, the region, and stream prefix 'restate' (or 'controller')."
   type = object({
     enable_execute_command = optional(bool, false)
     cpu_architecture       = optional(string, "ARM64")
     execution_role_arn     = optional(string, null)
     task_role_arn          = optional(string, null)
+    log_driver             = optional(string, "awslogs")
+    log_options            = optional(map(string), null)
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = contains(["awslogs", "awsfirelens", "fluentd", "gelf", "json-file", "journald", "splunk", "syslog"], var.restate_tasks.log_driver)
+    error_message = "restate_tasks.log_driver: '${var.restate_tasks.log_driver}' is not supported; allowed: awslogs, awsfirelens, fluentd, gelf, json-file, journald, splunk, syslog"
+  }
+
+  validation {
+    condition     = var.restate_tasks.log_driver == "awslogs" || try(length(var.restate_tasks.log_options) > 0, false)
+    error_message = "restate_tasks.log_options: log driver '${var.restate_tasks.log_driver}' needs options; allowed: a mapping of driver options"
+  }
 
   validation {
     condition     = contains(["ARM64", "X86_64"], var.restate_tasks.cpu_architecture)
