@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import cdktf
 
@@ -180,13 +181,30 @@ def _created_nlb(
             "enable_deletion_protection": props.deletion_protection,
             "access_logs": (
                 [{"bucket": props.access_logs_bucket, "prefix": ctx.name("nlb"), "enabled": True}]
-                if props.access_logs_bucket is not None
+                if props.access_logs_bucket is not None and not is_token(props.access_logs_bucket)
                 else None
             ),
+            "dynamic": _dynamic_access_logs(ctx) if is_token(props.access_logs_bucket) else None,
             "tags": ctx.tagged(),
         },
         count=count,
     )
+
+
+def _dynamic_access_logs(ctx: ClusterContext) -> dict[str, Any]:
+    """The generated module's ``dynamic "access_logs"``: one block when the bucket is given."""
+    bucket = ctx.props.load_balancer.access_logs_bucket
+    null = cdktf.Token.null_value()
+    return {
+        "access_logs": {
+            "for_each": cdktf.Fn.conditional(cdktf.Op.eq(bucket, null), [], [bucket]),
+            "content": {
+                "bucket": "${access_logs.value}",
+                "prefix": ctx.name("nlb"),
+                "enabled": True,
+            },
+        }
+    }
 
 
 def _health_check(port_name: str, protocol: str) -> dict[str, object]:

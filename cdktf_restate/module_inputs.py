@@ -536,12 +536,26 @@ def _object_storage_rules(v: str) -> list[Rule]:
             f"object_storage.prefix: '${{{prefix}}}' is not a usable key prefix; allowed: "
             "letters, digits and !-_.*'()/ with no leading, trailing or double '/'",
         ),
+        access_logs_bucket_rule("object_storage.access_logs_bucket", f"{v}.access_logs_bucket"),
+        Rule(
+            f"{bucket} == null || {v}.access_logs_bucket == null",
+            "object_storage.access_logs_bucket: only applies to a created bucket; allowed: no "
+            "access_logs_bucket with bucket_name",
+        ),
         *int_rules(
             "object_storage.noncurrent_version_expiration_days",
             f"{v}.noncurrent_version_expiration_days",
             minimum=1,
         ),
     ]
+
+
+def access_logs_bucket_rule(path: str, expr: str) -> Rule:
+    """Mirror of the access log bucket name check (a value that may be null)."""
+    return Rule(
+        f'{expr} == null || try(can(regex("^[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$", {expr})), false)',
+        f"{path}: '{_null_safe(expr)}' is not an S3 bucket name; allowed: 3-63 of [a-z0-9.-]",
+    )
 
 
 def _load_balancer_rules(v: str) -> list[Rule]:
@@ -553,7 +567,7 @@ def _load_balancer_rules(v: str) -> list[Rule]:
         ),
         Rule(
             f"{existing} == null || !({v}.internet_facing || {subnets} != null || "
-            f"{v}.deletion_protection)",
+            f"{v}.deletion_protection || {v}.access_logs_bucket != null)",
             "load_balancer: internet_facing/subnet_ids/deletion_protection/access_logs_bucket "
             "only apply to a created NLB; allowed: either existing_nlb_arn or settings for a "
             "new NLB",
@@ -562,6 +576,7 @@ def _load_balancer_rules(v: str) -> list[Rule]:
             f"{subnets} == null || try(length({subnets}) > 0, true)",
             "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids",
         ),
+        access_logs_bucket_rule("load_balancer.access_logs_bucket", f"{v}.access_logs_bucket"),
         *disabled_port_rules(f"{v}.disable_shared_nlb_ports"),
         *cidr_rules("load_balancer.ingress_cidr_blocks", f"{v}.ingress_cidr_blocks"),
         *cidr_rules("load_balancer.admin_cidr_blocks", f"{v}.admin_cidr_blocks"),
@@ -712,7 +727,13 @@ INPUTS: tuple[ModuleInput, ...] = (
     object_input(
         "object_storage",
         ObjectStorageProps,
-        ["bucket_name", "prefix", "force_destroy", "noncurrent_version_expiration_days"],
+        [
+            "bucket_name",
+            "prefix",
+            "force_destroy",
+            "noncurrent_version_expiration_days",
+            "access_logs_bucket",
+        ],
         _object_storage_rules,
     ),
     object_input(
@@ -727,6 +748,7 @@ INPUTS: tuple[ModuleInput, ...] = (
             "deletion_protection",
             "disable_shared_nlb_ports",
             "create_alb_targets",
+            "access_logs_bucket",
         ],
         _load_balancer_rules,
     ),
@@ -888,6 +910,7 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
             noncurrent_version_expiration_days=t.number(
                 "object_storage", "noncurrent_version_expiration_days"
             ),
+            access_logs_bucket=t.string("object_storage", "access_logs_bucket"),
         ),
         load_balancer=LoadBalancerProps(
             existing_nlb_arn=t.string("load_balancer", "existing_nlb_arn"),
@@ -898,6 +921,7 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
             deletion_protection=t.string("load_balancer", "deletion_protection"),  # type: ignore[arg-type]
             disable_shared_nlb_ports=t.list("load_balancer", "disable_shared_nlb_ports"),
             create_alb_targets=t.string("load_balancer", "create_alb_targets"),  # type: ignore[arg-type]
+            access_logs_bucket=t.string("load_balancer", "access_logs_bucket"),
         ),
         addresses=AddressesProps(
             ingress=t.string("addresses", "ingress"),

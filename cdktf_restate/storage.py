@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cdktf
 
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext, count_if_null, local
+from cdktf_restate.context import ClusterContext, count_if_null, count_unless_null, local
 from cdktf_restate.iam import Statement, statement
 from cdktf_restate.validation import is_token
 
@@ -191,6 +191,13 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str, count: float | None = Non
         count=count,
     )
     if props.access_logs_bucket is not None:
+        logs_count = count
+        if is_token(props.access_logs_bucket):
+            # The generated module's variable (null by default): logging only when given.
+            given = count_unless_null(props.access_logs_bucket)
+            logs_count = (
+                given if count is None else cdktf.Token.as_number(cdktf.Fn.min([count, given]))
+            )
         Resource(
             scope,
             "bucket_logging",
@@ -200,7 +207,7 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str, count: float | None = Non
                 "target_bucket": props.access_logs_bucket,
                 "target_prefix": f"{name}/",
             },
-            count=count,
+            count=logs_count,
         )
     # Applied after the public access block so the two never race on the bucket policy.
     Resource(

@@ -511,7 +511,12 @@ def check_storage(props: RestateClusterProps) -> None:
     ):
         if _known(name) and not _BUCKET_RE.match(name):
             raise fail(path, f"{name!r} is not an S3 bucket name", "3-63 of [a-z0-9.-]")
-    if storage.bucket_name is not None and storage.access_logs_bucket is not None:
+    # Tokens (the generated module's variables) are checked by a validation block.
+    if (
+        storage.bucket_name is not None
+        and storage.access_logs_bucket is not None
+        and not is_token(storage.access_logs_bucket)
+    ):
         raise fail(
             "object_storage.access_logs_bucket",
             "only applies to a created bucket",

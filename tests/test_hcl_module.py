@@ -392,10 +392,10 @@ CUSTOM_ARGUMENTS = {
     'tasks = { enable_execute_command = true, cpu_architecture = "X86_64" } }',
     "restate_tasks": '{ enable_execute_command = true, cpu_architecture = "X86_64", '
     'log_driver = "json-file", log_options = { "max-size" = "10m" } }',
-    "object_storage": '{ prefix = "clusters/a", force_destroy = true }',
+    "object_storage": '{ prefix = "clusters/a", force_destroy = true, access_logs_bucket = "s3-logs" }',
     "load_balancer": "{ internet_facing = true, subnet_ids = "
     '["subnet-p1", "subnet-p2"], deletion_protection = true, ingress_cidr_blocks = ["0.0.0.0/0"], '
-    'disable_shared_nlb_ports = ["admin"], create_alb_targets = true }',
+    'disable_shared_nlb_ports = ["admin"], create_alb_targets = true, access_logs_bucket = "lb-logs" }',
     "stateless_node": f'{{ restate_image = "{DIGEST_IMAGE}", restate_version = "1.7.12", '
     'environment = { RUST_LOG = "info" } }',
     "stateful_node": '{ environment = { RUST_LOG = "debug", RESTATE_BIND_IP = "::" } }',
@@ -415,7 +415,9 @@ CUSTOM_PROPS: dict[str, Any] = {
         log_driver="json-file",
         log_options={"max-size": "10m"},
     ),
-    "object_storage": ObjectStorageProps(prefix="clusters/a", force_destroy=True),
+    "object_storage": ObjectStorageProps(
+        prefix="clusters/a", force_destroy=True, access_logs_bucket="s3-logs"
+    ),
     "load_balancer": LoadBalancerProps(
         internet_facing=True,
         subnet_ids=["subnet-p1", "subnet-p2"],
@@ -423,6 +425,7 @@ CUSTOM_PROPS: dict[str, Any] = {
         ingress_cidr_blocks=["0.0.0.0/0"],
         disable_shared_nlb_ports=["admin"],
         create_alb_targets=True,
+        access_logs_bucket="lb-logs",
     ),
     "stateless_node": StatelessNodeProps(
         restate_image=DIGEST_IMAGE, restate_version="1.7.12", environment={"RUST_LOG": "info"}
@@ -633,6 +636,15 @@ def test_custom_inputs_create_the_construct_resources(
         if "retirement-watcher" in q["name"]
     )  # fmt: skip
     assert module_keys == construct_keys == [QUEUE_KEY, QUEUE_KEY]
+    # Access logs of the created bucket and NLB, as in the construct.
+    (nlb,) = planned(custom_plan, "custom", "aws_lb")
+    (construct_nlb,) = [b for t, b in synthesized(custom_construct) if t == "aws_lb"]
+    assert [(a["bucket"], a["enabled"]) for a in nlb["access_logs"]] == [("lb-logs", True)]
+    assert construct_nlb["access_logs"][0]["bucket"] == "lb-logs"
+    (logging,) = planned(custom_plan, "custom", "aws_s3_bucket_logging")
+    assert logging["target_bucket"] == "s3-logs"
+    assert logging["target_prefix"] == "restate-123456789012-us-east-1/"
+    assert not planned(custom_plan, "existing", "aws_s3_bucket_logging")
     listener_ports = sorted(x["port"] for x in planned(custom_plan, "custom", "aws_lb_listener"))
     assert listener_ports == [5122, 8080]
     protocols = Counter(
@@ -1003,6 +1015,14 @@ BAD_INPUTS = {
     "log_driver_without_options": BadInput(
         'controller = { tasks = { log_driver = "splunk" } }',
         {"controller": ControllerProps(tasks=TaskProps(log_driver="splunk"))},
+    ),
+    "access_logs_bucket_name": BadInput(
+        'load_balancer = { access_logs_bucket = "Logs_Bucket" }',
+        {"load_balancer": LoadBalancerProps(access_logs_bucket="Logs_Bucket")},
+    ),
+    "access_logs_of_a_given_bucket": BadInput(
+        'object_storage = { bucket_name = "mine", access_logs_bucket = "s3-logs" }',
+        {"object_storage": ObjectStorageProps(bucket_name="mine", access_logs_bucket="s3-logs")},
     ),
     "nlb_subnets": BadInput(
         "load_balancer = { subnet_ids = [] }",

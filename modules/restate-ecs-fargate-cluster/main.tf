@@ -137,6 +137,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "bucket_lifecycle" {
   }
 }
 
+resource "aws_s3_bucket_logging" "bucket_logging" {
+  bucket        = one(aws_s3_bucket.bucket.*.id)
+  count         = min((var.object_storage.bucket_name == null) ? 1 : 0, (var.object_storage.access_logs_bucket == null) ? 0 : 1)
+  target_bucket = var.object_storage.access_logs_bucket
+  target_prefix = "${lower(replace(substr(var.cluster_name, 0, 30), "_", "-"))}-${data.aws_caller_identity.caller_identity.account_id}-${data.aws_region.region.name}/"
+}
+
 resource "aws_s3_bucket_ownership_controls" "bucket_ownership" {
   bucket = one(aws_s3_bucket.bucket.*.id)
   count  = (var.object_storage.bucket_name == null) ? 1 : 0
@@ -285,7 +292,15 @@ resource "aws_security_group_rule" "security_group_node_from_members" {
 ################################################################################
 
 resource "aws_lb" "nlb" {
-  count                            = (var.load_balancer.existing_nlb_arn == null) ? 1 : 0
+  count = (var.load_balancer.existing_nlb_arn == null) ? 1 : 0
+  dynamic "access_logs" {
+    for_each = (var.load_balancer.access_logs_bucket == null) ? [] : [var.load_balancer.access_logs_bucket]
+    content {
+      bucket  = access_logs.value
+      enabled = true
+      prefix  = "${substr(var.cluster_name, 0, 60)}-nlb"
+    }
+  }
   enable_cross_zone_load_balancing = true
   enable_deletion_protection       = var.load_balancer.deletion_protection
   internal                         = !var.load_balancer.internet_facing

@@ -416,12 +416,13 @@ variable "restate_tasks" {
 }
 
 variable "object_storage" {
-  description = "Where Restate keeps its metadata and partition snapshots. `bucket_name`: Name of an existing bucket to use. Default: a bucket is created (SSE-KMS, public access blocked, TLS-only policy, versioning) named <cluster>-<account>-<region>. `prefix`: Key prefix inside the bucket: data goes to s3://bucket/prefix/{metadata,snapshots}. Letters, digits and !-_.*'()/ only; no leading or trailing '/'. Default: the bucket root. `force_destroy`: Let `terraform destroy` delete a created bucket that still holds objects. Default: false. `noncurrent_version_expiration_days`: Days after which old object versions in a created bucket expire (metadata is rewritten often). Default: 30."
+  description = "Where Restate keeps its metadata and partition snapshots. `bucket_name`: Name of an existing bucket to use. Default: a bucket is created (SSE-KMS, public access blocked, TLS-only policy, versioning) named <cluster>-<account>-<region>. `prefix`: Key prefix inside the bucket: data goes to s3://bucket/prefix/{metadata,snapshots}. Letters, digits and !-_.*'()/ only; no leading or trailing '/'. Default: the bucket root. `force_destroy`: Let `terraform destroy` delete a created bucket that still holds objects. Default: false. `noncurrent_version_expiration_days`: Days after which old object versions in a created bucket expire (metadata is rewritten often). Default: 30. `access_logs_bucket`: Bucket (yours, with the S3 log delivery policy) for server access logs of a created bucket. Default: no access logs."
   type = object({
     bucket_name                        = optional(string, null)
     prefix                             = optional(string, "")
     force_destroy                      = optional(bool, false)
     noncurrent_version_expiration_days = optional(number, 30)
+    access_logs_bucket                 = optional(string, null)
   })
   default  = {}
   nullable = false
@@ -437,6 +438,16 @@ variable "object_storage" {
   }
 
   validation {
+    condition     = var.object_storage.access_logs_bucket == null || try(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.object_storage.access_logs_bucket)), false)
+    error_message = "object_storage.access_logs_bucket: '${var.object_storage.access_logs_bucket == null ? "" : var.object_storage.access_logs_bucket}' is not an S3 bucket name; allowed: 3-63 of [a-z0-9.-]"
+  }
+
+  validation {
+    condition     = var.object_storage.bucket_name == null || var.object_storage.access_logs_bucket == null
+    error_message = "object_storage.access_logs_bucket: only applies to a created bucket; allowed: no access_logs_bucket with bucket_name"
+  }
+
+  validation {
     condition     = floor(var.object_storage.noncurrent_version_expiration_days) == var.object_storage.noncurrent_version_expiration_days
     error_message = "object_storage.noncurrent_version_expiration_days: ${var.object_storage.noncurrent_version_expiration_days} is not an integer; allowed: an integer >= 1"
   }
@@ -448,7 +459,7 @@ variable "object_storage" {
 }
 
 variable "load_balancer" {
-  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `existing_nlb_arn`: ARN of an existing NLB to add the listeners to. Default: an NLB is created. `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB. Default: the cluster's subnets. `ingress_cidr_blocks`: IPv4 CIDRs (e.g. your VPC's) allowed to reach the ingress port 8080 through the created security group. Default: none (members of the group only). `admin_cidr_blocks`: IPv4 CIDRs allowed to reach the admin port 9070 through the created security group. Default: none (members of the group only). `deletion_protection`: Deletion protection on a created NLB. Default: false, so that `terraform destroy` works; turn it on in production. `disable_shared_nlb_ports`: Ports not to expose on the shared NLB: any of 'ingress', 'admin' (the node port 5122 stays: restatectl needs it). Default: none (all three listeners). `create_alb_targets`: Also create HTTP target groups for ingress and admin (target type ip) that the stateless service registers with, for an Application Load Balancer you attach. Default: false."
+  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `existing_nlb_arn`: ARN of an existing NLB to add the listeners to. Default: an NLB is created. `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB. Default: the cluster's subnets. `ingress_cidr_blocks`: IPv4 CIDRs (e.g. your VPC's) allowed to reach the ingress port 8080 through the created security group. Default: none (members of the group only). `admin_cidr_blocks`: IPv4 CIDRs allowed to reach the admin port 9070 through the created security group. Default: none (members of the group only). `deletion_protection`: Deletion protection on a created NLB. Default: false, so that `terraform destroy` works; turn it on in production. `disable_shared_nlb_ports`: Ports not to expose on the shared NLB: any of 'ingress', 'admin' (the node port 5122 stays: restatectl needs it). Default: none (all three listeners). `create_alb_targets`: Also create HTTP target groups for ingress and admin (target type ip) that the stateless service registers with, for an Application Load Balancer you attach. Default: false. `access_logs_bucket`: Bucket (yours, with the ELB log delivery policy) for access logs of a created NLB. Default: no access logs."
   type = object({
     existing_nlb_arn         = optional(string, null)
     internet_facing          = optional(bool, false)
@@ -458,6 +469,7 @@ variable "load_balancer" {
     deletion_protection      = optional(bool, false)
     disable_shared_nlb_ports = optional(list(string), [])
     create_alb_targets       = optional(bool, false)
+    access_logs_bucket       = optional(string, null)
   })
   default  = {}
   nullable = false
@@ -468,13 +480,18 @@ variable "load_balancer" {
   }
 
   validation {
-    condition     = var.load_balancer.existing_nlb_arn == null || !(var.load_balancer.internet_facing || var.load_balancer.subnet_ids != null || var.load_balancer.deletion_protection)
+    condition     = var.load_balancer.existing_nlb_arn == null || !(var.load_balancer.internet_facing || var.load_balancer.subnet_ids != null || var.load_balancer.deletion_protection || var.load_balancer.access_logs_bucket != null)
     error_message = "load_balancer: internet_facing/subnet_ids/deletion_protection/access_logs_bucket only apply to a created NLB; allowed: either existing_nlb_arn or settings for a new NLB"
   }
 
   validation {
     condition     = var.load_balancer.subnet_ids == null || try(length(var.load_balancer.subnet_ids) > 0, true)
     error_message = "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids"
+  }
+
+  validation {
+    condition     = var.load_balancer.access_logs_bucket == null || try(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.load_balancer.access_logs_bucket)), false)
+    error_message = "load_balancer.access_logs_bucket: '${var.load_balancer.access_logs_bucket == null ? "" : var.load_balancer.access_logs_bucket}' is not an S3 bucket name; allowed: 3-63 of [a-z0-9.-]"
   }
 
   validation {
