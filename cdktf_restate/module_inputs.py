@@ -2,9 +2,10 @@
 the props dataclasses, and ``validation`` rules that mirror ``validation.py`` message for
 message (``tests/test_hcl_module.py`` checks each against the construct's own error).
 
-Only props that Terraform can pass through as values are inputs; props that decide which
-resources exist (existing bucket/NLB/cluster/roles, EBS volumes, disabled Lambdas, ...)
-stay construct-only, because the module's resources are fixed at generation time.
+Props that decide which resources exist (existing bucket/NLB/cluster/roles, disabled
+Lambdas, NLB ports, access logs, ...) are inputs too: the construct renders them as ``count``,
+``dynamic`` blocks and locals when they are tokens (docs/terraform-module.md). Not inputs yet:
+``stateful_node.ebs_volume`` and the props that have no effect in this release.
 """
 
 from __future__ import annotations
