@@ -842,6 +842,8 @@ def test_controller_image_repository_expression_matches_the_construct(tmp_path: 
     }
     app = cdktf.App(outdir=str(tmp_path / "out"))
     stack = cdktf.TerraformStack(app, "ecr")
+    # An explicit state path: cdktf's default local backend writes into the working directory.
+    cdktf.LocalBackend(stack, path=str(tmp_path / "terraform.tfstate"))
     for name, image in images.items():
         variable = cdktf.TerraformVariable(stack, name, type="string", default=image)
         value = ecr_repository_arn_expression(variable.string_value, context, fallback="fallback")
