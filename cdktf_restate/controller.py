@@ -12,8 +12,12 @@ from typing import Any
 import cdktf
 
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext, text
-from cdktf_restate.controller_iam import controller_task_statements, ebs_volume_role
+from cdktf_restate.context import ClusterContext, count_unless_null, text
+from cdktf_restate.controller_iam import (
+    controller_task_statements,
+    ebs_statements,
+    ebs_volume_role,
+)
 from cdktf_restate.ecs import EcsCluster, LogGroups
 from cdktf_restate.iam import (
     Role,
@@ -143,7 +147,9 @@ def controller_environment(
         "RESTATE_CONTROLLER_DRAIN_TIMEOUT_SECONDS": text(props.controller.drain_timeout_seconds),
     }
     ebs = props.stateful_node.ebs_volume
-    if ebs is not None and ebs_role is not None:
+    if is_token(ebs) and ebs_role is not None:
+        env["RESTATE_CONTROLLER_EBS_VOLUME"] = ebs_volume_json(ebs, ebs_role)
+    elif ebs is not None and ebs_role is not None:
         volume: dict[str, Any] = {
             "size_gib": ebs.size_gib,
             "volume_type": ebs.volume_type,
@@ -157,6 +163,31 @@ def controller_environment(
             {k: v for k, v in volume.items() if v is not None}
         )
     return env
+
+
+def ebs_volume_json(ebs: object, ebs_role: Role) -> str:
+    """The generated module's ``RESTATE_CONTROLLER_EBS_VOLUME``: JSON ``null`` without a
+    volume (the controller reads it as none), else the construct's object, where unset
+    optional fields are JSON nulls instead of missing keys (docs/controller-config.md)."""
+    null = cdktf.Token.null_value()
+    # Only read when the volume is set.
+    volume = {name: cdktf.Fn.lookup_nested(ebs, [name]) for name in EBS_VOLUME_FIELDS}
+    volume["role_arn"] = ebs_role.arn
+    return cdktf.Token.as_string(
+        cdktf.Fn.conditional(cdktf.Op.eq(ebs, null), "null", cdktf.Fn.jsonencode(volume))
+    )
+
+
+#: The volume's fields in the controller's JSON, in the construct's order.
+EBS_VOLUME_FIELDS = (
+    "size_gib",
+    "volume_type",
+    "iops",
+    "throughput",
+    "role_arn",
+    "encrypted",
+    "kms_key_id",
+)
 
 
 def add_controller(
@@ -216,6 +247,16 @@ def add_controller(
         statements=task_statements,
         exec_log_group_arn=logs.exec_sessions.arn,
     )
+    if ebs_role is not None and is_token(ctx.props.stateful_node.ebs_volume):
+        # The generated module: a policy of its own that exists with a volume.
+        attach_policy(
+            ctx,
+            "controller_ebs_policy",
+            role=task_role,
+            name="controller-ebs",
+            statements=ebs_statements(ctx, ebs_role),
+            count=count_unless_null(ctx.props.stateful_node.ebs_volume),  # type: ignore[arg-type]
+        )
     attach_policy(
         ctx, "controller_task_policy", role=task_role, name="controller", statements=task_statements
     )

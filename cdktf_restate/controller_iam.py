@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import cdktf
+
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext
+from cdktf_restate.context import ClusterContext, local
 from cdktf_restate.ecs import EcsCluster
 from cdktf_restate.iam import (
     Role,
+    _new_role,
     existing_or_new_role,
     statement,
 )
 from cdktf_restate.restate_tasks import ECS_TASKS_SERVICE, RestateRoles
 from cdktf_restate.stateful import Stateful
+from cdktf_restate.validation import is_token
 
 EBS_MANAGED_POLICY = "service-role/AmazonECSInfrastructureRolePolicyForVolumes"
 
@@ -23,6 +27,8 @@ def ebs_volume_role(ctx: ClusterContext) -> Role | None:
     ebs = ctx.props.stateful_node.ebs_volume
     if ebs is None:
         return None
+    if is_token(ebs):
+        return _counted_ebs_volume_role(ctx, ebs)
     role = existing_or_new_role(
         ctx,
         "ebs_role",
@@ -42,6 +48,37 @@ def ebs_volume_role(ctx: ClusterContext) -> Role | None:
             },
         )
     return role
+
+
+def _counted_ebs_volume_role(ctx: ClusterContext, ebs: object) -> Role:
+    """The generated module's volume role: created (with its managed policy) when a volume
+    is set without a role; locals hold the ARN/name in use (null without a volume)."""
+    null = cdktf.Token.null_value()
+    given_arn = cdktf.Fn.lookup_nested(ebs, ["role_arn"])
+    created = cdktf.Fn.conditional(cdktf.Op.eq(given_arn, null), 1, 0)
+    count = cdktf.Token.as_number(cdktf.Fn.conditional(cdktf.Op.eq(ebs, null), 0, created))
+    role = _new_role(
+        ctx,
+        "ebs_role",
+        "ebs-volumes",
+        "ecs.amazonaws.com",
+        "ECS manages the stateful nodes' EBS volumes",
+        count,
+    )
+    Resource(
+        ctx.scope,
+        "ebs_role_policy",
+        "aws_iam_role_policy_attachment",
+        {
+            "role": role.one("name"),
+            "policy_arn": f"arn:{ctx.partition}:iam::aws:policy/{EBS_MANAGED_POLICY}",
+        },
+        count=count,
+    )
+    arn = cdktf.Fn.conditional(
+        cdktf.Op.eq(ebs, null), null, cdktf.Fn.coalesce([given_arn, role.one("arn")])
+    )
+    return Role(arn=local(ctx, "ebs_role_arn", arn), name="", created=role, count=count)
 
 
 def controller_task_statements(
@@ -71,39 +108,43 @@ def controller_task_statements(
             sid="PassRestateRoles",
         ),
     ]
-    if ebs_role is not None:
-        tag_condition = {"StringEquals": {"aws:ResourceTag/restate:cluster": ctx.cluster_name}}
-        volumes = ctx.arn("ec2", "volume/*")
-        # EBS snapshot ARNs carry no account: arn:<partition>:ec2:<region>::snapshot/<id>.
-        snapshots = ctx.arn("ec2", "snapshot/*", account=False)
-        statements += [
-            statement(
-                ["iam:PassRole"],
-                [ebs_role.arn],
-                {"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},
-                sid="PassVolumeRole",
-            ),
-            statement(
-                ["ec2:DescribeVolumes", "ec2:DescribeSnapshots"], ["*"], sid="DescribeVolumes"
-            ),
-            statement(
-                ["ec2:CreateSnapshot", "ec2:DeleteVolume"],
-                [volumes],
-                tag_condition,
-                sid="ClusterVolumes",
-            ),
-            statement(
-                ["ec2:CreateSnapshot"],
-                [snapshots],
-                {"StringEquals": {"aws:RequestTag/restate:cluster": ctx.cluster_name}},
-                sid="CreateClusterSnapshots",
-            ),
-            statement(
-                ["ec2:CreateTags"],
-                [snapshots],
-                {"StringEquals": {"ec2:CreateAction": "CreateSnapshot"}},
-                sid="TagNewSnapshots",
-            ),
-            statement(["ec2:DeleteSnapshot"], [snapshots], tag_condition, sid="ClusterSnapshots"),
-        ]
+    if ebs_role is not None and not is_token(ctx.props.stateful_node.ebs_volume):
+        statements += ebs_statements(ctx, ebs_role)
     return statements
+
+
+def ebs_statements(ctx: ClusterContext, ebs_role: Role) -> list[dict[str, Any]]:
+    """The controller's EBS permissions: pass the volume role, snapshot and delete the
+    cluster's tagged volumes and snapshots."""
+    tag_condition = {"StringEquals": {"aws:ResourceTag/restate:cluster": ctx.cluster_name}}
+    volumes = ctx.arn("ec2", "volume/*")
+    # EBS snapshot ARNs carry no account: arn:<partition>:ec2:<region>::snapshot/<id>.
+    snapshots = ctx.arn("ec2", "snapshot/*", account=False)
+    return [
+        statement(
+            ["iam:PassRole"],
+            [ebs_role.arn],
+            {"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},
+            sid="PassVolumeRole",
+        ),
+        statement(["ec2:DescribeVolumes", "ec2:DescribeSnapshots"], ["*"], sid="DescribeVolumes"),
+        statement(
+            ["ec2:CreateSnapshot", "ec2:DeleteVolume"],
+            [volumes],
+            tag_condition,
+            sid="ClusterVolumes",
+        ),
+        statement(
+            ["ec2:CreateSnapshot"],
+            [snapshots],
+            {"StringEquals": {"aws:RequestTag/restate:cluster": ctx.cluster_name}},
+            sid="CreateClusterSnapshots",
+        ),
+        statement(
+            ["ec2:CreateTags"],
+            [snapshots],
+            {"StringEquals": {"ec2:CreateAction": "CreateSnapshot"}},
+            sid="TagNewSnapshots",
+        ),
+        statement(["ec2:DeleteSnapshot"], [snapshots], tag_condition, sid="ClusterSnapshots"),
+    ]

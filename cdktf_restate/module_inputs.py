@@ -3,15 +3,16 @@ the props dataclasses, and ``validation`` rules that mirror ``validation.py`` me
 message (``tests/test_hcl_module.py`` checks each against the construct's own error).
 
 Props that decide which resources exist (existing bucket/NLB/cluster/roles, disabled
-Lambdas, NLB ports, access logs, ...) are inputs too: the construct renders them as ``count``,
-``dynamic`` blocks and locals when they are tokens (docs/terraform-module.md). Not inputs yet:
-``stateful_node.ebs_volume`` and the props that have no effect in this release.
+Lambdas, NLB ports, access logs, the stateful nodes' EBS volume, ...) are inputs too: the
+construct renders them as ``count``, ``dynamic`` blocks and locals when they are tokens
+(docs/terraform-module.md). Not inputs: the props that have no effect in this release.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from cdktf_restate.props import (
     SUPPORTED_RESTATE_VERSIONS,
     AddressesProps,
     ControllerProps,
+    EbsVolumeProps,
     LoadBalancerProps,
     MonitoringProps,
     ObjectStorageProps,
@@ -34,6 +36,8 @@ from cdktf_restate.props import (
 from cdktf_restate.validation import (
     CONTAINER_INSIGHTS,
     CPU_ARCHITECTURES,
+    EBS_IOPS_LIMITS,
+    EBS_VOLUME_TYPES,
     FARGATE_MEMORY_BY_CPU,
     LOG_DRIVERS,
     LOG_RETENTION_DAYS,
@@ -344,6 +348,7 @@ _SCALAR_TYPES = {
     "Sequence[str] | None": "list(string)",
     "Sequence[str]": "list(string)",
     "Mapping[str, str]": "map(string)",
+    "int | None": "number",
     "Mapping[str, str] | None": "map(string)",
 }
 
@@ -385,7 +390,11 @@ def _attributes(
         if f.name in nested:
             inner_cls, inner_names = nested[f.name]
             inner = ", ".join(_attributes(inner_cls, inner_names, {}))
-            attributes.append(f"{f.name} = optional(object({{ {inner} }}), {{}})")
+            # A nested prop that is None by default stays null until given (e.g. ebs_volume).
+            default = "" if f.default is None else ", {}"
+            attributes.append(f"{f.name} = optional(object({{ {inner} }}){default})")
+        elif f.default is None and f.metadata["description"].endswith("Required."):
+            attributes.append(f"{f.name} = {_type_of(f)}")
         else:
             attributes.append(f"{f.name} = optional({_type_of(f)}, {_hcl_literal(_default(f))})")
     return attributes
@@ -470,7 +479,67 @@ def _stateful_rules(v: str) -> list[Rule]:
         *resources_rules("stateful_node.resources", f"{v}.resources"),
         *image_rules("stateful_node", v),
         environment_rule("stateful_node.environment", f"{v}.environment"),
+        *ebs_volume_rules(f"{v}.ebs_volume"),
     ]
+
+
+#: The fields of ``stateful_node.ebs_volume`` that are module inputs (all of them).
+EBS_VOLUME_INPUTS = (
+    "size_gib",
+    "volume_type",
+    "iops",
+    "throughput",
+    "role_arn",
+    "encrypted",
+    "kms_key_id",
+)
+
+
+def _unless_null(volume: str, rule: Rule) -> Rule:
+    """A rule of a field of an optional object: holds when the object is null; a condition
+    that fails to evaluate (a null field) holds, the rule for that case says otherwise.
+    Terraform evaluates messages even when the condition holds: their lookups are ``try``
+    and a null field reads "?"."""
+    message = re.sub(r"\$\{([^{}]*)\}", r'${try(coalesce(\1, "?"), "?")}', rule.message)
+    return Rule(f"{volume} == null || try({rule.condition}, true)", message)
+
+
+def ebs_volume_rules(v: str) -> list[Rule]:
+    """Mirror of ``validation.check_ebs``."""
+    path = "stateful_node.ebs_volume"
+    kind, iops, throughput = f"{v}.volume_type", f"{v}.iops", f"{v}.throughput"
+    rules = [
+        *int_rules(f"{path}.size_gib", f"{v}.size_gib", minimum=1, maximum=16384),
+        choice_rule(f"{path}.volume_type", kind, EBS_VOLUME_TYPES),
+        Rule(
+            f'{iops} == null || !contains(["gp2", "st1", "sc1", "standard"], {kind})',
+            f"{path}.iops: iops cannot be set for volume type ${{{kind}}}; "
+            "allowed: iops only with gp3, io1, io2",
+        ),
+    ]
+    for name, (low, high) in EBS_IOPS_LIMITS.items():
+        for rule in int_rules(f"{path}.iops", iops, minimum=low, maximum=high):
+            rules.append(
+                Rule(f'{iops} == null || {kind} != "{name}" || ({rule.condition})', rule.message)
+            )
+    rules += [
+        Rule(
+            f'{iops} != null || !contains(["io1", "io2"], {kind})',
+            f"{path}.iops: volume type ${{{kind}}} needs iops; "
+            "allowed: an integer for io1/io2 (100-64000/256000)",
+        ),
+        Rule(
+            f'{throughput} == null || {kind} == "gp3"',
+            f"{path}.throughput: throughput cannot be set for volume type ${{{kind}}}; "
+            "allowed: throughput only with gp3",
+        ),
+        *(
+            Rule(f"{throughput} == null || ({r.condition})", r.message)
+            for r in int_rules(f"{path}.throughput", throughput, minimum=125, maximum=1000)
+        ),
+        role_arn_rule(f"{path}.role_arn", f"{v}.role_arn"),
+    ]
+    return [_unless_null(v, rule) for rule in rules]
 
 
 def arn_rule(path: str, expr: str, service: str, kind: str) -> Rule:
@@ -700,8 +769,16 @@ INPUTS: tuple[ModuleInput, ...] = (
     object_input(
         "stateful_node",
         StatefulNodeProps,
-        ["nodes_per_az", "resources", "restate_image", "restate_version", "environment"],
+        [
+            "nodes_per_az",
+            "resources",
+            "restate_image",
+            "restate_version",
+            "environment",
+            "ebs_volume",
+        ],
         _stateful_rules,
+        nested={"ebs_volume": (EbsVolumeProps, EBS_VOLUME_INPUTS)},
     ),
     object_input(
         "controller",
@@ -894,6 +971,8 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
             restate_image=t.string("stateful_node", "restate_image"),
             restate_version=t.string("stateful_node", "restate_version"),
             environment=t.string("stateful_node", "environment"),  # type: ignore[arg-type]
+            # One token for the whole object: null (no volume) decides counts and blocks.
+            ebs_volume=t.string("stateful_node", "ebs_volume"),  # type: ignore[arg-type]
         ),
         controller=ControllerProps(
             controller_image=t.string("controller", "controller_image"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import cdktf
+
 from cdktf_restate._tf import Resource
 from cdktf_restate.context import ClusterContext
 from cdktf_restate.ecs import LogGroups
@@ -21,6 +23,7 @@ from cdktf_restate.restate_tasks import (
     task_definition_attributes,
 )
 from cdktf_restate.storage import Storage
+from cdktf_restate.validation import is_token
 
 STATEFUL_ROLES = ("log-server", "worker")
 HEALTH_CHECK = "curl --fail --silent --output /dev/null http://127.0.0.1:5122/health"
@@ -54,7 +57,12 @@ def add_stateful(
         health_check_command=HEALTH_CHECK,
     )
     volume: dict[str, Any] = {"name": DATA_VOLUME}
-    if props.ebs_volume is not None:
+    counted_ebs = is_token(props.ebs_volume)
+    null = cdktf.Token.null_value()
+    if counted_ebs:
+        # The generated module: configured at launch exactly when a volume is set.
+        volume["configure_at_launch"] = cdktf.Op.neq(props.ebs_volume, null)
+    elif props.ebs_volume is not None:
         # The controller passes the volume settings to RunTask (volumeConfigurations).
         volume["configure_at_launch"] = True
     family = ctx.name("stateful", 255)
@@ -68,7 +76,14 @@ def add_stateful(
         volume=volume,
         tasks=ctx.props.restate_tasks,
     )
-    if props.ebs_volume is None:
+    if counted_ebs:
+        attributes["dynamic"] = {
+            "ephemeral_storage": {
+                "for_each": cdktf.Fn.conditional(cdktf.Op.eq(props.ebs_volume, null), [1], []),
+                "content": {"size_in_gib": DEFAULT_EPHEMERAL_STORAGE_GIB},
+            }
+        }
+    elif props.ebs_volume is None:
         attributes["ephemeral_storage"] = [{"size_in_gib": DEFAULT_EPHEMERAL_STORAGE_GIB}]
     task_definition = Resource(
         ctx.scope, "stateful_task_definition", "aws_ecs_task_definition", attributes

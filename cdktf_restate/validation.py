@@ -92,6 +92,12 @@ LOG_DRIVERS = (
     "syslog",
 )
 EBS_VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1", "standard")
+#: Provisioned IOPS range per volume type that takes iops.
+EBS_IOPS_LIMITS: dict[str, tuple[int, int]] = {
+    "gp3": (3000, 16000),
+    "io1": (100, 64000),
+    "io2": (100, 256000),
+}
 SHARED_NLB_PORTS = ("ingress", "admin")
 REPLICATION_SCOPES = ("region", "zone", "node")
 
@@ -313,7 +319,7 @@ def check_ebs(path: str, ebs: EbsVolumeProps) -> None:
                 f"iops cannot be set for volume type {kind}",
                 "iops only with gp3, io1, io2",
             )
-        limits = {"gp3": (3000, 16000), "io1": (100, 64000), "io2": (100, 256000)}.get(kind)
+        limits = EBS_IOPS_LIMITS.get(kind)
         if limits:
             check_int(f"{path}.iops", ebs.iops, minimum=limits[0], maximum=limits[1])
     elif kind in ("io1", "io2"):
@@ -623,7 +629,7 @@ def check_nodes(props: RestateClusterProps) -> dict[str, int] | None:
             "the same minor version on both kinds of node",
         )
     check_environment("stateful_node.environment", stateful.environment)
-    if stateful.ebs_volume is not None:
+    if stateful.ebs_volume is not None and not is_token(stateful.ebs_volume):
         check_ebs("stateful_node.ebs_volume", stateful.ebs_volume)
     return replication
 

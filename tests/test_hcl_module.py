@@ -23,6 +23,7 @@ from cdktf_restate.devtools.terraform import Terraform
 from cdktf_restate.props import (
     AddressesProps,
     ControllerProps,
+    EbsVolumeProps,
     LoadBalancerProps,
     MonitoringProps,
     ObjectStorageProps,
@@ -398,7 +399,8 @@ CUSTOM_ARGUMENTS = {
     'disable_shared_nlb_ports = ["admin"], create_alb_targets = true, access_logs_bucket = "lb-logs" }',
     "stateless_node": f'{{ restate_image = "{DIGEST_IMAGE}", restate_version = "1.7.12", '
     'environment = { RUST_LOG = "info" } }',
-    "stateful_node": '{ environment = { RUST_LOG = "debug", RESTATE_BIND_IP = "::" } }',
+    "stateful_node": '{ environment = { RUST_LOG = "debug", RESTATE_BIND_IP = "::" }, '
+    'ebs_volume = { size_gib = 200, volume_type = "io2", iops = 5000 } }',
     "addresses": '{ ingress = "https://restate.example.com", admin = "https://admin.example.com" }',
     "retirement_watcher": f'{{ queue_kms_key_arn = "{QUEUE_KEY}" }}',
 }
@@ -431,7 +433,10 @@ CUSTOM_PROPS: dict[str, Any] = {
         restate_image=DIGEST_IMAGE, restate_version="1.7.12", environment={"RUST_LOG": "info"}
     ),
     # RESTATE_BIND_IP is one of the construct's own variables: the user's value wins.
-    "stateful_node": StatefulNodeProps(environment={"RUST_LOG": "debug", "RESTATE_BIND_IP": "::"}),
+    "stateful_node": StatefulNodeProps(
+        environment={"RUST_LOG": "debug", "RESTATE_BIND_IP": "::"},
+        ebs_volume=EbsVolumeProps(size_gib=200, volume_type="io2", iops=5000),
+    ),
     "addresses": AddressesProps(
         ingress="https://restate.example.com", admin="https://admin.example.com"
     ),
@@ -604,14 +609,16 @@ def test_custom_inputs_create_the_construct_resources(
         c["type"] for c in created(custom_plan) if c["address"].startswith("module.custom.")
     )
     construct = Counter(resource_type for resource_type, _ in synthesized(custom_construct))
-    # ECS Exec statements are one policy per role in the module (count on the flag), part of
-    # the task policies in the construct: two more policies, the same everything else.
-    assert module - construct == Counter({"aws_iam_role_policy": 2})
+    # ECS Exec statements are one policy per role in the module (count on the flag), and so
+    # are the controller's EBS statements (count on the volume); they are part of the task
+    # policies in the construct: three more policies, the same everything else.
+    assert module - construct == Counter({"aws_iam_role_policy": 3})
     assert construct - module == Counter()
-    exec_policies = [
-        p for p in planned(custom_plan, "custom", "aws_iam_role_policy") if "ecs-exec" in p["name"]
-    ]
-    assert sorted(p["name"] for p in exec_policies) == ["controller-ecs-exec", "restate-ecs-exec"]
+    own_policies = [
+        p["name"] for p in planned(custom_plan, "custom", "aws_iam_role_policy")
+        if "ecs-exec" in p["name"] or p["name"] == "controller-ebs"
+    ]  # fmt: skip
+    assert sorted(own_policies) == ["controller-ebs", "controller-ecs-exec", "restate-ecs-exec"]
     # disable_shared_nlb_ports = ["admin"], create_alb_targets: the service registers with
     # the same target groups (NLB ingress and node, ALB ingress and admin; a set in AWS).
     (service,) = [
@@ -747,6 +754,105 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
         environment["RESTATE_WORKER__SNAPSHOTS__DESTINATION"]
         == f"s3://{bucket}/clusters/a/snapshots"
     )
+
+
+def stateful_task_definition(document: list[dict[str, Any]]) -> dict[str, Any]:
+    (definition,) = [d for d in document if d["family"].endswith("-stateful")]
+    return definition
+
+
+def test_ebs_volume_is_configured_at_launch_as_in_the_construct(
+    custom_plan: dict, custom_construct: dict
+) -> None:
+    """stateful_node.ebs_volume: the volume is configured at launch instead of ephemeral
+    storage, and ECS's volume role is created (no role given), as in the construct."""
+    construct = stateful_task_definition(
+        [b for t, b in synthesized(custom_construct) if t == "aws_ecs_task_definition"]
+    )
+    module = stateful_task_definition(planned(custom_plan, "custom", "aws_ecs_task_definition"))
+    assert construct["volume"] == [{"name": "restate-data", "configure_at_launch": True}]
+    assert "ephemeral_storage" not in construct
+    assert [v["configure_at_launch"] for v in module["volume"]] == [True]
+    assert module["ephemeral_storage"] == []
+    (attachment,) = planned(custom_plan, "custom", "aws_iam_role_policy_attachment")
+    assert attachment["policy_arn"].endswith(":policy/service-role/" + EBS_POLICY)
+    roles = [r["name"] for r in planned(custom_plan, "custom", "aws_iam_role")]
+    assert "restate-ebs-volumes" in roles
+    # Without a volume: ephemeral storage, no volume role, no EBS policy.
+    default = stateful_task_definition(planned(custom_plan, "existing", "aws_ecs_task_definition"))
+    assert default["ephemeral_storage"] == [{"size_in_gib": 200}]
+    assert [v["configure_at_launch"] for v in default["volume"]] == [False]
+    assert not planned(custom_plan, "existing", "aws_iam_role_policy_attachment")
+    policies = [p["name"] for p in planned(custom_plan, "existing", "aws_iam_role_policy")]
+    assert "controller-ebs" not in policies
+
+
+EBS_POLICY = "AmazonECSInfrastructureRolePolicyForVolumes"
+#: What the controller needs besides RESTATE_CONTROLLER_EBS_VOLUME (docs/controller-config.md).
+CONTROLLER_ENV = {
+    "RESTATE_CONTROLLER_BACKEND": "ecs",
+    "RESTATE_CONTROLLER_CLUSTER_NAME": "restate",
+    "RESTATE_CONTROLLER_ECS_CLUSTER_ARN": "arn:aws:ecs:us-east-1:123456789012:cluster/restate",
+    "RESTATE_CONTROLLER_TASK_DEFINITION_ARN": "arn:aws:ecs:us-east-1:123456789012:"
+    "task-definition/restate-stateful:1",
+    "RESTATE_CONTROLLER_TASK_FAMILY": "restate-stateful",
+    "RESTATE_CONTROLLER_SUBNETS_BY_AZ": json.dumps(
+        {f"us-east-1{z}": f"subnet-0{z * 3}1111" for z in "abc"}
+    ),
+    "RESTATE_CONTROLLER_SECURITY_GROUP_IDS": '["sg-0123abcd"]',
+    "RESTATE_CONTROLLER_RESTATECTL_ADDRESS": "http://nlb.internal:5122",
+    "RESTATE_CONTROLLER_ADMIN_URL": "http://nlb.internal:9070",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def test_controller_ebs_volume_json_is_read_by_the_controller(tmp_path: Path) -> None:
+    """Terraform evaluates the module's RESTATE_CONTROLLER_EBS_VOLUME; the controller reads it
+    as the same volume as the construct's value, and the module's ``null`` as no volume."""
+    import cdktf
+    from restate_controller.config import load_config
+
+    from cdktf_restate.controller import ebs_volume_json
+    from cdktf_restate.iam import Role
+
+    role_arn = "arn:aws:iam::123456789012:role/ebs"
+    volume = EbsVolumeProps(size_gib=50, throughput=300, role_arn=role_arn, kms_key_id="alias/e")
+    construct = synthesize_construct(
+        tmp_path / "construct", {"stateful_node": StatefulNodeProps(ebs_volume=volume)}
+    )
+    (controller,) = [
+        b for t, b in synthesized(construct)
+        if t == "aws_ecs_task_definition" and b["family"].endswith("-controller")
+    ]  # fmt: skip
+    (construct_value,) = [
+        e["value"] for e in json.loads(controller["container_definitions"])[0]["environment"]
+        if e["name"] == "RESTATE_CONTROLLER_EBS_VOLUME"
+    ]  # fmt: skip
+
+    app = cdktf.App(outdir=str(tmp_path / "out"))
+    stack = cdktf.TerraformStack(app, "ebs")
+    cdktf.LocalBackend(stack, path=str(tmp_path / "terraform.tfstate"))
+    ebs_type = next(i for i in hcl_module.INPUTS if i.name == "stateful_node").hcl_type
+    ebs_type = re.search(r"ebs_volume\s*=\s*optional\((object\(\{.*\}\))\)", ebs_type)[1]
+    for name in ("given", "none"):
+        variable = cdktf.TerraformVariable(stack, name, type=ebs_type, nullable=True)
+        value = ebs_volume_json(variable.value, Role(arn=role_arn, name="ebs", created=None))
+        cdktf.TerraformOutput(stack, f"out_{name}", value=value).override_logical_id(name)
+    app.synth()
+    tf = Terraform(tmp_path / "out" / "stacks" / "ebs")
+    tf.init()
+    given = '{ size_gib = 50, throughput = 300, kms_key_id = "alias/e" }'
+    tf.run("apply", "-input=false", "-auto-approve", "-var", f"given={given}", "-var", "none=null")
+    values = {name: value["value"] for name, value in tf.output_json().items()}
+    assert values["none"] == "null"
+    read = load_config({**CONTROLLER_ENV, "RESTATE_CONTROLLER_EBS_VOLUME": values["none"]})
+    assert read.ebs_volume is None
+    module = load_config({**CONTROLLER_ENV, "RESTATE_CONTROLLER_EBS_VOLUME": values["given"]})
+    expected = load_config({**CONTROLLER_ENV, "RESTATE_CONTROLLER_EBS_VOLUME": construct_value})
+    assert module.ebs_volume is not None
+    assert module.ebs_volume == expected.ebs_volume
+    assert (module.ebs_volume.size_gib, module.ebs_volume.throughput) == (50, 300)
+    assert module.ebs_volume.role_arn == role_arn and module.ebs_volume.encrypted is True
 
 
 def test_disabled_lambdas_are_not_created_and_their_output_is_null(
@@ -988,6 +1094,38 @@ BAD_INPUTS = {
     "stateful_environment_variable_name": BadInput(
         'stateful_node = { environment = { "9LIVES" = "x" } }',
         {"stateful_node": StatefulNodeProps(environment={"9LIVES": "x"})},
+    ),
+    "ebs_size_zero": BadInput(
+        "stateful_node = { ebs_volume = { size_gib = 0 } }",
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=0))},
+    ),
+    "ebs_volume_type": BadInput(
+        'stateful_node = { ebs_volume = { size_gib = 10, volume_type = "gp9" } }',
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=10, volume_type="gp9"))},
+    ),
+    "ebs_iops_on_gp2": BadInput(
+        'stateful_node = { ebs_volume = { size_gib = 100, volume_type = "gp2", iops = 3000 } }',
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=100, volume_type="gp2", iops=3000))},
+    ),
+    "ebs_io2_needs_iops": BadInput(
+        'stateful_node = { ebs_volume = { size_gib = 100, volume_type = "io2" } }',
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=100, volume_type="io2"))},
+    ),
+    "ebs_gp3_iops_out_of_range": BadInput(
+        "stateful_node = { ebs_volume = { size_gib = 100, iops = 20000 } }",
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=100, iops=20000))},
+    ),
+    "ebs_throughput_on_io1": BadInput(
+        'stateful_node = { ebs_volume = { size_gib = 100, volume_type = "io1", iops = 1000, throughput = 200 } }',
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=100, volume_type="io1", iops=1000, throughput=200))},
+    ),
+    "ebs_throughput_out_of_range": BadInput(
+        "stateful_node = { ebs_volume = { size_gib = 100, throughput = 2000 } }",
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=100, throughput=2000))},
+    ),
+    "ebs_role_arn": BadInput(
+        'stateful_node = { ebs_volume = { size_gib = 100, role_arn = "arn:aws:iam::1:user/x" } }',
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=100, role_arn="arn:aws:iam::1:user/x"))},
     ),
     "existing_nlb_arn_of_an_alb": BadInput(
         'load_balancer = { existing_nlb_arn = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/a/1" }',

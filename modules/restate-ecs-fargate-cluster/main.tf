@@ -11,6 +11,7 @@ locals {
   controller_execution_role_name = coalesce(try(element(reverse(split("/", var.controller.tasks.execution_role_arn)), 0), ""), one(aws_iam_role.controller_execution_role.*.name))
   controller_task_role_arn       = coalesce(var.controller.tasks.task_role_arn, one(aws_iam_role.controller_task_role.*.arn))
   controller_task_role_name      = coalesce(try(element(reverse(split("/", var.controller.tasks.task_role_arn)), 0), ""), one(aws_iam_role.controller_task_role.*.name))
+  ebs_role_arn                   = (var.stateful_node.ebs_volume == null) ? null : coalesce(var.stateful_node.ebs_volume.role_arn, one(aws_iam_role.ebs_role.*.arn))
   ecs_cluster_arn                = coalesce(try(startswith(var.ecs_cluster, "arn:") ? var.ecs_cluster : join("", ["arn:", data.aws_partition.partition.partition, ":ecs:", data.aws_region.region.name, ":", data.aws_caller_identity.caller_identity.account_id, ":cluster/", local.ecs_cluster_name]), ""), one(aws_ecs_cluster.ecs_cluster.*.arn))
   ecs_cluster_name               = coalesce(try(element(reverse(split("/", var.ecs_cluster)), 0), ""), one(aws_ecs_cluster.ecs_cluster.*.name))
   metadata_url                   = "s3://${local.bucket_name}/${trimprefix("${var.object_storage.prefix}/", "/")}metadata"
@@ -712,8 +713,11 @@ EOT
     },
   ])
   cpu = var.stateful_node.resources.cpu
-  ephemeral_storage {
-    size_in_gib = 200
+  dynamic "ephemeral_storage" {
+    for_each = (var.stateful_node.ebs_volume == null) ? [1] : []
+    content {
+      size_in_gib = 200
+    }
   }
   execution_role_arn = local.restate_execution_role_arn
   family             = "${substr(var.cluster_name, 0, 246)}-stateful"
@@ -729,7 +733,8 @@ EOT
   tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
   task_role_arn = local.restate_task_role_arn
   volume {
-    name = "restate-data"
+    configure_at_launch = (var.stateful_node.ebs_volume != null)
+    name                = "restate-data"
   }
   lifecycle {
     precondition {
@@ -821,6 +826,10 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
         {
           name  = "RESTATE_CONTROLLER_DRAIN_TIMEOUT_SECONDS"
           value = tostring(var.controller.drain_timeout_seconds)
+        },
+        {
+          name  = "RESTATE_CONTROLLER_EBS_VOLUME"
+          value = (var.stateful_node.ebs_volume == null) ? "null" : jsonencode({ "size_gib" = var.stateful_node.ebs_volume.size_gib, "volume_type" = var.stateful_node.ebs_volume.volume_type, "iops" = var.stateful_node.ebs_volume.iops, "throughput" = var.stateful_node.ebs_volume.throughput, "role_arn" = local.ebs_role_arn, "encrypted" = var.stateful_node.ebs_volume.encrypted, "kms_key_id" = var.stateful_node.ebs_volume.kms_key_id })
         },
         {
           name  = "RESTATE_CONTROLLER_ECS_CLUSTER_ARN"
@@ -955,6 +964,25 @@ resource "aws_iam_role" "controller_task_role" {
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
+resource "aws_iam_role" "ebs_role" {
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "ecs.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+  count       = (var.stateful_node.ebs_volume == null) ? 0 : (var.stateful_node.ebs_volume.role_arn == null) ? 1 : 0
+  description = "ECS manages the stateful nodes' EBS volumes"
+  name        = "${substr(var.cluster_name, 0, 52)}-ebs-volumes"
+  tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
+}
+
 resource "aws_iam_role" "restate_execution_role" {
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
@@ -1027,6 +1055,104 @@ resource "aws_iam_role" "retirement_watcher_role" {
   count = min(var.retirement_watcher.disabled ? 0 : 1, (var.retirement_watcher.execution_role_arn == null) ? 1 : 0)
   name  = "${var.cluster_name}-retirement-watcher"
   tags  = merge(var.tags, { "restate:cluster" = var.cluster_name })
+}
+
+resource "aws_iam_role_policy" "controller_ebs_policy" {
+  count = (var.stateful_node.ebs_volume == null) ? 0 : 1
+  name  = "controller-ebs"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "PassVolumeRole"
+        Effect = "Allow"
+        Action = [
+          "iam:PassRole",
+        ]
+        Resource = [
+          local.ebs_role_arn,
+        ]
+        Condition = {
+          StringEquals = {
+            "iam:PassedToService" = "ecs.amazonaws.com"
+          }
+        }
+      },
+      {
+        Sid    = "DescribeVolumes"
+        Effect = "Allow"
+        Action = [
+          "ec2:DescribeSnapshots",
+          "ec2:DescribeVolumes",
+        ]
+        Resource = [
+          "*",
+        ]
+      },
+      {
+        Sid    = "ClusterVolumes"
+        Effect = "Allow"
+        Action = [
+          "ec2:CreateSnapshot",
+          "ec2:DeleteVolume",
+        ]
+        Resource = [
+          "arn:${data.aws_partition.partition.partition}:ec2:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:volume/*",
+        ]
+        Condition = {
+          StringEquals = {
+            "aws:ResourceTag/restate:cluster" = var.cluster_name
+          }
+        }
+      },
+      {
+        Sid    = "CreateClusterSnapshots"
+        Effect = "Allow"
+        Action = [
+          "ec2:CreateSnapshot",
+        ]
+        Resource = [
+          "arn:${data.aws_partition.partition.partition}:ec2:${data.aws_region.region.name}::snapshot/*",
+        ]
+        Condition = {
+          StringEquals = {
+            "aws:RequestTag/restate:cluster" = var.cluster_name
+          }
+        }
+      },
+      {
+        Sid    = "TagNewSnapshots"
+        Effect = "Allow"
+        Action = [
+          "ec2:CreateTags",
+        ]
+        Resource = [
+          "arn:${data.aws_partition.partition.partition}:ec2:${data.aws_region.region.name}::snapshot/*",
+        ]
+        Condition = {
+          StringEquals = {
+            "ec2:CreateAction" = "CreateSnapshot"
+          }
+        }
+      },
+      {
+        Sid    = "ClusterSnapshots"
+        Effect = "Allow"
+        Action = [
+          "ec2:DeleteSnapshot",
+        ]
+        Resource = [
+          "arn:${data.aws_partition.partition.partition}:ec2:${data.aws_region.region.name}::snapshot/*",
+        ]
+        Condition = {
+          StringEquals = {
+            "aws:ResourceTag/restate:cluster" = var.cluster_name
+          }
+        }
+      },
+    ]
+  })
+  role = local.controller_task_role_name
 }
 
 resource "aws_iam_role_policy" "controller_exec_policy" {
@@ -1330,6 +1456,12 @@ resource "aws_iam_role_policy" "retirement_watcher_role_policy" {
   name   = "least-privilege"
   policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.retirement_watcher_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "TagThisClustersTasks", "Effect" = "Allow", "Action" = ["ecs:TagResource"], "Resource" = "${replace(local.ecs_cluster_arn, ":cluster/", ":task/")}/*" }, { "Sid" = "ConsumeRetirementQueue", "Effect" = "Allow", "Action" = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], "Resource" = one(aws_sqs_queue.retirement_watcher_queue.*.arn) }, { "Sid" = "ReadEncryptedQueue", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = coalesce(var.retirement_watcher.queue_kms_key_arn, aws_kms_key.kms_key.arn) }] })
   role   = one(aws_iam_role.retirement_watcher_role.*.id)
+}
+
+resource "aws_iam_role_policy_attachment" "ebs_role_policy" {
+  count      = (var.stateful_node.ebs_volume == null) ? 0 : (var.stateful_node.ebs_volume.role_arn == null) ? 1 : 0
+  policy_arn = "arn:${data.aws_partition.partition.partition}:iam::aws:policy/service-role/AmazonECSInfrastructureRolePolicyForVolumes"
+  role       = one(aws_iam_role.ebs_role.*.name)
 }
 
 ################################################################################

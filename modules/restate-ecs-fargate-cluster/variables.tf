@@ -190,13 +190,14 @@ variable "stateless_node" {
 }
 
 variable "stateful_node" {
-  description = "Stateful nodes: roles log-server + worker, started and drained by the controller. `nodes_per_az`: Stateful tasks per availability zone (>= 1). Default: 1. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12. `restate_version`: Restate version in the image. Default: derived from the image tag. `environment`: Extra environment; wins over the construct's. Default: none."
+  description = "Stateful nodes: roles log-server + worker, started and drained by the controller. `nodes_per_az`: Stateful tasks per availability zone (>= 1). Default: 1. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12. `restate_version`: Restate version in the image. Default: derived from the image tag. `environment`: Extra environment; wins over the construct's. Default: none. `ebs_volume`: {`size_gib`: Volume size in GiB (1-16384). Required. `volume_type`: One of gp2, gp3, io1, io2, st1, sc1, standard. Default: gp3. `iops`: Provisioned IOPS: required for io1/io2, optional for gp3, not allowed otherwise. Default: the volume type's default (3000 for gp3). `throughput`: Throughput in MiB/s, gp3 only (125-1000). Default: 125 (gp3 default). `role_arn`: Role ECS uses to manage the volumes (assumable by ecs.amazonaws.com). Default: a role with AmazonECSInfrastructureRolePolicyForVolumes is created. `encrypted`: Encrypt the volumes. Default: true. `kms_key_id`: KMS key for the volumes. Default: the account's default EBS key (aws/ebs).}"
   type = object({
     nodes_per_az    = optional(number, 1)
     resources       = optional(object({ cpu = number, memory_mib = number }), { cpu = 16384, memory_mib = 32768 })
     restate_image   = optional(string, "docker.restate.dev/restatedev/restate:1.7.12")
     restate_version = optional(string, null)
     environment     = optional(map(string), {})
+    ebs_volume      = optional(object({ size_gib = number, volume_type = optional(string, "gp3"), iops = optional(number, null), throughput = optional(number, null), role_arn = optional(string, null), encrypted = optional(bool, true), kms_key_id = optional(string, null) }))
   })
   default  = {}
   nullable = false
@@ -269,6 +270,81 @@ variable "stateful_node" {
   validation {
     condition     = length([for k in keys(var.stateful_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))]) == 0
     error_message = "stateful_node.environment: '${try([for k in keys(var.stateful_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))][0], "?")}' is not an environment variable name; allowed: [A-Za-z_][A-Za-z0-9_]*"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(floor(var.stateful_node.ebs_volume.size_gib) == var.stateful_node.ebs_volume.size_gib, true)
+    error_message = "stateful_node.ebs_volume.size_gib: ${try(coalesce(var.stateful_node.ebs_volume.size_gib, "?"), "?")} is not an integer; allowed: an integer >= 1 and <= 16384"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(floor(var.stateful_node.ebs_volume.size_gib) != var.stateful_node.ebs_volume.size_gib || (var.stateful_node.ebs_volume.size_gib >= 1 && var.stateful_node.ebs_volume.size_gib <= 16384), true)
+    error_message = "stateful_node.ebs_volume.size_gib: ${try(coalesce(var.stateful_node.ebs_volume.size_gib, "?"), "?")} is out of range; allowed: an integer >= 1 and <= 16384"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(contains(["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"], var.stateful_node.ebs_volume.volume_type), true)
+    error_message = "stateful_node.ebs_volume.volume_type: '${try(coalesce(var.stateful_node.ebs_volume.volume_type, "?"), "?")}' is not supported; allowed: gp2, gp3, io1, io2, st1, sc1, standard"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || !contains(["gp2", "st1", "sc1", "standard"], var.stateful_node.ebs_volume.volume_type), true)
+    error_message = "stateful_node.ebs_volume.iops: iops cannot be set for volume type ${try(coalesce(var.stateful_node.ebs_volume.volume_type, "?"), "?")}; allowed: iops only with gp3, io1, io2"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || var.stateful_node.ebs_volume.volume_type != "gp3" || (floor(var.stateful_node.ebs_volume.iops) == var.stateful_node.ebs_volume.iops), true)
+    error_message = "stateful_node.ebs_volume.iops: ${try(coalesce(var.stateful_node.ebs_volume.iops, "?"), "?")} is not an integer; allowed: an integer >= 3000 and <= 16000"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || var.stateful_node.ebs_volume.volume_type != "gp3" || (floor(var.stateful_node.ebs_volume.iops) != var.stateful_node.ebs_volume.iops || (var.stateful_node.ebs_volume.iops >= 3000 && var.stateful_node.ebs_volume.iops <= 16000)), true)
+    error_message = "stateful_node.ebs_volume.iops: ${try(coalesce(var.stateful_node.ebs_volume.iops, "?"), "?")} is out of range; allowed: an integer >= 3000 and <= 16000"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || var.stateful_node.ebs_volume.volume_type != "io1" || (floor(var.stateful_node.ebs_volume.iops) == var.stateful_node.ebs_volume.iops), true)
+    error_message = "stateful_node.ebs_volume.iops: ${try(coalesce(var.stateful_node.ebs_volume.iops, "?"), "?")} is not an integer; allowed: an integer >= 100 and <= 64000"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || var.stateful_node.ebs_volume.volume_type != "io1" || (floor(var.stateful_node.ebs_volume.iops) != var.stateful_node.ebs_volume.iops || (var.stateful_node.ebs_volume.iops >= 100 && var.stateful_node.ebs_volume.iops <= 64000)), true)
+    error_message = "stateful_node.ebs_volume.iops: ${try(coalesce(var.stateful_node.ebs_volume.iops, "?"), "?")} is out of range; allowed: an integer >= 100 and <= 64000"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || var.stateful_node.ebs_volume.volume_type != "io2" || (floor(var.stateful_node.ebs_volume.iops) == var.stateful_node.ebs_volume.iops), true)
+    error_message = "stateful_node.ebs_volume.iops: ${try(coalesce(var.stateful_node.ebs_volume.iops, "?"), "?")} is not an integer; allowed: an integer >= 100 and <= 256000"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || var.stateful_node.ebs_volume.volume_type != "io2" || (floor(var.stateful_node.ebs_volume.iops) != var.stateful_node.ebs_volume.iops || (var.stateful_node.ebs_volume.iops >= 100 && var.stateful_node.ebs_volume.iops <= 256000)), true)
+    error_message = "stateful_node.ebs_volume.iops: ${try(coalesce(var.stateful_node.ebs_volume.iops, "?"), "?")} is out of range; allowed: an integer >= 100 and <= 256000"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops != null || !contains(["io1", "io2"], var.stateful_node.ebs_volume.volume_type), true)
+    error_message = "stateful_node.ebs_volume.iops: volume type ${try(coalesce(var.stateful_node.ebs_volume.volume_type, "?"), "?")} needs iops; allowed: an integer for io1/io2 (100-64000/256000)"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.throughput == null || var.stateful_node.ebs_volume.volume_type == "gp3", true)
+    error_message = "stateful_node.ebs_volume.throughput: throughput cannot be set for volume type ${try(coalesce(var.stateful_node.ebs_volume.volume_type, "?"), "?")}; allowed: throughput only with gp3"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.throughput == null || (floor(var.stateful_node.ebs_volume.throughput) == var.stateful_node.ebs_volume.throughput), true)
+    error_message = "stateful_node.ebs_volume.throughput: ${try(coalesce(var.stateful_node.ebs_volume.throughput, "?"), "?")} is not an integer; allowed: an integer >= 125 and <= 1000"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.throughput == null || (floor(var.stateful_node.ebs_volume.throughput) != var.stateful_node.ebs_volume.throughput || (var.stateful_node.ebs_volume.throughput >= 125 && var.stateful_node.ebs_volume.throughput <= 1000)), true)
+    error_message = "stateful_node.ebs_volume.throughput: ${try(coalesce(var.stateful_node.ebs_volume.throughput, "?"), "?")} is out of range; allowed: an integer >= 125 and <= 1000"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.stateful_node.ebs_volume.role_arn)) && strcontains(var.stateful_node.ebs_volume.role_arn, ":role/"), false), true)
+    error_message = "stateful_node.ebs_volume.role_arn: '${try(coalesce(var.stateful_node.ebs_volume.role_arn == null ? "" : var.stateful_node.ebs_volume.role_arn, "?"), "?")}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
   }
 }
 
