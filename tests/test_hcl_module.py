@@ -468,6 +468,8 @@ EXISTING_ARGUMENTS = {
     f'task_role_arn = "{EXISTING_ROLE.format("task")}" }}',
     "controller": f'{{ tasks = {{ execution_role_arn = "{EXISTING_ROLE.format("ctl-exec")}" }} }}',
     "restatectl": f'{{ execution_role_arn = "{EXISTING_ROLE.format("restatectl")}" }}',
+    "stateful_node": "{ ebs_volume = { size_gib = 50, throughput = 300, "
+    f'role_arn = "{EXISTING_ROLE.format("ebs")}" }} }}',
 }
 EXISTING_PROPS: dict[str, Any] = {
     "ecs_cluster": EXISTING_CLUSTER_ARN,
@@ -480,6 +482,9 @@ EXISTING_PROPS: dict[str, Any] = {
         tasks=TaskProps(execution_role_arn=EXISTING_ROLE.format("ctl-exec"))
     ),
     "restatectl": RestatectlProps(execution_role_arn=EXISTING_ROLE.format("restatectl")),
+    "stateful_node": StatefulNodeProps(
+        ebs_volume=EbsVolumeProps(size_gib=50, throughput=300, role_arn=EXISTING_ROLE.format("ebs"))
+    ),
 }
 
 
@@ -779,12 +784,31 @@ def test_ebs_volume_is_configured_at_launch_as_in_the_construct(
     roles = [r["name"] for r in planned(custom_plan, "custom", "aws_iam_role")]
     assert "restate-ebs-volumes" in roles
     # Without a volume: ephemeral storage, no volume role, no EBS policy.
-    default = stateful_task_definition(planned(custom_plan, "existing", "aws_ecs_task_definition"))
+    default = stateful_task_definition(
+        planned(custom_plan, "no_lambdas", "aws_ecs_task_definition")
+    )
     assert default["ephemeral_storage"] == [{"size_in_gib": 200}]
     assert [v["configure_at_launch"] for v in default["volume"]] == [False]
-    assert not planned(custom_plan, "existing", "aws_iam_role_policy_attachment")
-    policies = [p["name"] for p in planned(custom_plan, "existing", "aws_iam_role_policy")]
+    assert not planned(custom_plan, "no_lambdas", "aws_iam_role_policy_attachment")
+    policies = [p["name"] for p in planned(custom_plan, "no_lambdas", "aws_iam_role_policy")]
     assert "controller-ebs" not in policies
+    # A given volume role: not created, the controller may pass exactly that role to ECS.
+    assert not planned(custom_plan, "existing", "aws_iam_role_policy_attachment")
+    assert "restate-ebs-volumes" not in [
+        r["name"] for r in planned(custom_plan, "existing", "aws_iam_role")
+    ]
+    (ebs_policy,) = [
+        p for p in planned(custom_plan, "existing", "aws_iam_role_policy")
+        if p["name"] == "controller-ebs"
+    ]  # fmt: skip
+    statements = {s["Sid"]: s for s in json.loads(ebs_policy["policy"])["Statement"]}
+    assert statements["PassVolumeRole"]["Resource"] == [EXISTING_ROLE.format("ebs")]
+    assert list(statements) == [
+        "PassVolumeRole", "DescribeVolumes", "ClusterVolumes",
+        "CreateClusterSnapshots", "TagNewSnapshots", "ClusterSnapshots",
+    ]  # fmt: skip
+    existing = stateful_task_definition(planned(custom_plan, "existing", "aws_ecs_task_definition"))
+    assert existing["ephemeral_storage"] == []
 
 
 EBS_POLICY = "AmazonECSInfrastructureRolePolicyForVolumes"
@@ -886,7 +910,10 @@ def test_existing_cluster_groups_and_bucket_are_used_instead_of_created_ones(
     module = Counter(
         c["type"] for c in created(custom_plan) if c["address"].startswith("module.existing.")
     )
-    assert module == Counter(resource_type for resource_type, _ in synthesized(construct))
+    # The controller's EBS statements are a policy of their own in the module.
+    construct_types = Counter(resource_type for resource_type, _ in synthesized(construct))
+    assert module - construct_types == Counter({"aws_iam_role_policy": 1})
+    assert construct_types - module == Counter()
     for absent in ("aws_ecs_cluster", "aws_security_group", "aws_s3_bucket"):
         assert absent not in module
     # Given roles are used as they are: only the controller's task role and the watcher's
