@@ -12,8 +12,8 @@ from cdktf_restate.context import ClusterContext, local
 from cdktf_restate.ecs import EcsCluster
 from cdktf_restate.iam import (
     Role,
-    _new_role,
     existing_or_new_role,
+    new_role,
     statement,
 )
 from cdktf_restate.restate_tasks import ECS_TASKS_SERVICE, RestateRoles
@@ -57,7 +57,7 @@ def _counted_ebs_volume_role(ctx: ClusterContext, ebs: object) -> Role:
     given_arn = cdktf.Fn.lookup_nested(ebs, ["role_arn"])
     created = cdktf.Fn.conditional(cdktf.Op.eq(given_arn, null), 1, 0)
     count = cdktf.Token.as_number(cdktf.Fn.conditional(cdktf.Op.eq(ebs, null), 0, created))
-    role = _new_role(
+    role = new_role(
         ctx,
         "ebs_role",
         "ebs-volumes",

@@ -94,7 +94,7 @@ def existing_or_new_role(
     ``count``, and locals hold the given ARN/name or the created role's."""
     if is_token(arn):
         count = count_if_null(arn)
-        role = _new_role(ctx, id, suffix, service, description, count)
+        role = new_role(ctx, id, suffix, service, description, count)
         given_name = cdktf.Fn.try_([last_path_segment(arn), ""])
         return Role(
             arn=local(ctx, f"{id}_arn", cdktf.Fn.coalesce([arn, role.one("arn")])),
@@ -104,11 +104,11 @@ def existing_or_new_role(
         )
     if arn is not None:
         return Role(arn=arn, name=last_path_segment(arn), created=None)
-    role = _new_role(ctx, id, suffix, service, description)
+    role = new_role(ctx, id, suffix, service, description)
     return Role(arn=role.arn, name=role.name, created=role)
 
 
-def _new_role(
+def new_role(
     ctx: ClusterContext,
     id: str,
     suffix: str,
