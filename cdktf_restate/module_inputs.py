@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cdktf_restate.controller import EBS_VOLUME_FIELDS
 from cdktf_restate.props import (
     SUPPORTED_RESTATE_VERSIONS,
     AddressesProps,
@@ -483,16 +484,9 @@ def _stateful_rules(v: str) -> list[Rule]:
     ]
 
 
-#: The fields of ``stateful_node.ebs_volume`` that are module inputs (all of them).
-EBS_VOLUME_INPUTS = (
-    "size_gib",
-    "volume_type",
-    "iops",
-    "throughput",
-    "role_arn",
-    "encrypted",
-    "kms_key_id",
-)
+#: The fields of ``stateful_node.ebs_volume`` that are module inputs: all of them, in the
+#: order the construct writes them for the controller.
+EBS_VOLUME_INPUTS = EBS_VOLUME_FIELDS
 
 
 def _unless_null(volume: str, rule: Rule) -> Rule:
