@@ -137,11 +137,6 @@ def _scope_info(scope: Construct) -> _ScopeInfo:
     return info
 
 
-def stack_attributes(scope: Construct) -> StackAttributes:
-    """The ``StackAttributes`` element of ``scope``'s stack, created on first use."""
-    return _scope_info(scope).stack.attributes
-
-
 def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
     """cdktf's ``addOverride`` path semantics: dots descend, non-objects are replaced."""
     *parents, last = path.split(".")
