@@ -159,7 +159,15 @@ class _Attributed:
     _tokens: dict[tuple[str, str], Any]
     _default_id: str | None  # None: ask cdktf (custom allocation or an overridden id)
 
-    def _register(self, scope: Construct, id: str) -> None:
+    def _create(
+        self, scope: Construct, id: str, attributes: Mapping[str, Any], meta: dict[str, Any]
+    ) -> None:
+        """Create the cdktf element (one kernel call) and register it with its stack."""
+        self.resource_type = meta["terraform_resource_type"]
+        self.attributes = _drop_none(dict(attributes))
+        self._tokens = {}
+        self.counted = "count" in meta
+        jsii.create(self.__class__, self, [scope, id, _resource_config(meta)])
         info = _scope_info(scope)
         info.stack.attributes.register(self)
         # constructs replaces "/" in ids with "--"; the path components are the sanitized ids.
@@ -244,13 +252,8 @@ class Resource(_Attributed, cdktf.TerraformResource):
         lifecycle: cdktf.TerraformResourceLifecycle | None = None,
         count: float | str | None = None,
     ) -> None:
-        self.resource_type = resource_type
-        self.attributes = _drop_none(dict(attributes))
-        self._tokens = {}
-        self.counted = count is not None
-        config = _resource_config(_meta_arguments(resource_type, depends_on, lifecycle, count))
-        jsii.create(self.__class__, self, [scope, id, config])
-        self._register(scope, id)
+        meta = _meta_arguments(resource_type, depends_on, lifecycle, count)
+        self._create(scope, id, attributes, meta)
 
     @property
     def arn(self) -> str:
@@ -279,13 +282,7 @@ class DataSource(_Attributed, cdktf.TerraformDataSource):
         *,
         count: float | str | None = None,
     ) -> None:
-        self.resource_type = data_type
-        self.attributes = _drop_none(dict(arguments))
-        self._tokens = {}
-        self.counted = count is not None
-        config = _resource_config(_meta_arguments(data_type, None, None, count))
-        jsii.create(self.__class__, self, [scope, id, config])
-        self._register(scope, id)
+        self._create(scope, id, arguments, _meta_arguments(data_type, None, None, count))
 
 
 class AwsProvider(cdktf.TerraformProvider):
