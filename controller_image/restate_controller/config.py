@@ -14,6 +14,8 @@ BACKENDS = ("ecs", "local")
 CLUSTER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$")
 URL_PATTERN = re.compile(r"^https?://[^\s/:,]+(:\d{1,5})?/?$")
+# The admin API may sit behind a proxy under a path (the construct's addresses.admin allows one).
+ADMIN_URL_PATTERN = re.compile(r"^https?://[^\s/:,]+(:\d{1,5})?(/[^\s,]*)?$")
 AZ_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
 LOCAL_AZ_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SUBNET_PATTERN = re.compile(r"^subnet-[0-9a-f]{8,17}$")
@@ -199,11 +201,28 @@ class _Reader:
         if value is None:
             return None
         try:
-            return json.loads(value)
+            return json.loads(value, object_pairs_hook=_without_duplicate_keys)
         except json.JSONDecodeError as error:
             raise self.fail(
                 name, value, f"not valid JSON ({error.msg}); expected {shape}"
             ) from None
+        except _DuplicateKeys as error:
+            # json.loads would keep the last one silently (e.g. two subnets in one zone).
+            raise self.fail(name, value, f"duplicate keys {error.keys}; expected {shape}") from None
+
+
+class _DuplicateKeys(ValueError):
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(keys)
+        self.keys = keys
+
+
+def _without_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    keys = [key for key, _ in pairs]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise _DuplicateKeys(duplicates)
+    return dict(pairs)
 
 
 def load_config(env: Mapping[str, str]) -> Config:
@@ -237,12 +256,15 @@ def load_config(env: Mapping[str, str]) -> Config:
         replication_counts = parse_replication(replication)
     except ValueError as error:
         raise read.fail("REPLICATION", replication, str(error)) from None
-    zones_needed = replication_counts.get("zone", 1)
-    if zones_needed > len(subnets_by_az):
+    # The construct's rule: zone replication N must survive losing a zone, so N + 1 zones.
+    # It cannot check zones it looks up at plan time; this catches what got through.
+    zone_replication = replication_counts.get("zone")
+    if zone_replication is not None and len(subnets_by_az) < zone_replication + 1:
         raise read.fail(
             "REPLICATION",
             replication,
-            f"needs {zones_needed} zones but RESTATE_CONTROLLER_SUBNETS_BY_AZ has {len(subnets_by_az)}",
+            f"needs at least {zone_replication + 1} zones (zone replication + 1, to survive the"
+            f" loss of a zone) but RESTATE_CONTROLLER_SUBNETS_BY_AZ has {len(subnets_by_az)}",
         )
 
     restatectl_address = read.raw("RESTATECTL_ADDRESS", required=True)
@@ -255,7 +277,7 @@ def load_config(env: Mapping[str, str]) -> Config:
                 "expected http(s)://host:5122, several comma-separated allowed",
             )
     admin_url = read.matching(
-        "ADMIN_URL", URL_PATTERN, "expected http(s)://host:9070", required=True
+        "ADMIN_URL", ADMIN_URL_PATTERN, "expected http(s)://host[:port][/path]", required=True
     )
     assert admin_url is not None
 
@@ -373,13 +395,15 @@ def _ebs_volume(read: _Reader, on_ecs: bool) -> EbsVolume | None:
     role_arn = value.get("role_arn")
     if not isinstance(role_arn, str) or not ARN_PATTERN.match(role_arn):
         raise read.fail("EBS_VOLUME", value, "'role_arn' must be an IAM role ARN")
-    encrypted = value.get("encrypted", True)
+    # Optional keys may be JSON null (docs/controller-config.md): null means the default.
+    encrypted = True if value.get("encrypted") is None else value["encrypted"]
     if not isinstance(encrypted, bool):
         raise read.fail("EBS_VOLUME", value, "'encrypted' must be true or false")
     kms_key_id = value.get("kms_key_id")
     if kms_key_id is not None and not isinstance(kms_key_id, str):
         raise read.fail("EBS_VOLUME", value, "'kms_key_id' must be a string")
-    volume_name = value.get("volume_name", DEFAULT_EBS_VOLUME_NAME)
+    volume_name = value.get("volume_name")
+    volume_name = DEFAULT_EBS_VOLUME_NAME if volume_name is None else volume_name
     if not isinstance(volume_name, str) or not volume_name:
         raise read.fail("EBS_VOLUME", value, "'volume_name' must be a non-empty string")
     assert size is not None

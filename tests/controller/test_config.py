@@ -138,7 +138,10 @@ SUBPROCESS_CASES = [
     ),
     (
         "zone of another region",
-        changed(SUBNETS_BY_AZ='{"eu-west-1a": "subnet-0aaa1111", "us-east-1b": "subnet-0bbb2222"}'),
+        changed(
+            SUBNETS_BY_AZ='{"eu-west-1a": "subnet-0aaa1111", "us-east-1b": "subnet-0bbb2222",'
+            ' "us-east-1c": "subnet-0ccc3333"}'
+        ),
         "zones eu-west-1a are not in AWS_REGION us-east-1",
     ),
     (
@@ -173,8 +176,22 @@ SUBPROCESS_CASES = [
     ),
     (
         "replication needs more zones",
-        changed(REPLICATION="{zone: 4}"),
-        "needs 4 zones but RESTATE_CONTROLLER_SUBNETS_BY_AZ has 3",
+        changed(REPLICATION="{zone: 3}"),
+        "needs at least 4 zones (zone replication + 1, to survive the loss of a zone) but"
+        " RESTATE_CONTROLLER_SUBNETS_BY_AZ has 3",
+    ),
+    (
+        "zone replication over as many zones as it needs",
+        changed(SUBNETS_BY_AZ='{"us-east-1a": "subnet-0aaa1111", "us-east-1b": "subnet-0bbb2222"}'),
+        "needs at least 3 zones (zone replication + 1",
+    ),
+    (
+        "two subnets under one zone",
+        changed(
+            SUBNETS_BY_AZ='{"us-east-1a": "subnet-0aaa1111", "us-east-1a": "subnet-0bbb2222",'
+            ' "us-east-1b": "subnet-0ccc3333"}'
+        ),
+        "is invalid: duplicate keys ['us-east-1a']",
     ),
     ("missing region on ecs", without("AWS_REGION"), "AWS_REGION is required"),
     (
@@ -232,24 +249,88 @@ def test_valid_config_passes_check() -> None:
     assert "configuration ok (backend ecs)" in result.stdout
 
 
+CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "controller-config.md"
+#: Optional variable of the contract -> the Config field it sets.
+OPTIONAL_FIELDS = {
+    "BACKEND": "backend",
+    "CONTAINER_NAME": "container_name",
+    "ASSIGN_PUBLIC_IP": "assign_public_ip",
+    "NODES_PER_AZ": "nodes_per_az",
+    "REPLICATION": "replication",
+    "RESTATECTL_PATH": "restatectl_path",
+    "EBS_VOLUME": "ebs_volume",
+    "SNAPSHOT_RETENTION_DAYS": "snapshot_retention_days",
+    "RECONCILE_INTERVAL_SECONDS": "reconcile_interval_seconds",
+    "HEALTH_PORT": "health_port",
+    "DRAIN_TIMEOUT_SECONDS": "drain_timeout_seconds",
+    "TRIM_RETRY_SECONDS": "trim_retry_seconds",
+}
+
+
+def contract_defaults() -> dict[str, str | None]:
+    """Optional variable -> its default as the contract's table writes it (`none` -> None)."""
+    defaults: dict[str, str | None] = {}
+    for line in CONTRACT.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or not cells[0].startswith("`RESTATE_CONTROLLER_"):
+            continue
+        name = cells[0].strip("`").removeprefix("RESTATE_CONTROLLER_")
+        if cells[1].startswith("no ("):
+            ticked = cells[1].split("`")
+            defaults[name] = ticked[1] if len(ticked) > 2 else None
+    return defaults
+
+
+def as_contract_text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def test_defaults_from_the_contract() -> None:
+    defaults = contract_defaults()
+    assert set(defaults) == set(OPTIONAL_FIELDS), "a new optional variable needs a line above"
     config = load_config(VALID_ECS)
-    assert config.container_name == "restate"
-    assert config.nodes_per_az == 1
-    assert config.replication == "{zone: 2}"
+    for name, field in OPTIONAL_FIELDS.items():
+        assert as_contract_text(getattr(config, field)) == defaults[name], name
     assert (config.budget.unit, config.budget.limit) == ("zone", 1)
-    assert config.assign_public_ip is False
-    assert config.restatectl_path == "restatectl"
-    assert config.ebs_volume is None
-    assert config.snapshot_retention_days == 7
-    assert config.reconcile_interval_seconds == 10.0
-    assert config.health_port == 8080
-    assert config.drain_timeout_seconds == 600.0
-    assert config.trim_retry_seconds == 5.0
     spec = config.desired_spec()
     assert spec.trim_retry_seconds == 5.0
     assert spec.azs == ("us-east-1a", "us-east-1b", "us-east-1c")
     assert spec.task_definition == VALID_ECS["RESTATE_CONTROLLER_TASK_DEFINITION_ARN"]
+
+
+def test_admin_url_may_have_a_path() -> None:
+    # The construct's addresses.admin allows http(s)://host[:port][/path] (a proxy's prefix).
+    config = load_config(changed(ADMIN_URL="https://admin.example.com/restate"))
+    assert config.admin_url == "https://admin.example.com/restate"
+    with pytest.raises(ConfigError, match="RESTATE_CONTROLLER_ADMIN_URL"):
+        load_config(changed(ADMIN_URL="https://admin.example.com/a b"))
+
+
+def test_ebs_optional_keys_may_be_null() -> None:
+    ebs = {
+        "size_gib": 50,
+        "volume_type": "gp3",
+        "role_arn": "arn:aws:iam::123456789012:role/ebs",
+        "iops": None,
+        "throughput": None,
+        "encrypted": None,
+        "kms_key_id": None,
+        "volume_name": None,
+    }
+    volume = load_config(changed(EBS_VOLUME=json.dumps(ebs))).ebs_volume
+    assert volume is not None
+    assert (volume.encrypted, volume.volume_name, volume.iops, volume.kms_key_id) == (
+        True,
+        "restate-data",
+        None,
+        None,
+    )
 
 
 def test_trim_retry_seconds_reaches_the_planner() -> None:

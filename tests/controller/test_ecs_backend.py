@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config as BotoConfig
-from conftest import AZS, REGION, AwsWorld, CallRecorder, TaskDrivenRestate
+from conftest import AZS, FAMILY, REGION, AwsWorld, CallRecorder, TaskDrivenRestate
 from restate_controller.backends.ecs import EcsBackend, EcsSettings, started_by
 from restate_controller.config import EbsVolume
 from restate_controller.loop import JsonLog, Reconciler
@@ -56,6 +56,7 @@ def make_backend(
         cluster_arn=cluster_arn,
         cluster_name="demo",
         task_definition=task_definition,
+        task_family=task_definition.rsplit("/", 1)[-1].rsplit(":", 1)[0],
         subnets_by_az=world.subnets_by_az,
         security_group_ids=world.security_group_ids,
         assign_public_ip=False,
@@ -244,6 +245,15 @@ def test_lists_only_this_clusters_tasks(aws_world: AwsWorld, ecs_cluster: str) -
     backend.stop_task(ours.task_id, "x" * 400)  # ECS caps the reason at 255 characters
     (stopped,) = backend.list_tasks()
     assert stopped.status == "STOPPED" and stopped.stopped_reason == "x" * 255
+
+    # ECS takes startedBy only as the sole filter of ListTasks (the API reference); moto does
+    # not enforce it, so check what was sent: running and stopped tasks listed by family.
+    listings = [params for _, operation, params in recorder.calls if operation == "ListTasks"]
+    assert listings and all("startedBy" not in params for params in listings)
+    assert {(params["family"], params["desiredStatus"]) for params in listings} == {
+        (FAMILY, "RUNNING"),
+        (FAMILY, "STOPPED"),
+    }
 
 
 def test_errors_are_classified(aws_world: AwsWorld, ecs_cluster: str) -> None:

@@ -132,6 +132,7 @@ class EcsSettings:
     cluster_arn: str
     cluster_name: str
     task_definition: str
+    task_family: str
     subnets_by_az: Mapping[str, str]
     security_group_ids: tuple[str, ...]
     assign_public_ip: bool
@@ -156,6 +157,7 @@ class EcsBackend:
         from botocore.config import Config as BotoConfig
 
         assert config.ecs_cluster_arn is not None and config.aws_region is not None
+        assert config.task_family is not None  # required on ECS (config.load_config)
         client = boto3.client(
             "ecs",
             region_name=config.aws_region,
@@ -168,6 +170,7 @@ class EcsBackend:
                 cluster_arn=config.ecs_cluster_arn,
                 cluster_name=config.cluster_name,
                 task_definition=config.task_definition,
+                task_family=config.task_family,
                 subnets_by_az=config.subnets_by_az,
                 security_group_ids=config.security_group_ids,
                 assign_public_ip=config.assign_public_ip,
@@ -185,10 +188,12 @@ class EcsBackend:
         arns: list[str] = []
         try:
             paginator = self.ecs.get_paginator("list_tasks")
+            # By family, not startedBy: ECS takes startedBy only as the sole filter, and the
+            # stopped tasks are needed too. Tags then tell which tasks are ours (_is_ours).
             for desired_status in ("RUNNING", "STOPPED"):
                 for page in paginator.paginate(
                     cluster=self.settings.cluster_arn,
-                    startedBy=started_by(self.settings.cluster_name),
+                    family=self.settings.task_family,
                     desiredStatus=desired_status,
                 ):
                     arns.extend(page.get("taskArns", []))
