@@ -83,7 +83,8 @@ class Subnet:
     availability_zone: str | None = prop(
         None,
         "Availability zone of the subnet (e.g. us-east-1a). "
-        "Default: looked up with a data source (checks on zones are then left to the controller).",
+        "Default: looked up with a data source (Terraform then checks at plan time that the "
+        "subnets span zone replication + 1 distinct zones).",
     )
 
 

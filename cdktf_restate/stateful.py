@@ -23,7 +23,7 @@ from cdktf_restate.restate_tasks import (
     task_definition_attributes,
 )
 from cdktf_restate.storage import Storage
-from cdktf_restate.validation import is_token
+from cdktf_restate.validation import is_token, parse_replication
 
 STATEFUL_ROLES = ("log-server", "worker")
 HEALTH_CHECK = "curl --fail --silent --output /dev/null http://127.0.0.1:5122/health"
@@ -85,7 +85,34 @@ def add_stateful(
         }
     elif props.ebs_volume is None:
         attributes["ephemeral_storage"] = [{"size_in_gib": DEFAULT_EPHEMERAL_STORAGE_GIB}]
+    precondition = looked_up_zones_rule(ctx)
+    if precondition is not None:
+        attributes["lifecycle"] = {"precondition": [precondition]}
     task_definition = Resource(
         ctx.scope, "stateful_task_definition", "aws_ecs_task_definition", attributes
     )
     return Stateful(task_definition=task_definition, family=family)
+
+
+def looked_up_zones_rule(ctx: ClusterContext) -> dict[str, str] | None:
+    """Zone replication N needs N + 1 distinct zones. Validation checks the zones it is given;
+    zones looked up by data source are checked by Terraform at plan time, before anything is
+    created (the generated module has its own precondition for its variable)."""
+    zones = list(ctx.availability_zones)
+    if is_token(ctx.props.subnets) or not any(is_token(zone) for zone in zones):
+        return None
+    if is_token(ctx.replication):
+        return None
+    needed = parse_replication(ctx.replication, "stateless_node.default_replication").get("zone")
+    if needed is None:
+        return None
+    distinct_zones = cdktf.Fn.length_of(cdktf.Fn.distinct(zones))
+    return {
+        "condition": cdktf.Token.as_string(cdktf.Op.gte(distinct_zones, needed + 1)),
+        "error_message": (
+            f"subnets: the subnets are in fewer than {needed + 1} distinct availability zones,"
+            f" so the cluster cannot survive the loss of a zone with"
+            f" stateless_node.default_replication {{zone: {needed}}}; allowed: at least zone"
+            f" replication + 1 = {needed + 1} subnets in distinct zones."
+        ),
+    }
