@@ -2,7 +2,7 @@
 # Installs everything this project needs into the checkout itself, idempotently:
 #   .venv/            Python 3.11 venv with the package (editable) and dev tools
 #   node_modules/     real restate-server / restatectl binaries for this machine (npm)
-#   .cache/npm/       restatectl for linux-arm64 (the default Lambda/Fargate architecture)
+#   .cache/npm/       restatectl for the other Lambda architecture than this CPU's (both are packaged)
 #   .cache/terraformrc  Terraform CLI config pointing at the local provider mirror
 # Overrides: PYTHON (interpreter), CDKTF_RESTATE_PROVIDER_MIRROR (folder holding
 # registry.terraform.io/hashicorp/aws/5.100.0/...).
@@ -35,16 +35,23 @@ if [ ! -x node_modules/@restatedev/restate-server-linux-x64/bin/restate-server ]
   && [ ! -x node_modules/@restatedev/restate-server-linux-arm64/bin/restate-server ]; then
   npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null
 fi
-arm_dir=".cache/npm/restatectl-linux-arm64"
-if [ ! -x "$arm_dir/bin/restatectl" ]; then
-  mkdir -p .cache/npm
-  (cd .cache/npm && npm pack --silent "@restatedev/restatectl-linux-arm64@${restate_version}" >/dev/null)
-  mkdir -p "$arm_dir"
-  tar -xzf ".cache/npm/restatedev-restatectl-linux-arm64-${restate_version}.tgz" -C "$arm_dir" --strip-components=1
-  chmod +x "$arm_dir/bin/restatectl"
-fi
+# restatectl for both Lambda architectures: npm installed this CPU's; fetch the other one.
+for arch in arm64 x64; do
+  [ -x "node_modules/@restatedev/restatectl-linux-${arch}/bin/restatectl" ] && continue
+  arch_dir=".cache/npm/restatectl-linux-${arch}"
+  if [ ! -x "$arch_dir/bin/restatectl" ]; then
+    mkdir -p .cache/npm "$arch_dir"
+    (cd .cache/npm && npm pack --silent "@restatedev/restatectl-linux-${arch}@${restate_version}" >/dev/null)
+    tar -xzf ".cache/npm/restatedev-restatectl-linux-${arch}-${restate_version}.tgz" -C "$arch_dir" --strip-components=1
+    chmod +x "$arch_dir/bin/restatectl"
+  fi
+done
 
 # --- Terraform CLI config ----------------------------------------------------
+if ! command -v terraform >/dev/null 2>&1; then
+  echo "setup: terraform is not on PATH; install Terraform >= 1.5 (this project is tested with 1.11.4)" >&2
+  exit 1
+fi
 mirror="${CDKTF_RESTATE_PROVIDER_MIRROR:-}"
 if [ -z "$mirror" ]; then
   for candidate in "$HOME/.terraform.d/plugins" /opt/tf-plugins /usr/share/terraform/plugins \
