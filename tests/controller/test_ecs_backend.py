@@ -146,6 +146,9 @@ def test_fill_then_roll_become_the_right_ecs_calls(aws_world: AwsWorld, ecs_clus
 
     run_requests = [params for _, operation, params in recorder.calls if operation == "RunTask"]
     assert len(run_requests) == 3
+    # An idempotency token per launch, distinct across launches (the model allows 64 chars).
+    tokens = [request["clientToken"] for request in run_requests]
+    assert len(set(tokens)) == 3 and all(0 < len(token) <= 64 for token in tokens)
     for request in run_requests:
         assert (
             request["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"

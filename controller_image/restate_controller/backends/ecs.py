@@ -8,6 +8,7 @@ ecs:TagResource, ecs:StopTask.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -220,6 +221,9 @@ class EcsBackend:
             tags=tags,
             ebs=self.settings.ebs,
         )
+        # One token per launch decision: botocore's retries resend it, so a request that timed
+        # out after ECS had started the task does not start a second one.
+        request["clientToken"] = uuid.uuid4().hex
         try:
             response = self.ecs.run_task(**request)
         except Exception as error:
