@@ -49,6 +49,13 @@ class ClusterContext:
             return f"{cdktf.Fn.substr(self.cluster_name, 0, room)}-{suffix}"
         return f"{self.cluster_name[:room].rstrip('-_')}-{suffix}"
 
+    def elb_name(self, suffix: str) -> str:
+        """A load balancer or target group name: ``name()`` within 32 characters, and only
+        letters, digits and hyphens (the cluster name may hold ``_``)."""
+        if is_token(self.cluster_name):
+            return f"{cdktf.Fn.replace(self.name(suffix, 32), '_', '-')}"
+        return self.name(suffix, 32).replace("_", "-").lstrip("-")
+
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         """An ARN in this stack's partition/region/account."""
         region_part = self.region if region else ""

@@ -97,7 +97,7 @@ def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> 
             f"target_group_{port_name}",
             "aws_lb_target_group",
             {
-                "name": ctx.name(SHORT_PORT_NAMES[port_name], 32),
+                "name": ctx.elb_name(SHORT_PORT_NAMES[port_name]),
                 "port": port,
                 "protocol": "TCP",
                 "target_type": "ip",
@@ -136,7 +136,7 @@ def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> 
                 f"alb_target_group_{port_name}",
                 "aws_lb_target_group",
                 {
-                    "name": ctx.name(f"alb-{SHORT_PORT_NAMES[port_name]}", 32),
+                    "name": ctx.elb_name(f"alb-{SHORT_PORT_NAMES[port_name]}"),
                     "port": RESTATE_PORTS[port_name],
                     "protocol": "HTTP",
                     "target_type": "ip",
@@ -172,7 +172,7 @@ def _created_nlb(
         "nlb",
         "aws_lb",
         {
-            "name": ctx.name("nlb", 32),
+            "name": ctx.elb_name("nlb"),
             "load_balancer_type": "network",
             "internal": _negated(props.internet_facing),
             "subnets": _nlb_subnets(ctx),

@@ -35,6 +35,7 @@ from cdktf_restate.props import (
     TaskProps,
 )
 from cdktf_restate.validation import (
+    CLUSTER_NAME_RULE,
     CONTAINER_INSIGHTS,
     CPU_ARCHITECTURES,
     EBS_IOPS_LIMITS,
@@ -730,14 +731,18 @@ INPUTS: tuple[ModuleInput, ...] = (
         "cluster_name",
         [
             Rule(
-                'can(regex("^[A-Za-z0-9_-]{1,64}$", var.cluster_name))',
-                "cluster_name: '${var.cluster_name}' is not a valid name; allowed: 1-64 of [A-Za-z0-9_-]",
+                'can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", var.cluster_name))'
+                ' && !startswith(var.cluster_name, "internal-")'
+                ' && !startswith(var.cluster_name, "sg-")',
+                "cluster_name: '${var.cluster_name}' is not a valid name; allowed: "
+                + CLUSTER_NAME_RULE,
             )
         ],
         hcl_type="string",
         default=DEFAULT_CLUSTER_NAME,
         description=(
-            "Restate cluster name ([A-Za-z0-9_-], 1-64); prefix of resource names and value "
+            "Restate cluster name (1-64 of [A-Za-z0-9_-], starting with a letter or digit, not "
+            "with internal- or sg-); prefix of resource names and value "
             f"of the restate:cluster tag. Default: {DEFAULT_CLUSTER_NAME}."
         ),
     ),

@@ -103,6 +103,12 @@ REPLICATION_SCOPES = ("region", "zone", "node")
 
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.-]+)?$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# It prefixes AWS names: load balancer names may not start with "internal-" (nor "-"), security
+# group names not with "sg-".
+_CLUSTER_NAME_RE = re.compile(r"^(?!internal-|sg-)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+CLUSTER_NAME_RULE = (
+    "1-64 of [A-Za-z0-9_-], starting with a letter or digit, not with 'internal-' or 'sg-'"
+)
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]+$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _REPLICATION_RE = re.compile(r"^\{\s*([a-z]+\s*:\s*\d+\s*(?:,\s*[a-z]+\s*:\s*\d+\s*)*)\}$")
@@ -457,10 +463,8 @@ def check_identity(props: RestateClusterProps) -> None:
     """VPC, cluster name, ECS cluster and security groups."""
     if _known(props.vpc_id) and (not isinstance(props.vpc_id, str) or not props.vpc_id):
         raise fail("vpc_id", f"{props.vpc_id!r} is not a VPC id", "vpc-...")
-    if _known(props.cluster_name) and not _NAME_RE.match(str(props.cluster_name)):
-        raise fail(
-            "cluster_name", f"{props.cluster_name!r} is not a valid name", "1-64 of [A-Za-z0-9_-]"
-        )
+    if _known(props.cluster_name) and not _CLUSTER_NAME_RE.match(str(props.cluster_name)):
+        raise fail("cluster_name", f"{props.cluster_name!r} is not a valid name", CLUSTER_NAME_RULE)
     if _known(props.ecs_cluster):
         value = props.ecs_cluster
         if _ARN_RE.match(value):

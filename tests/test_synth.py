@@ -226,6 +226,21 @@ def test_disabled_ports_and_alb_targets(tmp_path: Path) -> None:
     assert doc["output"]["restate_ingress_url"]["value"] == "https://restate.example.com"
 
 
+def test_load_balancer_names_hold_only_letters_digits_and_hyphens(tmp_path: Path) -> None:
+    # AWS refuses "_" in load balancer and target group names; the cluster name may have it.
+    doc = synth_cluster(
+        tmp_path,
+        cluster_name="Prod_Restate_Cluster_For_Payments_Team",
+        load_balancer=LoadBalancerProps(create_alb_targets=True),
+    )
+    names = [one(doc, "aws_lb")["name"]]
+    names += [group["name"] for group in of_type(doc, "aws_lb_target_group").values()]
+    assert len(names) == 6
+    for name in names:
+        assert re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?", name), name
+    assert one(doc, "aws_lb")["name"] == "Prod-Restate-Cluster-For-Pay-nlb"
+
+
 # ---- Task definitions and services ------------------------------------------------------
 
 

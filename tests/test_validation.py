@@ -286,8 +286,24 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {"cluster_name": "my cluster!"},
-        r"^cluster_name: 'my cluster!' is not a valid name; allowed: 1-64 of \[A-Za-z0-9_-\]",
+        r"^cluster_name: 'my cluster!' is not a valid name; allowed: 1-64 of \[A-Za-z0-9_-\],"
+        r" starting with a letter or digit, not with 'internal-' or 'sg-'",
         id="cluster-name-characters",
+    ),
+    pytest.param(
+        {"cluster_name": "_payments"},
+        r"^cluster_name: '_payments' is not a valid name; allowed: .*starting with a letter",
+        id="cluster-name-start",
+    ),
+    pytest.param(
+        {"cluster_name": "internal-payments"},
+        r"^cluster_name: 'internal-payments' is not a valid name; allowed: .*not with 'internal-'",
+        id="cluster-name-load-balancer-prefix",
+    ),
+    pytest.param(
+        {"cluster_name": "sg-payments"},
+        r"^cluster_name: 'sg-payments' is not a valid name; allowed: .*or 'sg-'",
+        id="cluster-name-security-group-prefix",
     ),
     pytest.param(
         {"restate_tasks": TaskProps(cpu_architecture="arm")},

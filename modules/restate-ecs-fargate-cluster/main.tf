@@ -306,7 +306,7 @@ resource "aws_lb" "nlb" {
   enable_deletion_protection       = var.load_balancer.deletion_protection
   internal                         = !var.load_balancer.internet_facing
   load_balancer_type               = "network"
-  name                             = "${substr(var.cluster_name, 0, 28)}-nlb"
+  name                             = replace("${substr(var.cluster_name, 0, 28)}-nlb", "_", "-")
   security_groups                  = local.security_group_ids
   subnets                          = coalescelist(var.load_balancer.subnet_ids, var.subnets[*].subnet_id)
   tags                             = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -361,7 +361,7 @@ resource "aws_lb_target_group" "alb_target_group_admin" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name        = "${substr(var.cluster_name, 0, 24)}-alb-adm"
+  name        = replace("${substr(var.cluster_name, 0, 24)}-alb-adm", "_", "-")
   port        = 9070
   protocol    = "HTTP"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -383,7 +383,7 @@ resource "aws_lb_target_group" "alb_target_group_ingress" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name        = "${substr(var.cluster_name, 0, 24)}-alb-ing"
+  name        = replace("${substr(var.cluster_name, 0, 24)}-alb-ing", "_", "-")
   port        = 8080
   protocol    = "HTTP"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -406,7 +406,7 @@ resource "aws_lb_target_group" "target_group_admin" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name        = "${substr(var.cluster_name, 0, 28)}-adm"
+  name        = replace("${substr(var.cluster_name, 0, 28)}-adm", "_", "-")
   port        = 9070
   protocol    = "TCP"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -429,7 +429,7 @@ resource "aws_lb_target_group" "target_group_ingress" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name        = "${substr(var.cluster_name, 0, 28)}-ing"
+  name        = replace("${substr(var.cluster_name, 0, 28)}-ing", "_", "-")
   port        = 8080
   protocol    = "TCP"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -451,7 +451,7 @@ resource "aws_lb_target_group" "target_group_node" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name        = "${substr(var.cluster_name, 0, 27)}-node"
+  name        = replace("${substr(var.cluster_name, 0, 27)}-node", "_", "-")
   port        = 5122
   protocol    = "TCP"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })

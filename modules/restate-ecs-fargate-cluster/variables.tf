@@ -41,13 +41,13 @@ variable "subnets" {
 }
 
 variable "cluster_name" {
-  description = "Restate cluster name ([A-Za-z0-9_-], 1-64); prefix of resource names and value of the restate:cluster tag. Default: restate."
+  description = "Restate cluster name (1-64 of [A-Za-z0-9_-], starting with a letter or digit, not with internal- or sg-); prefix of resource names and value of the restate:cluster tag. Default: restate."
   type        = string
   default     = "restate"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.cluster_name))
-    error_message = "cluster_name: '${var.cluster_name}' is not a valid name; allowed: 1-64 of [A-Za-z0-9_-]"
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", var.cluster_name)) && !startswith(var.cluster_name, "internal-") && !startswith(var.cluster_name, "sg-")
+    error_message = "cluster_name: '${var.cluster_name}' is not a valid name; allowed: 1-64 of [A-Za-z0-9_-], starting with a letter or digit, not with 'internal-' or 'sg-'"
   }
 }
 
