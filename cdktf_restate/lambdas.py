@@ -32,7 +32,9 @@ MAX_NAME_PREFIX_LENGTH = 45
 NAME_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 
 # Small reservations: enough for an operator session / one SQS poller pair, and a hard cap on
-# what a runaway caller could cost. (Accounts keep at least 10 unreserved executions.)
+# what a runaway caller could cost. AWS keeps part of an account's concurrency unreserved (100 at
+# the default quota of 1,000; all of it at a new account's quota of 10), so an account below
+# that must raise its quota or disable the Lambdas (docs/lambdas.md).
 RESTATECTL_RESERVED_CONCURRENCY = 2
 RETIREMENT_WATCHER_RESERVED_CONCURRENCY = 2
 RESTATECTL_TIMEOUT_SECONDS = 60
@@ -630,6 +632,10 @@ def add_retirement_watcher(
             "function_name": function.ref("arn"),
             "batch_size": 10,
             "function_response_types": ["ReportBatchItemFailures"],
+            # The poller does not see the reservation: without this cap it would invoke more
+            # functions than the reservation allows, and throttled receives count towards the
+            # queue's maxReceiveCount (retirement notices would end in the dead-letter queue).
+            "scaling_config": [{"maximum_concurrency": RETIREMENT_WATCHER_RESERVED_CONCURRENCY}],
         },
         count=count,
     )

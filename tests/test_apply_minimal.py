@@ -148,6 +148,8 @@ def test_lambdas_and_retirement_pipeline_exist(applied: Applied) -> None:
         "EventSourceMappings"
     ]
     assert len(mappings) == 1 and mappings[0]["EventSourceArn"].endswith("-events")
+    # Capped like the function's reservation, so the poller is not throttled into the DLQ.
+    assert mappings[0]["ScalingConfig"] == {"MaximumConcurrency": 2}
 
     rules = applied.client("events").list_rules()["Rules"]
     (rule,) = [r for r in rules if r["Name"].endswith("-retirement-watcher")]

@@ -1491,6 +1491,9 @@ resource "aws_lambda_event_source_mapping" "retirement_watcher_queue_source" {
   function_response_types = [
     "ReportBatchItemFailures",
   ]
+  scaling_config {
+    maximum_concurrency = 2
+  }
 }
 
 resource "aws_lambda_function" "restatectl_function" {
