@@ -43,7 +43,9 @@ from cdktf_restate.validation import (
     FARGATE_MEMORY_BY_CPU,
     LOG_DRIVERS,
     LOG_RETENTION_DAYS,
+    MAX_USER_TAGS,
     SHARED_NLB_PORTS,
+    TAG_CHARACTERS,
 )
 
 DEFAULT_CLUSTER_NAME = "restate"
@@ -687,15 +689,32 @@ def security_group_rules() -> list[Rule]:
     ]
 
 
-def tags_rule() -> Rule:
-    bad = (
-        '[for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1 || length(k) > 128]'
+TAG_TEXT = r'"^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$"'
+
+
+def tags_rules() -> list[Rule]:
+    bad_key = (
+        '[for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1'
+        f" || length(k) > 128 || !can(regex({TAG_TEXT}, k))]"
     )
-    return Rule(
-        f"length({bad}) == 0",
-        f'tags.${{try({bad}[0], "?")}}: invalid tag key; allowed: 1-128 characters, '
-        "not starting with 'aws:'",
-    )
+    bad_value = f"[for k, v in var.tags : k if length(v) > 256 || !can(regex({TAG_TEXT}, v))]"
+    return [
+        Rule(
+            f"length({bad_key}) == 0",
+            f'tags.${{try({bad_key}[0], "?")}}: invalid tag key; allowed: 1-128 '
+            f"{TAG_CHARACTERS}, not 'aws:...'",
+        ),
+        Rule(
+            f"length({bad_value}) == 0",
+            f'tags.${{try({bad_value}[0], "?")}}: invalid tag value; allowed: 0-256 '
+            f"{TAG_CHARACTERS}",
+        ),
+        Rule(
+            f"length(var.tags) <= {MAX_USER_TAGS}",
+            "tags: ${length(var.tags)} tags leave no room for the cluster's own; allowed: at most "
+            f"{MAX_USER_TAGS} (AWS allows 50 per resource; the cluster adds up to 11)",
+        ),
+    ]
 
 
 #: The task settings of ``restate_tasks`` and ``controller.tasks`` that are module inputs.
@@ -874,7 +893,7 @@ INPUTS: tuple[ModuleInput, ...] = (
     ),
     scalar_input(
         "tags",
-        [tags_rule()],
+        tags_rules(),
         hcl_type="map(string)",
         description="Tags on every taggable resource, merged with restate:cluster = the "
         "cluster name (which wins). Default: none.",

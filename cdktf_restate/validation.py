@@ -103,6 +103,11 @@ REPLICATION_SCOPES = ("region", "zone", "node")
 
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.-]+)?$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# AWS tags (ECS, IAM, Lambda, Logs, ELB): letters, digits, spaces and _ . : / = + - @. The
+# stateful tasks carry up to 11 restate:* tags of the cluster and controller besides the user's.
+TAG_CHARACTERS = "characters of letters, digits, spaces and _ . : / = + - @"
+_TAG_TEXT_RE = re.compile(r"^[\w\s.:/=+\-@]*$")
+MAX_USER_TAGS = 39
 # It prefixes AWS names: load balancer names may not start with "internal-" (nor "-"), security
 # group names not with "sg-".
 _CLUSTER_NAME_RE = re.compile(r"^(?!internal-|sg-)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -661,8 +666,22 @@ def check_monitoring_and_logs(props: RestateClusterProps) -> None:
             f"{props.log_retention_days!r} is not a CloudWatch retention",
             ", ".join(map(str, LOG_RETENTION_DAYS)),
         )
-    for key in {} if is_token(props.tags) else props.tags:
-        if not isinstance(key, str) or key.startswith("aws:") or not 1 <= len(key) <= 128:
-            raise fail(
-                f"tags.{key}", "invalid tag key", "1-128 characters, not starting with 'aws:'"
-            )
+    tags = {} if is_token(props.tags) else props.tags
+    for key, value in tags.items():
+        if (
+            not isinstance(key, str)
+            or key.startswith("aws:")
+            or not 1 <= len(key) <= 128
+            or _TAG_TEXT_RE.match(key) is None
+        ):
+            raise fail(f"tags.{key}", "invalid tag key", f"1-128 {TAG_CHARACTERS}, not 'aws:...'")
+        if _known(value) and (
+            not isinstance(value, str) or len(value) > 256 or _TAG_TEXT_RE.match(value) is None
+        ):
+            raise fail(f"tags.{key}", "invalid tag value", f"0-256 {TAG_CHARACTERS}")
+    if len(tags) > MAX_USER_TAGS:
+        raise fail(
+            "tags",
+            f"{len(tags)} tags leave no room for the cluster's own",
+            f"at most {MAX_USER_TAGS} (AWS allows 50 per resource; the cluster adds up to 11)",
+        )

@@ -1051,6 +1051,13 @@ BAD_INPUTS = {
     ),
     "cluster_name": BadInput('cluster_name = "bad name!"', {"cluster_name": "bad name!"}),
     "tag_key": BadInput('tags = { "aws:team" = "x" }', {"tags": {"aws:team": "x"}}),
+    "tag_value": BadInput(
+        'tags = { owner = "team (payments)" }', {"tags": {"owner": "team (payments)"}}
+    ),
+    "too_many_tags": BadInput(
+        "tags = { " + ", ".join(f't{i} = "v"' for i in range(40)) + " }",
+        {"tags": {f"t{i}": "v" for i in range(40)}},
+    ),
     "controller_image": BadInput(
         'controller = { controller_image = "my image" }',
         {"controller": ControllerProps(controller_image="my image")},

@@ -291,6 +291,26 @@ BAD_INPUTS = [
         id="cluster-name-characters",
     ),
     pytest.param(
+        {"tags": {"owner": "team (payments)"}},
+        r"^tags\.owner: invalid tag value; allowed: 0-256 characters of letters, digits, spaces",
+        id="tag-value-characters",
+    ),
+    pytest.param(
+        {"tags": {"owner": "x" * 257}},
+        r"^tags\.owner: invalid tag value; allowed: 0-256",
+        id="tag-value-length",
+    ),
+    pytest.param(
+        {"tags": {"team/payments#1": "x"}},
+        r"^tags\.team/payments#1: invalid tag key; allowed: 1-128 characters",
+        id="tag-key-characters",
+    ),
+    pytest.param(
+        {"tags": {f"t{i}": "v" for i in range(40)}},
+        r"^tags: 40 tags leave no room for the cluster's own; allowed: at most 39",
+        id="too-many-tags",
+    ),
+    pytest.param(
         {"cluster_name": "_payments"},
         r"^cluster_name: '_payments' is not a valid name; allowed: .*starting with a letter",
         id="cluster-name-start",

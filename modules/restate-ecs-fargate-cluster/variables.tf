@@ -680,7 +680,17 @@ variable "tags" {
   nullable    = false
 
   validation {
-    condition     = length([for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1 || length(k) > 128]) == 0
-    error_message = "tags.${try([for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1 || length(k) > 128][0], "?")}: invalid tag key; allowed: 1-128 characters, not starting with 'aws:'"
+    condition     = length([for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1 || length(k) > 128 || !can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", k))]) == 0
+    error_message = "tags.${try([for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1 || length(k) > 128 || !can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", k))][0], "?")}: invalid tag key; allowed: 1-128 characters of letters, digits, spaces and _ . : / = + - @, not 'aws:...'"
+  }
+
+  validation {
+    condition     = length([for k, v in var.tags : k if length(v) > 256 || !can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", v))]) == 0
+    error_message = "tags.${try([for k, v in var.tags : k if length(v) > 256 || !can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", v))][0], "?")}: invalid tag value; allowed: 0-256 characters of letters, digits, spaces and _ . : / = + - @"
+  }
+
+  validation {
+    condition     = length(var.tags) <= 39
+    error_message = "tags: ${length(var.tags)} tags leave no room for the cluster's own; allowed: at most 39 (AWS allows 50 per resource; the cluster adds up to 11)"
   }
 }
