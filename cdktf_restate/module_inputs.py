@@ -39,6 +39,7 @@ from cdktf_restate.validation import (
     CONTAINER_INSIGHTS,
     CPU_ARCHITECTURES,
     EBS_IOPS_LIMITS,
+    EBS_MINIMUM_SIZE_GIB,
     EBS_VOLUME_TYPES,
     FARGATE_MEMORY_BY_CPU,
     LOG_DRIVERS,
@@ -508,8 +509,16 @@ def ebs_volume_rules(v: str) -> list[Rule]:
     rules = [
         *int_rules(f"{path}.size_gib", f"{v}.size_gib", minimum=1, maximum=16384),
         choice_rule(f"{path}.volume_type", kind, EBS_VOLUME_TYPES),
+        *(
+            Rule(
+                f'{kind} != "{name}" || {v}.size_gib >= {minimum}',
+                f"{path}.size_gib: ${{{v}.size_gib}} GiB is too small for volume type {name}; "
+                f"allowed: {minimum}-16384 for {name}",
+            )
+            for name, minimum in EBS_MINIMUM_SIZE_GIB.items()
+        ),
         Rule(
-            f'{iops} == null || !contains(["gp2", "st1", "sc1", "standard"], {kind})',
+            f'{iops} == null || !contains(["gp2", "st1", "sc1"], {kind})',
             f"{path}.iops: iops cannot be set for volume type ${{{kind}}}; "
             "allowed: iops only with gp3, io1, io2",
         ),

@@ -91,7 +91,10 @@ LOG_DRIVERS = (
     "splunk",
     "syslog",
 )
-EBS_VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1", "standard")
+#: What ECS can attach to a Fargate task ("standard", magnetic, is not supported on Fargate).
+EBS_VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1")
+#: Smallest volume (GiB) per type, as ECS documents it; the largest is 16384 for all.
+EBS_MINIMUM_SIZE_GIB = {"io1": 4, "io2": 4, "st1": 125, "sc1": 125}
 #: Provisioned IOPS range per volume type that takes iops.
 EBS_IOPS_LIMITS: dict[str, tuple[int, int]] = {
     "gp3": (3000, 16000),
@@ -323,8 +326,15 @@ def check_ebs(path: str, ebs: EbsVolumeProps) -> None:
     check_int(f"{path}.size_gib", ebs.size_gib, minimum=1, maximum=16384)
     check_choice(f"{path}.volume_type", ebs.volume_type, EBS_VOLUME_TYPES)
     kind = ebs.volume_type
+    minimum_size = EBS_MINIMUM_SIZE_GIB.get(kind) if _known(kind) else None
+    if minimum_size and _known(ebs.size_gib) and ebs.size_gib < minimum_size:
+        raise fail(
+            f"{path}.size_gib",
+            f"{ebs.size_gib} GiB is too small for volume type {kind}",
+            f"{minimum_size}-16384 for {kind}",
+        )
     if ebs.iops is not None:
-        if kind in ("gp2", "st1", "sc1", "standard"):
+        if kind in ("gp2", "st1", "sc1"):
             raise fail(
                 f"{path}.iops",
                 f"iops cannot be set for volume type {kind}",

@@ -1137,6 +1137,14 @@ BAD_INPUTS = {
         'stateful_node = { ebs_volume = { size_gib = 10, volume_type = "gp9" } }',
         {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=10, volume_type="gp9"))},
     ),
+    "ebs_magnetic_on_fargate": BadInput(
+        'stateful_node = { ebs_volume = { size_gib = 10, volume_type = "standard" } }',
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=10, volume_type="standard"))},
+    ),
+    "ebs_st1_too_small": BadInput(
+        'stateful_node = { ebs_volume = { size_gib = 100, volume_type = "st1" } }',
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=100, volume_type="st1"))},
+    ),
     "ebs_iops_on_gp2": BadInput(
         'stateful_node = { ebs_volume = { size_gib = 100, volume_type = "gp2", iops = 3000 } }',
         {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=100, volume_type="gp2", iops=3000))},

@@ -235,6 +235,24 @@ BAD_INPUTS = [
         id="throughput-on-io1",
     ),
     pytest.param(
+        {
+            "stateful_node": StatefulNodeProps(
+                ebs_volume=EbsVolumeProps(size_gib=10, volume_type="standard")
+            )
+        },
+        r"^stateful_node\.ebs_volume\.volume_type: 'standard' is not supported; allowed: gp2, gp3, io1, io2, st1, sc1$",
+        id="ebs-magnetic-on-fargate",
+    ),
+    pytest.param(
+        {
+            "stateful_node": StatefulNodeProps(
+                ebs_volume=EbsVolumeProps(size_gib=2, volume_type="io2", iops=200)
+            )
+        },
+        r"^stateful_node\.ebs_volume\.size_gib: 2 GiB is too small for volume type io2; allowed: 4-16384 for io2",
+        id="ebs-io2-too-small",
+    ),
+    pytest.param(
         {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=0))},
         r"^stateful_node\.ebs_volume\.size_gib: 0 is out of range; allowed: an integer >= 1 and <= 16384",
         id="ebs-size-zero",

@@ -22,7 +22,9 @@ SUBNET_PATTERN = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 SECURITY_GROUP_PATTERN = re.compile(r"^sg-[0-9a-f]{8,17}$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 REPLICATION_SCOPES = ("region", "zone", "node")
-EBS_VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1", "standard")
+# What ECS attaches to Fargate tasks ("standard" is not), and the smallest size per type.
+EBS_VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1")
+EBS_MINIMUM_SIZE_GIB = {"io1": 4, "io2": 4, "st1": 125, "sc1": 125}
 EBS_KEYS = (
     "size_gib",
     "volume_type",
@@ -391,6 +393,12 @@ def _ebs_volume(read: _Reader, on_ecs: bool) -> EbsVolume | None:
     if volume_type not in EBS_VOLUME_TYPES:
         raise read.fail(
             "EBS_VOLUME", value, f"'volume_type' must be one of {', '.join(EBS_VOLUME_TYPES)}"
+        )
+    assert size is not None
+    minimum_size = EBS_MINIMUM_SIZE_GIB.get(volume_type, 1)
+    if size < minimum_size:
+        raise read.fail(
+            "EBS_VOLUME", value, f"'size_gib' must be >= {minimum_size} for {volume_type}"
         )
     role_arn = value.get("role_arn")
     if not isinstance(role_arn, str) or not ARN_PATTERN.match(role_arn):

@@ -283,12 +283,32 @@ variable "stateful_node" {
   }
 
   validation {
-    condition     = var.stateful_node.ebs_volume == null || try(contains(["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"], var.stateful_node.ebs_volume.volume_type), true)
-    error_message = "stateful_node.ebs_volume.volume_type: '${try(coalesce(var.stateful_node.ebs_volume.volume_type, "?"), "?")}' is not supported; allowed: gp2, gp3, io1, io2, st1, sc1, standard"
+    condition     = var.stateful_node.ebs_volume == null || try(contains(["gp2", "gp3", "io1", "io2", "st1", "sc1"], var.stateful_node.ebs_volume.volume_type), true)
+    error_message = "stateful_node.ebs_volume.volume_type: '${try(coalesce(var.stateful_node.ebs_volume.volume_type, "?"), "?")}' is not supported; allowed: gp2, gp3, io1, io2, st1, sc1"
   }
 
   validation {
-    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || !contains(["gp2", "st1", "sc1", "standard"], var.stateful_node.ebs_volume.volume_type), true)
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.volume_type != "io1" || var.stateful_node.ebs_volume.size_gib >= 4, true)
+    error_message = "stateful_node.ebs_volume.size_gib: ${try(coalesce(var.stateful_node.ebs_volume.size_gib, "?"), "?")} GiB is too small for volume type io1; allowed: 4-16384 for io1"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.volume_type != "io2" || var.stateful_node.ebs_volume.size_gib >= 4, true)
+    error_message = "stateful_node.ebs_volume.size_gib: ${try(coalesce(var.stateful_node.ebs_volume.size_gib, "?"), "?")} GiB is too small for volume type io2; allowed: 4-16384 for io2"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.volume_type != "st1" || var.stateful_node.ebs_volume.size_gib >= 125, true)
+    error_message = "stateful_node.ebs_volume.size_gib: ${try(coalesce(var.stateful_node.ebs_volume.size_gib, "?"), "?")} GiB is too small for volume type st1; allowed: 125-16384 for st1"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.volume_type != "sc1" || var.stateful_node.ebs_volume.size_gib >= 125, true)
+    error_message = "stateful_node.ebs_volume.size_gib: ${try(coalesce(var.stateful_node.ebs_volume.size_gib, "?"), "?")} GiB is too small for volume type sc1; allowed: 125-16384 for sc1"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || !contains(["gp2", "st1", "sc1"], var.stateful_node.ebs_volume.volume_type), true)
     error_message = "stateful_node.ebs_volume.iops: iops cannot be set for volume type ${try(coalesce(var.stateful_node.ebs_volume.volume_type, "?"), "?")}; allowed: iops only with gp3, io1, io2"
   }
 

@@ -422,6 +422,17 @@ def test_ebs_volume_parsed() -> None:
         ),
         (changed(EBS_VOLUME='{"size": 10}'), "unknown keys ['size']"),
         (
+            changed(EBS_VOLUME='{"size_gib": 10, "volume_type": "standard", "role_arn": "x"}'),
+            "'volume_type' must be one of gp2, gp3, io1, io2, st1, sc1",
+        ),
+        (
+            changed(
+                EBS_VOLUME='{"size_gib": 100, "volume_type": "sc1",'
+                ' "role_arn": "arn:aws:iam::123456789012:role/ebs"}'
+            ),
+            "'size_gib' must be >= 125 for sc1",
+        ),
+        (
             changed(CLUSTER_NAME="my cluster"),
             "RESTATE_CONTROLLER_CLUSTER_NAME='my cluster' is invalid",
         ),
