@@ -44,6 +44,7 @@ from cdktf_restate.validation import (
     FARGATE_MEMORY_BY_CPU,
     LOG_DRIVERS,
     LOG_RETENTION_DAYS,
+    MAX_SECURITY_GROUPS,
     MAX_USER_TAGS,
     SHARED_NLB_PORTS,
     TAG_CHARACTERS,
@@ -689,6 +690,11 @@ def security_group_rules() -> list[Rule]:
             f"{v} == null || try(length({v}) > 0, true)",
             "security_group_ids: empty list; allowed: None (a group is created) or one or more "
             "group ids",
+        ),
+        Rule(
+            f"{v} == null || try(length({v}) <= {MAX_SECURITY_GROUPS}, true)",
+            f"security_group_ids: ${{try(length({v}), 0)}} groups; allowed: at most "
+            f"{MAX_SECURITY_GROUPS} (ECS tasks, the NLB and the Lambdas take 5 each)",
         ),
         Rule(
             f"{v} == null || try(length({bad}) == 0, true)",

@@ -111,6 +111,7 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TAG_CHARACTERS = "characters of letters, digits, spaces and _ . : / = + - @"
 _TAG_TEXT_RE = re.compile(r"^[\w\s.:/=+\-@]*$")
 MAX_USER_TAGS = 39
+MAX_SECURITY_GROUPS = 5
 # It prefixes AWS names: load balancer names may not start with "internal-" (nor "-"), security
 # group names not with "sg-".
 _CLUSTER_NAME_RE = re.compile(r"^(?!internal-|sg-)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -496,6 +497,12 @@ def check_identity(props: RestateClusterProps) -> None:
                 "security_group_ids",
                 "empty list",
                 "None (a group is created) or one or more group ids",
+            )
+        if len(list(props.security_group_ids)) > MAX_SECURITY_GROUPS:
+            raise fail(
+                "security_group_ids",
+                f"{len(list(props.security_group_ids))} groups",
+                f"at most {MAX_SECURITY_GROUPS} (ECS tasks, the NLB and the Lambdas take 5 each)",
             )
         for index, group in enumerate(props.security_group_ids):
             if _known(group) and not str(group).startswith("sg-"):

@@ -1083,6 +1083,10 @@ BAD_INPUTS = {
         'ecs_cluster = "arn:aws:s3:::shared"', {"ecs_cluster": "arn:aws:s3:::shared"}
     ),
     "security_groups_empty": BadInput("security_group_ids = []", {"security_group_ids": []}),
+    "security_groups_too_many": BadInput(
+        "security_group_ids = [" + ", ".join(f'"sg-{i}"' for i in range(6)) + "]",
+        {"security_group_ids": [f"sg-{i}" for i in range(6)]},
+    ),
     "security_group_id": BadInput(
         'security_group_ids = ["sg-1", "default"]', {"security_group_ids": ["sg-1", "default"]}
     ),

@@ -388,6 +388,11 @@ BAD_INPUTS = [
         id="existing-alb-is-not-an-nlb",
     ),
     pytest.param(
+        {"security_group_ids": [f"sg-{i}" for i in range(6)]},
+        r"^security_group_ids: 6 groups; allowed: at most 5 \(ECS tasks, the NLB and the Lambdas",
+        id="too-many-security-groups",
+    ),
+    pytest.param(
         {"security_group_ids": ["default"]},
         r"^security_group_ids\[0\]: 'default' is not a security group id; allowed: sg-",
         id="security-group-by-name",

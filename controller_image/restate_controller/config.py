@@ -362,6 +362,8 @@ def _security_groups(read: _Reader, on_ecs: bool) -> tuple[str, ...]:
         or not all(isinstance(item, str) and SECURITY_GROUP_PATTERN.match(item) for item in value)
     ):
         raise read.fail("SECURITY_GROUP_IDS", value, f"expected {shape}")
+    if len(value) > 5:
+        raise read.fail("SECURITY_GROUP_IDS", value, "at most 5 groups (ECS awsvpc limit)")
     return tuple(value)
 
 

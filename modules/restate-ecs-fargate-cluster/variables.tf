@@ -78,6 +78,11 @@ variable "security_group_ids" {
   }
 
   validation {
+    condition     = var.security_group_ids == null || try(length(var.security_group_ids) <= 5, true)
+    error_message = "security_group_ids: ${try(length(var.security_group_ids), 0)} groups; allowed: at most 5 (ECS tasks, the NLB and the Lambdas take 5 each)"
+  }
+
+  validation {
     condition     = var.security_group_ids == null || try(length([for i, g in var.security_group_ids : i if !startswith(g, "sg-")]) == 0, true)
     error_message = "security_group_ids[${try([for i, g in var.security_group_ids : i if !startswith(g, "sg-")][0], "?")}]: '${try(var.security_group_ids[[for i, g in var.security_group_ids : i if !startswith(g, "sg-")][0]], "?")}' is not a security group id; allowed: sg-..."
   }

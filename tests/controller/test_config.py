@@ -417,6 +417,10 @@ def test_ebs_volume_parsed() -> None:
         ),
         (changed(SECURITY_GROUP_IDS="[]"), "RESTATE_CONTROLLER_SECURITY_GROUP_IDS=[] is invalid"),
         (
+            changed(SECURITY_GROUP_IDS=json.dumps([f"sg-0aaa111{i}" for i in range(6)])),
+            "at most 5 groups (ECS awsvpc limit)",
+        ),
+        (
             changed(EBS_VOLUME='{"size_gib": 10, "volume_type": "gp9", "role_arn": "x"}'),
             "'volume_type' must be one of",
         ),
