@@ -42,6 +42,7 @@ from cdktf_restate.validation import (
     EBS_MINIMUM_SIZE_GIB,
     EBS_VOLUME_TYPES,
     FARGATE_MEMORY_BY_CPU,
+    GP3_BASELINE_IOPS,
     LOG_DRIVERS,
     LOG_RETENTION_DAYS,
     MAX_SECURITY_GROUPS,
@@ -543,6 +544,14 @@ def ebs_volume_rules(v: str) -> list[Rule]:
         *(
             Rule(f"{throughput} == null || ({r.condition})", r.message)
             for r in int_rules(f"{path}.throughput", throughput, minimum=125, maximum=1000)
+        ),
+        Rule(
+            f'{throughput} == null || {kind} != "gp3"'
+            f" || {throughput} * 4 <= coalesce({iops}, {GP3_BASELINE_IOPS})",
+            f"{path}.throughput: ${{{throughput}}} MiB/s is more than gp3 gives "
+            f"${{coalesce({iops}, {GP3_BASELINE_IOPS})}} IOPS; allowed: at most "
+            f"${{floor(coalesce({iops}, {GP3_BASELINE_IOPS}) / 4)}} (0.25 MiB/s per IOPS; raise "
+            "iops for more)",
         ),
         role_arn_rule(f"{path}.role_arn", f"{v}.role_arn"),
     ]

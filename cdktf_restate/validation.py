@@ -95,6 +95,8 @@ LOG_DRIVERS = (
 EBS_VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1")
 #: Smallest volume (GiB) per type, as ECS documents it; the largest is 16384 for all.
 EBS_MINIMUM_SIZE_GIB = {"io1": 4, "io2": 4, "st1": 125, "sc1": 125}
+#: gp3 without provisioned iops has 3000; its throughput is at most 0.25 MiB/s per IOPS.
+GP3_BASELINE_IOPS = 3000
 #: Provisioned IOPS range per volume type that takes iops.
 EBS_IOPS_LIMITS: dict[str, tuple[int, int]] = {
     "gp3": (3000, 16000),
@@ -358,6 +360,14 @@ def check_ebs(path: str, ebs: EbsVolumeProps) -> None:
                 "throughput only with gp3",
             )
         check_int(f"{path}.throughput", ebs.throughput, minimum=125, maximum=1000)
+        iops = GP3_BASELINE_IOPS if ebs.iops is None else ebs.iops
+        known = kind == "gp3" and _known(ebs.throughput) and _known(iops)
+        if known and ebs.throughput * 4 > iops:
+            raise fail(
+                f"{path}.throughput",
+                f"{ebs.throughput} MiB/s is more than gp3 gives {iops} IOPS",
+                f"at most {iops // 4} (0.25 MiB/s per IOPS; raise iops for more)",
+            )
     check_arn(f"{path}.role_arn", ebs.role_arn, "iam", ":role/")
 
 

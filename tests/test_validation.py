@@ -253,6 +253,24 @@ BAD_INPUTS = [
         id="ebs-io2-too-small",
     ),
     pytest.param(
+        {
+            "stateful_node": StatefulNodeProps(
+                ebs_volume=EbsVolumeProps(size_gib=100, throughput=800)
+            )
+        },
+        r"^stateful_node\.ebs_volume\.throughput: 800 MiB/s is more than gp3 gives 3000 IOPS; allowed: at most 750",
+        id="gp3-throughput-over-baseline-iops",
+    ),
+    pytest.param(
+        {
+            "stateful_node": StatefulNodeProps(
+                ebs_volume=EbsVolumeProps(size_gib=100, iops=3600, throughput=1000)
+            )
+        },
+        r"^stateful_node\.ebs_volume\.throughput: 1000 MiB/s is more than gp3 gives 3600 IOPS; allowed: at most 900",
+        id="gp3-throughput-over-provisioned-iops",
+    ),
+    pytest.param(
         {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=0))},
         r"^stateful_node\.ebs_volume\.size_gib: 0 is out of range; allowed: an integer >= 1 and <= 16384",
         id="ebs-size-zero",

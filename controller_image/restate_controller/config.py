@@ -417,12 +417,21 @@ def _ebs_volume(read: _Reader, on_ecs: bool) -> EbsVolume | None:
     if not isinstance(volume_name, str) or not volume_name:
         raise read.fail("EBS_VOLUME", value, "'volume_name' must be a non-empty string")
     assert size is not None
+    iops = whole("iops", 100, False)
+    throughput = whole("throughput", 125, False)
+    # gp3: at most 0.25 MiB/s per IOPS (3000 IOPS without provisioned iops).
+    if volume_type == "gp3" and throughput is not None and throughput * 4 > (iops or 3000):
+        raise read.fail(
+            "EBS_VOLUME",
+            value,
+            f"'throughput' must be <= {(iops or 3000) // 4} for gp3 at that iops",
+        )
     return EbsVolume(
         size_gib=size,
         volume_type=volume_type,
         role_arn=role_arn,
-        iops=whole("iops", 100, False),
-        throughput=whole("throughput", 125, False),
+        iops=iops,
+        throughput=throughput,
         encrypted=encrypted,
         kms_key_id=kms_key_id,
         volume_name=volume_name,

@@ -368,6 +368,11 @@ variable "stateful_node" {
   }
 
   validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.throughput == null || var.stateful_node.ebs_volume.volume_type != "gp3" || var.stateful_node.ebs_volume.throughput * 4 <= coalesce(var.stateful_node.ebs_volume.iops, 3000), true)
+    error_message = "stateful_node.ebs_volume.throughput: ${try(coalesce(var.stateful_node.ebs_volume.throughput, "?"), "?")} MiB/s is more than gp3 gives ${try(coalesce(coalesce(var.stateful_node.ebs_volume.iops, 3000), "?"), "?")} IOPS; allowed: at most ${try(coalesce(floor(coalesce(var.stateful_node.ebs_volume.iops, 3000) / 4), "?"), "?")} (0.25 MiB/s per IOPS; raise iops for more)"
+  }
+
+  validation {
     condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.stateful_node.ebs_volume.role_arn)) && strcontains(var.stateful_node.ebs_volume.role_arn, ":role/"), false), true)
     error_message = "stateful_node.ebs_volume.role_arn: '${try(coalesce(var.stateful_node.ebs_volume.role_arn == null ? "" : var.stateful_node.ebs_volume.role_arn, "?"), "?")}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
   }

@@ -426,6 +426,13 @@ def test_ebs_volume_parsed() -> None:
         ),
         (changed(EBS_VOLUME='{"size": 10}'), "unknown keys ['size']"),
         (
+            changed(
+                EBS_VOLUME='{"size_gib": 100, "volume_type": "gp3", "throughput": 800,'
+                ' "role_arn": "arn:aws:iam::123456789012:role/ebs"}'
+            ),
+            "'throughput' must be <= 750 for gp3 at that iops",
+        ),
+        (
             changed(EBS_VOLUME='{"size_gib": 10, "volume_type": "standard", "role_arn": "x"}'),
             "'volume_type' must be one of gp2, gp3, io1, io2, st1, sc1",
         ),
