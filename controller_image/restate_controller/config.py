@@ -25,6 +25,9 @@ REPLICATION_SCOPES = ("region", "zone", "node")
 # What ECS attaches to Fargate tasks ("standard" is not), and the smallest size per type.
 EBS_VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1")
 EBS_MINIMUM_SIZE_GIB = {"io1": 4, "io2": 4, "st1": 125, "sc1": 125}
+GP3_BASELINE_IOPS = 3000
+# ECS awsvpc tasks take at most this many security groups.
+MAX_SECURITY_GROUPS = 5
 EBS_KEYS = (
     "size_gib",
     "volume_type",
@@ -362,8 +365,10 @@ def _security_groups(read: _Reader, on_ecs: bool) -> tuple[str, ...]:
         or not all(isinstance(item, str) and SECURITY_GROUP_PATTERN.match(item) for item in value)
     ):
         raise read.fail("SECURITY_GROUP_IDS", value, f"expected {shape}")
-    if len(value) > 5:
-        raise read.fail("SECURITY_GROUP_IDS", value, "at most 5 groups (ECS awsvpc limit)")
+    if len(value) > MAX_SECURITY_GROUPS:
+        raise read.fail(
+            "SECURITY_GROUP_IDS", value, f"at most {MAX_SECURITY_GROUPS} groups (ECS awsvpc limit)"
+        )
     return tuple(value)
 
 
@@ -416,15 +421,13 @@ def _ebs_volume(read: _Reader, on_ecs: bool) -> EbsVolume | None:
     volume_name = DEFAULT_EBS_VOLUME_NAME if volume_name is None else volume_name
     if not isinstance(volume_name, str) or not volume_name:
         raise read.fail("EBS_VOLUME", value, "'volume_name' must be a non-empty string")
-    assert size is not None
     iops = whole("iops", 100, False)
     throughput = whole("throughput", 125, False)
-    # gp3: at most 0.25 MiB/s per IOPS (3000 IOPS without provisioned iops).
-    if volume_type == "gp3" and throughput is not None and throughput * 4 > (iops or 3000):
+    # gp3: at most 0.25 MiB/s per IOPS (its baseline IOPS without provisioned iops).
+    gp3_iops = iops or GP3_BASELINE_IOPS
+    if volume_type == "gp3" and throughput is not None and throughput * 4 > gp3_iops:
         raise read.fail(
-            "EBS_VOLUME",
-            value,
-            f"'throughput' must be <= {(iops or 3000) // 4} for gp3 at that iops",
+            "EBS_VOLUME", value, f"'throughput' must be <= {gp3_iops // 4} for gp3 at that iops"
         )
     return EbsVolume(
         size_gib=size,
