@@ -111,7 +111,10 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # AWS tags (ECS, IAM, Lambda, Logs, ELB): letters, digits, spaces and _ . : / = + - @. The
 # stateful tasks carry up to 11 restate:* tags of the cluster and controller besides the user's.
 TAG_CHARACTERS = "characters of letters, digits, spaces and _ . : / = + - @"
-_TAG_TEXT_RE = re.compile(r"^[\w\s.:/=+\-@]*$")
+# \w: letters, digits, _ ; then the Unicode space separators (\p{Z}), not tabs or newlines.
+_TAG_TEXT_RE = re.compile(
+    r"^[\w.:/=+\-@ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+)
 MAX_USER_TAGS = 39
 MAX_SECURITY_GROUPS = 5
 # It prefixes AWS names: load balancer names may not start with "internal-" (nor "-"), security

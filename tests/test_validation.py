@@ -332,6 +332,11 @@ BAD_INPUTS = [
         id="tag-value-characters",
     ),
     pytest.param(
+        {"tags": {"owner": "team\tpayments"}},
+        r"^tags\.owner: invalid tag value; allowed: 0-256 characters of letters, digits, spaces",
+        id="tag-value-tab",
+    ),
+    pytest.param(
         {"tags": {"owner": "x" * 257}},
         r"^tags\.owner: invalid tag value; allowed: 0-256",
         id="tag-value-length",
