@@ -39,6 +39,7 @@ from cdktf_restate.validation import (
     CONTAINER_INSIGHTS,
     CPU_ARCHITECTURES,
     EBS_IOPS_LIMITS,
+    EBS_MAX_IOPS_PER_GIB,
     EBS_MINIMUM_SIZE_GIB,
     EBS_VOLUME_TYPES,
     FARGATE_MEMORY_BY_CPU,
@@ -530,6 +531,20 @@ def ebs_volume_rules(v: str) -> list[Rule]:
             rules.append(
                 Rule(f'{iops} == null || {kind} != "{name}" || ({rule.condition})', rule.message)
             )
+    size = f"{v}.size_gib"
+    for name, per_gib in EBS_MAX_IOPS_PER_GIB.items():
+        # Mirrors validation.max_provisioned_iops: gp3's baseline is allowed at any size.
+        most = f"{per_gib} * {size}"
+        if name == "gp3":
+            most = f"max({GP3_BASELINE_IOPS}, {most})"
+        rules.append(
+            Rule(
+                f'{iops} == null || {kind} != "{name}" || {iops} <= {most}',
+                f"{path}.iops: ${{{iops}}} IOPS is more than {name} allows on ${{{size}}} GiB; "
+                f"allowed: at most ${{{most}}} ({per_gib} IOPS per GiB for {name}; "
+                "raise size_gib for more)",
+            )
+        )
     rules += [
         Rule(
             f'{iops} != null || !contains(["io1", "io2"], {kind})',

@@ -189,11 +189,13 @@ class EbsVolumeProps:
     size_gib: int = prop(description="Volume size in GiB (1-16384). Required.")
     volume_type: str = prop(
         DEFAULT_EBS_VOLUME_TYPE,
-        "One of gp2, gp3, io1, io2, st1, sc1, standard. Default: gp3.",
+        "One of gp2, gp3, io1, io2, st1, sc1 (magnetic standard cannot attach to Fargate). "
+        "Default: gp3.",
     )
     iops: int | None = prop(
         None,
-        "Provisioned IOPS: required for io1/io2, optional for gp3, not allowed otherwise. "
+        "Provisioned IOPS: required for io1/io2 (100-64000/256000, at most 50/1000 per GiB), "
+        "optional for gp3 (3000-16000, above 3000 at most 500 per GiB), not allowed otherwise. "
         "Default: the volume type's default (3000 for gp3).",
     )
     throughput: int | None = prop(

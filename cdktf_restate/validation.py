@@ -103,6 +103,8 @@ EBS_IOPS_LIMITS: dict[str, tuple[int, int]] = {
     "io1": (100, 64000),
     "io2": (100, 256000),
 }
+#: Most provisioned IOPS per GiB of volume size (EBS; io2 volumes are all Block Express now).
+EBS_MAX_IOPS_PER_GIB = {"gp3": 500, "io1": 50, "io2": 1000}
 SHARED_NLB_PORTS = ("ingress", "admin")
 REPLICATION_SCOPES = ("region", "zone", "node")
 
@@ -328,6 +330,12 @@ def check_tasks(path: str, tasks: TaskProps) -> None:
     check_choice(f"{path}.cpu_architecture", tasks.cpu_architecture, CPU_ARCHITECTURES)
 
 
+def max_provisioned_iops(volume_type: str, size_gib: int) -> int:
+    """EBS's IOPS-per-GiB cap; gp3's baseline is allowed at any size."""
+    most = EBS_MAX_IOPS_PER_GIB[volume_type] * size_gib
+    return max(most, GP3_BASELINE_IOPS) if volume_type == "gp3" else most
+
+
 def check_ebs(path: str, ebs: EbsVolumeProps) -> None:
     check_int(f"{path}.size_gib", ebs.size_gib, minimum=1, maximum=16384)
     check_choice(f"{path}.volume_type", ebs.volume_type, EBS_VOLUME_TYPES)
@@ -349,6 +357,15 @@ def check_ebs(path: str, ebs: EbsVolumeProps) -> None:
         limits = EBS_IOPS_LIMITS.get(kind)
         if limits:
             check_int(f"{path}.iops", ebs.iops, minimum=limits[0], maximum=limits[1])
+        per_gib = EBS_MAX_IOPS_PER_GIB.get(kind)
+        if per_gib and _known(ebs.iops) and _known(ebs.size_gib):
+            most = max_provisioned_iops(kind, ebs.size_gib)
+            if ebs.iops > most:
+                raise fail(
+                    f"{path}.iops",
+                    f"{ebs.iops} IOPS is more than {kind} allows on {ebs.size_gib} GiB",
+                    f"at most {most} ({per_gib} IOPS per GiB for {kind}; raise size_gib for more)",
+                )
     elif kind in ("io1", "io2"):
         raise fail(
             f"{path}.iops",

@@ -1161,6 +1161,10 @@ BAD_INPUTS = {
         "stateful_node = { ebs_volume = { size_gib = 100, iops = 20000 } }",
         {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=100, iops=20000))},
     ),
+    "ebs_io1_iops_per_gib": BadInput(
+        'stateful_node = { ebs_volume = { size_gib = 10, volume_type = "io1", iops = 1000 } }',
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=10, volume_type="io1", iops=1000))},
+    ),
     "ebs_gp3_throughput_over_iops": BadInput(
         "stateful_node = { ebs_volume = { size_gib = 100, throughput = 800 } }",
         {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=100, throughput=800))},

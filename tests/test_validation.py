@@ -52,6 +52,15 @@ def test_valid_defaults_pass() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("volume_type", "size_gib", "iops"),
+    [("io1", 10, 500), ("io2", 10, 10000), ("gp3", 8, 4000), ("gp3", 1, 3000)],
+)
+def test_ebs_iops_up_to_the_per_gib_limit_pass(volume_type: str, size_gib: int, iops: int) -> None:
+    volume = EbsVolumeProps(size_gib=size_gib, volume_type=volume_type, iops=iops)
+    validate_props(props(stateful_node=StatefulNodeProps(ebs_volume=volume)))
+
+
 BAD_INPUTS = [
     pytest.param(
         {"load_balancer": LoadBalancerProps(ingress_cidr_blocks=["10.0.0.1/16"])},
@@ -251,6 +260,20 @@ BAD_INPUTS = [
         },
         r"^stateful_node\.ebs_volume\.size_gib: 2 GiB is too small for volume type io2; allowed: 4-16384 for io2",
         id="ebs-io2-too-small",
+    ),
+    pytest.param(
+        {
+            "stateful_node": StatefulNodeProps(
+                ebs_volume=EbsVolumeProps(size_gib=10, volume_type="io1", iops=1000)
+            )
+        },
+        r"^stateful_node\.ebs_volume\.iops: 1000 IOPS is more than io1 allows on 10 GiB; allowed: at most 500 \(50 IOPS per GiB",
+        id="io1-iops-over-50-per-gib",
+    ),
+    pytest.param(
+        {"stateful_node": StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=8, iops=5000))},
+        r"^stateful_node\.ebs_volume\.iops: 5000 IOPS is more than gp3 allows on 8 GiB; allowed: at most 4000 \(500 IOPS per GiB",
+        id="gp3-iops-over-500-per-gib",
     ),
     pytest.param(
         {

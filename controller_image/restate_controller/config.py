@@ -26,6 +26,7 @@ REPLICATION_SCOPES = ("region", "zone", "node")
 EBS_VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1")
 EBS_MINIMUM_SIZE_GIB = {"io1": 4, "io2": 4, "st1": 125, "sc1": 125}
 GP3_BASELINE_IOPS = 3000
+EBS_MAX_IOPS_PER_GIB = {"gp3": 500, "io1": 50, "io2": 1000}
 # ECS awsvpc tasks take at most this many security groups.
 MAX_SECURITY_GROUPS = 5
 EBS_KEYS = (
@@ -423,6 +424,18 @@ def _ebs_volume(read: _Reader, on_ecs: bool) -> EbsVolume | None:
         raise read.fail("EBS_VOLUME", value, "'volume_name' must be a non-empty string")
     iops = whole("iops", 100, False)
     throughput = whole("throughput", 125, False)
+    per_gib = EBS_MAX_IOPS_PER_GIB.get(volume_type)
+    if iops is not None and per_gib is not None:
+        # gp3's baseline IOPS is allowed at any size.
+        most = per_gib * size
+        most = max(most, GP3_BASELINE_IOPS) if volume_type == "gp3" else most
+        if iops > most:
+            raise read.fail(
+                "EBS_VOLUME",
+                value,
+                f"'iops' must be <= {most} for {volume_type} on {size} GiB "
+                f"({per_gib} IOPS per GiB)",
+            )
     # gp3: at most 0.25 MiB/s per IOPS (its baseline IOPS without provisioned iops).
     gp3_iops = iops or GP3_BASELINE_IOPS
     if volume_type == "gp3" and throughput is not None and throughput * 4 > gp3_iops:

@@ -195,7 +195,7 @@ variable "stateless_node" {
 }
 
 variable "stateful_node" {
-  description = "Stateful nodes: roles log-server + worker, started and drained by the controller. `nodes_per_az`: Stateful tasks per availability zone (>= 1). Default: 1. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12. `restate_version`: Restate version in the image. Default: derived from the image tag. `environment`: Extra environment; wins over the construct's. Default: none. `ebs_volume`: {`size_gib`: Volume size in GiB (1-16384). Required. `volume_type`: One of gp2, gp3, io1, io2, st1, sc1, standard. Default: gp3. `iops`: Provisioned IOPS: required for io1/io2, optional for gp3, not allowed otherwise. Default: the volume type's default (3000 for gp3). `throughput`: Throughput in MiB/s, gp3 only (125-1000). Default: 125 (gp3 default). `role_arn`: Role ECS uses to manage the volumes (assumable by ecs.amazonaws.com). Default: a role with AmazonECSInfrastructureRolePolicyForVolumes is created. `encrypted`: Encrypt the volumes. Default: true. `kms_key_id`: KMS key for the volumes. Default: the account's default EBS key (aws/ebs).}"
+  description = "Stateful nodes: roles log-server + worker, started and drained by the controller. `nodes_per_az`: Stateful tasks per availability zone (>= 1). Default: 1. `resources`: Task size. Default: 16384 cpu, 32768 MiB. `restate_image`: Restate image. Default: docker.restate.dev/restatedev/restate:1.7.12. `restate_version`: Restate version in the image. Default: derived from the image tag. `environment`: Extra environment; wins over the construct's. Default: none. `ebs_volume`: {`size_gib`: Volume size in GiB (1-16384). Required. `volume_type`: One of gp2, gp3, io1, io2, st1, sc1 (magnetic standard cannot attach to Fargate). Default: gp3. `iops`: Provisioned IOPS: required for io1/io2 (100-64000/256000, at most 50/1000 per GiB), optional for gp3 (3000-16000, above 3000 at most 500 per GiB), not allowed otherwise. Default: the volume type's default (3000 for gp3). `throughput`: Throughput in MiB/s, gp3 only (125-1000). Default: 125 (gp3 default). `role_arn`: Role ECS uses to manage the volumes (assumable by ecs.amazonaws.com). Default: a role with AmazonECSInfrastructureRolePolicyForVolumes is created. `encrypted`: Encrypt the volumes. Default: true. `kms_key_id`: KMS key for the volumes. Default: the account's default EBS key (aws/ebs).}"
   type = object({
     nodes_per_az    = optional(number, 1)
     resources       = optional(object({ cpu = number, memory_mib = number }), { cpu = 16384, memory_mib = 32768 })
@@ -345,6 +345,21 @@ variable "stateful_node" {
   validation {
     condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || var.stateful_node.ebs_volume.volume_type != "io2" || (floor(var.stateful_node.ebs_volume.iops) != var.stateful_node.ebs_volume.iops || (var.stateful_node.ebs_volume.iops >= 100 && var.stateful_node.ebs_volume.iops <= 256000)), true)
     error_message = "stateful_node.ebs_volume.iops: ${try(coalesce(var.stateful_node.ebs_volume.iops, "?"), "?")} is out of range; allowed: an integer >= 100 and <= 256000"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || var.stateful_node.ebs_volume.volume_type != "gp3" || var.stateful_node.ebs_volume.iops <= max(3000, 500 * var.stateful_node.ebs_volume.size_gib), true)
+    error_message = "stateful_node.ebs_volume.iops: ${try(coalesce(var.stateful_node.ebs_volume.iops, "?"), "?")} IOPS is more than gp3 allows on ${try(coalesce(var.stateful_node.ebs_volume.size_gib, "?"), "?")} GiB; allowed: at most ${try(coalesce(max(3000, 500 * var.stateful_node.ebs_volume.size_gib), "?"), "?")} (500 IOPS per GiB for gp3; raise size_gib for more)"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || var.stateful_node.ebs_volume.volume_type != "io1" || var.stateful_node.ebs_volume.iops <= 50 * var.stateful_node.ebs_volume.size_gib, true)
+    error_message = "stateful_node.ebs_volume.iops: ${try(coalesce(var.stateful_node.ebs_volume.iops, "?"), "?")} IOPS is more than io1 allows on ${try(coalesce(var.stateful_node.ebs_volume.size_gib, "?"), "?")} GiB; allowed: at most ${try(coalesce(50 * var.stateful_node.ebs_volume.size_gib, "?"), "?")} (50 IOPS per GiB for io1; raise size_gib for more)"
+  }
+
+  validation {
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.iops == null || var.stateful_node.ebs_volume.volume_type != "io2" || var.stateful_node.ebs_volume.iops <= 1000 * var.stateful_node.ebs_volume.size_gib, true)
+    error_message = "stateful_node.ebs_volume.iops: ${try(coalesce(var.stateful_node.ebs_volume.iops, "?"), "?")} IOPS is more than io2 allows on ${try(coalesce(var.stateful_node.ebs_volume.size_gib, "?"), "?")} GiB; allowed: at most ${try(coalesce(1000 * var.stateful_node.ebs_volume.size_gib, "?"), "?")} (1000 IOPS per GiB for io2; raise size_gib for more)"
   }
 
   validation {

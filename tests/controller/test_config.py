@@ -358,6 +358,23 @@ def test_ebs_volume_parsed() -> None:
 
 
 @pytest.mark.parametrize(
+    ("volume_type", "size_gib", "iops"),
+    [("io1", 10, 500), ("io2", 10, 10000), ("gp3", 8, 4000), ("gp3", 1, 3000)],
+)
+def test_ebs_iops_up_to_the_per_gib_limit_parsed(
+    volume_type: str, size_gib: int, iops: int
+) -> None:
+    ebs = {
+        "size_gib": size_gib,
+        "volume_type": volume_type,
+        "iops": iops,
+        "role_arn": "arn:aws:iam::123456789012:role/ebs",
+    }
+    config = load_config(changed(EBS_VOLUME=json.dumps(ebs)))
+    assert config.ebs_volume is not None and config.ebs_volume.iops == iops
+
+
+@pytest.mark.parametrize(
     ("env", "message"),
     [
         (
@@ -425,6 +442,13 @@ def test_ebs_volume_parsed() -> None:
             "'volume_type' must be one of",
         ),
         (changed(EBS_VOLUME='{"size": 10}'), "unknown keys ['size']"),
+        (
+            changed(
+                EBS_VOLUME='{"size_gib": 10, "volume_type": "io1", "iops": 1000,'
+                ' "role_arn": "arn:aws:iam::123456789012:role/ebs"}'
+            ),
+            "'iops' must be <= 500 for io1 on 10 GiB (50 IOPS per GiB)",
+        ),
         (
             changed(
                 EBS_VOLUME='{"size_gib": 100, "volume_type": "gp3", "throughput": 800,'
