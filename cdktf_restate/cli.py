@@ -23,6 +23,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "cdktf_restate.plan_review",
         "summarize `terraform show -json` output for a PR",
     ),
+    "teardown": (
+        "cdktf_restate.teardown",
+        "stop the controller's Restate tasks before `terraform destroy` (see docs/teardown.md)",
+    ),
 }
 
 

@@ -213,15 +213,20 @@ def add_controller(
         service=ECS_TASKS_SERVICE,
         description="Pulls the controller image and writes its logs",
     )
+    # The service waits for every policy of its roles and of the Restate roles (the
+    # controller starts Restate tasks at once): IAM changes take a while to reach ECS.
+    policies: list[Resource | None] = list(restate_roles.policies)
     if execution_role.created is not None:
-        attach_policy(
-            ctx,
-            "controller_execution_policy",
-            role=execution_role,
-            name="controller-execution",
-            statements=log_statements([logs.controller.arn])
-            + ecr_pull_statements([repository_arn] if repository_arn else []),
-            count=execution_role.count,
+        policies.append(
+            attach_policy(
+                ctx,
+                "controller_execution_policy",
+                role=execution_role,
+                name="controller-execution",
+                statements=log_statements([logs.controller.arn])
+                + ecr_pull_statements([repository_arn] if repository_arn else []),
+                count=execution_role.count,
+            )
         )
     task_role = existing_or_new_role(
         ctx,
@@ -238,27 +243,37 @@ def add_controller(
         restate_roles=restate_roles,
         ebs_role=ebs_role,
     )
-    add_exec_statements(
-        ctx,
-        "controller_exec_policy",
-        enabled=tasks.enable_execute_command,
-        role=task_role,
-        name="controller-ecs-exec",
-        statements=task_statements,
-        exec_log_group_arn=logs.exec_sessions.arn,
+    policies.append(
+        add_exec_statements(
+            ctx,
+            "controller_exec_policy",
+            enabled=tasks.enable_execute_command,
+            role=task_role,
+            name="controller-ecs-exec",
+            statements=task_statements,
+            exec_log_group_arn=logs.exec_sessions.arn,
+        )
     )
     if ebs_role is not None and is_token(ctx.props.stateful_node.ebs_volume):
         # The generated module: a policy of its own that exists with a volume.
+        policies.append(
+            attach_policy(
+                ctx,
+                "controller_ebs_policy",
+                role=task_role,
+                name="controller-ebs",
+                statements=ebs_statements(ctx, ebs_role),
+                count=count_unless_null(ctx.props.stateful_node.ebs_volume),  # type: ignore[arg-type]
+            )
+        )
+    policies.append(
         attach_policy(
             ctx,
-            "controller_ebs_policy",
+            "controller_task_policy",
             role=task_role,
-            name="controller-ebs",
-            statements=ebs_statements(ctx, ebs_role),
-            count=count_unless_null(ctx.props.stateful_node.ebs_volume),  # type: ignore[arg-type]
+            name="controller",
+            statements=task_statements,
         )
-    attach_policy(
-        ctx, "controller_task_policy", role=task_role, name="controller", statements=task_statements
     )
     environment = controller_environment(
         ctx,
@@ -337,6 +352,7 @@ def add_controller(
             "wait_for_steady_state": False,
             "tags": ctx.tagged(),
         },
+        depends_on=[policy for policy in policies if policy is not None],
     )
     return Controller(
         task_definition=task_definition,

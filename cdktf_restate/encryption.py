@@ -63,7 +63,9 @@ def key_policy(*, partition: str, region: str, account_id: str, allow_events: bo
                 "Principal": {"Service": "events.amazonaws.com"},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                 "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                # No aws:SourceAccount/SourceArn condition: AWS's sample for EventBridge targets
+                # has none, and for SNS targets AWS documents that such a condition makes
+                # EventBridge's delivery fail, silently. The queue policy admits only our rule.
             }
         )
     return json.dumps({"Version": "2012-10-17", "Statement": statements})

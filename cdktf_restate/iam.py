@@ -159,18 +159,19 @@ def add_exec_statements(
     name: str,
     statements: list[Statement],
     exec_log_group_arn: str,
-) -> None:
+) -> Resource | None:
     """ECS Exec permissions: appended to ``statements`` when ``enabled``; for a Terraform
-    boolean (the generated module's) they are a policy of their own with ``count``."""
+    boolean (the generated module's) they are a policy of their own with ``count``, returned."""
     exec_statements = ecs_exec_statements(
         kms_key_arn=ctx.kms_key_arn, exec_log_group_arn=exec_log_group_arn
     )
     if is_token(enabled):
-        attach_policy(
+        return attach_policy(
             ctx, id, role=role, name=name, statements=exec_statements, count=count_if(enabled)
         )
-    elif enabled:
+    if enabled:
         statements += exec_statements
+    return None
 
 
 def ecs_exec_statements(*, kms_key_arn: str, exec_log_group_arn: str) -> list[Statement]:

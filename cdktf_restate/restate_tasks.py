@@ -40,6 +40,9 @@ ECS_TASKS_SERVICE = "ecs-tasks.amazonaws.com"
 class RestateRoles:
     execution: Role
     task: Role
+    # The inline policies of the roles: services wait for them, so that their first tasks
+    # are not refused (IAM changes take a while to reach ECS, S3 and the log service).
+    policies: tuple[Resource, ...] = ()
 
 
 def add_restate_roles(ctx: ClusterContext, *, storage: Storage, logs: LogGroups) -> RestateRoles:
@@ -60,36 +63,47 @@ def add_restate_roles(ctx: ClusterContext, *, storage: Storage, logs: LogGroups)
         service=ECS_TASKS_SERVICE,
         description="Restate nodes: metadata and snapshots in S3",
     )
+    policies: list[Resource | None] = []
     if execution.created is not None:
         images = {ctx.props.stateless_node.restate_image, ctx.props.stateful_node.restate_image}
         repositories = sorted({arn for image in images if (arn := ecr_repository_arn(image, ctx))})
-        attach_policy(
-            ctx,
-            "restate_execution_policy",
-            role=execution,
-            name="restate-execution",
-            statements=log_statements([logs.restate.arn]) + ecr_pull_statements(repositories),
-            count=execution.count,
+        policies.append(
+            attach_policy(
+                ctx,
+                "restate_execution_policy",
+                role=execution,
+                name="restate-execution",
+                statements=log_statements([logs.restate.arn]) + ecr_pull_statements(repositories),
+                count=execution.count,
+            )
         )
     bucket_key = ctx.kms_key_arn if storage.bucket is not None else None
     task_statements = storage.task_statements(bucket_key)
-    add_exec_statements(
-        ctx,
-        "restate_exec_policy",
-        enabled=tasks.enable_execute_command,
-        role=task,
-        name="restate-ecs-exec",
-        statements=task_statements,
-        exec_log_group_arn=logs.exec_sessions.arn,
+    policies.append(
+        add_exec_statements(
+            ctx,
+            "restate_exec_policy",
+            enabled=tasks.enable_execute_command,
+            role=task,
+            name="restate-ecs-exec",
+            statements=task_statements,
+            exec_log_group_arn=logs.exec_sessions.arn,
+        )
     )
-    attach_policy(
-        ctx,
-        "restate_task_policy",
-        role=task,
-        name="restate-object-storage",
-        statements=task_statements,
+    policies.append(
+        attach_policy(
+            ctx,
+            "restate_task_policy",
+            role=task,
+            name="restate-object-storage",
+            statements=task_statements,
+        )
     )
-    return RestateRoles(execution=execution, task=task)
+    return RestateRoles(
+        execution=execution,
+        task=task,
+        policies=tuple(policy for policy in policies if policy is not None),
+    )
 
 
 def restate_environment(

@@ -132,8 +132,9 @@ def add_stateless(
             "wait_for_steady_state": False,
             "tags": ctx.tagged(),
         },
-        # ECS refuses target groups that are not yet attached to a listener.
-        depends_on=listeners,
+        # ECS refuses target groups that are not yet attached to a listener; the first tasks
+        # need their roles' policies (IAM changes take a while to reach ECS and S3).
+        depends_on=[*listeners, *roles.policies],
     )
     return Stateless(task_definition=task_definition, service=service, family=family)
 

@@ -185,6 +185,9 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str, count: float | None = Non
                     "noncurrent_version_expiration": [
                         {"noncurrent_days": props.noncurrent_version_expiration_days}
                     ],
+                    # Restate deletes pruned snapshots: once their versions have expired, the
+                    # delete markers left behind go too (they slow down LIST).
+                    "expiration": [{"expired_object_delete_marker": True}],
                 }
             ],
         },

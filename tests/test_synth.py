@@ -135,6 +135,8 @@ def test_bucket_is_encrypted_versioned_private_and_tls_only(minimal: Doc) -> Non
     (lifecycle,) = one(minimal, "aws_s3_bucket_lifecycle_configuration")["rule"]
     assert lifecycle["noncurrent_version_expiration"] == [{"noncurrent_days": 30}]
     assert lifecycle["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 7}]
+    # Delete markers of pruned snapshots go once their versions have expired.
+    assert lifecycle["expiration"] == [{"expired_object_delete_marker": True}]
     assert lifecycle["status"] == "Enabled" and lifecycle["filter"] == [{}]  # whole bucket
     key = one(minimal, "aws_kms_key")
     assert key["enable_key_rotation"] is True
@@ -410,6 +412,26 @@ def test_controller_service_runs_exactly_one_task(minimal: Doc) -> None:
     )
 
 
+def test_services_wait_for_the_policies_their_tasks_need(minimal: Doc) -> None:
+    """Without it, a first apply can start tasks before IAM lets them work (AccessDenied)."""
+    policies = {
+        name: f"aws_iam_role_policy.{name}"
+        for name in of_type(minimal, "aws_iam_role_policy")
+        if "flow_log" not in name  # the example's own VPC flow-log role
+    }
+
+    def policy(part: str) -> str:
+        (found,) = [ref for name, ref in policies.items() if part in name]
+        return found
+
+    restate = {policy("restate_task_policy"), policy("restate_execution_policy")}
+    controller = {policy("controller_task_policy"), policy("controller_execution_policy")}
+    stateless = set(one(minimal, "aws_ecs_service", "stateless")["depends_on"])
+    assert restate <= stateless and not controller & stateless
+    # The controller starts Restate tasks at once: it waits for their policies too.
+    assert restate | controller <= set(one(minimal, "aws_ecs_service", "controller")["depends_on"])
+
+
 def test_controller_iam_is_scoped_to_this_cluster(minimal: Doc) -> None:
     (policy,) = [p for n, p in json_policies(minimal) if "controller_task_policy" in n]
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
@@ -661,6 +683,14 @@ def test_lambdas_are_wired_to_the_cluster(minimal: Doc) -> None:
         "CloudWatchLogs",
         "EventBridgeToSqs",
     }
+    # A source condition on EventBridge's grant can make its deliveries fail silently on AWS.
+    events = next(s for s in statements if s["Sid"] == "EventBridgeToSqs")
+    assert "Condition" not in events
+    events_queue = next(q for q in of_type(minimal, "aws_sqs_queue").values() if "policy" in q)
+    # The policy holds references, so it is a jsonencode() expression, not JSON text.
+    assert re.search(
+        r"aws:SourceArn.{0,20}aws_cloudwatch_event_rule\.\w+\.arn", events_queue["policy"]
+    ), events_queue["policy"]
 
 
 def test_every_arn_written_by_the_construct_uses_the_stack_partition(minimal: Doc) -> None:

@@ -103,11 +103,6 @@ resource "aws_kms_key" "kms_key" {
           "kms:GenerateDataKey",
         ]
         Resource = "*"
-        Condition = {
-          StringEquals = {
-            "aws:SourceAccount" = data.aws_caller_identity.caller_identity.account_id
-          }
-        }
       },
     ]
   })
@@ -127,6 +122,9 @@ resource "aws_s3_bucket_lifecycle_configuration" "bucket_lifecycle" {
   rule {
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
+    }
+    expiration {
+      expired_object_delete_marker = true
     }
     filter {
     }
@@ -489,7 +487,7 @@ resource "aws_ecs_cluster" "ecs_cluster" {
 
 resource "aws_ecs_service" "stateless_service" {
   cluster    = local.ecs_cluster_arn
-  depends_on = [aws_lb_listener.listener_ingress, aws_lb_listener.listener_admin, aws_lb_listener.listener_node]
+  depends_on = [aws_lb_listener.listener_ingress, aws_lb_listener.listener_admin, aws_lb_listener.listener_node, aws_iam_role_policy.restate_execution_policy, aws_iam_role_policy.restate_exec_policy, aws_iam_role_policy.restate_task_policy]
   deployment_circuit_breaker {
     enable   = true
     rollback = true
@@ -770,6 +768,7 @@ EOT
 
 resource "aws_ecs_service" "controller_service" {
   cluster                            = local.ecs_cluster_arn
+  depends_on                         = [aws_iam_role_policy.restate_execution_policy, aws_iam_role_policy.restate_exec_policy, aws_iam_role_policy.restate_task_policy, aws_iam_role_policy.controller_execution_policy, aws_iam_role_policy.controller_exec_policy, aws_iam_role_policy.controller_ebs_policy, aws_iam_role_policy.controller_task_policy]
   deployment_maximum_percent         = 100
   deployment_minimum_healthy_percent = 0
   desired_count                      = 1
