@@ -674,6 +674,11 @@ def _load_balancer_rules(v: str) -> list[Rule]:
             "new NLB",
         ),
         Rule(
+            f"{existing} != null || !{v}.internet_facing || {subnets} != null",
+            "load_balancer.subnet_ids: an internet-facing NLB needs its own subnets; allowed: "
+            "the ids of public subnets (routed to an internet gateway), one per zone",
+        ),
+        Rule(
             f"{subnets} == null || try(length({subnets}) > 0, true)",
             "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids",
         ),

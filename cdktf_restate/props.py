@@ -138,7 +138,9 @@ class LoadBalancerProps:
         False, "Create an internet-facing NLB instead of an internal one. Default: false."
     )
     subnet_ids: Sequence[str] | None = prop(
-        None, "Subnets of a created NLB. Default: the cluster's subnets."
+        None,
+        "Subnets of a created NLB (required when internet_facing: public subnets). "
+        "Default: the cluster's subnets.",
     )
     create_alb_targets: bool = prop(
         False,

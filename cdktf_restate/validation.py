@@ -616,6 +616,14 @@ def check_load_balancer(props: RestateClusterProps) -> None:
             "internet_facing/subnet_ids/deletion_protection/access_logs_bucket only apply to a created NLB",
             "either existing_nlb_arn or settings for a new NLB",
         )
+    if lb.existing_nlb_arn is None and lb.internet_facing is True and lb.subnet_ids is None:
+        # The cluster's subnets are private (its tasks get no public IP): an internet-facing
+        # NLB there is accepted by AWS but unreachable from outside.
+        raise fail(
+            "load_balancer.subnet_ids",
+            "an internet-facing NLB needs its own subnets",
+            "the ids of public subnets (routed to an internet gateway), one per zone",
+        )
     # A list token (the generated module's variable) is checked by its validation blocks.
     disabled_ports = () if is_token(lb.disable_shared_nlb_ports) else lb.disable_shared_nlb_ports
     for port in disabled_ports:

@@ -1185,6 +1185,10 @@ BAD_INPUTS = {
         'load_balancer = { existing_nlb_arn = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/a/1" }',
         {"load_balancer": LoadBalancerProps(existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/a/1")},
     ),
+    "internet_facing_nlb_without_subnets": BadInput(
+        "load_balancer = { internet_facing = true }",
+        {"load_balancer": LoadBalancerProps(internet_facing=True)},
+    ),
     "existing_nlb_with_new_nlb_settings": BadInput(
         'load_balancer = { existing_nlb_arn = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/a/1", internet_facing = true }',
         {"load_balancer": LoadBalancerProps(existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/a/1", internet_facing=True)},

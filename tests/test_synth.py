@@ -208,12 +208,20 @@ def test_disabled_ports_and_alb_targets(tmp_path: Path) -> None:
     doc = synth_cluster(
         tmp_path,
         load_balancer=LoadBalancerProps(
-            disable_shared_nlb_ports=["ingress"], create_alb_targets=True, internet_facing=True
+            disable_shared_nlb_ports=["ingress"],
+            create_alb_targets=True,
+            internet_facing=True,
+            subnet_ids=["subnet-public-a", "subnet-public-b", "subnet-public-c"],
         ),
         addresses=props_module.AddressesProps(ingress="https://restate.example.com"),
     )
     assert sorted(lst["port"] for lst in of_type(doc, "aws_lb_listener").values()) == [5122, 9070]
     assert one(doc, "aws_lb")["internal"] is False
+    assert one(doc, "aws_lb")["subnets"] == [
+        "subnet-public-a",
+        "subnet-public-b",
+        "subnet-public-c",
+    ]
     alb_groups = [
         g for g in of_type(doc, "aws_lb_target_group").values() if g["protocol"] == "HTTP"
     ]

@@ -240,7 +240,9 @@ def volume_ids(network: Network) -> set[str]:
 
 
 def snapshot_ids(network: Network) -> set[str]:
-    snapshots = network.client("ec2").describe_snapshots(OwnerIds=["self"])["Snapshots"]
+    snapshots = network.client("ec2").describe_snapshots(
+        OwnerIds=["self"], Filters=[{"Name": f"tag:{TAG_CLUSTER}", "Values": [OURS, OTHER]}]
+    )["Snapshots"]
     return {s["SnapshotId"] for s in snapshots}
 
 

@@ -415,6 +415,11 @@ BAD_INPUTS = [
         id="disabled-admin-port-needs-address",
     ),
     pytest.param(
+        {"load_balancer": LoadBalancerProps(internet_facing=True)},
+        r"^load_balancer\.subnet_ids: an internet-facing NLB needs its own subnets; allowed: the ids of public subnets",
+        id="internet-facing-nlb-in-the-private-subnets",
+    ),
+    pytest.param(
         {
             "load_balancer": LoadBalancerProps(
                 existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/x/1",

@@ -580,7 +580,7 @@ variable "object_storage" {
 }
 
 variable "load_balancer" {
-  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `existing_nlb_arn`: ARN of an existing NLB to add the listeners to. Default: an NLB is created. `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB. Default: the cluster's subnets. `ingress_cidr_blocks`: IPv4 CIDRs (e.g. your VPC's) allowed to reach the ingress port 8080 through the created security group. Default: none (members of the group only). `admin_cidr_blocks`: IPv4 CIDRs allowed to reach the admin port 9070 through the created security group. Default: none (members of the group only). `deletion_protection`: Deletion protection on a created NLB. Default: false, so that `terraform destroy` works; turn it on in production. `disable_shared_nlb_ports`: Ports not to expose on the shared NLB: any of 'ingress', 'admin' (the node port 5122 stays: restatectl needs it). Default: none (all three listeners). `create_alb_targets`: Also create HTTP target groups for ingress and admin (target type ip) that the stateless service registers with, for an Application Load Balancer you attach. Default: false. `access_logs_bucket`: Bucket (yours, with the ELB log delivery policy) for access logs of a created NLB. Default: no access logs."
+  description = "The shared Network Load Balancer for ingress (8080), admin (9070) and node (5122). `existing_nlb_arn`: ARN of an existing NLB to add the listeners to. Default: an NLB is created. `internet_facing`: Create an internet-facing NLB instead of an internal one. Default: false. `subnet_ids`: Subnets of a created NLB (required when internet_facing: public subnets). Default: the cluster's subnets. `ingress_cidr_blocks`: IPv4 CIDRs (e.g. your VPC's) allowed to reach the ingress port 8080 through the created security group. Default: none (members of the group only). `admin_cidr_blocks`: IPv4 CIDRs allowed to reach the admin port 9070 through the created security group. Default: none (members of the group only). `deletion_protection`: Deletion protection on a created NLB. Default: false, so that `terraform destroy` works; turn it on in production. `disable_shared_nlb_ports`: Ports not to expose on the shared NLB: any of 'ingress', 'admin' (the node port 5122 stays: restatectl needs it). Default: none (all three listeners). `create_alb_targets`: Also create HTTP target groups for ingress and admin (target type ip) that the stateless service registers with, for an Application Load Balancer you attach. Default: false. `access_logs_bucket`: Bucket (yours, with the ELB log delivery policy) for access logs of a created NLB. Default: no access logs."
   type = object({
     existing_nlb_arn         = optional(string, null)
     internet_facing          = optional(bool, false)
@@ -603,6 +603,11 @@ variable "load_balancer" {
   validation {
     condition     = var.load_balancer.existing_nlb_arn == null || !(var.load_balancer.internet_facing || var.load_balancer.subnet_ids != null || var.load_balancer.deletion_protection || var.load_balancer.access_logs_bucket != null)
     error_message = "load_balancer: internet_facing/subnet_ids/deletion_protection/access_logs_bucket only apply to a created NLB; allowed: either existing_nlb_arn or settings for a new NLB"
+  }
+
+  validation {
+    condition     = var.load_balancer.existing_nlb_arn != null || !var.load_balancer.internet_facing || var.load_balancer.subnet_ids != null
+    error_message = "load_balancer.subnet_ids: an internet-facing NLB needs its own subnets; allowed: the ids of public subnets (routed to an internet gateway), one per zone"
   }
 
   validation {

@@ -53,6 +53,14 @@ def test_dockerfile_copies_existing_files_runs_non_root_with_the_same_entrypoint
     assert os.access(IMAGE_DIR / "docker" / "restate-controller", os.X_OK)
 
 
+def test_the_tmp_volume_is_writable_for_the_non_root_user() -> None:
+    """HOME=/tmp sits on the task's bind mount: declared as a VOLUME, world-writable, before
+    USER, so Fargate gives the mount the image's mode instead of root's 0755."""
+    tmp_mode = DOCKERFILE.index("RUN chmod 1777 /tmp")
+    volume = DOCKERFILE.index('VOLUME ["/tmp"]')
+    assert tmp_mode < volume < DOCKERFILE.index("USER 10001")
+
+
 @pytest.mark.parametrize("arch", ["s390x", "386"])
 def test_restatectl_fetch_refuses_unknown_architectures(arch: str, tmp_path: Path) -> None:
     result = subprocess.run(
