@@ -39,6 +39,7 @@ from cdktf_restate.restate_tasks import (
     ECS_TASKS_SERVICE,
     RestateRoles,
     log_configuration,
+    read_only_root,
     task_definition_attributes,
 )
 from cdktf_restate.stateful import Stateful
@@ -104,6 +105,14 @@ def json_list(values: list[str]) -> str:
     return json.dumps(values)
 
 
+def boolean_text(flag: bool | str) -> str:
+    """``true``/``false``; ``tostring()`` in Terraform for a boolean token (the generated
+    module's variable), since ECS takes only strings as environment values."""
+    if is_token(flag):
+        return cdktf.Token.as_string(cdktf.Fn.tostring(flag))
+    return text(flag)
+
+
 def registry_parts(ctx: ClusterContext) -> list[str]:
     return [ctx.account_id, ".dkr.ecr.", ctx.region, ".amazonaws.com"]
 
@@ -145,6 +154,10 @@ def controller_environment(
         ),
         "RESTATE_CONTROLLER_HEALTH_PORT": str(CONTROLLER_HEALTH_PORT),
         "RESTATE_CONTROLLER_DRAIN_TIMEOUT_SECONDS": text(props.controller.drain_timeout_seconds),
+        # ECS Exec into the stateful tasks needs it at RunTask, like the service's setting.
+        "RESTATE_CONTROLLER_ENABLE_EXECUTE_COMMAND": boolean_text(
+            props.restate_tasks.enable_execute_command
+        ),
     }
     ebs = props.stateful_node.ebs_volume
     if is_token(ebs) and ebs_role is not None:
@@ -297,7 +310,7 @@ def add_controller(
             }
         ],
         "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
-        "readonlyRootFilesystem": True,
+        "readonlyRootFilesystem": read_only_root(tasks),
         "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
         "logConfiguration": log_configuration(
             ctx, tasks, logs.controller, DEFAULT_CONTROLLER_LOG_STREAM_PREFIX

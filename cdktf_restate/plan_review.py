@@ -470,8 +470,11 @@ def _ecs_warnings(changes: list[ResourceChange]) -> list[str]:
         if change.type == "aws_ecs_cluster" and change.action in {"replace", "delete"}:
             warnings.append(
                 f"**ECS cluster {_code(change.address)} will be "
-                f"{'replaced' if change.action == 'replace' else 'destroyed'}**: every Restate "
-                "task stops at once (no drain); stateful nodes lose their local storage."
+                f"{'replaced' if change.action == 'replace' else 'destroyed'}**: on AWS this "
+                "fails while the controller's stateful tasks run (Terraform does not track them: "
+                "ClusterContainsTasksException, and their network interfaces keep the security "
+                "groups and subnets in use); run `cdktf-restate teardown` first (docs/teardown.md). "
+                "No drain: stateful nodes lose their local storage."
             )
         if (
             change.type == "aws_ecs_service"
@@ -531,7 +534,10 @@ def review(plan: Mapping[str, Any]) -> Review:
     changes = parse_changes(plan)
     result = Review(changes=changes)
     if changes and all(c.action == "delete" for c in changes):
-        result.warnings.append("**This plan destroys the cluster.**")
+        result.warnings.append(
+            "**This plan destroys the cluster.** Run `cdktf-restate teardown` before it: "
+            "the stateful tasks the controller started are not Terraform's to stop."
+        )
     result.warnings += _object_store_warnings(changes)
     result.warnings += _ecs_warnings(changes)
     result.warnings += _stateful_warnings(plan, changes)

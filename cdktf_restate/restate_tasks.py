@@ -182,6 +182,15 @@ def terraform_literal(text: str) -> str:
     return text.replace("${", "$${").replace("%{", "%%{")
 
 
+def read_only_root(tasks: TaskProps) -> bool | str:
+    """Read-only root file system, except with ECS Exec: its agent writes under /var/lib/amazon
+    and /var/log/amazon in the container, and AWS's Exec checker requires a writable root."""
+    flag = tasks.enable_execute_command
+    if is_token(flag):
+        return cdktf.Token.as_string(cdktf.Op.not_(flag))
+    return not flag
+
+
 def restate_container(
     ctx: ClusterContext,
     *,
@@ -207,7 +216,7 @@ def restate_container(
         "mountPoints": [
             {"sourceVolume": DATA_VOLUME, "containerPath": DATA_DIR, "readOnly": False}
         ],
-        "readonlyRootFilesystem": True,
+        "readonlyRootFilesystem": read_only_root(ctx.props.restate_tasks),
         "ulimits": [
             {"name": "nofile", "softLimit": OPEN_FILES_LIMIT, "hardLimit": OPEN_FILES_LIMIT}
         ],

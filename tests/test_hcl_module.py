@@ -703,6 +703,30 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
         assert definition["runtime_platform"][0]["cpu_architecture"] == "X86_64"
     for service in planned(custom_plan, "custom", "aws_ecs_service"):
         assert service["enable_execute_command"] is True
+    # With Exec, a writable root (its agent writes inside the container): a JSON boolean in the
+    # planned stateful definition (known at plan; the controller's refers to the NLB).
+    known = [
+        json.loads(d["container_definitions"])[0]
+        for d in planned(custom_plan, "custom", "aws_ecs_task_definition")
+        if d.get("container_definitions") is not None
+    ]
+    assert known and all(c["readonlyRootFilesystem"] is False for c in known)
+    # The controller's RunTask enables Exec on the stateful tasks: a string, as ECS takes
+    # environment values, in the construct and in the module alike.
+    (construct_controller,) = [
+        json.loads(b["container_definitions"])[0]
+        for t, b in synthesized(custom_construct)
+        if t == "aws_ecs_task_definition" and b["family"].endswith("-controller")
+    ]
+    variables = {e["name"]: e["value"] for e in construct_controller["environment"]}
+    assert variables["RESTATE_CONTROLLER_ENABLE_EXECUTE_COMMAND"] == "true"
+    assert construct_controller["readonlyRootFilesystem"] is False
+    main_tf = (REPO / "modules" / "restate-ecs-fargate-cluster" / "main.tf").read_text()
+    assert re.search(
+        r'name += "RESTATE_CONTROLLER_ENABLE_EXECUTE_COMMAND"\s+value += '
+        r"tostring\(var\.restate_tasks\.enable_execute_command\)",
+        main_tf,
+    )
     # Four zones: every service and the restatectl Lambda use the four subnets.
     four = [s for s, _ in FOUR_SUBNETS]
     for service in planned(custom_plan, "custom", "aws_ecs_service"):

@@ -347,10 +347,13 @@ def test_destroy_plan_via_cli(stack: ReviewStack, tmp_path: Path) -> None:
     out = tmp_path / "review.md"
     assert plan_review.main([str(plan_file), "--output", str(out)]) == 0
     markdown = out.read_text()
-    assert "This plan destroys the cluster" in warnings_of(markdown)
+    [destroys] = warning_lines(markdown, "This plan destroys the cluster")
+    assert "Run `cdktf-restate teardown` before it" in destroys
     [bucket] = warning_lines(markdown, "Bucket `restate-review-base`")
     assert "will be destroyed: Restate's metadata and partition snapshots are lost" in bucket
-    assert warning_lines(markdown, "ECS cluster `aws_ecs_cluster.this` will be destroyed")
+    [ecs_cluster] = warning_lines(markdown, "ECS cluster `aws_ecs_cluster.this` will be destroyed")
+    assert "fails while the controller's stateful tasks run" in ecs_cluster
+    assert "run `cdktf-restate teardown` first" in ecs_cluster
     assert "**Plan:** 0 to add, 0 to change, 0 to replace, 13 to destroy." in markdown
 
 

@@ -626,6 +626,16 @@ def test_bring_your_own_cluster_groups_nlb_and_roles(tmp_path: Path) -> None:
     }
     definition = container(one(doc, "aws_ecs_task_definition", "stateless"))
     assert env(definition)["RESTATE_DEFAULT_NUM_PARTITIONS"] == "24"  # the user's environment wins
+    # ECS Exec's agent writes inside the container: a writable root where Exec is on.
+    assert definition["readonlyRootFilesystem"] is False
+    assert (
+        container(one(doc, "aws_ecs_task_definition", "stateful"))["readonlyRootFilesystem"]
+        is False
+    )
+    controller = container(one(doc, "aws_ecs_task_definition", "controller"))
+    assert controller["readonlyRootFilesystem"] is True  # controller.tasks keeps Exec off
+    # The stateful tasks get Exec from the controller's RunTask.
+    assert env(controller)["RESTATE_CONTROLLER_ENABLE_EXECUTE_COMMAND"] == "true"
     assert one(doc, "aws_ecs_task_definition", "stateless")["task_role_arn"] == task_role
     (controller_policy,) = [p for n, p in json_policies(doc) if "controller_task_policy" in n]
     by_sid = {s["Sid"]: s for s in controller_policy["Statement"]}

@@ -70,6 +70,7 @@ class Config:
     subnets_by_az: Mapping[str, str]
     security_group_ids: tuple[str, ...]
     assign_public_ip: bool
+    enable_execute_command: bool
     nodes_per_az: int
     replication: str
     budget: DisruptionBudget
@@ -254,6 +255,7 @@ def load_config(env: Mapping[str, str]) -> Config:
     subnets_by_az = _subnets_by_az(read, on_ecs)
     security_group_ids = _security_groups(read, on_ecs)
     assign_public_ip = read.boolean("ASSIGN_PUBLIC_IP", False)
+    enable_execute_command = read.boolean("ENABLE_EXECUTE_COMMAND", False)
     nodes_per_az = read.integer("NODES_PER_AZ", 1, minimum=1)
 
     replication = read.raw("REPLICATION", "{zone: 2}")
@@ -315,6 +317,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         subnets_by_az=subnets_by_az,
         security_group_ids=security_group_ids,
         assign_public_ip=assign_public_ip,
+        enable_execute_command=enable_execute_command,
         nodes_per_az=nodes_per_az,
         replication=replication,
         budget=disruption_budget(replication_counts),

@@ -578,7 +578,7 @@ EOT
           readOnly      = false
         },
       ]
-      readonlyRootFilesystem = true
+      readonlyRootFilesystem = !var.restate_tasks.enable_execute_command
       ulimits = [
         {
           name      = "nofile"
@@ -685,7 +685,7 @@ EOT
           readOnly      = false
         },
       ]
-      readonlyRootFilesystem = true
+      readonlyRootFilesystem = !var.restate_tasks.enable_execute_command
       ulimits = [
         {
           name      = "nofile"
@@ -835,6 +835,10 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
           value = local.ecs_cluster_arn
         },
         {
+          name  = "RESTATE_CONTROLLER_ENABLE_EXECUTE_COMMAND"
+          value = tostring(var.restate_tasks.enable_execute_command)
+        },
+        {
           name  = "RESTATE_CONTROLLER_HEALTH_PORT"
           value = "8080"
         },
@@ -875,7 +879,7 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
           value = "${substr(var.cluster_name, 0, 246)}-stateful"
         },
       ]
-      readonlyRootFilesystem = true
+      readonlyRootFilesystem = !var.controller.tasks.enable_execute_command
       mountPoints = [
         {
           sourceVolume  = "tmp"

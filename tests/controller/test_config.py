@@ -255,6 +255,7 @@ OPTIONAL_FIELDS = {
     "BACKEND": "backend",
     "CONTAINER_NAME": "container_name",
     "ASSIGN_PUBLIC_IP": "assign_public_ip",
+    "ENABLE_EXECUTE_COMMAND": "enable_execute_command",
     "NODES_PER_AZ": "nodes_per_az",
     "REPLICATION": "replication",
     "RESTATECTL_PATH": "restatectl_path",

@@ -156,6 +156,7 @@ def test_fill_then_roll_become_the_right_ecs_calls(aws_world: AwsWorld, ecs_clus
         assert (
             request["propagateTags"] == "TASK_DEFINITION"
             and request["enableECSManagedTags"] is True
+            and request["enableExecuteCommand"] is False
         )
         (volume,) = request["volumeConfigurations"]
         assert volume["name"] == "restate-data"
@@ -207,6 +208,24 @@ def test_fill_then_roll_become_the_right_ecs_calls(aws_world: AwsWorld, ecs_clus
     )
     decisions = [json.loads(line) for line in log.getvalue().splitlines()]
     assert all(line["reason"] for line in decisions if line["event"] == "decision")
+
+
+def test_ecs_exec_reaches_the_stateful_tasks_when_enabled(
+    aws_world: AwsWorld, ecs_cluster: str
+) -> None:
+    """The services get ECS Exec from Terraform; the controller's tasks only from RunTask."""
+    recorder = CallRecorder()
+    backend = make_backend(
+        aws_world,
+        ecs_cluster,
+        aws_world.task_definitions[0],
+        recorder,
+        enable_execute_command=True,
+    )
+    az = next(iter(aws_world.subnets_by_az))
+    backend.run_task(az, {TAG_AZ: az})
+    (request,) = [params for _, operation, params in recorder.calls if operation == "RunTask"]
+    assert request["enableExecuteCommand"] is True
 
 
 def test_lists_only_this_clusters_tasks(aws_world: AwsWorld, ecs_cluster: str) -> None:

@@ -63,6 +63,7 @@ def run_task_request(
     assign_public_ip: bool,
     tags: Mapping[str, str],
     ebs: EbsVolume | None,
+    enable_execute_command: bool = False,
 ) -> dict[str, Any]:
     """The RunTask parameters for one stateful task (pure, so it can be read and tested)."""
     identity = {TAG_CLUSTER: cluster_name, TAG_MANAGED_BY: MANAGED_BY}
@@ -83,6 +84,7 @@ def run_task_request(
         "propagateTags": "TASK_DEFINITION",
         "enableECSManagedTags": True,
         "tags": to_aws_tags({**tags, **identity}),
+        "enableExecuteCommand": enable_execute_command,
     }
     if ebs is not None:
         volume: dict[str, Any] = {
@@ -138,6 +140,7 @@ class EcsSettings:
     security_group_ids: tuple[str, ...]
     assign_public_ip: bool
     ebs: EbsVolume | None
+    enable_execute_command: bool = False
 
 
 class EcsBackend:
@@ -176,6 +179,7 @@ class EcsBackend:
                 security_group_ids=config.security_group_ids,
                 assign_public_ip=config.assign_public_ip,
                 ebs=config.ebs_volume,
+                enable_execute_command=config.enable_execute_command,
             ),
             client,
         )
@@ -220,6 +224,7 @@ class EcsBackend:
             assign_public_ip=self.settings.assign_public_ip,
             tags=tags,
             ebs=self.settings.ebs,
+            enable_execute_command=self.settings.enable_execute_command,
         )
         # One token per launch decision: botocore's retries resend it, so a request that timed
         # out after ECS had started the task does not start a second one.
