@@ -52,6 +52,8 @@ def synthesize_example(example: str, outdir: Path, endpoint: str | None) -> Path
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    # cdktf creates the output folder but not its parents (cdktf.out/ in a fresh clone).
+    outdir.mkdir(parents=True, exist_ok=True)
     context = _environment(ENDPOINT_ENV, endpoint) if endpoint else contextlib.nullcontext()
     with context:
         return Path(module.build(str(outdir)))

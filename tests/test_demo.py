@@ -16,7 +16,8 @@ CLI = Path(sys.executable).with_name("cdktf-restate")
 def test_demo_prints_the_plan_summary_and_outputs(tmp_path: Path) -> None:
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     result = subprocess.run(
-        [str(CLI), "demo", "--outdir", str(tmp_path / "out")],
+        # Parents missing, as cdktf.out/ is in a fresh clone.
+        [str(CLI), "demo", "--outdir", str(tmp_path / "fresh" / "out")],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -27,7 +28,7 @@ def test_demo_prints_the_plan_summary_and_outputs(tmp_path: Path) -> None:
     assert result.returncode == 0, f"{output}\n{result.stderr[-4000:]}"
 
     assert re.search(r"^AWS emulator \(moto\) on http://127\.0\.0\.1:\d+$", output, re.M)
-    assert (tmp_path / "out/stacks/minimal/cdk.tf.json").is_file()
+    assert (tmp_path / "fresh/out/stacks/minimal/cdk.tf.json").is_file()
     created = re.search(r"^Plan: (\d+) to add, 0 to change, 0 to destroy\.$", output, re.M)
     assert created, output
     by_type = dict(re.findall(r"^  (aws_[a-z0-9_]+)\s+(\d+)$", output, re.M))
