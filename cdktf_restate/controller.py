@@ -51,7 +51,8 @@ HEALTH_CHECK = [
     "CMD",
     "python",
     "-c",
-    f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{CONTROLLER_HEALTH_PORT}/health', timeout=3)",
+    # /live, not /health: a halted controller stays up saying why (controller_image/README.md).
+    f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{CONTROLLER_HEALTH_PORT}/live', timeout=3)",
 ]
 
 

@@ -196,10 +196,12 @@ def describe_plan(observed: Observed, options: Options) -> list[str]:
     if not service_is_live(service):
         lines.append(f"  controller service {options.controller_service!r}: not found, skipped")
     elif service is not None:
-        lines.append(
-            f"  scale controller service {service.name!r} from {service.desired_count} to 0 "
-            f"and wait for its {len(observed.service_tasks)} running task(s) to stop"
+        scale = (
+            f"scale controller service {service.name!r} from {service.desired_count} to 0"
+            if service.desired_count
+            else f"controller service {service.name!r} is at 0 already"
         )
+        lines.append(f"  {scale}; wait for its {len(observed.service_tasks)} task(s) to stop")
     to_stop = tasks_to_stop(observed.tasks, options.cluster_name)
     stopping = [
         t for t in tasks_not_stopped(observed.tasks, options.cluster_name) if t not in to_stop

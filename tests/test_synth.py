@@ -418,6 +418,10 @@ def test_controller_service_runs_exactly_one_task(minimal: Doc) -> None:
         r"\$\{data\.aws_caller_identity\.\w+\.account_id\}\.dkr\.ecr\.\$\{data\.aws_region\.\w+\.name\}\.amazonaws\.com/cdktf-restate-controller:0\.1\.0",
         definition["image"],
     )
+    # ECS replaces a controller whose check fails: it checks liveness (/live), so a halted
+    # controller stays up and keeps saying why on /health.
+    check = definition["healthCheck"]["command"]
+    assert check[:3] == ["CMD", "python", "-c"] and "127.0.0.1:8080/live'" in check[3]
 
 
 def test_services_wait_for_the_policies_their_tasks_need(minimal: Doc) -> None:

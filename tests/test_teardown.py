@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import os
+import pty
+import select
 import subprocess
 import sys
 import uuid
@@ -93,6 +95,7 @@ class World:
     ours: tuple[str, ...]
     beta: str
     untagged: str
+    not_managed: str
     volumes_ours: tuple[str, ...]
     volume_beta: str
     snapshot_ours: str
@@ -185,6 +188,8 @@ def build_world(network: Network, *, with_service: bool = True) -> World:
     beta = run_task(network, cluster_arn, starter=started_by(OTHER), tags=identity(OTHER))
     # Listed with alpha's startedBy, but its tags do not say it is alpha's: left alone.
     untagged = run_task(network, cluster_arn, starter=started_by(OURS), tags={})
+    # alpha's name but not the controller's managed-by tag: not the controller's, left alone.
+    not_managed = run_task(network, cluster_arn, starter=started_by(OURS), tags={TAG_CLUSTER: OURS})
     volumes_ours = (tagged_volume(network, OURS, 20), tagged_volume(network, OURS, 40))
     volume_beta = tagged_volume(network, OTHER, 30)
     retired = tagged_volume(network, OURS, 8)
@@ -195,6 +200,7 @@ def build_world(network: Network, *, with_service: bool = True) -> World:
         ours=ours,
         beta=beta,
         untagged=untagged,
+        not_managed=not_managed,
         volumes_ours=volumes_ours,
         volume_beta=volume_beta,
         snapshot_ours=snapshot_ours,
@@ -223,7 +229,7 @@ def run_teardown(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
 
 
 def task_states(network: Network, world: World) -> dict[str, tuple[str, str]]:
-    arns = [*world.ours, world.beta, world.untagged]
+    arns = [*world.ours, world.beta, world.untagged, world.not_managed]
     tasks = network.client("ecs").describe_tasks(cluster=world.ecs_cluster_arn, tasks=arns)
     return {t["taskArn"]: (t["lastStatus"], t.get("stoppedReason", "")) for t in tasks["tasks"]}
 
@@ -269,7 +275,9 @@ def test_teardown_stops_only_this_clusters_tasks_and_keeps_storage_unless_asked(
         assert f"stopping {arn}" in done.stdout
     assert states[world.beta][0] == "RUNNING"
     assert states[world.untagged][0] == "RUNNING"
-    assert world.beta not in done.stdout and world.untagged not in done.stdout
+    assert states[world.not_managed][0] == "RUNNING"
+    for foreign in (world.beta, world.untagged, world.not_managed):
+        assert foreign not in done.stdout
     assert "stopped 2 stateful task(s) of alpha" in done.stdout
     # Without --delete-volumes nothing is deleted, and what is left is listed with its size.
     assert {*world.volumes_ours, world.volume_beta} <= volume_ids(network)
@@ -324,6 +332,54 @@ def test_refuses_without_yes_when_stdin_is_not_a_terminal(network: Network) -> N
     assert all(arn in done.stdout for arn in world.ours) and world.beta not in done.stdout
     assert desired_count(network, world) == 1
     assert {state for state, _ in task_states(network, world).values()} == {"RUNNING"}
+
+
+def answer_on_a_terminal(argv: list[str], answer: bytes) -> tuple[int, str, str]:
+    """Runs the command with a pseudo-terminal as stdin/stdout and answers its question."""
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cdktf_restate.cli", "teardown", *argv],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
+    )
+    os.close(secondary)
+    shown, answered = b"", False
+    try:
+        while select.select([primary], [], [], 30)[0]:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # the command exited and closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if not answered and b"Proceed? [y/N]" in shown:
+                os.write(primary, answer)
+                answered = True
+        code = process.wait(timeout=30)
+        assert process.stderr is not None
+        return code, shown.decode(), process.stderr.read().decode()
+    finally:
+        os.close(primary)
+        if process.poll() is None:
+            process.kill()
+
+
+def test_asks_on_a_terminal_and_acts_only_on_yes(network: Network) -> None:
+    world = build_world(network)
+    code, shown, err = answer_on_a_terminal(args_for(network, world), b"n\n")
+    assert code == 1 and "aborted: nothing was changed" in err
+    assert "Proceed? [y/N]" in shown and all(arn in shown for arn in world.ours)
+    assert desired_count(network, world) == 1
+    assert {state for state, _ in task_states(network, world).values()} == {"RUNNING"}
+
+    code, shown, err = answer_on_a_terminal(args_for(network, world), b"y\n")
+    assert code == 0, err
+    assert desired_count(network, world) == 0
+    assert all(task_states(network, world)[arn][0] == "STOPPED" for arn in world.ours)
+    assert task_states(network, world)[world.beta][0] == "RUNNING"
 
 
 def test_a_missing_controller_service_is_skipped(network: Network) -> None:

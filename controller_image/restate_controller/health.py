@@ -1,4 +1,9 @@
-"""`GET /health`: 200 while reconciling successfully, 503 with the reason otherwise."""
+"""`GET /health`: 200 while reconciling successfully, 503 with the reason otherwise.
+
+`GET /live`: 200 while the loop completes passes, halted ones included; 503 when it is stuck.
+ECS's container health check uses /live: a halted controller must stay up and keep saying why
+(a restart would hide the halt and retry what halted it), while a stuck one is replaced.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,13 @@ class HealthServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                if self.path.split("?")[0] != "/health":
+                path = self.path.split("?")[0]
+                if path == "/live":
+                    alive, age = board.alive()
+                    body = {"status": "alive" if alive else "stuck", "last_pass_age_seconds": age}
+                    self._send(200 if alive else 503, body)
+                    return
+                if path != "/health":
                     self._send(404, {"status": "not found", "path": self.path})
                     return
                 status = board.current()

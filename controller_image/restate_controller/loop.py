@@ -67,6 +67,8 @@ class StatusBoard:
     clock: Clock = time.time
     # Temporary errors are tolerated this long since the last good pass before /health says 503.
     unhealthy_after_seconds: float = 60.0
+    # The loop reports after every pass, halted or not: no report this long means it is stuck.
+    stuck_after_seconds: float = 300.0
     _status: Status = field(init=False)
     _last_good: float = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -82,6 +84,12 @@ class StatusBoard:
             if status.healthy and status.phase != "error":
                 self._last_good = status.at
             self._status = status
+
+    def alive(self) -> tuple[bool, float]:
+        """Whether the loop still completes passes (halted counts), and the last one's age."""
+        with self._lock:
+            age = self.clock() - self._status.at
+        return age <= self.stuck_after_seconds, age
 
     def current(self) -> Status:
         with self._lock:

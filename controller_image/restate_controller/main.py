@@ -81,7 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"restate-controller: cannot start: {error}", file=sys.stderr)
         return EXIT_SETUP
 
-    board = StatusBoard(unhealthy_after_seconds=max(60.0, 6 * config.reconcile_interval_seconds))
+    board = StatusBoard(
+        unhealthy_after_seconds=max(60.0, 6 * config.reconcile_interval_seconds),
+        stuck_after_seconds=max(300.0, 10 * config.reconcile_interval_seconds),
+    )
     reconciler = Reconciler(
         config.desired_spec(),
         backend,

@@ -896,7 +896,7 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
           "CMD",
           "python",
           "-c",
-          "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=3)",
+          "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/live', timeout=3)",
         ]
         interval    = 15
         timeout     = 5

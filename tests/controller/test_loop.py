@@ -483,6 +483,14 @@ def test_permanent_error_stops_acting_and_health_says_why() -> None:
         body = json.loads(answer.value.read())
         assert body["status"] == "unhealthy" and body["phase"] == "halted"
         assert "MarkDraining failed permanently" in body["reason"] and "data-loss" in body["reason"]
+        # Halted is not stuck: ECS's health check (/live) keeps this controller up, saying why.
+        with urllib.request.urlopen(f"http://127.0.0.1:{health.port}/live", timeout=5) as answer:
+            assert answer.status == 200 and json.loads(answer.read())["status"] == "alive"
+        # A loop that stops reporting passes is stuck: /live turns red and ECS replaces it.
+        world.clock += board.stuck_after_seconds + 1
+        with pytest.raises(urllib.error.HTTPError) as stuck:
+            urllib.request.urlopen(f"http://127.0.0.1:{health.port}/live", timeout=5)
+        assert stuck.value.code == 503 and json.loads(stuck.value.read())["status"] == "stuck"
     finally:
         health.stop()
     assert world.violations == []
