@@ -1370,6 +1370,45 @@ def test_bad_input_fails_plan_with_the_construct_message(
         assert all(f'in module "{name}"' in block for block in errors), errors
 
 
+def test_missing_restatectl_package_fails_the_plan_not_the_apply(workspace: Workspace) -> None:
+    """The restatectl zips are built, not committed: from a plain checkout `plan` must say so,
+    instead of `apply` stopping at the Lambda with most of the cluster created."""
+    module = workspace.root / "module-without-packages"
+    shutil.copytree(workspace.root / MODULE_PATH, module)
+    for package in (module / "lambda").glob("restatectl-*.zip"):
+        package.unlink()
+    workdir = workspace.root / "missing-packages"
+    workdir.mkdir()
+    provider = (REPO / EXAMPLE_PATH / "main.tf").read_text()
+    provider = provider[provider.index('variable "region"') : provider.index("####")]
+    subnets = ", ".join(
+        f'{{ subnet_id = "{s}", availability_zone = "{z}" }}' for s, z in BASE_SUBNETS
+    )
+    calls = "".join(
+        f'module "{name}" {{\n  source = "../{module.name}"\n  vpc_id = "vpc-1"\n'
+        f"  subnets = [{subnets}]\n{extra}}}\n"
+        for name, extra in (
+            ("packages_missing", ""),
+            ("restatectl_disabled", "  restatectl = { disabled = true }\n"),
+        )
+    )
+    (workdir / "main.tf").write_text(provider + calls)
+    shutil.copy(REPO / EXAMPLE_PATH / "versions.tf", workdir / "versions.tf")
+    tf = Terraform(workdir)
+    tf.init()
+    result = tf.run(
+        "plan", "-input=false", "-lock=false", "-var", f"aws_endpoint={workspace.emulator.url}",
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout
+    errors = normalized(result.stdout + result.stderr).split("Error: ")[1:]
+    # One error: the instance with restatectl disabled needs no package.
+    (error,) = errors
+    assert 'in resource "aws_lambda_function" "restatectl_function"' in error
+    assert "restatectl: the Lambda package" in error and "restatectl-arm64.zip is missing" in error
+    assert "cdktf-restate module --out" in error
+
+
 def test_module_cli_usage_and_missing_binary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

@@ -1532,6 +1532,12 @@ resource "aws_lambda_function" "restatectl_function" {
     security_group_ids = local.security_group_ids
     subnet_ids         = var.subnets[*].subnet_id
   }
+  lifecycle {
+    precondition {
+      condition     = fileexists((var.restate_tasks.cpu_architecture == "ARM64" ? "${path.module}/lambda/restatectl-arm64.zip" : "${path.module}/lambda/restatectl-x86_64.zip"))
+      error_message = "restatectl: the Lambda package ${(var.restate_tasks.cpu_architecture == "ARM64" ? "${path.module}/lambda/restatectl-arm64.zip" : "${path.module}/lambda/restatectl-x86_64.zip")} is missing; allowed: build it with `cdktf-restate module --out <this module's folder>` (see the module's README), or set restatectl = { disabled = true }"
+    }
+  }
 }
 
 resource "aws_lambda_function" "retirement_watcher_function" {
