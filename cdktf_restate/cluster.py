@@ -196,8 +196,12 @@ class RestateEcsFargateCluster(Construct):
         from cdktf_restate import lambdas
 
         name = self.cluster_name
+        # Shortened so that every Lambda, queue and role name derived from it fits AWS's limits
+        # (in Terraform for a token: the generated module's variable).
         name_prefix = (
-            name if is_token(name) else name[: lambdas.MAX_NAME_PREFIX_LENGTH].rstrip("-_")
+            cdktf.Token.as_string(cdktf.Fn.substr(name, 0, lambdas.MAX_NAME_PREFIX_LENGTH))
+            if is_token(name)
+            else name[: lambdas.MAX_NAME_PREFIX_LENGTH].rstrip("-_")
         )
         architecture = lambda_architecture(props.restate_tasks.cpu_architecture)
         if not is_disabled(restatectl_off):

@@ -261,7 +261,7 @@ class Options:
 def region_of(ecs_cluster: str) -> str | None:
     """The region of an ECS cluster ARN (arn:partition:ecs:REGION:account:cluster/name)."""
     parts = ecs_cluster.split(":")
-    return parts[3] or None if ecs_cluster.startswith("arn:") and len(parts) >= 6 else None
+    return (parts[3] or None) if ecs_cluster.startswith("arn:") and len(parts) >= 6 else None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -557,7 +557,8 @@ class AwsTeardown:
                 f"controller service {self.options.controller_service!r} not found: step 1 skipped"
             )
             return
-        if service.desired_count != 0:
+        # A DRAINING service is being deleted: ECS refuses updates, and stops its tasks itself.
+        if service.desired_count != 0 and service.status == "ACTIVE":
             _call(
                 "ecs:UpdateService",
                 f"service {service.name} in {self.cluster}",

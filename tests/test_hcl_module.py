@@ -1370,14 +1370,11 @@ def test_bad_input_fails_plan_with_the_construct_message(
         assert all(f'in module "{name}"' in block for block in errors), errors
 
 
-def test_missing_restatectl_package_fails_the_plan_not_the_apply(workspace: Workspace) -> None:
-    """The restatectl zips are built, not committed: from a plain checkout `plan` must say so,
-    instead of `apply` stopping at the Lambda with most of the cluster created."""
-    module = workspace.root / "module-without-packages"
-    shutil.copytree(workspace.root / MODULE_PATH, module)
-    for package in (module / "lambda").glob("restatectl-*.zip"):
-        package.unlink()
-    workdir = workspace.root / "missing-packages"
+def plan_module_instances(
+    workspace: Workspace, directory: str, module: Path, instances: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """A plan of one instance of ``module`` per entry (name -> extra arguments) on moto."""
+    workdir = workspace.root / directory
     workdir.mkdir()
     provider = (REPO / EXAMPLE_PATH / "main.tf").read_text()
     provider = provider[provider.index('variable "region"') : provider.index("####")]
@@ -1385,21 +1382,49 @@ def test_missing_restatectl_package_fails_the_plan_not_the_apply(workspace: Work
         f'{{ subnet_id = "{s}", availability_zone = "{z}" }}' for s, z in BASE_SUBNETS
     )
     calls = "".join(
-        f'module "{name}" {{\n  source = "../{module.name}"\n  vpc_id = "vpc-1"\n'
+        f'module "{name}" {{\n  source = "{module}"\n  vpc_id = "vpc-1"\n'
         f"  subnets = [{subnets}]\n{extra}}}\n"
-        for name, extra in (
-            ("packages_missing", ""),
-            ("restatectl_disabled", "  restatectl = { disabled = true }\n"),
-        )
+        for name, extra in instances.items()
     )
     (workdir / "main.tf").write_text(provider + calls)
     shutil.copy(REPO / EXAMPLE_PATH / "versions.tf", workdir / "versions.tf")
     tf = Terraform(workdir)
     tf.init()
-    result = tf.run(
+    return tf.run(
         "plan", "-input=false", "-lock=false", "-var", f"aws_endpoint={workspace.emulator.url}",
         check=False,
     )  # fmt: skip
+
+
+def test_the_longest_cluster_name_fits_every_aws_name(workspace: Workspace) -> None:
+    """64 characters pass the variable's validation: every derived name must fit its limit
+    (the provider checks Lambda, queue and role names at plan)."""
+    longest = "c" * 64
+    result = plan_module_instances(
+        workspace,
+        "longest-name",
+        workspace.root / MODULE_PATH,
+        {"longest_name": f'  cluster_name = "{longest}"\n'},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_missing_restatectl_package_fails_the_plan_not_the_apply(workspace: Workspace) -> None:
+    """The restatectl zips are built, not committed: from a plain checkout `plan` must say so,
+    instead of `apply` stopping at the Lambda with most of the cluster created."""
+    module = workspace.root / "module-without-packages"
+    shutil.copytree(workspace.root / MODULE_PATH, module)
+    for package in (module / "lambda").glob("restatectl-*.zip"):
+        package.unlink()
+    result = plan_module_instances(
+        workspace,
+        "missing-packages",
+        module,
+        {
+            "packages_missing": "",
+            "restatectl_disabled": "  restatectl = { disabled = true }\n",
+        },
+    )
     assert result.returncode == 1, result.stdout
     errors = normalized(result.stdout + result.stderr).split("Error: ")[1:]
     # One error: the instance with restatectl disabled needs no package.

@@ -456,6 +456,41 @@ def test_bad_input_is_refused_before_any_call(flag: str, value: str, message: st
     assert message in err
 
 
+def test_storage_plan_deletes_only_what_is_asked_and_never_a_pending_snapshot() -> None:
+    def volume(volume_id: str, state: str, cluster: str = OURS) -> teardown.StoredVolume:
+        return teardown.StoredVolume(volume_id, state, 10, identity(cluster))
+
+    def snapshot(snapshot_id: str, state: str, cluster: str = OURS) -> teardown.StoredSnapshot:
+        return teardown.StoredSnapshot(snapshot_id, state, 10, identity(cluster))
+
+    volumes = [
+        volume("vol-free", "available"),
+        volume("vol-attached", "in-use"),
+        volume("vol-going", "deleting"),
+        volume("vol-beta", "available", OTHER),
+    ]
+    snapshots = [snapshot("snap-done", "completed"), snapshot("snap-copying", "pending")]
+    snapshots.append(snapshot("snap-beta", "completed", OTHER))
+
+    kept = teardown.plan_storage(
+        volumes, snapshots, cluster_name=OURS, delete_volumes=False, delete_snapshots=False
+    )
+    assert not (kept.delete_volumes or kept.busy_volumes or kept.delete_snapshots)
+    assert [v.volume_id for v in kept.keep_volumes] == ["vol-free", "vol-attached"]
+    assert [s.snapshot_id for s in kept.keep_snapshots] == ["snap-done", "snap-copying"]
+
+    deleted = teardown.plan_storage(
+        volumes, snapshots, cluster_name=OURS, delete_volumes=True, delete_snapshots=True
+    )
+    assert [v.volume_id for v in deleted.delete_volumes] == ["vol-free"]
+    # Still attached to a stopping task: waited for, then deleted on the next look.
+    assert [v.volume_id for v in deleted.busy_volumes] == ["vol-attached"]
+    assert [s.snapshot_id for s in deleted.delete_snapshots] == ["snap-done"]
+    assert [s.snapshot_id for s in deleted.keep_snapshots] == ["snap-copying"]
+    assert teardown.region_of("arn:aws:ecs:eu-west-1:123456789012:cluster/x") == "eu-west-1"
+    assert teardown.region_of("restate") is None
+
+
 def test_cli_help_lists_teardown(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--help"]) == 0
     assert "teardown" in capsys.readouterr().out

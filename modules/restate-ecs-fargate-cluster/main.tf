@@ -1038,7 +1038,7 @@ resource "aws_iam_role" "restatectl_role" {
     ]
   })
   count = min(var.restatectl.disabled ? 0 : 1, (var.restatectl.execution_role_arn == null) ? 1 : 0)
-  name  = "${var.cluster_name}-restatectl"
+  name  = "${substr(var.cluster_name, 0, 45)}-restatectl"
   tags  = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -1056,7 +1056,7 @@ resource "aws_iam_role" "retirement_watcher_role" {
     ]
   })
   count = min(var.retirement_watcher.disabled ? 0 : 1, (var.retirement_watcher.execution_role_arn == null) ? 1 : 0)
-  name  = "${var.cluster_name}-retirement-watcher"
+  name  = "${substr(var.cluster_name, 0, 45)}-retirement-watcher"
   tags  = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -1475,7 +1475,7 @@ resource "aws_cloudwatch_event_rule" "retirement_watcher_rule" {
   count         = var.retirement_watcher.disabled ? 0 : 1
   description   = "ECS task retirement announcements for this Restate cluster's tasks"
   event_pattern = jsonencode({ "source" = ["aws.health"], "detail-type" = ["AWS Health Event"], "detail" = { "service" = ["ECS"], "eventTypeCode" = ["AWS_ECS_TASK_PATCHING_RETIREMENT"] }, "resources" = [{ "prefix" = "${replace(local.ecs_cluster_arn, ":cluster/", ":task/")}/" }] })
-  name          = "${var.cluster_name}-retirement-watcher"
+  name          = "${substr(var.cluster_name, 0, 45)}-retirement-watcher"
   tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -1515,7 +1515,7 @@ resource "aws_lambda_function" "restatectl_function" {
     }
   }
   filename                       = { "arm64" = "${path.module}/lambda/restatectl-arm64.zip", "x86_64" = "${path.module}/lambda/restatectl-x86_64.zip" }[(var.restate_tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64"]
-  function_name                  = "${var.cluster_name}-restatectl"
+  function_name                  = "${substr(var.cluster_name, 0, 45)}-restatectl"
   handler                        = "bootstrap"
   kms_key_arn                    = aws_kms_key.kms_key.arn
   memory_size                    = 256
@@ -1556,7 +1556,7 @@ resource "aws_lambda_function" "retirement_watcher_function" {
     }
   }
   filename                       = "${path.module}/lambda/retirement-watcher.zip"
-  function_name                  = "${var.cluster_name}-retirement-watcher"
+  function_name                  = "${substr(var.cluster_name, 0, 45)}-retirement-watcher"
   handler                        = "retirement_watcher.handler"
   kms_key_arn                    = aws_kms_key.kms_key.arn
   memory_size                    = 128
@@ -1575,7 +1575,7 @@ resource "aws_sqs_queue" "restatectl_dead_letter_queue" {
   count                     = var.restatectl.disabled ? 0 : 1
   kms_master_key_id         = aws_kms_key.kms_key.arn
   message_retention_seconds = 1209600
-  name                      = "${var.cluster_name}-restatectl-dlq"
+  name                      = "${substr(var.cluster_name, 0, 45)}-restatectl-dlq"
   tags                      = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -1583,15 +1583,15 @@ resource "aws_sqs_queue" "retirement_watcher_dead_letter_queue" {
   count                     = var.retirement_watcher.disabled ? 0 : 1
   kms_master_key_id         = coalesce(var.retirement_watcher.queue_kms_key_arn, aws_kms_key.kms_key.arn)
   message_retention_seconds = 1209600
-  name                      = "${var.cluster_name}-retirement-watcher-dlq"
+  name                      = "${substr(var.cluster_name, 0, 45)}-retirement-watcher-dlq"
   tags                      = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_sqs_queue" "retirement_watcher_queue" {
   count                      = var.retirement_watcher.disabled ? 0 : 1
   kms_master_key_id          = coalesce(var.retirement_watcher.queue_kms_key_arn, aws_kms_key.kms_key.arn)
-  name                       = "${var.cluster_name}-retirement-watcher-events"
-  policy                     = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = "arn:${element(split(":", local.ecs_cluster_arn), 1)}:sqs:${element(split(":", local.ecs_cluster_arn), 3)}:${element(split(":", local.ecs_cluster_arn), 4)}:${var.cluster_name}-retirement-watcher-events", "Condition" = { "ArnEquals" = { "aws:SourceArn" = one(aws_cloudwatch_event_rule.retirement_watcher_rule.*.arn) } } }] })
+  name                       = "${substr(var.cluster_name, 0, 45)}-retirement-watcher-events"
+  policy                     = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = "arn:${element(split(":", local.ecs_cluster_arn), 1)}:sqs:${element(split(":", local.ecs_cluster_arn), 3)}:${element(split(":", local.ecs_cluster_arn), 4)}:${substr(var.cluster_name, 0, 45)}-retirement-watcher-events", "Condition" = { "ArnEquals" = { "aws:SourceArn" = one(aws_cloudwatch_event_rule.retirement_watcher_rule.*.arn) } } }] })
   redrive_policy             = jsonencode({ "deadLetterTargetArn" = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn), "maxReceiveCount" = 5 })
   tags                       = merge(var.tags, { "restate:cluster" = var.cluster_name })
   visibility_timeout_seconds = 180
@@ -1625,7 +1625,7 @@ resource "aws_cloudwatch_log_group" "log_group_restate" {
 resource "aws_cloudwatch_log_group" "restatectl_log_group" {
   count             = var.restatectl.disabled ? 0 : 1
   kms_key_id        = aws_kms_key.kms_key.arn
-  name              = "/aws/lambda/${var.cluster_name}-restatectl"
+  name              = "/aws/lambda/${substr(var.cluster_name, 0, 45)}-restatectl"
   retention_in_days = var.log_retention_days
   tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
@@ -1633,7 +1633,7 @@ resource "aws_cloudwatch_log_group" "restatectl_log_group" {
 resource "aws_cloudwatch_log_group" "retirement_watcher_log_group" {
   count             = var.retirement_watcher.disabled ? 0 : 1
   kms_key_id        = aws_kms_key.kms_key.arn
-  name              = "/aws/lambda/${var.cluster_name}-retirement-watcher"
+  name              = "/aws/lambda/${substr(var.cluster_name, 0, 45)}-retirement-watcher"
   retention_in_days = var.log_retention_days
   tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
