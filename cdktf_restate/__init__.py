@@ -1,6 +1,8 @@
 """cdktf-restate: Restate clusters on AWS ECS Fargate, as CDKTF Python constructs.
 
-Public names: ``RestateEcsFargateCluster``, its props classes and ``RestateConfigError``.
+Public names: ``RestateEcsFargateCluster``, its props classes, ``RestateConfigError`` and
+``AwsProvider`` (the ``hashicorp/aws`` provider block pinned to 5.100.0, the version the
+construct is tested with, without the 15-20 s import of the generated provider bindings).
 They are imported on first use, so ``import cdktf_restate`` (e.g. for the CLI) stays cheap;
 nothing here imports ``cdktf_cdktf_provider_aws``.
 """
@@ -11,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
+    "AwsProvider": "cdktf_restate._tf",
     "RestateEcsFargateCluster": "cdktf_restate.cluster",
     "RestateConfigError": "cdktf_restate.validation",
     "RestateClusterProps": "cdktf_restate.props",
@@ -31,6 +34,7 @@ _EXPORTS = {
 
 __all__ = [
     "AddressesProps",
+    "AwsProvider",
     "ControllerProps",
     "EbsVolumeProps",
     "LoadBalancerProps",
@@ -49,6 +53,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from cdktf_restate._tf import AwsProvider
     from cdktf_restate.cluster import RestateEcsFargateCluster
     from cdktf_restate.props import (
         AddressesProps,

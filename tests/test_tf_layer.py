@@ -201,3 +201,20 @@ def test_counted_resources_and_data_sources_are_referenced_through_one(tmp_path:
     terraform = Terraform(tmp_path / "out" / "stacks" / "s")
     terraform.init()
     terraform.validate()
+
+
+def test_public_aws_provider_pins_the_tested_provider_line(tmp_path: Path) -> None:
+    """Users add the provider through the package's public name; without a constraint,
+    `terraform init` elsewhere would take aws 6.x, which the construct is not built for."""
+    from cdktf_restate import AwsProvider as PublicAwsProvider
+
+    def build(app: cdktf.App) -> None:
+        stack = cdktf.TerraformStack(app, "s")
+        PublicAwsProvider(stack, "aws", region="eu-west-1")
+
+    document = _synth(build, tmp_path / "out")["s"]
+    assert document["terraform"]["required_providers"]["aws"] == {
+        "source": "hashicorp/aws",
+        "version": "5.100.0",  # cdktf writes the provider version, an exact pin
+    }
+    assert document["provider"]["aws"] == [{"region": "eu-west-1"}]

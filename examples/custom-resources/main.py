@@ -16,6 +16,7 @@ import cdktf
 from constructs import Construct
 
 from cdktf_restate import (
+    AwsProvider,
     EbsVolumeProps,
     Resources,
     RestateEcsFargateCluster,
@@ -23,7 +24,7 @@ from cdktf_restate import (
     StatelessNodeProps,
     Subnet,
 )
-from cdktf_restate._tf import AwsProvider, emulator_provider_arguments
+from cdktf_restate._tf import emulator_provider_arguments
 
 STACK_NAME = "custom-resources"
 ENDPOINT_ENV = "CDKTF_RESTATE_AWS_ENDPOINT"

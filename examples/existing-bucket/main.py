@@ -13,8 +13,8 @@ import os
 import cdktf
 from constructs import Construct
 
-from cdktf_restate import ObjectStorageProps, RestateEcsFargateCluster, Subnet
-from cdktf_restate._tf import AwsProvider, emulator_provider_arguments
+from cdktf_restate import AwsProvider, ObjectStorageProps, RestateEcsFargateCluster, Subnet
+from cdktf_restate._tf import emulator_provider_arguments
 
 STACK_NAME = "existing-bucket"
 ENDPOINT_ENV = "CDKTF_RESTATE_AWS_ENDPOINT"

@@ -16,8 +16,8 @@ import os
 import cdktf
 from constructs import Construct
 
-from cdktf_restate import RestateEcsFargateCluster, Subnet
-from cdktf_restate._tf import AwsProvider, Resource, emulator_provider_arguments
+from cdktf_restate import AwsProvider, RestateEcsFargateCluster, Subnet
+from cdktf_restate._tf import Resource, emulator_provider_arguments
 
 STACK_NAME = "minimal"
 ENDPOINT_ENV = "CDKTF_RESTATE_AWS_ENDPOINT"
