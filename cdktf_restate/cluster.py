@@ -117,6 +117,7 @@ class RestateEcsFargateCluster(Construct):
             values={
                 "ingress_url": self.ingress_url,
                 "admin_url": self.admin_url,
+                "cluster_name": self.cluster_name,
                 "ecs_cluster_arn": ecs_cluster.arn,
                 "bucket_name": storage.bucket_name,
                 "controller_service_name": self.controller.service.name,

@@ -11,6 +11,7 @@ from constructs import Construct
 OUTPUT_DESCRIPTIONS = {
     "ingress_url": "Restate ingress URL (HTTP, port 8080)",
     "admin_url": "Restate admin API URL (port 9070)",
+    "cluster_name": "Restate cluster name (restate:cluster tag; cdktf-restate teardown --cluster-name)",
     "ecs_cluster_arn": "ECS cluster running the Restate tasks",
     "bucket_name": "S3 bucket holding metadata and snapshots",
     "controller_service_name": "ECS service of the controller",

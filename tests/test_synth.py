@@ -533,6 +533,8 @@ def test_outputs(minimal: Doc) -> None:
                  "restatectl_function_arn", "restate_task_role_arn", "controller_task_role_arn"):  # fmt: skip
         assert f"restate_{name}" in outputs, name
     assert outputs["ingress_url"]["value"] == outputs["restate_ingress_url"]["value"]
+    # What `cdktf-restate teardown --cluster-name` needs when the name was derived.
+    assert outputs["restate_cluster_name"]["value"] == "minimal-restate"
 
 
 def test_python_attributes_match_outputs(tmp_path: Path) -> None:

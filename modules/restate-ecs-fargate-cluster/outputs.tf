@@ -11,6 +11,11 @@ output "bucket_name" {
   value       = local.bucket_name
 }
 
+output "cluster_name" {
+  description = "Restate cluster name (restate:cluster tag; cdktf-restate teardown --cluster-name)"
+  value       = var.cluster_name
+}
+
 output "controller_service_name" {
   description = "ECS service of the controller"
   value       = aws_ecs_service.controller_service.name
