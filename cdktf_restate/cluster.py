@@ -22,6 +22,7 @@ from cdktf_restate.encryption import add_cluster_key
 from cdktf_restate.load_balancer import Listeners, add_load_balancer
 from cdktf_restate.network import add_network
 from cdktf_restate.outputs import add_outputs
+from cdktf_restate.prop_types import check_keyword_properties
 from cdktf_restate.props import RestateClusterProps, Subnet
 from cdktf_restate.restate_tasks import add_restate_roles
 from cdktf_restate.stateful import add_stateful
@@ -49,6 +50,7 @@ class RestateEcsFargateCluster(Construct):
     ) -> None:
         if props is not None and fields:
             raise TypeError("pass either props= or keyword properties, not both")
+        check_keyword_properties(fields)
         props = props if props is not None else RestateClusterProps(**fields)
         validate_props(props)
         super().__init__(scope, id)

@@ -157,6 +157,11 @@ def resources_rules(path: str, expr: str) -> list[Rule]:
     return rules
 
 
+def _minor(version: str) -> str:
+    """``major.minor`` of a version expression, in Terraform (fails on a non-version)."""
+    return f'join(".", slice(regex("{_VERSION_RE}", {version}), 0, 2))'
+
+
 def image_rules(path: str, v: str) -> list[Rule]:
     """Mirror of ``validation.restate_version``: the version is ``restate_version`` when
     given, else derived from the image tag."""
@@ -178,6 +183,12 @@ def image_rules(path: str, v: str) -> list[Rule]:
             f'{explicit} == null || can(regex("{_VERSION_RE}", {explicit}))',
             f"{path}.restate_version: unparseable Restate version "
             f"'${{{explicit} == null ? \"\" : {explicit}}}'; allowed: 1.7 or 1.7.<patch>",
+        ),
+        Rule(
+            f"{explicit} == null || try({_minor(tag)} == {_minor(explicit)}, true)",
+            f'{path}.restate_version: \'${{try(coalesce({explicit}, "?"), "?")}}\' disagrees '
+            f'with the image tag \'${{try(coalesce({tag}, "?"), "?")}}\'; allowed: the image\'s '
+            f'version (${{try({_minor(tag)}, "?")}}.x), or leave restate_version unset',
         ),
         Rule(
             # Terraform's || does not short-circuit: try() keeps a version the rules above

@@ -163,6 +163,17 @@ def restate_version(image: str, explicit: str | None, path: str) -> str | None:
     if not match:
         raise fail(source, f"unparseable Restate version {candidate!r}", "1.7 or 1.7.<patch>")
     minor = f"{match.group(1)}.{match.group(2)}"
+    if explicit is not None and not is_token(image):
+        # restate_version is for images without a version tag: it may not contradict one.
+        tag = image_tag(image)
+        tag_match = _VERSION_RE.match(tag) if tag else None
+        if tag_match and f"{tag_match.group(1)}.{tag_match.group(2)}" != minor:
+            tag_minor = f"{tag_match.group(1)}.{tag_match.group(2)}"
+            raise fail(
+                source,
+                f"{explicit!r} disagrees with the image tag {tag!r}",
+                f"the image's version ({tag_minor}.x), or leave restate_version unset",
+            )
     if minor not in SUPPORTED_RESTATE_VERSIONS:
         raise fail(
             source,
@@ -493,6 +504,9 @@ def validate_props(props: RestateClusterProps) -> None:
     """
     if not isinstance(props, RestateClusterProps):
         raise fail("props", f"{type(props).__name__} given", "RestateClusterProps")
+    from cdktf_restate.prop_types import check_prop_types  # it builds on this module
+
+    check_prop_types(props)
     check_required(props, "")
     check_identity(props)
     check_storage(props)

@@ -1209,6 +1209,10 @@ BAD_INPUTS = {
         'load_balancer = { existing_nlb_arn = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/a/1" }',
         {"load_balancer": LoadBalancerProps(existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/a/1")},
     ),
+    "explicit_version_contradicts_the_tag": BadInput(
+        'stateless_node = { restate_image = "docker.restate.dev/restatedev/restate:1.8.0", restate_version = "1.7" }',
+        {"stateless_node": StatelessNodeProps(restate_image="docker.restate.dev/restatedev/restate:1.8.0", restate_version="1.7")},
+    ),
     "internet_facing_nlb_without_subnets": BadInput(
         "load_balancer = { internet_facing = true }",
         {"load_balancer": LoadBalancerProps(internet_facing=True)},

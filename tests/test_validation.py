@@ -63,6 +63,50 @@ def test_ebs_iops_up_to_the_per_gib_limit_pass(volume_type: str, size_gib: int, 
 
 BAD_INPUTS = [
     pytest.param(
+        {
+            "stateless_node": StatelessNodeProps(
+                restate_image="docker.restate.dev/restatedev/restate:1.8.0", restate_version="1.7"
+            )
+        },
+        r"^stateless_node\.restate_version: '1\.7' disagrees with the image tag '1\.8\.0'; allowed: the image's version \(1\.8\.x\), or leave restate_version unset$",
+        id="explicit-version-contradicts-the-image-tag",
+    ),
+    pytest.param(
+        {"stateless_node": {"desired_count": 5}},
+        r"^stateless_node: dict \{'desired_count': 5\} given; allowed: StatelessNodeProps\(\.\.\.\), e\.g\. StatelessNodeProps\(\*\*\.\.\.\)$",
+        id="props-class-given-as-a-dict",
+    ),
+    pytest.param(
+        {"stateful_node": StatelessNodeProps()},
+        r"^stateful_node: StatelessNodeProps .* given; allowed: StatefulNodeProps\(\.\.\.\)",
+        id="the-wrong-props-class",
+    ),
+    pytest.param(
+        {"stateless_node": StatelessNodeProps(resources=(4096, 8192))},  # type: ignore[arg-type]
+        r"^stateless_node\.resources: tuple \(4096, 8192\) given; allowed: Resources\(\.\.\.\)",
+        id="resources-as-a-tuple",
+    ),
+    pytest.param(
+        {"tags": ["team", "payments"]},
+        r"^tags: list \['team', 'payments'\] given; allowed: a mapping \(dict\)$",
+        id="tags-as-a-list",
+    ),
+    pytest.param(
+        {"security_group_ids": "sg-0123456789abcdef0"},
+        r"^security_group_ids: str 'sg-0123456789abcdef0' given; allowed: a list$",
+        id="a-string-where-a-list-belongs",
+    ),
+    pytest.param(
+        {"subnets": "subnet-a,subnet-b,subnet-c"},
+        r"^subnets: str 'subnet-a,subnet-b,subnet-c' given; allowed: a list$",
+        id="subnets-as-one-string",
+    ),
+    pytest.param(
+        {"restate_tasks": TaskProps(enable_execute_command="yes")},  # type: ignore[arg-type]
+        r"^restate_tasks\.enable_execute_command: str 'yes' given; allowed: true or false \(a bool\)$",
+        id="a-string-where-a-bool-belongs",
+    ),
+    pytest.param(
         {"load_balancer": LoadBalancerProps(ingress_cidr_blocks=["10.0.0.1/16"])},
         r"^load_balancer\.ingress_cidr_blocks\[0\]: '10\.0\.0\.1/16' is not an IPv4 CIDR block; allowed: a\.b\.c\.d/n with no host bits set",
         id="cidr-with-host-bits",
@@ -168,7 +212,11 @@ BAD_INPUTS = [
         id="unsupported-restate-version-from-tag",
     ),
     pytest.param(
-        {"stateful_node": StatefulNodeProps(restate_version="2.0")},
+        {
+            "stateful_node": StatefulNodeProps(
+                restate_image="docker.restate.dev/restatedev/restate:latest", restate_version="2.0"
+            )
+        },
         r"^stateful_node\.restate_version: Restate version '2\.0' is not supported; allowed: 1\.7\.x",
         id="unsupported-explicit-version",
     ),
@@ -574,3 +622,16 @@ def test_every_prop_is_documented_in_construct_md() -> None:
             assert f"`{field.name}`" in docs or f"{field.name}=" in docs, (
                 f"{cls.__name__}.{field.name}"
             )
+
+
+def test_an_unknown_keyword_property_is_named_with_the_closest_one(tmp_path) -> None:
+    app = cdktf.App(outdir=str(tmp_path))
+    stack = cdktf.TerraformStack(app, "stack")
+    with pytest.raises(RestateConfigError) as error:
+        RestateEcsFargateCluster(
+            stack, "restate", vpc_id="vpc-1", subnets=subnets(3), stateles_node=None
+        )
+    assert str(error.value) == (
+        "stateles_node: not a property of RestateEcsFargateCluster; "
+        "allowed: did you mean 'stateless_node'?"
+    )

@@ -184,6 +184,11 @@ variable "stateless_node" {
   }
 
   validation {
+    condition     = var.stateless_node.restate_version == null || try(join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0])), 0, 2)) == join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", var.stateless_node.restate_version), 0, 2)), true)
+    error_message = "stateless_node.restate_version: '${try(coalesce(var.stateless_node.restate_version, "?"), "?")}' disagrees with the image tag '${try(coalesce((strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0]), "?"), "?")}'; allowed: the image's version (${try(join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0])), 0, 2)), "?")}.x), or leave restate_version unset"
+  }
+
+  validation {
     condition     = try(contains(["1.7"], join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (var.stateless_node.restate_version != null ? var.stateless_node.restate_version : try((strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0]), ""))), 0, 2))), true)
     error_message = "${var.stateless_node.restate_version != null ? "stateless_node.restate_version" : "stateless_node.restate_image"}: Restate version '${try((var.stateless_node.restate_version != null ? var.stateless_node.restate_version : try((strcontains(var.stateless_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateless_node.restate_image), length(split("/", var.stateless_node.restate_image)) - 1))[0]), "")), "?")}' is not supported; allowed: 1.7.x"
   }
@@ -265,6 +270,11 @@ variable "stateful_node" {
   validation {
     condition     = var.stateful_node.restate_version == null || can(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", var.stateful_node.restate_version))
     error_message = "stateful_node.restate_version: unparseable Restate version '${var.stateful_node.restate_version == null ? "" : var.stateful_node.restate_version}'; allowed: 1.7 or 1.7.<patch>"
+  }
+
+  validation {
+    condition     = var.stateful_node.restate_version == null || try(join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0])), 0, 2)) == join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", var.stateful_node.restate_version), 0, 2)), true)
+    error_message = "stateful_node.restate_version: '${try(coalesce(var.stateful_node.restate_version, "?"), "?")}' disagrees with the image tag '${try(coalesce((strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0]), "?"), "?")}'; allowed: the image's version (${try(join(".", slice(regex("^v?(\\d+)\\.(\\d+)(?:\\.(\\d+))?(?:[-+][0-9A-Za-z.-]+)?$", (strcontains(var.stateful_node.restate_image, "@") ? null : regex("^[^:]*:(.*)$", element(split("/", var.stateful_node.restate_image), length(split("/", var.stateful_node.restate_image)) - 1))[0])), 0, 2)), "?")}.x), or leave restate_version unset"
   }
 
   validation {
