@@ -31,7 +31,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def usage() -> str:
-    lines = ["usage: cdktf-restate <command> [args]", "", "commands:"]
+    lines = ["usage: cdktf-restate <command> [args]  (or --version)", "", "commands:"]
     lines += [f"  {name:<12} {text}" for name, (_, text) in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] in {"-h", "--help"}:
         print(usage())
         return 0 if args else 2
+    if args[0] == "--version":
+        from importlib.metadata import version
+
+        print(f"cdktf-restate {version('cdktf-restate')}")
+        return 0
     command, rest = args[0], args[1:]
     if command not in SUBCOMMANDS:
         print(f"cdktf-restate: unknown command {command!r}\n\n{usage()}", file=sys.stderr)

@@ -321,15 +321,16 @@ def readme(inputs: tuple[ModuleInput, ...], outputs: Mapping[str, Any], zips: li
                 f"`{LAMBDA_DIR}/` holds the Lambda zips. "
                 f"{' and '.join(f'`{n}`' for n in built)} (the restatectl binary of each Lambda "
                 "architecture, several MB) are not committed: build them into this directory "
-                "before `terraform apply` with",
+                "before `terraform plan` with",
                 "",
                 "```sh",
                 f"cdktf-restate module --out modules/{MODULE_NAME}",
                 "```",
                 "",
                 "(same command that generates this module; the zips are deterministic and "
-                "`source_code_hash` in `main.tf` pins their content). `terraform plan` works "
-                "without them.",
+                "`source_code_hash` in `main.tf` pins their content). While the package of the "
+                "tasks' architecture is missing, `terraform plan` fails with this instruction "
+                "(unless `restatectl = { disabled = true }`).",
                 "",
             ]
         )
@@ -469,11 +470,18 @@ def generate(out: Path) -> list[Path]:
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
-USAGE = "usage: cdktf-restate module --out DIR"
+USAGE = (
+    "usage: cdktf-restate module --out DIR\n\n"
+    "Generate the Terraform module (main.tf, variables.tf, outputs.tf, versions.tf, README.md and\n"
+    "the Lambda packages in lambda/) into DIR, e.g. modules/restate-ecs-fargate-cluster."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
     if len(args) != 2 or args[0] != "--out":
         print(USAGE, file=sys.stderr)
         return 2

@@ -34,6 +34,8 @@ BINARY_ENV = {
     "arm64": "CDKTF_RESTATE_RESTATECTL_BINARY_ARM64",
     "x86_64": "CDKTF_RESTATE_RESTATECTL_BINARY_X86_64",
 }
+#: The restatectl the Lambda packages are built and tested with (package.json pins the same).
+RESTATECTL_VERSION = "1.7.12"
 # The npm package suffix per Lambda architecture (@restatedev/restatectl-linux-<suffix>).
 NPM_SUFFIX = {"arm64": "arm64", "x86_64": "x64"}
 
@@ -208,7 +210,7 @@ def find_restatectl_binary(architecture: str) -> Path:
     raise LambdaBuildError(
         f"no restatectl binary for the {architecture} Lambda. Tried:\n  {tried}\n"
         f"Fix: run scripts/setup.sh (installs @restatedev/restatectl-linux-{NPM_SUFFIX[architecture]}),"
-        f" or `npm install @restatedev/restatectl-linux-{NPM_SUFFIX[architecture]}`"
+        f" or `npm install @restatedev/restatectl-linux-{NPM_SUFFIX[architecture]}@{RESTATECTL_VERSION}`"
         f" (add --force on another CPU), or set {env_name} to the binary's path,"
         f" or disable the restatectl Lambda."
     )

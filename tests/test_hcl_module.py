@@ -1443,6 +1443,12 @@ def test_module_cli_usage_and_missing_binary(
 ) -> None:
     assert hcl_module.main([]) == 2
     assert "usage: cdktf-restate module --out DIR" in capsys.readouterr().err
+    assert hcl_module.main(["--help"]) == 0
+    assert "Generate the Terraform module" in capsys.readouterr().out
+    from cdktf_restate import cli
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == "cdktf-restate 0.1.0"
     # Without the restatectl binary the command fails with the build's message, no traceback.
     monkeypatch.setenv("CDKTF_RESTATE_RESTATECTL_BINARY_ARM64", str(tmp_path / "missing"))
     monkeypatch.setenv("CDKTF_RESTATE_CACHE_DIR", str(tmp_path / "cache"))
