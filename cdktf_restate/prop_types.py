@@ -39,9 +39,13 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _check(path: str, value: Any, annotation: Any) -> None:
-    if value is None or is_token(value):
-        return  # None where allowed is checked by the rules; tokens are Terraform's to check
     options = _union_members(annotation)
+    if value is None or all(option in (int, float) for option in options):
+        # None where allowed, and numbers (number tokens included), have rules of their own;
+        # answering here spares is_token() a round trip to the jsii process for each float.
+        return
+    if is_token(value):
+        return  # Terraform's to check
     if len(options) == 1:
         annotation = options[0]  # X | None: None was handled above
     else:
@@ -65,8 +69,6 @@ def _check(path: str, value: Any, annotation: Any) -> None:
     elif kind in (Mapping, dict):
         if not isinstance(value, Mapping):
             raise fail(path, f"{_described(value)} given", "a mapping (dict)")
-    elif kind in (int, float):
-        return  # numbers have range rules of their own (check_int and friends)
     elif not _fits(value, annotation):
         raise fail(path, f"{_described(value)} given", _allowed((annotation,)))
 

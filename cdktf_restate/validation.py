@@ -9,6 +9,7 @@ checks them at plan time.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -37,6 +38,12 @@ TOKEN_MARKER = "TfToken["
 TOKEN_LIST_MARKER = "#{TfToken["
 
 
+@functools.lru_cache(maxsize=4096)
+def _string_is_token(value: str) -> bool:
+    """A token string stays one for the process: each is asked of cdktf once."""
+    return bool(cdktf.Token.is_unresolved(value))
+
+
 def is_token(value: Any) -> bool:
     """True for unresolved cdktf tokens (strings, numbers, lists), which are checked later.
 
@@ -46,7 +53,7 @@ def is_token(value: Any) -> bool:
     if isinstance(value, bool) or value is None:
         return False
     if isinstance(value, str):
-        return TOKEN_MARKER in value and bool(cdktf.Token.is_unresolved(value))
+        return TOKEN_MARKER in value and _string_is_token(value)
     if isinstance(value, int):
         return False  # number tokens are floats
     if isinstance(value, float):
