@@ -676,6 +676,12 @@ def _object_storage_rules(v: str) -> list[Rule]:
             f"{v}.noncurrent_version_expiration_days",
             minimum=1,
         ),
+        arn_rule("object_storage.kms_key_arn", f"{v}.kms_key_arn", "kms", ":key/"),
+        Rule(
+            f"{v}.kms_key_arn == null || {bucket} != null",
+            "object_storage.kms_key_arn: only applies to an existing bucket (a created one uses "
+            "the cluster's key); allowed: kms_key_arn with bucket_name",
+        ),
     ]
 
 
@@ -901,6 +907,7 @@ INPUTS: tuple[ModuleInput, ...] = (
             "force_destroy",
             "noncurrent_version_expiration_days",
             "access_logs_bucket",
+            "kms_key_arn",
         ],
         _object_storage_rules,
     ),
@@ -1081,6 +1088,7 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
                 "object_storage", "noncurrent_version_expiration_days"
             ),
             access_logs_bucket=t.string("object_storage", "access_logs_bucket"),
+            kms_key_arn=t.string("object_storage", "kms_key_arn"),
         ),
         load_balancer=LoadBalancerProps(
             existing_nlb_arn=t.string("load_balancer", "existing_nlb_arn"),

@@ -125,6 +125,13 @@ class ObjectStorageProps:
         "Days after which old object versions in a created bucket expire (metadata is "
         "rewritten often). Default: 30.",
     )
+    kms_key_arn: str | None = prop(
+        None,
+        "Customer-managed KMS key of an existing bucket's default encryption (SSE-KMS): the "
+        "Restate task role may use it for Restate's objects (its key policy must allow the "
+        "account's IAM policies, as the default key policy does). Only with bucket_name. "
+        "Default: none (SSE-S3 or the aws/s3 key need no grant).",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,13 @@ from typing import Any
 import cdktf
 
 from cdktf_restate._tf import Resource
-from cdktf_restate.context import ClusterContext, function_argument, local, text
+from cdktf_restate.context import (
+    ClusterContext,
+    count_unless_null,
+    function_argument,
+    local,
+    text,
+)
 from cdktf_restate.ecs import LogGroups
 from cdktf_restate.entrypoint import COMMAND, ENTRYPOINT
 from cdktf_restate.iam import (
@@ -21,6 +27,7 @@ from cdktf_restate.iam import (
     ecr_repository_arn,
     existing_or_new_role,
     log_statements,
+    statement,
 )
 from cdktf_restate.network import RESTATE_PORTS
 from cdktf_restate.props import DEFAULT_RESTATE_LOG_STREAM_PREFIX, Resources, TaskProps
@@ -77,8 +84,27 @@ def add_restate_roles(ctx: ClusterContext, *, storage: Storage, logs: LogGroups)
                 count=execution.count,
             )
         )
-    bucket_key = ctx.kms_key_arn if storage.bucket is not None else None
+    given_key = ctx.props.object_storage.kms_key_arn
+    if storage.bucket is not None:
+        bucket_key: str | None = ctx.kms_key_arn
+    else:
+        bucket_key = None if is_token(given_key) else given_key
     task_statements = storage.task_statements(bucket_key)
+    if is_token(given_key):
+        # The generated module's variable (null by default): a policy of its own that exists
+        # with a key, since a policy statement cannot name a null resource.
+        policies.append(
+            attach_policy(
+                ctx,
+                "restate_bucket_key_policy",
+                role=task,
+                name="restate-bucket-key",
+                statements=[
+                    statement(["kms:Decrypt", "kms:GenerateDataKey"], [given_key], sid="BucketKey")
+                ],
+                count=count_unless_null(given_key),
+            )
+        )
     policies.append(
         add_exec_statements(
             ctx,

@@ -594,6 +594,13 @@ def check_storage(props: RestateClusterProps) -> None:
     ):
         if _known(name) and not _BUCKET_RE.match(name):
             raise fail(path, f"{name!r} is not an S3 bucket name", "3-63 of [a-z0-9.-]")
+    check_arn("object_storage.kms_key_arn", storage.kms_key_arn, "kms", ":key/")
+    if storage.bucket_name is None and storage.kms_key_arn is not None:
+        raise fail(
+            "object_storage.kms_key_arn",
+            "only applies to an existing bucket (a created one uses the cluster's key)",
+            "kms_key_arn with bucket_name",
+        )
     # Tokens (the generated module's variables) are checked by a validation block.
     if (
         storage.bucket_name is not None

@@ -463,7 +463,7 @@ EXISTING_ROLE = "arn:aws:iam::123456789012:role/platform/restate-{}"
 EXISTING_ARGUMENTS = {
     "ecs_cluster": f'"{EXISTING_CLUSTER_ARN}"',
     "security_group_ids": '["sg-0123456789abcdef0"]',
-    "object_storage": '{ bucket_name = "my-restate-bucket" }',
+    "object_storage": '{ bucket_name = "my-restate-bucket", kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" }',
     "restate_tasks": f'{{ execution_role_arn = "{EXISTING_ROLE.format("exec")}", '
     f'task_role_arn = "{EXISTING_ROLE.format("task")}" }}',
     "controller": f'{{ tasks = {{ execution_role_arn = "{EXISTING_ROLE.format("ctl-exec")}" }} }}',
@@ -474,7 +474,10 @@ EXISTING_ARGUMENTS = {
 EXISTING_PROPS: dict[str, Any] = {
     "ecs_cluster": EXISTING_CLUSTER_ARN,
     "security_group_ids": ["sg-0123456789abcdef0"],
-    "object_storage": ObjectStorageProps(bucket_name="my-restate-bucket"),
+    "object_storage": ObjectStorageProps(
+        bucket_name="my-restate-bucket",
+        kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+    ),
     "restate_tasks": TaskProps(
         execution_role_arn=EXISTING_ROLE.format("exec"), task_role_arn=EXISTING_ROLE.format("task")
     ),
@@ -934,9 +937,10 @@ def test_existing_cluster_groups_and_bucket_are_used_instead_of_created_ones(
     module = Counter(
         c["type"] for c in created(custom_plan) if c["address"].startswith("module.existing.")
     )
-    # The controller's EBS statements are a policy of their own in the module.
+    # The controller's EBS statements and the existing bucket's key are policies of their own
+    # in the module (their variables may be null); the construct adds them to its policies.
     construct_types = Counter(resource_type for resource_type, _ in synthesized(construct))
-    assert module - construct_types == Counter({"aws_iam_role_policy": 1})
+    assert module - construct_types == Counter({"aws_iam_role_policy": 2})
     assert construct_types - module == Counter()
     for absent in ("aws_ecs_cluster", "aws_security_group", "aws_s3_bucket"):
         assert absent not in module
@@ -949,6 +953,17 @@ def test_existing_cluster_groups_and_bucket_are_used_instead_of_created_ones(
         "restate-task"
     }
     assert not [p for p in policies if p["name"] in ("restate-execution", "controller-execution")]
+    # The existing bucket's own KMS key: the Restate task role may use it, in both.
+    key = "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    (bucket_key,) = [p for p in policies if p["name"] == "restate-bucket-key"]
+    (grant,) = json.loads(bucket_key["policy"])["Statement"]
+    assert grant["Resource"] == [key] and bucket_key["role"] == "restate-task"
+    (construct_storage,) = [
+        json.loads(b["policy"])["Statement"]
+        for t, b in synthesized(construct)
+        if t == "aws_iam_role_policy" and b["name"] == "restate-object-storage"
+    ]
+    assert any(statement["Resource"] == [key] for statement in construct_storage)
     (restatectl,) = [
         f for f in planned(custom_plan, "existing", "aws_lambda_function")
         if f["function_name"].endswith("-restatectl")
@@ -1212,6 +1227,10 @@ BAD_INPUTS = {
     "explicit_version_contradicts_the_tag": BadInput(
         'stateless_node = { restate_image = "docker.restate.dev/restatedev/restate:1.8.0", restate_version = "1.7" }',
         {"stateless_node": StatelessNodeProps(restate_image="docker.restate.dev/restatedev/restate:1.8.0", restate_version="1.7")},
+    ),
+    "bucket_key_without_existing_bucket": BadInput(
+        'object_storage = { kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" }',
+        {"object_storage": ObjectStorageProps(kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")},
     ),
     "internet_facing_nlb_without_subnets": BadInput(
         "load_balancer = { internet_facing = true }",

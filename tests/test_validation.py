@@ -64,6 +64,24 @@ def test_ebs_iops_up_to_the_per_gib_limit_pass(volume_type: str, size_gib: int, 
 BAD_INPUTS = [
     pytest.param(
         {
+            "object_storage": ObjectStorageProps(
+                kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+            )
+        },
+        r"^object_storage\.kms_key_arn: only applies to an existing bucket \(a created one uses the cluster's key\); allowed: kms_key_arn with bucket_name$",
+        id="bucket-key-without-an-existing-bucket",
+    ),
+    pytest.param(
+        {
+            "object_storage": ObjectStorageProps(
+                bucket_name="team-bucket", kms_key_arn="alias/restate"
+            )
+        },
+        r"^object_storage\.kms_key_arn: 'alias/restate' is not a kms :key/ ARN",
+        id="bucket-key-not-a-key-arn",
+    ),
+    pytest.param(
+        {
             "stateless_node": StatelessNodeProps(
                 restate_image="docker.restate.dev/restatedev/restate:1.8.0", restate_version="1.7"
             )

@@ -487,7 +487,7 @@ resource "aws_ecs_cluster" "ecs_cluster" {
 
 resource "aws_ecs_service" "stateless_service" {
   cluster    = local.ecs_cluster_arn
-  depends_on = [aws_lb_listener.listener_ingress, aws_lb_listener.listener_admin, aws_lb_listener.listener_node, aws_iam_role_policy.restate_execution_policy, aws_iam_role_policy.restate_exec_policy, aws_iam_role_policy.restate_task_policy]
+  depends_on = [aws_lb_listener.listener_ingress, aws_lb_listener.listener_admin, aws_lb_listener.listener_node, aws_iam_role_policy.restate_execution_policy, aws_iam_role_policy.restate_bucket_key_policy, aws_iam_role_policy.restate_exec_policy, aws_iam_role_policy.restate_task_policy]
   deployment_circuit_breaker {
     enable   = true
     rollback = true
@@ -768,7 +768,7 @@ EOT
 
 resource "aws_ecs_service" "controller_service" {
   cluster                            = local.ecs_cluster_arn
-  depends_on                         = [aws_iam_role_policy.restate_execution_policy, aws_iam_role_policy.restate_exec_policy, aws_iam_role_policy.restate_task_policy, aws_iam_role_policy.controller_execution_policy, aws_iam_role_policy.controller_exec_policy, aws_iam_role_policy.controller_ebs_policy, aws_iam_role_policy.controller_task_policy]
+  depends_on                         = [aws_iam_role_policy.restate_execution_policy, aws_iam_role_policy.restate_bucket_key_policy, aws_iam_role_policy.restate_exec_policy, aws_iam_role_policy.restate_task_policy, aws_iam_role_policy.controller_execution_policy, aws_iam_role_policy.controller_exec_policy, aws_iam_role_policy.controller_ebs_policy, aws_iam_role_policy.controller_task_policy]
   deployment_maximum_percent         = 100
   deployment_minimum_healthy_percent = 0
   desired_count                      = 1
@@ -1321,6 +1321,28 @@ resource "aws_iam_role_policy" "controller_task_policy" {
     ]
   })
   role = local.controller_task_role_name
+}
+
+resource "aws_iam_role_policy" "restate_bucket_key_policy" {
+  count = (var.object_storage.kms_key_arn == null) ? 0 : 1
+  name  = "restate-bucket-key"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "BucketKey"
+        Effect = "Allow"
+        Action = [
+          "kms:Decrypt",
+          "kms:GenerateDataKey",
+        ]
+        Resource = [
+          var.object_storage.kms_key_arn,
+        ]
+      },
+    ]
+  })
+  role = local.restate_task_role_name
 }
 
 resource "aws_iam_role_policy" "restate_exec_policy" {

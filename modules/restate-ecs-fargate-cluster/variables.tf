@@ -547,13 +547,14 @@ variable "restate_tasks" {
 }
 
 variable "object_storage" {
-  description = "Where Restate keeps its metadata and partition snapshots. `bucket_name`: Name of an existing bucket to use. Default: a bucket is created (SSE-KMS, public access blocked, TLS-only policy, versioning) named <cluster>-<account>-<region>. `prefix`: Key prefix inside the bucket: data goes to s3://bucket/prefix/{metadata,snapshots}. Letters, digits and !-_.*'()/ only; no leading or trailing '/'. Default: the bucket root. `force_destroy`: Let `terraform destroy` delete a created bucket that still holds objects. Default: false. `noncurrent_version_expiration_days`: Days after which old object versions in a created bucket expire (metadata is rewritten often). Default: 30. `access_logs_bucket`: Bucket (yours, with the S3 log delivery policy) for server access logs of a created bucket. Default: no access logs."
+  description = "Where Restate keeps its metadata and partition snapshots. `bucket_name`: Name of an existing bucket to use. Default: a bucket is created (SSE-KMS, public access blocked, TLS-only policy, versioning) named <cluster>-<account>-<region>. `prefix`: Key prefix inside the bucket: data goes to s3://bucket/prefix/{metadata,snapshots}. Letters, digits and !-_.*'()/ only; no leading or trailing '/'. Default: the bucket root. `force_destroy`: Let `terraform destroy` delete a created bucket that still holds objects. Default: false. `noncurrent_version_expiration_days`: Days after which old object versions in a created bucket expire (metadata is rewritten often). Default: 30. `access_logs_bucket`: Bucket (yours, with the S3 log delivery policy) for server access logs of a created bucket. Default: no access logs. `kms_key_arn`: Customer-managed KMS key of an existing bucket's default encryption (SSE-KMS): the Restate task role may use it for Restate's objects (its key policy must allow the account's IAM policies, as the default key policy does). Only with bucket_name. Default: none (SSE-S3 or the aws/s3 key need no grant)."
   type = object({
     bucket_name                        = optional(string, null)
     prefix                             = optional(string, "")
     force_destroy                      = optional(bool, false)
     noncurrent_version_expiration_days = optional(number, 30)
     access_logs_bucket                 = optional(string, null)
+    kms_key_arn                        = optional(string, null)
   })
   default  = {}
   nullable = false
@@ -586,6 +587,16 @@ variable "object_storage" {
   validation {
     condition     = floor(var.object_storage.noncurrent_version_expiration_days) != var.object_storage.noncurrent_version_expiration_days || (var.object_storage.noncurrent_version_expiration_days >= 1)
     error_message = "object_storage.noncurrent_version_expiration_days: ${var.object_storage.noncurrent_version_expiration_days} is out of range; allowed: an integer >= 1"
+  }
+
+  validation {
+    condition     = var.object_storage.kms_key_arn == null || try(can(regex("^arn:aws[a-z-]*:kms:", var.object_storage.kms_key_arn)) && strcontains(var.object_storage.kms_key_arn, ":key/"), false)
+    error_message = "object_storage.kms_key_arn: '${var.object_storage.kms_key_arn == null ? "" : var.object_storage.kms_key_arn}' is not a kms :key/ ARN; allowed: arn:aws:kms:..."
+  }
+
+  validation {
+    condition     = var.object_storage.kms_key_arn == null || var.object_storage.bucket_name != null
+    error_message = "object_storage.kms_key_arn: only applies to an existing bucket (a created one uses the cluster's key); allowed: kms_key_arn with bucket_name"
   }
 }
 
