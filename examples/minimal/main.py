@@ -46,7 +46,8 @@ class MinimalStack(cdktf.TerraformStack):
 
 
 def private_subnets_with_nat(scope: Construct) -> list[tuple[str, Subnet]]:
-    """A VPC (DNS hostnames on), one private subnet per zone, egress through one NAT gateway."""
+    """A VPC (DNS hostnames on), one private subnet per zone, egress through one NAT gateway,
+    S3 through a gateway endpoint."""
     vpc = Resource(
         scope,
         "vpc",
@@ -106,6 +107,19 @@ def private_subnets_with_nat(scope: Construct) -> list[tuple[str, Subnet]]:
             "route_table_id": private_routes.id_,
             "destination_cidr_block": "0.0.0.0/0",
             "nat_gateway_id": nat.id_,
+        },
+    )
+    # S3 (Restate's metadata and snapshots) without the NAT gateway: no dependency on the NAT's
+    # zone and no NAT data charges. One NAT keeps the example cheap; in production, one per zone.
+    Resource(
+        scope,
+        "s3_endpoint",
+        "aws_vpc_endpoint",
+        {
+            "vpc_id": vpc.id_,
+            "service_name": f"com.amazonaws.{REGION}.s3",
+            "vpc_endpoint_type": "Gateway",
+            "route_table_ids": [private_routes.id_],
         },
     )
     subnets: list[tuple[str, Subnet]] = []

@@ -127,6 +127,15 @@ resource "aws_route" "private_default" {
   nat_gateway_id         = aws_nat_gateway.this.id
 }
 
+# S3 (Restate's metadata and snapshots) without the NAT gateway: no dependency on the NAT's zone
+# and no NAT data charges. One NAT gateway keeps the example cheap; in production, one per zone.
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id            = aws_vpc.this.id
+  service_name      = "com.amazonaws.${var.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [aws_route_table.private.id]
+}
+
 resource "aws_subnet" "private" {
   count = length(var.availability_zones)
 
