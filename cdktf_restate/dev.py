@@ -29,15 +29,21 @@ DEFAULT_STATE_DIR = Path(".cache/dev")
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="cdktf-restate dev", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    state_help = f"where state, logs and node data live (default: {DEFAULT_STATE_DIR})"
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=state_help)
+    # Also after the command (`dev up --state-dir X`); SUPPRESS keeps the one given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS, help=state_help)
     commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="start the local cluster")
+    up = commands.add_parser("up", parents=[common], help="start the local cluster")
     up.add_argument("--reconcile-interval", type=float, default=1.0)
-    roll = commands.add_parser("roll", help="replace every stateful node (new task definition)")
+    roll = commands.add_parser(
+        "roll", parents=[common], help="replace every stateful node (new task definition)"
+    )
     roll.add_argument("--timeout", type=float, default=300.0)
     roll.add_argument("--no-wait", action="store_true", help="start the roll and return")
-    commands.add_parser("status", help="show nodes and the controller's status")
-    commands.add_parser("down", help="stop everything")
+    commands.add_parser("status", parents=[common], help="show nodes and the controller's status")
+    commands.add_parser("down", parents=[common], help="stop everything")
     return parser.parse_args(argv)
 
 
@@ -54,6 +60,11 @@ def cmd_up(state_dir: Path, reconcile_interval: float) -> int:
 
 def cmd_roll(state_dir: Path, timeout: float, wait: bool) -> int:
     cluster = DevCluster.load(state_dir)
+    if not any(local_cluster.pid_alive(node.pid) for node in cluster.stateless):
+        # After `dev down` the state file remains: a roll would restart a lone controller.
+        raise FileNotFoundError(
+            f"no running local cluster in {state_dir} (run `cdktf-restate dev up`)"
+        )
     watcher = RollWatcher(cluster)
     watcher.poll()  # the current tasks, so only changes are printed below
     definition = local_cluster.roll(cluster)

@@ -57,9 +57,21 @@ def test_up_status_down(tmp_path: Path):
     pids = [state["emulator_pid"], state["controller_pid"]]
     pids += [node["pid"] for node in state["stateless"]] + [t["pid"] for t in tasks.values()]
     assert [pid for pid in pids if pid_alive(pid)] == []
+    # After `down` the state file remains: a roll says so instead of restarting a lone controller.
+    roll = dev(tmp_path, "roll", "--timeout", "5")
+    assert roll.returncode == 1 and "no running local cluster" in roll.stderr, roll.stderr
+    assert not pid_alive(json.loads((tmp_path / "dev.json").read_text())["controller_pid"])
 
 
 def test_status_without_a_cluster_says_how_to_start_one(tmp_path: Path):
     result = dev(tmp_path, "status")
     assert result.returncode == 1
     assert "run `cdktf-restate dev up`" in result.stderr
+
+
+def test_state_dir_may_follow_the_command(tmp_path: Path):
+    from cdktf_restate.dev import parse_args
+
+    assert parse_args(["up", "--state-dir", str(tmp_path)]).state_dir == tmp_path
+    assert parse_args(["--state-dir", str(tmp_path), "status"]).state_dir == tmp_path
+    assert parse_args(["down"]).state_dir == Path(".cache/dev")
