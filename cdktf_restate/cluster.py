@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Unpack
 
 import cdktf
 from constructs import Construct
@@ -23,7 +23,7 @@ from cdktf_restate.load_balancer import Listeners, add_load_balancer
 from cdktf_restate.network import add_network
 from cdktf_restate.outputs import add_outputs
 from cdktf_restate.prop_types import check_keyword_properties
-from cdktf_restate.props import RestateClusterProps, Subnet
+from cdktf_restate.props import RestateClusterKeywords, RestateClusterProps, Subnet
 from cdktf_restate.restate_tasks import add_restate_roles
 from cdktf_restate.stateful import add_stateful
 from cdktf_restate.stateless import add_stateless
@@ -46,7 +46,11 @@ class RestateEcsFargateCluster(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id: str, props: RestateClusterProps | None = None, **fields: Any
+        self,
+        scope: Construct,
+        id: str,
+        props: RestateClusterProps | None = None,
+        **fields: Unpack[RestateClusterKeywords],
     ) -> None:
         if props is not None and fields:
             raise TypeError("pass either props= or keyword properties, not both")

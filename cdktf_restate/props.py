@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 # ---- Defaults (one place) --------------------------------------------------------------
 
@@ -444,3 +444,28 @@ class RestateClusterProps:
     tags: Mapping[str, str] = prop(
         description="Tags on every resource (plus restate:cluster). Default: none.", factory=dict
     )
+
+
+class RestateClusterKeywords(TypedDict, total=False):
+    """The fields of ``RestateClusterProps`` as keyword arguments of the construct, so that
+    editors and type checkers complete and check them (PEP 692). Kept equal to the dataclass
+    by a test."""
+
+    vpc_id: str
+    subnets: Sequence[Subnet | str | Mapping[str, str]]
+    license_key: str | None
+    cluster_name: str | None
+    ecs_cluster: str | None
+    security_group_ids: Sequence[str] | None
+    object_storage: ObjectStorageProps
+    load_balancer: LoadBalancerProps
+    addresses: AddressesProps
+    stateless_node: StatelessNodeProps
+    stateful_node: StatefulNodeProps
+    controller: ControllerProps
+    restate_tasks: TaskProps
+    restatectl: RestatectlProps
+    retirement_watcher: RetirementWatcherProps
+    monitoring: MonitoringProps
+    log_retention_days: int
+    tags: Mapping[str, str]

@@ -653,3 +653,19 @@ def test_an_unknown_keyword_property_is_named_with_the_closest_one(tmp_path) -> 
         "stateles_node: not a property of RestateEcsFargateCluster; "
         "allowed: did you mean 'stateless_node'?"
     )
+
+
+def test_keyword_arguments_are_typed_exactly_like_the_props() -> None:
+    """The construct's **fields are typed for editors and type checkers by a TypedDict."""
+    import typing
+
+    from cdktf_restate import props as props_module
+
+    namespace = vars(props_module)
+    keywords = typing.get_type_hints(props_module.RestateClusterKeywords, namespace)
+    fields = typing.get_type_hints(props_module.RestateClusterProps, namespace)
+    assert keywords == fields
+    from cdktf_restate import cluster as cluster_module
+
+    init = typing.get_type_hints(RestateEcsFargateCluster.__init__, vars(cluster_module))
+    assert init["fields"] == typing.Unpack[props_module.RestateClusterKeywords]
