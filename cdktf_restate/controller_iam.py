@@ -101,6 +101,9 @@ def controller_task_statements(
             sid="ManageClusterTasks",
         ),
         statement(["ecs:RunTask"], [family_arn], cluster_condition, sid="RunStatefulTasks"),
+        # At start, each configured subnet is checked to be in its zone (EC2's Describe
+        # actions take no resource-level permissions).
+        statement(["ec2:DescribeSubnets"], ["*"], sid="CheckSubnetZones"),
         statement(
             ["iam:PassRole"],
             [restate_roles.task.arn, restate_roles.execution.arn],

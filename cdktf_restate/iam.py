@@ -28,6 +28,7 @@ from cdktf_restate.validation import is_token
 UNSCOPABLE_ACTIONS = frozenset(
     {
         "ecr:GetAuthorizationToken",
+        "ec2:DescribeSubnets",
         "ec2:DescribeVolumes",
         "ec2:DescribeSnapshots",
         "ssmmessages:CreateControlChannel",

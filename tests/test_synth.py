@@ -468,9 +468,16 @@ def test_controller_iam_is_scoped_to_this_cluster(minimal: Doc) -> None:
             "${aws_iam_role.restate_restate_task_role_0DE10A80.arn}",
         ]
     )
-    assert not any(
-        a.startswith("ec2:") for s in policy["Statement"] for a in s["Action"]
-    )  # no EBS volume here
+    # No EBS volume here: of EC2 only the read-only subnet zone check at start.
+    assert by_sid["CheckSubnetZones"] == {
+        "Sid": "CheckSubnetZones",
+        "Effect": "Allow",
+        "Action": ["ec2:DescribeSubnets"],
+        "Resource": ["*"],
+    }
+    assert [a for s in policy["Statement"] for a in s["Action"] if a.startswith("ec2:")] == [
+        "ec2:DescribeSubnets"
+    ]
 
 
 def test_no_wildcard_actions_and_resources_scoped(minimal: Doc) -> None:

@@ -1303,6 +1303,16 @@ resource "aws_iam_role_policy" "controller_task_policy" {
         }
       },
       {
+        Sid    = "CheckSubnetZones"
+        Effect = "Allow"
+        Action = [
+          "ec2:DescribeSubnets",
+        ]
+        Resource = [
+          "*",
+        ]
+      },
+      {
         Sid    = "PassRestateRoles"
         Effect = "Allow"
         Action = [

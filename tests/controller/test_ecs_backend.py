@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.config import Config as BotoConfig
 from conftest import AZS, FAMILY, REGION, AwsWorld, CallRecorder, TaskDrivenRestate
-from restate_controller.backends.ecs import EcsBackend, EcsSettings, started_by
+from restate_controller.backends.ecs import EcsBackend, EcsSettings, check_subnet_zones, started_by
 from restate_controller.config import EbsVolume
 from restate_controller.loop import JsonLog, Reconciler
 from restate_controller.model import (
@@ -24,6 +24,7 @@ from restate_controller.model import (
     TAG_NODE_ID,
     TAG_PHASE,
     TAG_REPLACES,
+    ControllerError,
     DesiredSpec,
     DisruptionBudget,
     PermanentError,
@@ -226,6 +227,22 @@ def test_ecs_exec_reaches_the_stateful_tasks_when_enabled(
     backend.run_task(az, {TAG_AZ: az})
     (request,) = [params for _, operation, params in recorder.calls if operation == "RunTask"]
     assert request["enableExecuteCommand"] is True
+
+
+def test_subnets_are_checked_to_be_in_their_zones(aws_world: AwsWorld) -> None:
+    """A subnet named under the wrong zone would put two zones' replicas in one real zone."""
+    ec2 = aws_world.client("ec2")
+    check_subnet_zones(ec2, aws_world.subnets_by_az)  # the world's map is right
+    (first, first_subnet), (second, second_subnet), *_ = aws_world.subnets_by_az.items()
+    swapped = {**aws_world.subnets_by_az, first: second_subnet, second: first_subnet}
+    with pytest.raises(PermanentError) as error:
+        check_subnet_zones(ec2, swapped)
+    assert str(error.value) == (
+        "RESTATE_CONTROLLER_SUBNETS_BY_AZ does not match AWS: "
+        f"{second_subnet} is in {second}, not {first}; {first_subnet} is in {first}, not {second}"
+    )
+    with pytest.raises(ControllerError, match="ec2:DescribeSubnets"):
+        check_subnet_zones(ec2, {first: "subnet-0123456789abcdef0"})  # unknown to AWS
 
 
 def test_lists_only_this_clusters_tasks(aws_world: AwsWorld, ecs_cluster: str) -> None:

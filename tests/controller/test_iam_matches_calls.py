@@ -25,7 +25,7 @@ from typing import Any
 import cdktf
 import pytest
 from conftest import AZS, REGION, AwsWorld, CallRecorder, TaskDrivenRestate
-from restate_controller.backends.ecs import EcsBackend
+from restate_controller.backends.ecs import EcsBackend, check_subnet_zones
 from restate_controller.config import Config, load_config
 from restate_controller.loop import JsonLog, Reconciler
 from restate_controller.model import TAG_AZ, TAG_CLUSTER
@@ -230,6 +230,8 @@ def requests_for(recorder: CallRecorder, config: Config, ecs: Any) -> list[Reque
             add("ecs:TagResource", params["resourceArn"], tag_context(tags))
         elif name == "ecs:StopTask":
             add("ecs:StopTask", task_resource(cluster_name, params["task"]), cluster)
+        elif name == "ec2:DescribeSubnets":
+            add("ec2:DescribeSubnets", "*")
         elif name == "ec2:DescribeVolumes":
             add("ec2:DescribeVolumes", "*")
             for volume in response.get("Volumes", []):
@@ -345,6 +347,8 @@ def observed(aws_world: AwsWorld, tmp_path_factory: pytest.TempPathFactory) -> I
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     recorder = CallRecorder()
     try:
+        # At start the controller checks each subnet's zone (recorded here on its own client).
+        check_subnet_zones(recorder.attach(aws_world.client("ec2")), config.subnets_by_az)
         # Fill on the synthesized task definition, then roll to a new revision of its family.
         backend = EcsBackend.from_config(config)
         recorder.attach(backend.ecs)
@@ -380,6 +384,7 @@ def observed(aws_world: AwsWorld, tmp_path_factory: pytest.TempPathFactory) -> I
         monkeypatch.undo()
     operations = set(recorder.operations())
     assert {
+        "ec2:DescribeSubnets",
         "ec2:CreateSnapshot",
         "ec2:DeleteVolume",
         "ec2:DeleteSnapshot",

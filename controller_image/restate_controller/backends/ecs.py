@@ -130,6 +130,31 @@ def classify(error: Exception, action: str) -> Exception:
     return error
 
 
+def check_subnet_zones(ec2_client: Any, subnets_by_az: Mapping[str, str]) -> None:
+    """Each configured subnet really is in its zone, before anything is placed.
+
+    Zone replication is only as good as this map: a subnet named under the wrong zone would put
+    two "zones" of replicas in one real zone, and losing it would lose more than the
+    replication allows. A mismatch (or a subnet AWS does not know) is a PermanentError."""
+    configured = dict(subnets_by_az)
+    try:
+        pages = ec2_client.get_paginator("describe_subnets").paginate(
+            SubnetIds=list(configured.values())
+        )
+        actual = {s["SubnetId"]: s["AvailabilityZone"] for page in pages for s in page["Subnets"]}
+    except Exception as error:
+        raise classify(error, "ec2:DescribeSubnets") from error
+    wrong = [
+        f"{subnet} is in {actual.get(subnet, 'no zone AWS knows')}, not {az}"
+        for az, subnet in configured.items()
+        if actual.get(subnet) != az
+    ]
+    if wrong:
+        raise PermanentError(
+            "RESTATE_CONTROLLER_SUBNETS_BY_AZ does not match AWS: " + "; ".join(wrong)
+        )
+
+
 @dataclass(frozen=True)
 class EcsSettings:
     cluster_arn: str
@@ -162,12 +187,13 @@ class EcsBackend:
 
         assert config.ecs_cluster_arn is not None and config.aws_region is not None
         assert config.task_family is not None  # required on ECS (config.load_config)
-        client = boto3.client(
-            "ecs",
-            region_name=config.aws_region,
-            config=BotoConfig(
-                retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
-            ),
+        boto_config = BotoConfig(
+            retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
+        )
+        client = boto3.client("ecs", region_name=config.aws_region, config=boto_config)
+        check_subnet_zones(
+            boto3.client("ec2", region_name=config.aws_region, config=boto_config),
+            config.subnets_by_az,
         )
         return cls(
             EcsSettings(
