@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -208,13 +209,28 @@ def terraform_literal(text: str) -> str:
     return text.replace("${", "$${").replace("%{", "%%{")
 
 
+#: Marks a JSON value that must be written unquoted (a Terraform boolean expression).
+_RAW_JSON = "__cdktf_restate_raw_json__:"
+_RAW_JSON_RE = re.compile(rf'"{_RAW_JSON}([^"]*)"')
+
+
 def read_only_root(tasks: TaskProps) -> bool | str:
     """Read-only root file system, except with ECS Exec: its agent writes under /var/lib/amazon
     and /var/log/amazon in the container, and AWS's Exec checker requires a writable root."""
     flag = tasks.enable_execute_command
-    if is_token(flag):
-        return cdktf.Token.as_string(cdktf.Op.not_(flag))
-    return not flag
+    if not is_token(flag):
+        return not flag
+    negated = cdktf.Token.as_string(cdktf.Op.not_(flag))
+    if isinstance(flag, str):
+        return negated  # the generated module's variable: rendered as an HCL expression
+    # A CDKTF boolean (an IResolvable): unquoted in the JSON text, so that Terraform writes a
+    # JSON boolean there (a quoted "true" is refused by the provider).
+    return f"{_RAW_JSON}{negated}"
+
+
+def container_definitions_json(container: Mapping[str, Any]) -> str:
+    """The task definition's ``container_definitions`` text (raw values unquoted)."""
+    return _RAW_JSON_RE.sub(lambda match: match.group(1), json.dumps([container]))
 
 
 def restate_container(
@@ -283,7 +299,7 @@ def task_definition_attributes(
         "runtime_platform": [
             {"operating_system_family": "LINUX", "cpu_architecture": tasks.cpu_architecture}
         ],
-        "container_definitions": json.dumps([container]),
+        "container_definitions": container_definitions_json(container),
         "volume": [dict(volume)],
         "tags": ctx.tagged(),
     }

@@ -45,7 +45,8 @@ def _string_is_token(value: str) -> bool:
 
 
 def is_token(value: Any) -> bool:
-    """True for unresolved cdktf tokens (strings, numbers, lists), which are checked later.
+    """True for unresolved cdktf tokens (strings, numbers, lists, IResolvables), which are
+    checked later.
 
     Plain strings without the marker and plain ints are answered in Python (no round trip
     to the jsii process, which keeps synthesis fast); everything else asks cdktf.
@@ -62,6 +63,10 @@ def is_token(value: Any) -> bool:
         if any(isinstance(v, str) and TOKEN_MARKER in v for v in value):
             return bool(cdktf.Token.is_unresolved(value))
         return any(is_token(v) for v in value)
+    if hasattr(value, "__jsii_ref__"):
+        # A jsii object where a value belongs: an IResolvable such as a TerraformVariable's
+        # boolean_value (booleans have no string encoding in cdktf).
+        return bool(cdktf.Tokenization.is_resolvable(value))
     return False
 
 
