@@ -25,10 +25,17 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn, TextIO
 
 from restate_controller.backends.ecs import DESCRIBE_BATCH, started_by
-from restate_controller.model import MANAGED_BY, STOPPED_STATUS, TAG_CLUSTER, TAG_MANAGED_BY
+from restate_controller.model import (
+    MANAGED_BY,
+    STOPPED_STATUS,
+    TAG_CLUSTER,
+    TAG_MANAGED_BY,
+    TERMINAL_STATUSES,
+)
 
 STOP_REASON = "cdktf-restate teardown"
 DEFAULT_TIMEOUT_SECONDS = 600.0
+MAX_TIMEOUT_SECONDS = 86_400.0  # every wait stays bounded
 POLL_SECONDS = 5.0
 # The construct's and the module's rule for cluster_name (validation.py, variables.tf).
 CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -60,6 +67,8 @@ class ControllerService:
     desired_count: int
     running_count: int
     pending_count: int
+    #: Its restate:cluster tag (the construct tags the controller service), if any.
+    restate_cluster: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,14 +109,16 @@ def tasks_not_stopped(tasks: Iterable[EcsTask], cluster_name: str) -> list[EcsTa
     return [
         task
         for task in tasks
-        if is_ours(task.tags, cluster_name) and task.last_status != STOPPED_STATUS
+        if is_ours(task.tags, cluster_name) and task.last_status not in TERMINAL_STATUSES
     ]
 
 
 def service_tasks_not_stopped(tasks: Iterable[EcsTask], service_name: str) -> list[EcsTask]:
     """The controller service's tasks still alive (ECS sets group to ``service:<name>``)."""
     group = f"service:{service_name}"
-    return [task for task in tasks if task.group == group and task.last_status != STOPPED_STATUS]
+    return [
+        task for task in tasks if task.group == group and task.last_status not in TERMINAL_STATUSES
+    ]
 
 
 def service_is_live(service: ControllerService | None) -> bool:
@@ -328,8 +339,11 @@ def parse_options(argv: Sequence[str]) -> Options:
     ):
         if not value.strip():
             raise ValueError(f"{flag}: must not be empty; allowed: a name or ARN")
-    if not args.timeout > 0:
-        raise ValueError(f"--timeout: {args.timeout} is not allowed; allowed: seconds > 0")
+    if not 0 < args.timeout <= MAX_TIMEOUT_SECONDS:  # also refuses nan and inf
+        raise ValueError(
+            f"--timeout: {args.timeout} is not allowed; allowed: seconds > 0 and <= "
+            f"{MAX_TIMEOUT_SECONDS:.0f}"
+        )
     return Options(
         ecs_cluster=args.ecs_cluster,
         cluster_name=args.cluster_name,
@@ -423,14 +437,17 @@ class AwsTeardown:
             self.ecs.describe_services,
             cluster=self.cluster,
             services=[name],
+            include=["TAGS"],
         )
         for item in response.get("services", []):
+            tags = {tag.get("key"): tag.get("value") for tag in item.get("tags", [])}
             return ControllerService(
                 name=item.get("serviceName", name),
                 status=item.get("status", ""),
                 desired_count=int(item.get("desiredCount", 0)),
                 running_count=int(item.get("runningCount", 0)),
                 pending_count=int(item.get("pendingCount", 0)),
+                restate_cluster=tags.get(TAG_CLUSTER),
             )
         return None
 
@@ -525,6 +542,14 @@ class AwsTeardown:
     def observe(self) -> Observed:
         found = self.ecs_cluster_found()
         service = self.service() if found else None
+        name = self.options.cluster_name
+        if service is not None and service.restate_cluster not in (None, name):
+            # A mistyped --cluster-name would stop this controller and none of its tasks.
+            raise TeardownError(
+                f"controller service {service.name} belongs to Restate cluster "
+                f"{service.restate_cluster!r} (its {TAG_CLUSTER} tag), not {name!r}: check "
+                "--cluster-name (the cluster_name output)"
+            )
         live = service_is_live(service)
         return Observed(
             ecs_cluster_found=found,
@@ -586,23 +611,27 @@ class AwsTeardown:
     def stop_stateful_tasks(self) -> list[str]:
         name = self.options.cluster_name
         stopped: list[str] = []
-        for task in tasks_to_stop(self.stateful_tasks(), name):
-            _call(
-                "ecs:StopTask",
-                f"task {task.arn}",
-                self.ecs.stop_task,
-                cluster=self.cluster,
-                task=task.arn,
-                reason=STOP_REASON,
-            )
-            stopped.append(task.arn)
-            self.say(f"stopping {task.arn}")
-        self.wait_until(
-            f"the stateful tasks of {name} to stop",
-            lambda: [
-                f"{t.arn} ({t.last_status})" for t in tasks_not_stopped(self.stateful_tasks(), name)
-            ],
-        )
+
+        def stop_and_list() -> list[str]:
+            # Stopped on every look, not only the first: ListTasks may show a task the
+            # controller started just before it stopped only a while later.
+            tasks = self.stateful_tasks()
+            for task in tasks_to_stop(tasks, name):
+                if task.arn in stopped:
+                    continue
+                _call(
+                    "ecs:StopTask",
+                    f"task {task.arn}",
+                    self.ecs.stop_task,
+                    cluster=self.cluster,
+                    task=task.arn,
+                    reason=STOP_REASON,
+                )
+                stopped.append(task.arn)
+                self.say(f"stopping {task.arn}")
+            return [f"{t.arn} ({t.last_status})" for t in tasks_not_stopped(tasks, name)]
+
+        self.wait_until(f"the stateful tasks of {name} to stop", stop_and_list)
         return stopped
 
     def clean_storage(self) -> StoragePlan:
@@ -666,7 +695,10 @@ def confirm(
     if not stdin.isatty():
         return False, "refusing to act without --yes: standard input is not a terminal"
     print("Proceed? [y/N] ", end="", file=out, flush=True)
-    answer = stdin.readline().strip().lower()
+    try:
+        answer = stdin.readline().strip().lower()
+    except KeyboardInterrupt:
+        answer = ""  # Ctrl-C at the prompt is a no
     return (answer in {"y", "yes"}), "aborted: nothing was changed"
 
 

@@ -180,6 +180,7 @@ def build_world(network: Network, *, with_service: bool = True) -> World:
                     "securityGroups": [network.security_group],
                 }
             },
+            tags=[{"key": TAG_CLUSTER, "value": OURS}],  # as the construct tags it
         )
     ours = tuple(
         run_task(network, cluster_arn, starter=started_by(OURS), tags=identity(OURS))
@@ -392,6 +393,51 @@ def test_a_missing_controller_service_is_skipped(network: Network) -> None:
     assert states[world.beta][0] == "RUNNING" and states[world.untagged][0] == "RUNNING"
 
 
+def test_a_mistyped_cluster_name_is_refused_before_anything_changes(network: Network) -> None:
+    """The controller service says whose it is: another name would stop it and none of its
+    tasks, then claim the cluster can be destroyed."""
+    world = build_world(network)
+    argv = args_for(network, world, "--yes")
+    argv[argv.index(OURS)] = "payments-typo"
+    code, out, err = run_teardown(argv)
+    assert code == 1
+    assert f"belongs to Restate cluster '{OURS}'" in err and "not 'payments-typo'" in err
+    assert desired_count(network, world) == 1
+    assert {state for state, _ in task_states(network, world).values()} == {"RUNNING"}
+
+
+def test_tasks_listed_late_are_stopped_too_and_deleted_counts_as_stopped() -> None:
+    """ListTasks can show a task the controller started just before it stopped only on a later
+    look; ECS shows DELETED after STOPPED."""
+    ours = {TAG_CLUSTER: OURS, TAG_MANAGED_BY: MANAGED_BY}
+
+    def task(arn: str, desired: str, last: str) -> teardown.EcsTask:
+        return teardown.EcsTask(
+            arn=arn, group="family:x", desired_status=desired, last_status=last, tags=ours
+        )
+
+    looks = iter(
+        [
+            [task("early", "RUNNING", "RUNNING")],
+            [task("early", "STOPPED", "DEACTIVATING"), task("late", "RUNNING", "RUNNING")],
+            [task("early", "STOPPED", "DELETED"), task("late", "STOPPED", "STOPPED")],
+        ]
+    )
+    stopped: list[str] = []
+
+    class Ecs:
+        def stop_task(self, **request: str) -> dict[str, object]:
+            stopped.append(request["task"])
+            return {}
+
+    options = teardown.parse_options(
+        ["--ecs-cluster", "c", "--cluster-name", OURS, "--controller-service", "s", "--yes"]
+    )
+    aws = teardown.AwsTeardown(options, Ecs(), None, io.StringIO(), sleep=lambda _: None)
+    aws.stateful_tasks = lambda: next(looks)  # type: ignore[method-assign]
+    assert aws.stop_stateful_tasks() == ["early", "late"] == stopped
+
+
 def test_a_controller_task_that_does_not_stop_times_out_by_name(network: Network) -> None:
     world = build_world(network)
     # moto starts no service tasks and never stops one: this one stays RUNNING.
@@ -444,6 +490,7 @@ def test_an_aws_error_names_the_call_and_the_resource(network: Network) -> None:
     [
         ("--cluster-name", "-alpha", "--cluster-name: '-alpha' is not a valid cluster name"),
         ("--timeout", "0", "--timeout: 0.0 is not allowed; allowed: seconds > 0"),
+        ("--timeout", "inf", "--timeout: inf is not allowed; allowed: seconds > 0 and <= 86400"),
         ("--controller-service", " ", "--controller-service: must not be empty"),
     ],
 )

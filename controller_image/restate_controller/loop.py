@@ -60,6 +60,11 @@ def describe(decision: Decision) -> dict[str, Any]:
     return {"action": type(decision).__name__, **fields}
 
 
+#: A halt after a permanent error is retried after this long (the planner's safety rules
+#: still decide every action); a halt the planner decides is re-checked on every pass.
+HALT_RETRY_SECONDS = 900.0
+
+
 @dataclass
 class StatusBoard:
     """Latest status, shared with the health server (thread-safe reads)."""
@@ -108,7 +113,8 @@ class StatusBoard:
 
 
 class Reconciler:
-    """Runs passes until stopped. A PermanentError ends all acting until the process restarts."""
+    """Runs passes until stopped. A PermanentError ends all acting for HALT_RETRY_SECONDS (or
+    until the process restarts)."""
 
     def __init__(
         self,
@@ -137,6 +143,7 @@ class Reconciler:
         self.board = board or StatusBoard(clock=clock)
         self.housekeeping = housekeeping
         self.halted: str | None = None
+        self.halted_at = 0.0
         self.passes = 0
 
     # -- one pass ----------------------------------------------------------------------------
@@ -145,7 +152,13 @@ class Reconciler:
         self.passes += 1
         now = self.clock()
         if self.halted is not None:
-            return self._report(False, "halted", self.halted, (), now)
+            if now - self.halted_at < HALT_RETRY_SECONDS:
+                return self._report(False, "halted", self.halted, (), now)
+            # Some permanent errors clear by themselves (an IAM change still propagating, a
+            # one-off answer): look again, through the same safety rules, after a long pause;
+            # /health stayed 503 meanwhile, so the halt was visible and alarmable.
+            self.log("retrying", after_halt=self.halted, halted_seconds=int(now - self.halted_at))
+            self.halted = None
         try:
             tasks = self.backend.list_tasks()
             view = self.ops.observe()
@@ -242,6 +255,7 @@ class Reconciler:
 
     def _halt(self, reason: str, now: float) -> Status:
         self.halted = reason
+        self.halted_at = now
         self.log("halted", reason=reason)
         return self._report(False, "halted", reason, (), now)
 

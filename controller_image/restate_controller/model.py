@@ -39,6 +39,8 @@ DRAIN_PHASES = (PHASE_DRAINING, PHASE_TRIMMING, PHASE_STOPPING)
 # ECS lastStatus vocabulary.
 ACTIVE_STATUSES = frozenset({"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"})
 STOPPED_STATUS = "STOPPED"
+#: ECS shows DELETED after STOPPED (the task's resources are gone): stopped just the same.
+TERMINAL_STATUSES = frozenset({STOPPED_STATUS, "DELETED"})
 
 
 def format_node_id(node_id: int) -> str:
@@ -86,7 +88,7 @@ class TaskInfo:
 
     @property
     def is_stopped(self) -> bool:
-        return self.status == STOPPED_STATUS
+        return self.status in TERMINAL_STATUSES
 
     @property
     def tagged_node_id(self) -> int | None:

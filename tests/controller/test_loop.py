@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 from restate_controller.health import HealthServer
-from restate_controller.loop import JsonLog, Reconciler, StatusBoard
+from restate_controller.loop import HALT_RETRY_SECONDS, JsonLog, Reconciler, StatusBoard
 from restate_controller.model import (
     TAG_AZ,
     TAG_CLUSTER,
@@ -486,6 +486,20 @@ def test_permanent_error_stops_acting_and_health_says_why() -> None:
         # Halted is not stuck: ECS's health check (/live) keeps this controller up, saying why.
         with urllib.request.urlopen(f"http://127.0.0.1:{health.port}/live", timeout=5) as answer:
             assert answer.status == 200 and json.loads(answer.read())["status"] == "alive"
+        # Until HALT_RETRY_SECONDS have passed; then it looks again (a permanent error can
+        # clear by itself, e.g. an IAM change propagating; this one failed once), through the
+        # planner's safety rules, and acts again.
+        world.clock += HALT_RETRY_SECONDS - 60
+        assert loop.run_once().phase == "halted" and len(world.calls) == calls_when_halted
+        world.clock += 60
+        reasons = set()
+        for _ in range(30):
+            reasons.add(loop.run_once().reason)
+            world.clock += 1
+        # (The planner may still wait or halt on the drain the error interrupted, which the
+        # clock jump timed out: that halt is re-derived on every pass, not sticky.)
+        assert loop.halted is None
+        assert not [r for r in reasons if "failed permanently" in r], reasons
         # A loop that stops reporting passes is stuck: /live turns red and ECS replaces it.
         world.clock += board.stuck_after_seconds + 1
         with pytest.raises(urllib.error.HTTPError) as stuck:

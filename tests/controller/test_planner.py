@@ -1172,3 +1172,9 @@ def test_full_replacement_walk_reaches_steady_state() -> None:
     removals = [i for i, entry in enumerate(log) if entry[0] == "remove"]
     assert len(launches) == 3 and len(removals) == 3
     assert launches[1] > removals[0] and launches[2] > removals[1]
+
+
+@pytest.mark.parametrize(("status", "stopped"), [("STOPPED", True), ("DELETED", True),
+                                                  ("DEACTIVATING", False), ("RUNNING", False)])  # fmt: skip
+def test_ecs_shows_deleted_after_stopped_and_both_are_stopped(status: str, stopped: bool) -> None:
+    assert task("t1", "us-east-1a", status=status).is_stopped is stopped
