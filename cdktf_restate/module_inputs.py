@@ -355,8 +355,9 @@ def restatectl_package_rule() -> Rule:
     return Rule(
         f"fileexists({package})",
         f"restatectl: the Lambda package ${{{package}}} is missing; allowed: build it with "
-        "`cdktf-restate module --out <this module's folder>` (see the module's README), or "
-        "set restatectl = { disabled = true }",
+        "`cdktf-restate module --out <this module's folder>` (see the module's README; from "
+        "a git or registry source, vendor the module into your repository first), or set "
+        "restatectl = { disabled = true }",
     )
 
 

@@ -302,7 +302,12 @@ class TaskProps:
         "Log driver options. Default: for awslogs, the construct's log group, the region, and "
         "stream prefix 'restate' (or 'controller').",
     )
-    enable_execute_command: bool = prop(False, "Allow ECS Exec into the tasks. Default: false.")
+    enable_execute_command: bool = prop(
+        False,
+        "Allow ECS Exec into the tasks; the containers then get a writable root file system "
+        "(the Exec agent writes inside them), so turning it on or off replaces every task, "
+        "stateful nodes one zone at a time. Default: false.",
+    )
     cpu_architecture: str = prop(DEFAULT_CPU_ARCHITECTURE, "ARM64 or X86_64. Default: ARM64.")
 
 

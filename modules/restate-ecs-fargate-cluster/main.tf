@@ -1567,7 +1567,7 @@ resource "aws_lambda_function" "restatectl_function" {
   lifecycle {
     precondition {
       condition     = fileexists((var.restate_tasks.cpu_architecture == "ARM64" ? "${path.module}/lambda/restatectl-arm64.zip" : "${path.module}/lambda/restatectl-x86_64.zip"))
-      error_message = "restatectl: the Lambda package ${(var.restate_tasks.cpu_architecture == "ARM64" ? "${path.module}/lambda/restatectl-arm64.zip" : "${path.module}/lambda/restatectl-x86_64.zip")} is missing; allowed: build it with `cdktf-restate module --out <this module's folder>` (see the module's README), or set restatectl = { disabled = true }"
+      error_message = "restatectl: the Lambda package ${(var.restate_tasks.cpu_architecture == "ARM64" ? "${path.module}/lambda/restatectl-arm64.zip" : "${path.module}/lambda/restatectl-x86_64.zip")} is missing; allowed: build it with `cdktf-restate module --out <this module's folder>` (see the module's README; from a git or registry source, vendor the module into your repository first), or set restatectl = { disabled = true }"
     }
   }
 }
