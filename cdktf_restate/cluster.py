@@ -20,6 +20,7 @@ from cdktf_restate.controller import Controller, add_controller
 from cdktf_restate.ecs import add_ecs_cluster, add_log_groups
 from cdktf_restate.encryption import add_cluster_key
 from cdktf_restate.load_balancer import Listeners, add_load_balancer
+from cdktf_restate.monitoring import add_controller_halted_metric
 from cdktf_restate.network import add_network
 from cdktf_restate.outputs import add_outputs
 from cdktf_restate.prop_types import check_keyword_properties
@@ -114,6 +115,8 @@ class RestateEcsFargateCluster(Construct):
         self._add_lambdas(
             ctx, ecs_cluster_arn=ecs_cluster.arn, security_group_ids=network.security_group_ids
         )
+        #: Where to alarm on a halted controller (docs/operations.md).
+        self.controller_halted_metric = add_controller_halted_metric(ctx, logs.controller)
         #: Dashboards arrive in a later release; props.monitoring is validated and kept for them.
         self.dashboard_names: dict[str, str] = {}
 

@@ -736,3 +736,21 @@ def test_every_arn_written_by_the_construct_uses_the_stack_partition(minimal: Do
         assert "arn:aws:" not in policy, policy
     restatectl = next(p for p in policies if "CreateNetworkInterface" in p)
     assert "arn:${data.aws_partition." in restatectl
+
+
+def test_a_halted_controller_is_a_metric_to_alarm_on(minimal: Doc) -> None:
+    (metric,) = of_type(minimal, "aws_cloudwatch_log_metric_filter").values()
+    assert re.fullmatch(
+        r"\$\{aws_cloudwatch_log_group\.restate_log_group_controller_\w+\.name\}",
+        metric["log_group_name"],
+    )
+    assert metric["pattern"] == '{ ($.event = "status") && ($.phase = "halted") }'
+    assert metric["metric_transformation"] == [
+        {
+            "namespace": "Restate/minimal-restate",
+            "name": "ControllerHaltedPasses",
+            "value": "1",
+            "default_value": "0",
+            "unit": "Count",
+        }
+    ]

@@ -1669,3 +1669,16 @@ resource "aws_cloudwatch_log_group" "retirement_watcher_log_group" {
   retention_in_days = var.log_retention_days
   tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
+
+resource "aws_cloudwatch_log_metric_filter" "controller_halted_metric" {
+  log_group_name = aws_cloudwatch_log_group.log_group_controller.name
+  metric_transformation {
+    default_value = "0"
+    name          = "ControllerHaltedPasses"
+    namespace     = "Restate/${var.cluster_name}"
+    unit          = "Count"
+    value         = "1"
+  }
+  name    = "controller-halted"
+  pattern = "{ ($.event = \"status\") && ($.phase = \"halted\") }"
+}

@@ -638,3 +638,30 @@ def test_hung_node_is_replaced_after_the_grace_but_never_stopped_unverified() ->
     assert ("stop_task", hung) not in world.calls
     replacement = next(t for t in world.tasks.values() if t.tags.get("restate:replaces") == hung)
     assert world.nodes[world.node_of_task[replacement.task_id]].serving
+
+
+def test_the_halted_metric_filter_matches_the_controllers_halted_status_lines() -> None:
+    """The construct's CloudWatch metric filter (cdktf_restate/monitoring.py) counts the JSON
+    status lines the controller writes while halted, and no others."""
+    import re
+
+    from cdktf_restate.monitoring import HALTED_PATTERN
+
+    # The pattern's terms, `($.field = "value")`, all joined by &&.
+    terms = dict(re.findall(r'\(\$\.(\w+) = "([^"]+)"\)', HALTED_PATTERN))
+    assert HALTED_PATTERN.count("&&") == len(terms) - 1 and terms
+
+    world = World()
+    world.start_steady()
+    world.fail["mark_draining"] = PermanentError("restatectl: node N1 reported data-loss")
+    stream = io.StringIO()
+    loop = controller(world, desired(), log=stream)
+    for _ in range(30):
+        loop.run_once()
+        world.clock += 1
+    assert loop.halted is not None
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    matching = [r for r in records if all(r.get(k) == v for k, v in terms.items())]
+    halted_passes = [r for r in records if r.get("phase") == "halted"]
+    assert matching and matching == halted_passes
+    assert all(r["event"] == "status" and r["healthy"] is False for r in matching)
