@@ -73,6 +73,13 @@ def merged_tags(tags: Mapping[str, str] | str, extra: Mapping[str, str]) -> Mapp
     return {**tags, **extra}
 
 
+def negated(flag: bool | str) -> bool | str:
+    """``not flag``, in Terraform for a boolean token (a variable)."""
+    if is_token(flag):
+        return cdktf.Token.as_string(cdktf.Op.not_(flag))
+    return not flag
+
+
 def count_if(flag: object) -> float:
     """``count`` of a resource that exists when the Terraform boolean ``flag`` is true."""
     return cdktf.Token.as_number(cdktf.Fn.conditional(flag, 1, 0))

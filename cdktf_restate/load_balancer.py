@@ -15,6 +15,7 @@ from cdktf_restate.context import (
     count_unless,
     count_unless_null,
     local,
+    negated,
 )
 from cdktf_restate.network import RESTATE_PORTS
 from cdktf_restate.validation import SHARED_NLB_PORTS, is_token
@@ -174,7 +175,7 @@ def _created_nlb(
         {
             "name": ctx.elb_name("nlb"),
             "load_balancer_type": "network",
-            "internal": _negated(props.internet_facing),
+            "internal": negated(props.internet_facing),
             "subnets": _nlb_subnets(ctx),
             "security_groups": security_group_ids,
             "enable_cross_zone_load_balancing": True,
@@ -219,13 +220,6 @@ def _health_check(port_name: str, protocol: str) -> dict[str, object]:
         "unhealthy_threshold": UNHEALTHY_THRESHOLD,
         "matcher": "200",
     }
-
-
-def _negated(flag: bool | str) -> bool | str:
-    """``not flag``, in Terraform for a boolean token (the generated module's variable)."""
-    if is_token(flag):
-        return cdktf.Token.as_string(cdktf.Op.not_(flag))
-    return not flag
 
 
 def _nlb_subnets(ctx: ClusterContext) -> list[str]:

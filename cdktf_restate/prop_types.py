@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cdktf_restate import props as props_module
-from cdktf_restate.validation import RestateConfigError, fail, is_token
+from cdktf_restate.validation import fail, is_token
 
 
 def check_keyword_properties(fields: Mapping[str, Any]) -> None:
@@ -49,10 +49,10 @@ def _check(path: str, value: Any, annotation: Any) -> None:
     if len(options) == 1:
         annotation = options[0]  # X | None: None was handled above
     else:
-        if not any(_fits(value, option) for option in options):
+        fitting = next((option for option in options if _fits(value, option)), None)
+        if fitting is None:
             raise fail(path, f"{_described(value)} given", _allowed(options))
-        option = next(option for option in options if _fits(value, option))
-        _check(path, value, option)
+        _check(path, value, fitting)
         return
     kind = typing.get_origin(annotation) or annotation
     if dataclasses.is_dataclass(kind):
@@ -121,4 +121,4 @@ def _described(value: Any) -> str:
     return f"{type(value).__name__} {shown}"
 
 
-__all__ = ["RestateConfigError", "check_keyword_properties", "check_prop_types"]
+__all__ = ["check_keyword_properties", "check_prop_types"]

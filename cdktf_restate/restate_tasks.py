@@ -16,6 +16,7 @@ from cdktf_restate.context import (
     count_unless_null,
     function_argument,
     local,
+    negated,
     text,
 )
 from cdktf_restate.ecs import LogGroups
@@ -218,14 +219,12 @@ def read_only_root(tasks: TaskProps) -> bool | str:
     """Read-only root file system, except with ECS Exec: its agent writes under /var/lib/amazon
     and /var/log/amazon in the container, and AWS's Exec checker requires a writable root."""
     flag = tasks.enable_execute_command
-    if not is_token(flag):
-        return not flag
-    negated = cdktf.Token.as_string(cdktf.Op.not_(flag))
-    if isinstance(flag, str):
-        return negated  # the generated module's variable: rendered as an HCL expression
+    writable_root = negated(flag)
+    if isinstance(writable_root, bool) or isinstance(flag, str):
+        return writable_root  # a string token: the generated module's, rendered as HCL
     # A CDKTF boolean (an IResolvable): unquoted in the JSON text, so that Terraform writes a
     # JSON boolean there (a quoted "true" is refused by the provider).
-    return f"{_RAW_JSON}{negated}"
+    return f"{_RAW_JSON}{writable_root}"
 
 
 def container_definitions_json(container: Mapping[str, Any]) -> str:
