@@ -15,12 +15,13 @@ from cdktf_restate.context import (
     count_unless,
     given_or,
     merged_tags,
+    shortened,
 )
 from cdktf_restate.controller import Controller, add_controller
 from cdktf_restate.ecs import add_ecs_cluster, add_log_groups
 from cdktf_restate.encryption import add_cluster_key
 from cdktf_restate.load_balancer import Listeners, add_load_balancer
-from cdktf_restate.monitoring import add_controller_halted_metric
+from cdktf_restate.monitoring import add_controller_halted_alarm, add_controller_halted_metric
 from cdktf_restate.network import add_network
 from cdktf_restate.outputs import add_outputs
 from cdktf_restate.prop_types import check_keyword_properties
@@ -117,6 +118,10 @@ class RestateEcsFargateCluster(Construct):
         )
         #: Where to alarm on a halted controller (docs/operations.md).
         self.controller_halted_metric = add_controller_halted_metric(ctx, logs.controller)
+        #: The alarm on it, when ``monitoring.alarm_actions`` are given (else None).
+        self.controller_halted_alarm = add_controller_halted_alarm(
+            ctx, self.controller_halted_metric, props.monitoring.alarm_actions
+        )
         #: Dashboards arrive in a later release; props.monitoring is validated and kept for them.
         self.dashboard_names: dict[str, str] = {}
 
@@ -208,11 +213,7 @@ class RestateEcsFargateCluster(Construct):
         name = self.cluster_name
         # Shortened so that every Lambda, queue and role name derived from it fits AWS's limits
         # (in Terraform for a token: the generated module's variable).
-        name_prefix = (
-            cdktf.Token.as_string(cdktf.Fn.substr(name, 0, lambdas.MAX_NAME_PREFIX_LENGTH))
-            if is_token(name)
-            else name[: lambdas.MAX_NAME_PREFIX_LENGTH].rstrip("-_")
-        )
+        name_prefix = shortened(name, lambdas.MAX_NAME_PREFIX_LENGTH)
         architecture = lambda_architecture(props.restate_tasks.cpu_architecture)
         if not is_disabled(restatectl_off):
             restatectl = lambdas.add_restatectl_lambda(

@@ -45,9 +45,7 @@ class ClusterContext:
     def name(self, suffix: str, max_length: int = 64) -> str:
         """``<cluster>-<suffix>``, shortened to fit AWS name limits (deterministic)."""
         room = max_length - len(suffix) - 1
-        if is_token(self.cluster_name):
-            return f"{cdktf.Fn.substr(self.cluster_name, 0, room)}-{suffix}"
-        return f"{self.cluster_name[:room].rstrip('-_')}-{suffix}"
+        return f"{shortened(self.cluster_name, room)}-{suffix}"
 
     def elb_name(self, suffix: str) -> str:
         """A load balancer or target group name: ``name()`` within 32 characters, and only
@@ -64,6 +62,15 @@ class ClusterContext:
 
     def tagged(self, **extra: str) -> Mapping[str, str] | str:
         return merged_tags(self.tags, extra)
+
+
+def shortened(name: str, length: int) -> str:
+    """The first ``length`` characters of a name without trailing ``-``/``_`` (a token in
+    Terraform, the same rule: names start with a letter or digit, so ``trim`` only cuts the
+    end), so construct and generated module derive the same names."""
+    if is_token(name):
+        return cdktf.Token.as_string(cdktf.Fn.trim(cdktf.Fn.substr(name, 0, length), "-_"))
+    return name[:length].rstrip("-_")
 
 
 def merged_tags(tags: Mapping[str, str] | str, extra: Mapping[str, str]) -> Mapping[str, str] | str:

@@ -46,6 +46,7 @@ from cdktf_restate.validation import (
     GP3_BASELINE_IOPS,
     LOG_DRIVERS,
     LOG_RETENTION_DAYS,
+    MAX_ALARM_ACTIONS,
     MAX_SECURITY_GROUPS,
     MAX_USER_TAGS,
     SHARED_NLB_PORTS,
@@ -304,6 +305,23 @@ def cidr_rules(path: str, expr: str) -> list[Rule]:
             f'{path}[${{try({bad}[0], "?")}}]: \'${{try({expr}[{bad}[0]], "?")}}\' is not an '
             "IPv4 CIDR block; allowed: a.b.c.d/n with no host bits set",
         )
+    ]
+
+
+def alarm_actions_rules(path: str, expr: str) -> list[Rule]:
+    """Mirror of ``validation.check_monitoring_and_logs`` for the alarm's SNS topics."""
+    bad = f'[for i, a in {expr} : i if !can(regex("^arn:aws[a-z-]*:sns:", a))]'
+    return [
+        Rule(
+            f"length({expr}) <= {MAX_ALARM_ACTIONS}",
+            f"{path}: ${{length({expr})}} actions; allowed: at most {MAX_ALARM_ACTIONS} "
+            "(CloudWatch's limit per alarm state)",
+        ),
+        Rule(
+            f"length({bad}) == 0",
+            f'{path}[${{try({bad}[0], "?")}}]: \'${{try({expr}[{bad}[0]], "?")}}\' is not a '
+            "sns ARN; allowed: arn:aws:sns:...",
+        ),
     ]
 
 
@@ -937,11 +955,12 @@ INPUTS: tuple[ModuleInput, ...] = (
     object_input(
         "monitoring",
         MonitoringProps,
-        ["container_insights"],
+        ["container_insights", "alarm_actions"],
         lambda v: [
             choice_rule(
                 "monitoring.container_insights", f"{v}.container_insights", CONTAINER_INSIGHTS
-            )
+            ),
+            *alarm_actions_rules("monitoring.alarm_actions", f"{v}.alarm_actions"),
         ],
     ),
     scalar_input(
@@ -1107,7 +1126,10 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
             admin=t.string("addresses", "admin"),
             web_ui=t.string("addresses", "web_ui"),
         ),
-        monitoring=MonitoringProps(container_insights=t.string("monitoring", "container_insights")),
+        monitoring=MonitoringProps(
+            container_insights=t.string("monitoring", "container_insights"),
+            alarm_actions=t.list("monitoring", "alarm_actions"),
+        ),
         log_retention_days=t.number("log_retention_days"),
         restatectl=RestatectlProps(
             disabled=t.string("restatectl", "disabled"),  # type: ignore[arg-type]

@@ -1,19 +1,29 @@
-"""A CloudWatch metric of the controller's halted passes, to alarm on.
+"""A CloudWatch metric of the controller's halted passes, and an alarm on it.
 
 The controller logs one JSON status line per pass; while it is halted (it stopped acting and says
 why) those lines have ``"phase": "halted"``. The metric counts them, 0 when there are none, so an
-alarm on ``>= 1`` fires for as long as the controller is halted (docs/operations.md).
+alarm on ``>= 1`` fires for as long as the controller is halted (docs/operations.md). The alarm
+exists when ``monitoring.alarm_actions`` names where to send it.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import cdktf
 
 from cdktf_restate._tf import Resource
 from cdktf_restate.context import ClusterContext
+from cdktf_restate.validation import is_token
 
 HALTED_METRIC_NAME = "ControllerHaltedPasses"
 HALTED_PATTERN = '{ ($.event = "status") && ($.phase = "halted") }'
+#: The alarm's period: 5 minutes, longer when passes are further apart (every period must
+#: hold a pass, or a halted controller's alarm would flap to OK); CloudWatch's limit is a day.
+MIN_ALARM_PERIOD_SECONDS = 300
+MAX_ALARM_PERIOD_SECONDS = 86_400
 
 
 @dataclass(frozen=True)
@@ -46,3 +56,51 @@ def add_controller_halted_metric(
         },
     )
     return HaltedMetric(namespace=namespace, name=HALTED_METRIC_NAME)
+
+
+def alarm_period_seconds(reconcile_interval_seconds: float | str) -> float | str:
+    """A whole number of minutes covering at least one pass, within CloudWatch's limits."""
+    if is_token(reconcile_interval_seconds):
+        minutes = cdktf.Fn.ceil(cdktf.Op.div(reconcile_interval_seconds, 60))
+        period = cdktf.Fn.max([MIN_ALARM_PERIOD_SECONDS, cdktf.Op.mul(minutes, 60)])
+        return cdktf.Token.as_number(cdktf.Fn.min([MAX_ALARM_PERIOD_SECONDS, period]))
+    period = 60 * math.ceil(float(reconcile_interval_seconds) / 60)
+    return min(MAX_ALARM_PERIOD_SECONDS, max(MIN_ALARM_PERIOD_SECONDS, period))
+
+
+def add_controller_halted_alarm(
+    ctx: ClusterContext, metric: HaltedMetric, actions: Sequence[str] | str
+) -> Resource | None:
+    """An alarm while the controller is halted, notifying ``actions`` (SNS topics) when it
+    starts and when it ends; none without actions."""
+    count = None
+    if is_token(actions):
+        # The generated module's list, empty by default: the alarm only when it has actions.
+        count = cdktf.Token.as_number(cdktf.Fn.min([1, cdktf.Fn.length_of(actions)]))
+    elif not actions:
+        return None
+    targets = actions if is_token(actions) else list(actions)
+    return Resource(
+        ctx.scope,
+        "controller_halted_alarm",
+        "aws_cloudwatch_metric_alarm",
+        {
+            "alarm_name": ctx.name("controller-halted", 255),
+            "alarm_description": f"Restate cluster {ctx.cluster_name}: the deployment "
+            "controller is halted. It stopped replacing stateful nodes; its log says why "
+            "(a 'halted' status line). See docs/operations.md.",
+            "namespace": metric.namespace,
+            "metric_name": metric.name,
+            "statistic": "Sum",
+            "period": alarm_period_seconds(ctx.props.controller.reconcile_interval_seconds),
+            "evaluation_periods": 1,
+            "threshold": 1,
+            "comparison_operator": "GreaterThanOrEqualToThreshold",
+            # No log lines at all is a stopped controller, not a halted one: ECS restarts it.
+            "treat_missing_data": "notBreaching",
+            "alarm_actions": targets,
+            "ok_actions": targets,
+            "tags": ctx.tagged(),
+        },
+        count=count,
+    )

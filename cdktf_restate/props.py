@@ -367,7 +367,8 @@ class RetirementWatcherProps:
 
 @dataclass(frozen=True, kw_only=True)
 class MonitoringProps:
-    """Monitoring settings. Dashboards come in a later release; these names are reserved."""
+    """Monitoring settings: Container Insights and the halted-controller alarm. Dashboards
+    come in a later release; their names are reserved."""
 
     container_insights: str = prop(
         DEFAULT_CONTAINER_INSIGHTS,
@@ -378,6 +379,12 @@ class MonitoringProps:
     )
     dashboard_name_prefix: str | None = prop(
         None, "Prefix of dashboard names ([A-Za-z0-9_-]). Default: the cluster name."
+    )
+    alarm_actions: Sequence[str] = prop(
+        description="SNS topic ARNs notified when the deployment controller halts and again "
+        "when it recovers (a CloudWatch alarm on its ControllerHaltedPasses metric), at most 5. "
+        "Default: none (no alarm; the metric exists either way).",
+        factory=tuple,
     )
 
 

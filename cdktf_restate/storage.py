@@ -63,8 +63,11 @@ def bucket_name_for(ctx: ClusterContext) -> str:
     the default unique and stable; lower case and no ``_`` as S3 requires."""
     name = ctx.cluster_name
     if is_token(name):
-        base = cdktf.Fn.lower(
-            cdktf.Fn.replace(cdktf.Fn.substr(name, 0, BUCKET_CLUSTER_PART), "_", "-")
+        base = cdktf.Fn.trim(
+            cdktf.Fn.lower(
+                cdktf.Fn.replace(cdktf.Fn.substr(name, 0, BUCKET_CLUSTER_PART), "_", "-")
+            ),
+            "-",
         )
     else:
         base = name[:BUCKET_CLUSTER_PART].lower().replace("_", "-").strip("-")

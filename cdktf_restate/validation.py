@@ -70,6 +70,10 @@ def is_token(value: Any) -> bool:
     return False
 
 
+#: CloudWatch: at most 5 actions per alarm state.
+MAX_ALARM_ACTIONS = 5
+
+
 def fail(path: str, problem: str, allowed: str) -> RestateConfigError:
     return RestateConfigError(f"{path}: {problem}; allowed: {allowed}")
 
@@ -741,6 +745,16 @@ def check_lambdas(props: RestateClusterProps) -> None:
 def check_monitoring_and_logs(props: RestateClusterProps) -> None:
     monitoring = props.monitoring
     check_choice("monitoring.container_insights", monitoring.container_insights, CONTAINER_INSIGHTS)
+    actions = monitoring.alarm_actions
+    if not is_token(actions):
+        if len(actions) > MAX_ALARM_ACTIONS:
+            raise fail(
+                "monitoring.alarm_actions",
+                f"{len(actions)} actions",
+                f"at most {MAX_ALARM_ACTIONS} (CloudWatch's limit per alarm state)",
+            )
+        for index, action in enumerate(actions):
+            check_arn(f"monitoring.alarm_actions[{index}]", action, "sns")
     prefix = monitoring.dashboard_name_prefix
     if _known(prefix) and not _NAME_RE.match(prefix):
         raise fail(

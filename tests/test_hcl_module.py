@@ -384,6 +384,7 @@ DIGEST_IMAGE = "docker.restate.dev/restatedev/restate@sha256:" + "0123456789abcd
 #: Any number of zones: four here (the defaults need at least three).
 FOUR_SUBNETS = (*BASE_SUBNETS, ("subnet-d", "us-east-1d"))
 QUEUE_KEY = "arn:aws:kms:us-east-1:123456789012:key/0b6c5c2e-1111-2222-3333-444455556666"
+ALARM_TOPIC = "arn:aws:sns:us-east-1:123456789012:restate-alerts"
 CUSTOM_ARGUMENTS = {
     "subnets": "["
     + ", ".join(f'{{ subnet_id = "{s}", availability_zone = "{z}" }}' for s, z in FOUR_SUBNETS)
@@ -403,6 +404,7 @@ CUSTOM_ARGUMENTS = {
     'ebs_volume = { size_gib = 200, volume_type = "io2", iops = 5000 } }',
     "addresses": '{ ingress = "https://restate.example.com", admin = "https://admin.example.com" }',
     "retirement_watcher": f'{{ queue_kms_key_arn = "{QUEUE_KEY}" }}',
+    "monitoring": f'{{ alarm_actions = ["{ALARM_TOPIC}"] }}',
 }
 CUSTOM_PROPS: dict[str, Any] = {
     "subnets": [Subnet(subnet_id=s, availability_zone=z) for s, z in FOUR_SUBNETS],
@@ -441,6 +443,7 @@ CUSTOM_PROPS: dict[str, Any] = {
         ingress="https://restate.example.com", admin="https://admin.example.com"
     ),
     "retirement_watcher": RetirementWatcherProps(queue_kms_key_arn=QUEUE_KEY),
+    "monitoring": MonitoringProps(alarm_actions=[ALARM_TOPIC]),
 }
 #: Toggles that remove resources (count 0 in the module).
 NO_LAMBDAS_ARGUMENTS = {
@@ -571,7 +574,9 @@ def custom_plan(workspace: Workspace, existing_nlb: ExistingNlb) -> dict:
     return tf.show_json("tfplan")
 
 
-def synthesize_construct(outdir: Path, props: dict[str, Any]) -> dict:
+def synthesize_construct(
+    outdir: Path, props: dict[str, Any], cluster_name: str = "restate"
+) -> dict:
     """The construct's synthesized stack for the same settings (no plan needed)."""
     import cdktf
 
@@ -583,7 +588,7 @@ def synthesize_construct(outdir: Path, props: dict[str, Any]) -> dict:
     AwsProvider(stack, "aws", region="us-east-1")
     subnets = [Subnet(subnet_id=s, availability_zone=z) for s, z in BASE_SUBNETS]
     RestateEcsFargateCluster(
-        stack, "restate", vpc_id="vpc-1", cluster_name="restate", **{"subnets": subnets, **props}
+        stack, "restate", vpc_id="vpc-1", cluster_name=cluster_name, **{"subnets": subnets, **props}
     )
     app.synth()
     return json.loads((Path(app.outdir) / "stacks" / "custom" / "cdk.tf.json").read_text())
@@ -666,6 +671,25 @@ def test_custom_inputs_create_the_construct_resources(
         g["protocol"] for g in planned(custom_plan, "custom", "aws_lb_target_group")
     )
     assert protocols == Counter({"TCP": 2, "HTTP": 2})
+    # monitoring.alarm_actions: the halted-controller alarm, only where actions are given.
+    (alarm,) = planned(custom_plan, "custom", "aws_cloudwatch_metric_alarm")
+    (construct_alarm,) = [
+        b for t, b in synthesized(custom_construct) if t == "aws_cloudwatch_metric_alarm"
+    ]
+    for key in (
+        "alarm_actions",
+        "ok_actions",
+        "namespace",
+        "metric_name",
+        "period",
+        "threshold",
+        "comparison_operator",
+        "treat_missing_data",
+        "alarm_name",
+    ):
+        assert alarm[key] == construct_alarm[key], key
+    assert alarm["alarm_actions"] == [ALARM_TOPIC]
+    assert not planned(custom_plan, "existing", "aws_cloudwatch_metric_alarm")
 
 
 def test_custom_inputs_reach_the_resources_as_in_the_construct(
@@ -1088,6 +1112,14 @@ BAD_INPUTS = {
         'monitoring = { container_insights = "on" }',
         {"monitoring": MonitoringProps(container_insights="on")},
     ),
+    "alarm_action": BadInput(
+        'monitoring = { alarm_actions = ["arn:aws:sns:us-east-1:1:ok", "ops@example.com"] }',
+        {"monitoring": MonitoringProps(alarm_actions=["arn:aws:sns:us-east-1:1:ok", "ops@example.com"])},
+    ),
+    "alarm_actions": BadInput(
+        "monitoring = { alarm_actions = [" + ", ".join(f'"arn:aws:sns:us-east-1:1:t{i}"' for i in range(6)) + "] }",
+        {"monitoring": MonitoringProps(alarm_actions=[f"arn:aws:sns:us-east-1:1:t{i}" for i in range(6)])},
+    ),
     "cluster_name": BadInput('cluster_name = "bad name!"', {"cluster_name": "bad name!"}),
     "tag_key": BadInput('tags = { "aws:team" = "x" }', {"tags": {"aws:team": "x"}}),
     "tag_value": BadInput(
@@ -1430,6 +1462,56 @@ def test_the_longest_cluster_name_fits_every_aws_name(workspace: Workspace) -> N
         {"longest_name": f'  cluster_name = "{longest}"\n'},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+#: Every cut of this name ends in '-' or '_' (64 characters, valid: starts with a letter).
+RAGGED_NAME = "a" + "-_" * 31 + "b"
+#: Attributes that hold names derived from the cluster name.
+NAME_ATTRIBUTES = ("name", "name_prefix", "function_name", "bucket", "family", "target_prefix")
+
+
+def derived_names(resources: list[tuple[str, dict[str, Any]]]) -> Counter:
+    return Counter(
+        (resource_type, attribute, body[attribute])
+        for resource_type, body in resources
+        for attribute in NAME_ATTRIBUTES
+        # References are known only after apply in the plan: literal names only.
+        if isinstance(body.get(attribute), str) and "${" not in body[attribute]
+    )
+
+
+def test_module_derives_the_same_names_as_the_construct(
+    workspace: Workspace, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Shortened names drop a trailing '-'/'_' in both, so moving a cluster between the
+    construct and the module keeps its Lambdas, roles, queues, groups and target groups."""
+    workdir = workspace.root / "ragged-name"
+    workdir.mkdir()
+    calls = module_calls({"ragged": {"cluster_name": f'"{RAGGED_NAME}"'}})
+    (workdir / "main.tf").write_text(calls)
+    shutil.copy(REPO / EXAMPLE_PATH / "versions.tf", workdir / "versions.tf")
+    tf = Terraform(workdir)
+    tf.init()
+    tf.run(
+        "plan", "-input=false", "-lock=false", "-out=tfplan",
+        "-var", f"aws_endpoint={workspace.emulator.url}",
+    )  # fmt: skip
+    plan = tf.show_json("tfplan")
+    module = derived_names(
+        [(c["type"], c["change"]["after"]) for c in created(plan)
+         if c["address"].startswith("module.ragged.")]
+    )  # fmt: skip
+    document = synthesize_construct(tmp_path_factory.mktemp("ragged"), {}, RAGGED_NAME)
+    construct = derived_names(synthesized(document))
+    # The bucket's name holds the account and region: moto's account in the plan, data
+    # source tokens in the synthesized JSON. Compared without them.
+    for names in (module, construct):
+        for key in [k for k in names if k[0] in ("aws_s3_bucket", "aws_s3_bucket_logging")]:
+            del names[key]
+    assert module == construct
+    shortened = [name for _, _, name in module if RAGGED_NAME not in name]
+    assert shortened and not any("-_" in name or "_-" in name for name in shortened)
+    assert ("aws_lambda_function", "function_name", "a-restatectl") in module
 
 
 def test_missing_restatectl_package_fails_the_plan_not_the_apply(workspace: Workspace) -> None:

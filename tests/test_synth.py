@@ -754,3 +754,42 @@ def test_a_halted_controller_is_a_metric_to_alarm_on(minimal: Doc) -> None:
             "unit": "Count",
         }
     ]
+
+
+def test_no_alarm_without_actions(minimal: Doc) -> None:
+    assert of_type(minimal, "aws_cloudwatch_metric_alarm") == {}
+
+
+@pytest.mark.parametrize(
+    ("interval", "period"), [(10, 300), (301, 360), (400, 420), (200_000, 86_400)]
+)
+def test_halted_controller_alarm_notifies_the_given_topics(
+    tmp_path: Path, interval: float, period: int
+) -> None:
+    topics = ["arn:aws:sns:us-east-1:123456789012:ops", "arn:aws:sns:us-east-1:123456789012:pager"]
+    doc = synth_cluster(
+        tmp_path,
+        cluster_name="payments",
+        monitoring=props_module.MonitoringProps(alarm_actions=topics),
+        controller=props_module.ControllerProps(reconcile_interval_seconds=interval),
+    )
+    (alarm,) = of_type(doc, "aws_cloudwatch_metric_alarm").values()
+    (metric,) = of_type(doc, "aws_cloudwatch_log_metric_filter").values()
+    transformation = metric["metric_transformation"][0]
+    # The alarm watches the filter's metric: in ALARM while any pass of a period was halted.
+    assert (alarm["namespace"], alarm["metric_name"]) == (
+        transformation["namespace"],
+        transformation["name"],
+    )
+    assert alarm["alarm_name"] == "payments-controller-halted"
+    assert (alarm["statistic"], alarm["threshold"], alarm["comparison_operator"]) == (
+        "Sum",
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
+    # Every period holds at least one pass, so a halt does not flap to OK between passes.
+    assert alarm["period"] == period and period % 60 == 0 and period >= min(interval, 86_400)
+    assert alarm["evaluation_periods"] == 1
+    assert alarm["treat_missing_data"] == "notBreaching"
+    assert alarm["alarm_actions"] == alarm["ok_actions"] == topics
+    assert alarm["tags"] == {"restate:cluster": "payments"}

@@ -471,6 +471,21 @@ BAD_INPUTS = [
         id="container-insights",
     ),
     pytest.param(
+        {"monitoring": MonitoringProps(alarm_actions=["arn:aws:sqs:us-east-1:123456789012:q"])},
+        r"^monitoring\.alarm_actions\[0\]: 'arn:aws:sqs:us-east-1:123456789012:q' is not a sns "
+        r"ARN; allowed: arn:aws:sns:",
+        id="alarm-action-not-a-topic",
+    ),
+    pytest.param(
+        {
+            "monitoring": MonitoringProps(
+                alarm_actions=[f"arn:aws:sns:us-east-1:1:t{i}" for i in range(6)]
+            )
+        },
+        r"^monitoring\.alarm_actions: 6 actions; allowed: at most 5",
+        id="too-many-alarm-actions",
+    ),
+    pytest.param(
         {"load_balancer": LoadBalancerProps(disable_shared_nlb_ports=["node"])},
         r"^load_balancer\.disable_shared_nlb_ports: 'node' is not supported; allowed: ingress, admin",
         id="cannot-disable-node-port",

@@ -110,7 +110,7 @@ resource "aws_kms_key" "kms_key" {
 }
 
 resource "aws_s3_bucket" "bucket" {
-  bucket        = "${lower(replace(substr(var.cluster_name, 0, 30), "_", "-"))}-${data.aws_caller_identity.caller_identity.account_id}-${data.aws_region.region.name}"
+  bucket        = "${trim(lower(replace(substr(var.cluster_name, 0, 30), "_", "-")), "-")}-${data.aws_caller_identity.caller_identity.account_id}-${data.aws_region.region.name}"
   count         = (var.object_storage.bucket_name == null) ? 1 : 0
   force_destroy = var.object_storage.force_destroy
   tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -140,7 +140,7 @@ resource "aws_s3_bucket_logging" "bucket_logging" {
   bucket        = one(aws_s3_bucket.bucket.*.id)
   count         = min((var.object_storage.bucket_name == null) ? 1 : 0, (var.object_storage.access_logs_bucket == null) ? 0 : 1)
   target_bucket = var.object_storage.access_logs_bucket
-  target_prefix = "${lower(replace(substr(var.cluster_name, 0, 30), "_", "-"))}-${data.aws_caller_identity.caller_identity.account_id}-${data.aws_region.region.name}/"
+  target_prefix = "${trim(lower(replace(substr(var.cluster_name, 0, 30), "_", "-")), "-")}-${data.aws_caller_identity.caller_identity.account_id}-${data.aws_region.region.name}/"
 }
 
 resource "aws_s3_bucket_ownership_controls" "bucket_ownership" {
@@ -213,8 +213,8 @@ resource "aws_s3_bucket_versioning" "bucket_versioning" {
 resource "aws_security_group" "security_group" {
   count       = (var.security_group_ids == null) ? 1 : 0
   description = "Restate cluster ${var.cluster_name}: NLB, nodes, controller, Lambdas"
-  name        = "${substr(var.cluster_name, 0, 56)}-restate"
-  tags        = merge(merge(var.tags, { "restate:cluster" = var.cluster_name }), { "Name" = "${substr(var.cluster_name, 0, 56)}-restate" })
+  name        = "${trim(substr(var.cluster_name, 0, 56), "-_")}-restate"
+  tags        = merge(merge(var.tags, { "restate:cluster" = var.cluster_name }), { "Name" = "${trim(substr(var.cluster_name, 0, 56), "-_")}-restate" })
   vpc_id      = var.vpc_id
 }
 
@@ -297,14 +297,14 @@ resource "aws_lb" "nlb" {
     content {
       bucket  = access_logs.value
       enabled = true
-      prefix  = "${substr(var.cluster_name, 0, 60)}-nlb"
+      prefix  = "${trim(substr(var.cluster_name, 0, 60), "-_")}-nlb"
     }
   }
   enable_cross_zone_load_balancing = true
   enable_deletion_protection       = var.load_balancer.deletion_protection
   internal                         = !var.load_balancer.internet_facing
   load_balancer_type               = "network"
-  name                             = replace("${substr(var.cluster_name, 0, 28)}-nlb", "_", "-")
+  name                             = replace("${trim(substr(var.cluster_name, 0, 28), "-_")}-nlb", "_", "-")
   security_groups                  = local.security_group_ids
   subnets                          = coalescelist(var.load_balancer.subnet_ids, var.subnets[*].subnet_id)
   tags                             = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -359,7 +359,7 @@ resource "aws_lb_target_group" "alb_target_group_admin" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name        = replace("${substr(var.cluster_name, 0, 24)}-alb-adm", "_", "-")
+  name        = replace("${trim(substr(var.cluster_name, 0, 24), "-_")}-alb-adm", "_", "-")
   port        = 9070
   protocol    = "HTTP"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -381,7 +381,7 @@ resource "aws_lb_target_group" "alb_target_group_ingress" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name        = replace("${substr(var.cluster_name, 0, 24)}-alb-ing", "_", "-")
+  name        = replace("${trim(substr(var.cluster_name, 0, 24), "-_")}-alb-ing", "_", "-")
   port        = 8080
   protocol    = "HTTP"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -404,7 +404,7 @@ resource "aws_lb_target_group" "target_group_admin" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name        = replace("${substr(var.cluster_name, 0, 28)}-adm", "_", "-")
+  name        = replace("${trim(substr(var.cluster_name, 0, 28), "-_")}-adm", "_", "-")
   port        = 9070
   protocol    = "TCP"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -427,7 +427,7 @@ resource "aws_lb_target_group" "target_group_ingress" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name        = replace("${substr(var.cluster_name, 0, 28)}-ing", "_", "-")
+  name        = replace("${trim(substr(var.cluster_name, 0, 28), "-_")}-ing", "_", "-")
   port        = 8080
   protocol    = "TCP"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -449,7 +449,7 @@ resource "aws_lb_target_group" "target_group_node" {
     timeout             = 3
     unhealthy_threshold = 2
   }
-  name        = replace("${substr(var.cluster_name, 0, 27)}-node", "_", "-")
+  name        = replace("${trim(substr(var.cluster_name, 0, 27), "-_")}-node", "_", "-")
   port        = 5122
   protocol    = "TCP"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
@@ -506,7 +506,7 @@ resource "aws_ecs_service" "stateless_service" {
   enable_execute_command            = var.restate_tasks.enable_execute_command
   health_check_grace_period_seconds = 60
   launch_type                       = "FARGATE"
-  name                              = "${substr(var.cluster_name, 0, 245)}-stateless"
+  name                              = "${trim(substr(var.cluster_name, 0, 245), "-_")}-stateless"
   network_configuration {
     assign_public_ip = false
     security_groups  = local.security_group_ids
@@ -605,7 +605,7 @@ EOT
   ])
   cpu                = var.stateless_node.resources.cpu
   execution_role_arn = local.restate_execution_role_arn
-  family             = "${substr(var.cluster_name, 0, 245)}-stateless"
+  family             = "${trim(substr(var.cluster_name, 0, 245), "-_")}-stateless"
   memory             = var.stateless_node.resources.memory_mib
   network_mode       = "awsvpc"
   requires_compatibilities = [
@@ -718,7 +718,7 @@ EOT
     }
   }
   execution_role_arn = local.restate_execution_role_arn
-  family             = "${substr(var.cluster_name, 0, 246)}-stateful"
+  family             = "${trim(substr(var.cluster_name, 0, 246), "-_")}-stateful"
   memory             = var.stateful_node.resources.memory_mib
   network_mode       = "awsvpc"
   requires_compatibilities = [
@@ -774,7 +774,7 @@ resource "aws_ecs_service" "controller_service" {
   desired_count                      = 1
   enable_execute_command             = var.controller.tasks.enable_execute_command
   launch_type                        = "FARGATE"
-  name                               = "${substr(var.cluster_name, 0, 244)}-controller"
+  name                               = "${trim(substr(var.cluster_name, 0, 244), "-_")}-controller"
   network_configuration {
     assign_public_ip = false
     security_groups  = local.security_group_ids
@@ -876,7 +876,7 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
         },
         {
           name  = "RESTATE_CONTROLLER_TASK_FAMILY"
-          value = "${substr(var.cluster_name, 0, 246)}-stateful"
+          value = "${trim(substr(var.cluster_name, 0, 246), "-_")}-stateful"
         },
       ]
       readonlyRootFilesystem = !var.controller.tasks.enable_execute_command
@@ -908,7 +908,7 @@ resource "aws_ecs_task_definition" "controller_task_definition" {
   ])
   cpu                = var.controller.resources.cpu
   execution_role_arn = local.controller_execution_role_arn
-  family             = "${substr(var.cluster_name, 0, 244)}-controller"
+  family             = "${trim(substr(var.cluster_name, 0, 244), "-_")}-controller"
   memory             = var.controller.resources.memory_mib
   network_mode       = "awsvpc"
   requires_compatibilities = [
@@ -944,7 +944,7 @@ resource "aws_iam_role" "controller_execution_role" {
   })
   count       = (var.controller.tasks.execution_role_arn == null) ? 1 : 0
   description = "Pulls the controller image and writes its logs"
-  name        = "${substr(var.cluster_name, 0, 48)}-controller-exec"
+  name        = "${trim(substr(var.cluster_name, 0, 48), "-_")}-controller-exec"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -963,7 +963,7 @@ resource "aws_iam_role" "controller_task_role" {
   })
   count       = (var.controller.tasks.task_role_arn == null) ? 1 : 0
   description = "Runs, tags, drains and stops this cluster's stateful tasks"
-  name        = "${substr(var.cluster_name, 0, 48)}-controller-task"
+  name        = "${trim(substr(var.cluster_name, 0, 48), "-_")}-controller-task"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -982,7 +982,7 @@ resource "aws_iam_role" "ebs_role" {
   })
   count       = (var.stateful_node.ebs_volume == null) ? 0 : (var.stateful_node.ebs_volume.role_arn == null) ? 1 : 0
   description = "ECS manages the stateful nodes' EBS volumes"
-  name        = "${substr(var.cluster_name, 0, 52)}-ebs-volumes"
+  name        = "${trim(substr(var.cluster_name, 0, 52), "-_")}-ebs-volumes"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -1001,7 +1001,7 @@ resource "aws_iam_role" "restate_execution_role" {
   })
   count       = (var.restate_tasks.execution_role_arn == null) ? 1 : 0
   description = "Pulls the Restate image and writes its logs"
-  name        = "${substr(var.cluster_name, 0, 51)}-restate-exec"
+  name        = "${trim(substr(var.cluster_name, 0, 51), "-_")}-restate-exec"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -1020,7 +1020,7 @@ resource "aws_iam_role" "restate_task_role" {
   })
   count       = (var.restate_tasks.task_role_arn == null) ? 1 : 0
   description = "Restate nodes: metadata and snapshots in S3"
-  name        = "${substr(var.cluster_name, 0, 51)}-restate-task"
+  name        = "${trim(substr(var.cluster_name, 0, 51), "-_")}-restate-task"
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -1038,7 +1038,7 @@ resource "aws_iam_role" "restatectl_role" {
     ]
   })
   count = min(var.restatectl.disabled ? 0 : 1, (var.restatectl.execution_role_arn == null) ? 1 : 0)
-  name  = "${substr(var.cluster_name, 0, 45)}-restatectl"
+  name  = "${trim(substr(var.cluster_name, 0, 45), "-_")}-restatectl"
   tags  = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -1056,7 +1056,7 @@ resource "aws_iam_role" "retirement_watcher_role" {
     ]
   })
   count = min(var.retirement_watcher.disabled ? 0 : 1, (var.retirement_watcher.execution_role_arn == null) ? 1 : 0)
-  name  = "${substr(var.cluster_name, 0, 45)}-retirement-watcher"
+  name  = "${trim(substr(var.cluster_name, 0, 45), "-_")}-retirement-watcher"
   tags  = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -1294,7 +1294,7 @@ resource "aws_iam_role_policy" "controller_task_policy" {
           "ecs:RunTask",
         ]
         Resource = [
-          "arn:${data.aws_partition.partition.partition}:ecs:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:task-definition/${substr(var.cluster_name, 0, 246)}-stateful:*",
+          "arn:${data.aws_partition.partition.partition}:ecs:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:task-definition/${trim(substr(var.cluster_name, 0, 246), "-_")}-stateful:*",
         ]
         Condition = {
           ArnEquals = {
@@ -1507,7 +1507,7 @@ resource "aws_cloudwatch_event_rule" "retirement_watcher_rule" {
   count         = var.retirement_watcher.disabled ? 0 : 1
   description   = "ECS task retirement announcements for this Restate cluster's tasks"
   event_pattern = jsonencode({ "source" = ["aws.health"], "detail-type" = ["AWS Health Event"], "detail" = { "service" = ["ECS"], "eventTypeCode" = ["AWS_ECS_TASK_PATCHING_RETIREMENT"] }, "resources" = [{ "prefix" = "${replace(local.ecs_cluster_arn, ":cluster/", ":task/")}/" }] })
-  name          = "${substr(var.cluster_name, 0, 45)}-retirement-watcher"
+  name          = "${trim(substr(var.cluster_name, 0, 45), "-_")}-retirement-watcher"
   tags          = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -1547,7 +1547,7 @@ resource "aws_lambda_function" "restatectl_function" {
     }
   }
   filename                       = { "arm64" = "${path.module}/lambda/restatectl-arm64.zip", "x86_64" = "${path.module}/lambda/restatectl-x86_64.zip" }[(var.restate_tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64"]
-  function_name                  = "${substr(var.cluster_name, 0, 45)}-restatectl"
+  function_name                  = "${trim(substr(var.cluster_name, 0, 45), "-_")}-restatectl"
   handler                        = "bootstrap"
   kms_key_arn                    = aws_kms_key.kms_key.arn
   memory_size                    = 256
@@ -1588,7 +1588,7 @@ resource "aws_lambda_function" "retirement_watcher_function" {
     }
   }
   filename                       = "${path.module}/lambda/retirement-watcher.zip"
-  function_name                  = "${substr(var.cluster_name, 0, 45)}-retirement-watcher"
+  function_name                  = "${trim(substr(var.cluster_name, 0, 45), "-_")}-retirement-watcher"
   handler                        = "retirement_watcher.handler"
   kms_key_arn                    = aws_kms_key.kms_key.arn
   memory_size                    = 128
@@ -1607,7 +1607,7 @@ resource "aws_sqs_queue" "restatectl_dead_letter_queue" {
   count                     = var.restatectl.disabled ? 0 : 1
   kms_master_key_id         = aws_kms_key.kms_key.arn
   message_retention_seconds = 1209600
-  name                      = "${substr(var.cluster_name, 0, 45)}-restatectl-dlq"
+  name                      = "${trim(substr(var.cluster_name, 0, 45), "-_")}-restatectl-dlq"
   tags                      = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -1615,15 +1615,15 @@ resource "aws_sqs_queue" "retirement_watcher_dead_letter_queue" {
   count                     = var.retirement_watcher.disabled ? 0 : 1
   kms_master_key_id         = coalesce(var.retirement_watcher.queue_kms_key_arn, aws_kms_key.kms_key.arn)
   message_retention_seconds = 1209600
-  name                      = "${substr(var.cluster_name, 0, 45)}-retirement-watcher-dlq"
+  name                      = "${trim(substr(var.cluster_name, 0, 45), "-_")}-retirement-watcher-dlq"
   tags                      = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
 resource "aws_sqs_queue" "retirement_watcher_queue" {
   count                      = var.retirement_watcher.disabled ? 0 : 1
   kms_master_key_id          = coalesce(var.retirement_watcher.queue_kms_key_arn, aws_kms_key.kms_key.arn)
-  name                       = "${substr(var.cluster_name, 0, 45)}-retirement-watcher-events"
-  policy                     = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = "arn:${element(split(":", local.ecs_cluster_arn), 1)}:sqs:${element(split(":", local.ecs_cluster_arn), 3)}:${element(split(":", local.ecs_cluster_arn), 4)}:${substr(var.cluster_name, 0, 45)}-retirement-watcher-events", "Condition" = { "ArnEquals" = { "aws:SourceArn" = one(aws_cloudwatch_event_rule.retirement_watcher_rule.*.arn) } } }] })
+  name                       = "${trim(substr(var.cluster_name, 0, 45), "-_")}-retirement-watcher-events"
+  policy                     = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "OnlyThisRule", "Effect" = "Allow", "Principal" = { "Service" = "events.amazonaws.com" }, "Action" = "sqs:SendMessage", "Resource" = "arn:${element(split(":", local.ecs_cluster_arn), 1)}:sqs:${element(split(":", local.ecs_cluster_arn), 3)}:${element(split(":", local.ecs_cluster_arn), 4)}:${trim(substr(var.cluster_name, 0, 45), "-_")}-retirement-watcher-events", "Condition" = { "ArnEquals" = { "aws:SourceArn" = one(aws_cloudwatch_event_rule.retirement_watcher_rule.*.arn) } } }] })
   redrive_policy             = jsonencode({ "deadLetterTargetArn" = one(aws_sqs_queue.retirement_watcher_dead_letter_queue.*.arn), "maxReceiveCount" = 5 })
   tags                       = merge(var.tags, { "restate:cluster" = var.cluster_name })
   visibility_timeout_seconds = 180
@@ -1657,7 +1657,7 @@ resource "aws_cloudwatch_log_group" "log_group_restate" {
 resource "aws_cloudwatch_log_group" "restatectl_log_group" {
   count             = var.restatectl.disabled ? 0 : 1
   kms_key_id        = aws_kms_key.kms_key.arn
-  name              = "/aws/lambda/${substr(var.cluster_name, 0, 45)}-restatectl"
+  name              = "/aws/lambda/${trim(substr(var.cluster_name, 0, 45), "-_")}-restatectl"
   retention_in_days = var.log_retention_days
   tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
@@ -1665,7 +1665,7 @@ resource "aws_cloudwatch_log_group" "restatectl_log_group" {
 resource "aws_cloudwatch_log_group" "retirement_watcher_log_group" {
   count             = var.retirement_watcher.disabled ? 0 : 1
   kms_key_id        = aws_kms_key.kms_key.arn
-  name              = "/aws/lambda/${substr(var.cluster_name, 0, 45)}-retirement-watcher"
+  name              = "/aws/lambda/${trim(substr(var.cluster_name, 0, 45), "-_")}-retirement-watcher"
   retention_in_days = var.log_retention_days
   tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
@@ -1681,4 +1681,21 @@ resource "aws_cloudwatch_log_metric_filter" "controller_halted_metric" {
   }
   name    = "controller-halted"
   pattern = "{ ($.event = \"status\") && ($.phase = \"halted\") }"
+}
+
+resource "aws_cloudwatch_metric_alarm" "controller_halted_alarm" {
+  alarm_actions       = var.monitoring.alarm_actions
+  alarm_description   = "Restate cluster ${var.cluster_name}: the deployment controller is halted. It stopped replacing stateful nodes; its log says why (a 'halted' status line). See docs/operations.md."
+  alarm_name          = "${trim(substr(var.cluster_name, 0, 237), "-_")}-controller-halted"
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  count               = min(1, length(var.monitoring.alarm_actions))
+  evaluation_periods  = 1
+  metric_name         = "ControllerHaltedPasses"
+  namespace           = "Restate/${var.cluster_name}"
+  ok_actions          = var.monitoring.alarm_actions
+  period              = min(86400, max(300, (ceil((var.controller.reconcile_interval_seconds / 60)) * 60)))
+  statistic           = "Sum"
+  tags                = merge(var.tags, { "restate:cluster" = var.cluster_name })
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
 }

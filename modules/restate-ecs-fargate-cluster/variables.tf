@@ -684,9 +684,10 @@ variable "addresses" {
 }
 
 variable "monitoring" {
-  description = "Monitoring settings. Dashboards come in a later release; these names are reserved. `container_insights`: ECS container insights: enhanced, enabled or disabled. Default: enhanced."
+  description = "Monitoring settings: Container Insights and the halted-controller alarm. Dashboards `container_insights`: ECS container insights: enhanced, enabled or disabled. Default: enhanced. `alarm_actions`: SNS topic ARNs notified when the deployment controller halts and again when it recovers (a CloudWatch alarm on its ControllerHaltedPasses metric), at most 5. Default: none (no alarm; the metric exists either way)."
   type = object({
     container_insights = optional(string, "enhanced")
+    alarm_actions      = optional(list(string), [])
   })
   default  = {}
   nullable = false
@@ -694,6 +695,16 @@ variable "monitoring" {
   validation {
     condition     = contains(["enhanced", "enabled", "disabled"], var.monitoring.container_insights)
     error_message = "monitoring.container_insights: '${var.monitoring.container_insights}' is not supported; allowed: enhanced, enabled, disabled"
+  }
+
+  validation {
+    condition     = length(var.monitoring.alarm_actions) <= 5
+    error_message = "monitoring.alarm_actions: ${length(var.monitoring.alarm_actions)} actions; allowed: at most 5 (CloudWatch's limit per alarm state)"
+  }
+
+  validation {
+    condition     = length([for i, a in var.monitoring.alarm_actions : i if !can(regex("^arn:aws[a-z-]*:sns:", a))]) == 0
+    error_message = "monitoring.alarm_actions[${try([for i, a in var.monitoring.alarm_actions : i if !can(regex("^arn:aws[a-z-]*:sns:", a))][0], "?")}]: '${try(var.monitoring.alarm_actions[[for i, a in var.monitoring.alarm_actions : i if !can(regex("^arn:aws[a-z-]*:sns:", a))][0]], "?")}' is not a sns ARN; allowed: arn:aws:sns:..."
   }
 }
 
