@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from cdktf_restate.demo import synthesize_example
@@ -54,13 +53,7 @@ class Applied:
         self.timings: dict[str, float] = {}
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.emulator.url,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return self.emulator.client(service, REGION)
 
 
 @pytest.fixture(scope="module")

@@ -563,7 +563,12 @@ def custom_plan(workspace: Workspace, existing_nlb: ExistingNlb) -> dict:
             "existing": EXISTING_ARGUMENTS,
         }
     )
-    (workdir / "main.tf").write_text(calls + outputs)
+    return planned_root_module(workspace, workdir, calls + outputs)
+
+
+def planned_root_module(workspace: Workspace, workdir: Path, main_tf: str) -> dict:
+    """``terraform plan`` (on moto) of a root module with this main.tf, as JSON."""
+    (workdir / "main.tf").write_text(main_tf)
     shutil.copy(REPO / EXAMPLE_PATH / "versions.tf", workdir / "versions.tf")
     tf = Terraform(workdir)
     tf.init()
@@ -1488,15 +1493,7 @@ def test_module_derives_the_same_names_as_the_construct(
     workdir = workspace.root / "ragged-name"
     workdir.mkdir()
     calls = module_calls({"ragged": {"cluster_name": f'"{RAGGED_NAME}"'}})
-    (workdir / "main.tf").write_text(calls)
-    shutil.copy(REPO / EXAMPLE_PATH / "versions.tf", workdir / "versions.tf")
-    tf = Terraform(workdir)
-    tf.init()
-    tf.run(
-        "plan", "-input=false", "-lock=false", "-out=tfplan",
-        "-var", f"aws_endpoint={workspace.emulator.url}",
-    )  # fmt: skip
-    plan = tf.show_json("tfplan")
+    plan = planned_root_module(workspace, workdir, calls)
     module = derived_names(
         [(c["type"], c["change"]["after"]) for c in created(plan)
          if c["address"].startswith("module.ragged.")]

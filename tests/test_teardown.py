@@ -45,13 +45,7 @@ class Network:
     controller_td: str
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            region_name=REGION,
-            endpoint_url=self.emulator.url,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return self.emulator.client(service, REGION)
 
 
 @pytest.fixture(scope="module")

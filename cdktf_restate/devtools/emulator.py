@@ -9,6 +9,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 LOOPBACK = "127.0.0.1"
 
@@ -22,6 +23,18 @@ def free_port() -> int:
 @dataclass(frozen=True)
 class Emulator:
     url: str
+
+    def client(self, service: str, region: str = "us-east-1") -> Any:
+        """A boto3 client of ``service`` pointed at the emulator (its fixed test credentials)."""
+        import boto3
+
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.url,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     def reset(self) -> None:
         urllib.request.urlopen(

@@ -62,13 +62,7 @@ class AwsWorld:
     task_definitions: list[str]
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            region_name=REGION,
-            endpoint_url=self.emulator.url,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return self.emulator.client(service, REGION)
 
     def register_revision(self, image: str) -> str:
         ecs = self.client("ecs")
