@@ -10,11 +10,13 @@ by hand in ``modules/``: regenerate instead (a test fails on drift).
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -320,8 +322,8 @@ def readme(inputs: tuple[ModuleInput, ...], outputs: Mapping[str, Any], zips: li
                 "",
                 f"`{LAMBDA_DIR}/` holds the Lambda zips. "
                 f"{' and '.join(f'`{n}`' for n in built)} (the restatectl binary of each Lambda "
-                "architecture, several MB) are not committed: build them into this directory "
-                "before `terraform plan` with",
+                "architecture, several MB) are not committed to git: in a checkout, build them "
+                "into this directory before `terraform plan` with",
                 "",
                 "```sh",
                 f"cdktf-restate module --out modules/{MODULE_NAME}",
@@ -330,7 +332,8 @@ def readme(inputs: tuple[ModuleInput, ...], outputs: Mapping[str, Any], zips: li
                 "(same command that generates this module; the zips are deterministic and "
                 "`source_code_hash` in `main.tf` pins their content). While the package of the "
                 "tasks' architecture is missing, `terraform plan` fails with this instruction "
-                "(unless `restatectl = { disabled = true }`).",
+                "(unless `restatectl = { disabled = true }`). A release archive "
+                "(`cdktf-restate module --archive FILE.tar.gz`) already holds them.",
                 "",
             ]
         )
@@ -470,11 +473,48 @@ def generate(out: Path) -> list[Path]:
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
+def write_archive(module_dir: Path, archive: Path) -> None:
+    """The module with its Lambda packages as one .tar.gz, files at its root: a release asset
+    that a ``module`` block can use as its ``source`` (an https URL; Terraform downloads and
+    unpacks it). The same module gives the same bytes (no times, owners or modes of this
+    machine), so a release can be rebuilt and compared."""
+    files = sorted(p for p in module_dir.rglob("*") if p.is_file() and ".terraform" not in p.parts)
+    directories = sorted({p.parent for p in files if p.parent != module_dir})
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        archive.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as zipped,
+        tarfile.open(fileobj=zipped, mode="w", format=tarfile.GNU_FORMAT) as tar,
+    ):
+        for path in [*directories, *files]:
+            info = tarfile.TarInfo(path.relative_to(module_dir).as_posix())
+            info.mtime = 0
+            if path.is_dir():
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            else:
+                info.size, info.mode = path.stat().st_size, 0o644
+                with path.open("rb") as content:
+                    tar.addfile(info, content)
+
+
 USAGE = (
-    "usage: cdktf-restate module --out DIR\n\n"
+    "usage: cdktf-restate module --out DIR [--archive FILE.tar.gz]\n"
+    "       cdktf-restate module --archive FILE.tar.gz\n\n"
     "Generate the Terraform module (main.tf, variables.tf, outputs.tf, versions.tf, README.md and\n"
-    "the Lambda packages in lambda/) into DIR, e.g. modules/restate-ecs-fargate-cluster."
+    "the Lambda packages in lambda/) into DIR, e.g. modules/restate-ecs-fargate-cluster.\n"
+    "--archive also writes it, Lambda packages included, as one reproducible .tar.gz to publish\n"
+    "(a module block's source can be its https URL)."
 )
+
+
+def parse_arguments(args: list[str]) -> dict[str, Path] | None:
+    """``{"--out": DIR, "--archive": FILE}`` (at least one), or None for bad usage."""
+    keys = args[0::2]
+    if len(args) not in (2, 4) or len(set(keys)) != len(keys):
+        return None
+    options = dict(zip(args[0::2], map(Path, args[1::2]), strict=True))
+    return options if set(options) <= {"--out", "--archive"} else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -482,16 +522,24 @@ def main(argv: list[str] | None = None) -> int:
     if args in (["-h"], ["--help"]):
         print(USAGE)
         return 0
-    if len(args) != 2 or args[0] != "--out":
+    options = parse_arguments(args)
+    if options is None:
         print(USAGE, file=sys.stderr)
         return 2
     from cdktf_restate.lambda_build import LambdaBuildError
 
-    try:
-        files = generate(Path(args[1]))
-    except (ModuleGenerationError, LambdaBuildError) as error:  # e.g. no restatectl binary
-        print(f"cdktf-restate module: {error}", file=sys.stderr)
-        return 1
+    with tempfile.TemporaryDirectory(prefix="cdktf-restate-release-") as tmp:
+        out = options.get("--out", Path(tmp) / MODULE_NAME)
+        try:
+            files = generate(out)
+        except (ModuleGenerationError, LambdaBuildError) as error:  # e.g. no restatectl binary
+            print(f"cdktf-restate module: {error}", file=sys.stderr)
+            return 1
+        if "--archive" in options:
+            write_archive(out, options["--archive"])
+            files = (
+                [options["--archive"]] if "--out" not in options else [*files, options["--archive"]]
+            )
     for path in files:
         print(path)
     return 0

@@ -42,6 +42,8 @@ from cdktf_restate.validation import (
     EBS_MAX_IOPS_PER_GIB,
     EBS_MINIMUM_SIZE_GIB,
     EBS_VOLUME_TYPES,
+    EC2_ID_HEX,
+    EC2_ID_KINDS,
     FARGATE_MEMORY_BY_CPU,
     GP3_BASELINE_IOPS,
     LOG_DRIVERS,
@@ -51,6 +53,7 @@ from cdktf_restate.validation import (
     MAX_USER_TAGS,
     SHARED_NLB_PORTS,
     TAG_CHARACTERS,
+    ec2_id_allowed,
 )
 
 DEFAULT_CLUSTER_NAME = "restate"
@@ -258,11 +261,7 @@ def subnet_rules() -> list[Rule]:
             f"length({subnets}) > 0",
             "subnets: no subnet given; allowed: one subnet per availability zone",
         ),
-        Rule(
-            f'alltrue([for s in {subnets} : s.subnet_id != ""])',
-            'subnets[${try(index([for s in var.subnets : s.subnet_id], ""), "?")}].subnet_id: '
-            "empty subnet id; allowed: subnet-...",
-        ),
+        ec2_id_list_rule("subnets", subnets, "subnet", ".subnet_id"),
         Rule(
             f"length(distinct({subnets}[*].subnet_id)) == length({subnets})",
             f"subnets[{id_index}].subnet_id: '{id_value}' is given twice; allowed: each subnet once",
@@ -289,6 +288,23 @@ def node_replication_rule() -> Rule:
         f'stateful_node.nodes_per_az: ${{try({total}, "?")}} stateful node(s) cannot survive '
         f'the loss of one with node replication ${{try({node}, "?")}}; allowed: '
         f'nodes_per_az * zones >= ${{try({node} + 1, "?")}}',
+    )
+
+
+def ec2_id_test(prefix: str, expr: str) -> str:
+    """Terraform for ``validation.check_ec2_id``'s test of one id."""
+    return f'can(regex("^{prefix}-{EC2_ID_HEX}$", {expr}))'
+
+
+def ec2_id_list_rule(path: str, expr: str, prefix: str, attribute: str = "") -> Rule:
+    """Mirror of ``check_ec2_id`` for each id of a list (``attribute`` of each object)."""
+    item = f"x{attribute}"
+    bad = f"[for i, x in {expr} : i if !{ec2_id_test(prefix, item)}]"
+    value = f'try({expr}[{bad}[0]]{attribute}, "?")'
+    return Rule(
+        f"{expr} == null || try(length({bad}) == 0, true)",
+        f"{path}[${{try({bad}[0], \"?\")}}]{attribute}: '${{{value}}}' is not a "
+        f"{EC2_ID_KINDS[prefix]} id; allowed: {ec2_id_allowed(prefix)}",
     )
 
 
@@ -735,6 +751,7 @@ def _load_balancer_rules(v: str) -> list[Rule]:
             f"{subnets} == null || try(length({subnets}) > 0, true)",
             "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids",
         ),
+        ec2_id_list_rule("load_balancer.subnet_ids", subnets, "subnet"),
         access_logs_bucket_rule("load_balancer.access_logs_bucket", f"{v}.access_logs_bucket"),
         *disabled_port_rules(f"{v}.disable_shared_nlb_ports"),
         *cidr_rules("load_balancer.ingress_cidr_blocks", f"{v}.ingress_cidr_blocks"),
@@ -766,7 +783,6 @@ def ecs_cluster_rules() -> list[Rule]:
 
 def security_group_rules() -> list[Rule]:
     v = "var.security_group_ids"
-    bad = f'[for i, g in {v} : i if !startswith(g, "sg-")]'
     return [
         Rule(
             f"{v} == null || try(length({v}) > 0, true)",
@@ -778,11 +794,7 @@ def security_group_rules() -> list[Rule]:
             f"security_group_ids: ${{try(length({v}), 0)}} groups; allowed: at most "
             f"{MAX_SECURITY_GROUPS} (ECS tasks, the NLB and the Lambdas take 5 each)",
         ),
-        Rule(
-            f"{v} == null || try(length({bad}) == 0, true)",
-            f'security_group_ids[${{try({bad}[0], "?")}}]: \'${{try({v}[{bad}[0]], "?")}}\' '
-            "is not a security group id; allowed: sg-...",
-        ),
+        ec2_id_list_rule("security_group_ids", v, "sg"),
     ]
 
 
@@ -828,7 +840,12 @@ TASK_INPUTS = (
 INPUTS: tuple[ModuleInput, ...] = (
     scalar_input(
         "vpc_id",
-        [Rule('var.vpc_id != ""', "vpc_id: '${var.vpc_id}' is not a VPC id; allowed: vpc-...")],
+        [
+            Rule(
+                ec2_id_test("vpc", "var.vpc_id"),
+                f"vpc_id: '${{var.vpc_id}}' is not a VPC id; allowed: {ec2_id_allowed('vpc')}",
+            )
+        ],
         required=True,
         default=None,
     ),

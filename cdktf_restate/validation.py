@@ -145,6 +145,21 @@ _PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]+$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _REPLICATION_RE = re.compile(r"^\{\s*([a-z]+\s*:\s*\d+\s*(?:,\s*[a-z]+\s*:\s*\d+\s*)*)\}$")
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:")
+#: EC2 resource ids: the prefix and 8 (older resources) or 17 lowercase hex digits.
+EC2_ID_HEX = "[0-9a-f]{8}([0-9a-f]{9})?"
+EC2_ID_KINDS = {"vpc": "VPC", "subnet": "subnet", "sg": "security group"}
+
+
+def ec2_id_allowed(prefix: str) -> str:
+    return f"{prefix}- and 8 or 17 lowercase hex digits, e.g. {prefix}-0123456789abcdef0"
+
+
+def check_ec2_id(path: str, value: Any, prefix: str) -> None:
+    """A VPC, subnet or security group id as AWS writes them (typos fail here, not at apply)."""
+    if not _known(value):
+        return
+    if not isinstance(value, str) or not re.fullmatch(f"{prefix}-{EC2_ID_HEX}", value):
+        raise fail(path, f"{value!r} is not a {EC2_ID_KINDS[prefix]} id", ec2_id_allowed(prefix))
 
 
 def image_tag(image: str) -> str | None:
@@ -457,8 +472,7 @@ def check_subnets(props: RestateClusterProps, replication: Mapping[str, int] | N
             )
         subnet = to_subnet(subnet)
         if _known(subnet.subnet_id):
-            if not subnet.subnet_id:
-                raise fail(f"subnets[{index}].subnet_id", "empty subnet id", "subnet-...")
+            check_ec2_id(f"subnets[{index}].subnet_id", subnet.subnet_id, "subnet")
             if subnet.subnet_id in seen_ids:
                 raise fail(
                     f"subnets[{index}].subnet_id",
@@ -537,8 +551,7 @@ def validate_props(props: RestateClusterProps) -> None:
 
 def check_identity(props: RestateClusterProps) -> None:
     """VPC, cluster name, ECS cluster and security groups."""
-    if _known(props.vpc_id) and (not isinstance(props.vpc_id, str) or not props.vpc_id):
-        raise fail("vpc_id", f"{props.vpc_id!r} is not a VPC id", "vpc-...")
+    check_ec2_id("vpc_id", props.vpc_id, "vpc")
     if _known(props.cluster_name) and not _CLUSTER_NAME_RE.match(str(props.cluster_name)):
         raise fail("cluster_name", f"{props.cluster_name!r} is not a valid name", CLUSTER_NAME_RULE)
     if _known(props.ecs_cluster):
@@ -565,12 +578,7 @@ def check_identity(props: RestateClusterProps) -> None:
                 f"at most {MAX_SECURITY_GROUPS} (ECS tasks, the NLB and the Lambdas take 5 each)",
             )
         for index, group in enumerate(props.security_group_ids):
-            if _known(group) and not str(group).startswith("sg-"):
-                raise fail(
-                    f"security_group_ids[{index}]",
-                    f"{group!r} is not a security group id",
-                    "sg-...",
-                )
+            check_ec2_id(f"security_group_ids[{index}]", group, "sg")
 
 
 def check_storage(props: RestateClusterProps) -> None:
@@ -669,6 +677,9 @@ def check_load_balancer(props: RestateClusterProps) -> None:
         raise fail(
             "load_balancer.subnet_ids", "empty list", "None (the cluster subnets) or subnet ids"
         )
+    if lb.subnet_ids is not None and not is_token(lb.subnet_ids):
+        for index, subnet_id in enumerate(lb.subnet_ids):
+            check_ec2_id(f"load_balancer.subnet_ids[{index}]", subnet_id, "subnet")
     for field_name in ("ingress_cidr_blocks", "admin_cidr_blocks"):
         blocks = getattr(lb, field_name)
         # Tokens (the generated module's variables) are checked by a Terraform precondition.

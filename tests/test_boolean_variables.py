@@ -36,14 +36,15 @@ def synthesize(outdir: Path, endpoint: str) -> Path:
     RestateEcsFargateCluster(
         stack,
         "restate",
-        vpc_id="vpc-1",
+        vpc_id="vpc-0000aaaa",
         subnets=[
-            Subnet(subnet_id=f"subnet-{zone}", availability_zone=f"us-east-1{zone}")
+            Subnet(subnet_id=f"subnet-0000000{zone}", availability_zone=f"us-east-1{zone}")
             for zone in "abc"
         ],
         restate_tasks=TaskProps(enable_execute_command=flag["exec"]),
         load_balancer=LoadBalancerProps(
-            internet_facing=flag["public"], subnet_ids=["subnet-p1", "subnet-p2", "subnet-p3"]
+            internet_facing=flag["public"],
+            subnet_ids=["subnet-000000f1", "subnet-000000f2", "subnet-000000f3"],
         ),
         restatectl=RestatectlProps(disabled=flag["no_restatectl"]),
         object_storage=ObjectStorageProps(force_destroy=flag["force_destroy"]),

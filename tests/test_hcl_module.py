@@ -3,12 +3,19 @@ CDKTF example on moto, and validation blocks that fail with the construct's own 
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import http.server
 import json
 import re
 import shutil
 import subprocess
+import tarfile
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +48,11 @@ from cdktf_restate.validation import RestateConfigError, validate_props
 REPO = Path(__file__).resolve().parents[1]
 MODULE_PATH = Path("modules") / hcl_module.MODULE_NAME
 EXAMPLE_PATH = Path("examples") / "terraform-module"
-BASE_SUBNETS = (("subnet-a", "us-east-1a"), ("subnet-b", "us-east-1b"), ("subnet-c", "us-east-1c"))
+BASE_SUBNETS = (
+    ("subnet-0000000a", "us-east-1a"),
+    ("subnet-0000000b", "us-east-1b"),
+    ("subnet-0000000c", "us-east-1c"),
+)
 
 
 # ---------------------------------------------------------------- renderer (no terraform)
@@ -382,7 +393,7 @@ CUSTOM_CONTROLLER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ops/rest
 #: Pinned by digest: the Restate version is given, not derived from a tag.
 DIGEST_IMAGE = "docker.restate.dev/restatedev/restate@sha256:" + "0123456789abcdef" * 4
 #: Any number of zones: four here (the defaults need at least three).
-FOUR_SUBNETS = (*BASE_SUBNETS, ("subnet-d", "us-east-1d"))
+FOUR_SUBNETS = (*BASE_SUBNETS, ("subnet-0000000d", "us-east-1d"))
 QUEUE_KEY = "arn:aws:kms:us-east-1:123456789012:key/0b6c5c2e-1111-2222-3333-444455556666"
 ALARM_TOPIC = "arn:aws:sns:us-east-1:123456789012:restate-alerts"
 CUSTOM_ARGUMENTS = {
@@ -396,7 +407,7 @@ CUSTOM_ARGUMENTS = {
     'log_driver = "json-file", log_options = { "max-size" = "10m" } }',
     "object_storage": '{ prefix = "clusters/a", force_destroy = true, access_logs_bucket = "s3-logs" }',
     "load_balancer": "{ internet_facing = true, subnet_ids = "
-    '["subnet-p1", "subnet-p2"], deletion_protection = true, ingress_cidr_blocks = ["0.0.0.0/0"], '
+    '["subnet-000000f1", "subnet-000000f2"], deletion_protection = true, ingress_cidr_blocks = ["0.0.0.0/0"], '
     'disable_shared_nlb_ports = ["admin"], create_alb_targets = true, access_logs_bucket = "lb-logs" }',
     "stateless_node": f'{{ restate_image = "{DIGEST_IMAGE}", restate_version = "1.7.12", '
     'environment = { RUST_LOG = "info" } }',
@@ -424,7 +435,7 @@ CUSTOM_PROPS: dict[str, Any] = {
     ),
     "load_balancer": LoadBalancerProps(
         internet_facing=True,
-        subnet_ids=["subnet-p1", "subnet-p2"],
+        subnet_ids=["subnet-000000f1", "subnet-000000f2"],
         deletion_protection=True,
         ingress_cidr_blocks=["0.0.0.0/0"],
         disable_shared_nlb_ports=["admin"],
@@ -505,7 +516,7 @@ def module_calls(calls: dict[str, dict[str, str]]) -> str:
     for name, arguments in calls.items():
         body = "\n".join(
             f"  {k} = {v}"
-            for k, v in {"vpc_id": '"vpc-1"', "subnets": f"[{subnets}]", **arguments}.items()
+            for k, v in {"vpc_id": '"vpc-0000aaaa"', "subnets": f"[{subnets}]", **arguments}.items()
         )
         blocks.append(f'module "{name}" {{\n  source = "../{MODULE_PATH}"\n{body}\n}}\n')
     return provider + "\n".join(blocks)
@@ -593,7 +604,11 @@ def synthesize_construct(
     AwsProvider(stack, "aws", region="us-east-1")
     subnets = [Subnet(subnet_id=s, availability_zone=z) for s, z in BASE_SUBNETS]
     RestateEcsFargateCluster(
-        stack, "restate", vpc_id="vpc-1", cluster_name=cluster_name, **{"subnets": subnets, **props}
+        stack,
+        "restate",
+        vpc_id="vpc-0000aaaa",
+        cluster_name=cluster_name,
+        **{"subnets": subnets, **props},
     )
     app.synth()
     return json.loads((Path(app.outdir) / "stacks" / "custom" / "cdk.tf.json").read_text())
@@ -716,7 +731,7 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
     # Internet-facing NLB in its own subnets.
     (nlb,) = planned(custom_plan, "custom", "aws_lb")
     (construct_nlb,) = [b for t, b in synthesized(custom_construct) if t == "aws_lb"]
-    assert (nlb["internal"], nlb["subnets"]) == (False, ["subnet-p1", "subnet-p2"])
+    assert (nlb["internal"], nlb["subnets"]) == (False, ["subnet-000000f1", "subnet-000000f2"])
     assert (construct_nlb["internal"], construct_nlb["subnets"]) == (False, nlb["subnets"])
     assert nlb["enable_deletion_protection"] is construct_nlb["enable_deletion_protection"] is True
     # Clients outside the group reach the ingress port of the internet-facing NLB.
@@ -1160,11 +1175,11 @@ BAD_INPUTS = {
     ),
     "security_groups_empty": BadInput("security_group_ids = []", {"security_group_ids": []}),
     "security_groups_too_many": BadInput(
-        "security_group_ids = [" + ", ".join(f'"sg-{i}"' for i in range(6)) + "]",
-        {"security_group_ids": [f"sg-{i}" for i in range(6)]},
+        "security_group_ids = [" + ", ".join(f'"sg-0000000{i}"' for i in range(6)) + "]",
+        {"security_group_ids": [f"sg-0000000{i}" for i in range(6)]},
     ),
     "security_group_id": BadInput(
-        'security_group_ids = ["sg-1", "default"]', {"security_group_ids": ["sg-1", "default"]}
+        'security_group_ids = ["sg-00000001", "default"]', {"security_group_ids": ["sg-00000001", "default"]}
     ),
     "restate_version_unsupported": BadInput(
         'stateless_node = { restate_version = "1.6" }',
@@ -1187,9 +1202,9 @@ BAD_INPUTS = {
         {"load_balancer": LoadBalancerProps(admin_cidr_blocks=["10.0.0.0/16", "10.1.0.1/16"])},
     ),
     "cidr_rules_need_the_created_group": BadInput(
-        'security_group_ids = ["sg-1"]\nload_balancer = { ingress_cidr_blocks = ["10.0.0.0/16"] }',
+        'security_group_ids = ["sg-00000001"]\nload_balancer = { ingress_cidr_blocks = ["10.0.0.0/16"] }',
         {
-            "security_group_ids": ["sg-1"],
+            "security_group_ids": ["sg-00000001"],
             "load_balancer": LoadBalancerProps(ingress_cidr_blocks=["10.0.0.0/16"]),
         },
     ),
@@ -1316,26 +1331,46 @@ BAD_INPUTS = {
         {"stateless_node": StatelessNodeProps(default_replication="{node: 3}")},
     ),
     "no_subnets": BadInput("subnets = []", {"subnets": []}),
-    # Preconditions: zone and node replication span two variables.
-    "too_few_zones_for_default_replication": BadInput(
-        'subnets = [{ subnet_id = "subnet-a", availability_zone = "us-east-1a" }, '
-        '{ subnet_id = "subnet-b", availability_zone = "us-east-1b" }]',
+    "vpc_id_format": BadInput('vpc_id = "vpc-prod"', {"vpc_id": "vpc-prod"}),
+    "subnet_id_format": BadInput(
+        'subnets = [{ subnet_id = "subnet-0000000a", availability_zone = "us-east-1a" }, '
+        '{ subnet_id = "subnet-b", availability_zone = "us-east-1b" }, '
+        '{ subnet_id = "subnet-0000000c", availability_zone = "us-east-1c" }]',
         {
             "subnets": [
-                Subnet(subnet_id="subnet-a", availability_zone="us-east-1a"),
+                Subnet(subnet_id="subnet-0000000a", availability_zone="us-east-1a"),
                 Subnet(subnet_id="subnet-b", availability_zone="us-east-1b"),
+                Subnet(subnet_id="subnet-0000000c", availability_zone="us-east-1c"),
+            ]
+        },
+    ),
+    "security_group_id_format": BadInput(
+        'security_group_ids = ["sg-12345"]', {"security_group_ids": ["sg-12345"]}
+    ),
+    "load_balancer_subnet_id_format": BadInput(
+        'load_balancer = { internet_facing = true, subnet_ids = ["subnet-0000000a", "public-b"] }',
+        {"load_balancer": LoadBalancerProps(internet_facing=True, subnet_ids=["subnet-0000000a", "public-b"])},
+    ),
+    # Preconditions: zone and node replication span two variables.
+    "too_few_zones_for_default_replication": BadInput(
+        'subnets = [{ subnet_id = "subnet-0000000a", availability_zone = "us-east-1a" }, '
+        '{ subnet_id = "subnet-0000000b", availability_zone = "us-east-1b" }]',
+        {
+            "subnets": [
+                Subnet(subnet_id="subnet-0000000a", availability_zone="us-east-1a"),
+                Subnet(subnet_id="subnet-0000000b", availability_zone="us-east-1b"),
             ]
         },
     ),
     "duplicate_zone": BadInput(
-        'subnets = [{ subnet_id = "subnet-a", availability_zone = "us-east-1a" }, '
-        '{ subnet_id = "subnet-b", availability_zone = "us-east-1a" }, '
-        '{ subnet_id = "subnet-c", availability_zone = "us-east-1c" }]',
+        'subnets = [{ subnet_id = "subnet-0000000a", availability_zone = "us-east-1a" }, '
+        '{ subnet_id = "subnet-0000000b", availability_zone = "us-east-1a" }, '
+        '{ subnet_id = "subnet-0000000c", availability_zone = "us-east-1c" }]',
         {
             "subnets": [
-                Subnet(subnet_id="subnet-a", availability_zone="us-east-1a"),
-                Subnet(subnet_id="subnet-b", availability_zone="us-east-1a"),
-                Subnet(subnet_id="subnet-c", availability_zone="us-east-1c"),
+                Subnet(subnet_id="subnet-0000000a", availability_zone="us-east-1a"),
+                Subnet(subnet_id="subnet-0000000b", availability_zone="us-east-1a"),
+                Subnet(subnet_id="subnet-0000000c", availability_zone="us-east-1c"),
             ]
         },
     ),
@@ -1344,7 +1379,7 @@ BAD_INPUTS = {
 
 def construct_message(bad: BadInput) -> str:
     props: dict[str, Any] = {
-        "vpc_id": "vpc-1",
+        "vpc_id": "vpc-0000aaaa",
         "subnets": [Subnet(subnet_id=s, availability_zone=z) for s, z in BASE_SUBNETS],
         **bad.props,
     }
@@ -1357,7 +1392,7 @@ def module_call(name: str, bad: BadInput) -> str:
     subnets = ", ".join(
         f'{{ subnet_id = "{s}", availability_zone = "{z}" }}' for s, z in BASE_SUBNETS
     )
-    arguments = {"vpc_id": '"vpc-1"', "subnets": f"[{subnets}]"}
+    arguments = {"vpc_id": '"vpc-0000aaaa"', "subnets": f"[{subnets}]"}
     for line in bad.hcl.splitlines():  # one argument per line
         key, value = line.split(" = ", 1)
         arguments[key] = value
@@ -1442,7 +1477,7 @@ def plan_module_instances(
         f'{{ subnet_id = "{s}", availability_zone = "{z}" }}' for s, z in BASE_SUBNETS
     )
     calls = "".join(
-        f'module "{name}" {{\n  source = "{module}"\n  vpc_id = "vpc-1"\n'
+        f'module "{name}" {{\n  source = "{module}"\n  vpc_id = "vpc-0000aaaa"\n'
         f"  subnets = [{subnets}]\n{extra}}}\n"
         for name, extra in instances.items()
     )
@@ -1536,11 +1571,64 @@ def test_missing_restatectl_package_fails_the_plan_not_the_apply(workspace: Work
     assert "cdktf-restate module --out" in error
 
 
+@contextmanager
+def served(directory: Path) -> Iterator[str]:
+    """``directory`` over plain HTTP on loopback (a stand-in for a release's download URL)."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_release_archive_is_reproducible_and_plans_from_its_url(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A module block whose source is the release archive's URL gets the Lambda packages with
+    it: no vendoring, no build step, unlike a git source (the zips are not committed)."""
+    module = workspace.root / MODULE_PATH
+    releases = tmp_path / "releases"
+    first, second = releases / "module.tar.gz", tmp_path / "again.tar.gz"
+    hcl_module.write_archive(module, first)
+    hcl_module.write_archive(module, second)
+    assert first.read_bytes() == second.read_bytes()
+    with tarfile.open(first) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+    packaged = sorted(p.relative_to(module).as_posix() for p in module.rglob("*") if p.is_file())
+    assert sorted(n for n, m in members.items() if m.isfile()) == packaged
+    assert {"main.tf", "lambda/restatectl-arm64.zip", "lambda/restatectl-x86_64.zip"} <= set(
+        members
+    )
+    assert {(m.mtime, m.uid, m.gid) for m in members.values()} == {(0, 0, 0)}
+    workdir = workspace.root / "from-release"
+    workdir.mkdir()
+    with served(releases) as url:
+        calls = module_calls({"released": {}}).replace(
+            f'source = "../{MODULE_PATH}"', f'source = "{url}/module.tar.gz"'
+        )
+        plan = planned_root_module(workspace, workdir, calls)
+    lambdas = {
+        c["change"]["after"]["function_name"]: c["change"]["after"]["source_code_hash"]
+        for c in created(plan)
+        if c["type"] == "aws_lambda_function" and c["address"].startswith("module.released.")
+    }
+    package = module / "lambda" / "restatectl-arm64.zip"
+    digest = base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()
+    assert lambdas["restate-restatectl"] == digest
+
+
 def test_module_cli_usage_and_missing_binary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     assert hcl_module.main([]) == 2
     assert "usage: cdktf-restate module --out DIR" in capsys.readouterr().err
+    for wrong in (["--out"], ["--out", "a", "--out", "b"], ["--archive", "a", "--zip", "b"]):
+        assert hcl_module.main(wrong) == 2, wrong
+        assert "--archive FILE.tar.gz" in capsys.readouterr().err
     assert hcl_module.main(["--help"]) == 0
     assert "Generate the Terraform module" in capsys.readouterr().out
     from cdktf_restate import cli

@@ -63,8 +63,8 @@ def environments(tmp_path_factory) -> dict[str, dict[str, str]]:
         stack,
         "restate",
         cluster_name="probe",
-        vpc_id="vpc-1",
-        subnets=[Subnet(subnet_id=f"subnet-{z}", availability_zone=z) for z in ZONES],
+        vpc_id="vpc-0000aaaa",
+        subnets=[Subnet(subnet_id=f"subnet-0000000{z[-1]}", availability_zone=z) for z in ZONES],
         restatectl=RestatectlProps(disabled=True),
         retirement_watcher=RetirementWatcherProps(disabled=True),
     )

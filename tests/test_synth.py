@@ -62,11 +62,12 @@ def synth_cluster(tmp_path: Path, **options: Any) -> Doc:
     stack = cdktf.TerraformStack(app, "probe")
     AwsProvider(stack, "aws", region="us-east-1")
     subnets = [
-        Subnet(subnet_id=f"subnet-{i}", availability_zone=zone) for i, zone in enumerate(ZONES)
+        Subnet(subnet_id=f"subnet-0000000{i}", availability_zone=zone)
+        for i, zone in enumerate(ZONES)
     ]
     options.setdefault("restatectl", props_module.RestatectlProps(disabled=True))
     options.setdefault("retirement_watcher", props_module.RetirementWatcherProps(disabled=True))
-    RestateEcsFargateCluster(stack, "restate", vpc_id="vpc-1", subnets=subnets, **options)
+    RestateEcsFargateCluster(stack, "restate", vpc_id="vpc-0000aaaa", subnets=subnets, **options)
     app.synth()
     return json.loads((tmp_path / "stacks" / "probe" / "cdk.tf.json").read_text())
 
@@ -211,16 +212,16 @@ def test_disabled_ports_and_alb_targets(tmp_path: Path) -> None:
             disable_shared_nlb_ports=["ingress"],
             create_alb_targets=True,
             internet_facing=True,
-            subnet_ids=["subnet-public-a", "subnet-public-b", "subnet-public-c"],
+            subnet_ids=["subnet-00000ffa", "subnet-00000ffb", "subnet-00000ffc"],
         ),
         addresses=props_module.AddressesProps(ingress="https://restate.example.com"),
     )
     assert sorted(lst["port"] for lst in of_type(doc, "aws_lb_listener").values()) == [5122, 9070]
     assert one(doc, "aws_lb")["internal"] is False
     assert one(doc, "aws_lb")["subnets"] == [
-        "subnet-public-a",
-        "subnet-public-b",
-        "subnet-public-c",
+        "subnet-00000ffa",
+        "subnet-00000ffb",
+        "subnet-00000ffc",
     ]
     alb_groups = [
         g for g in of_type(doc, "aws_lb_target_group").values() if g["protocol"] == "HTTP"
@@ -548,7 +549,7 @@ def test_python_attributes_match_outputs(tmp_path: Path) -> None:
     app = cdktf.App(outdir=str(tmp_path))
     stack = cdktf.TerraformStack(app, "attrs")
     cluster = RestateEcsFargateCluster(
-        stack, "restate", vpc_id="vpc-1", subnets=[Subnet(subnet_id=f"s-{z}", availability_zone=z) for z in ZONES],
+        stack, "restate", vpc_id="vpc-0000aaaa", subnets=[Subnet(subnet_id=f"subnet-0000000{z[-1]}", availability_zone=z) for z in ZONES],
         restatectl=props_module.RestatectlProps(disabled=True),
     )  # fmt: skip
     assert cluster.listeners.ingress is not None and cluster.listeners.admin is not None
@@ -563,15 +564,15 @@ def test_subnet_zones_are_looked_up_when_not_given(tmp_path: Path) -> None:
     assert "aws_subnet" not in doc.get("data", {})
     app = cdktf.App(outdir=str(tmp_path / "b"))
     stack = cdktf.TerraformStack(app, "b")
-    RestateEcsFargateCluster(stack, "restate", vpc_id="vpc-1", subnets=["subnet-a", "subnet-b", "subnet-c"],
+    RestateEcsFargateCluster(stack, "restate", vpc_id="vpc-0000aaaa", subnets=["subnet-0000000a", "subnet-0000000b", "subnet-0000000c"],
                              restatectl=props_module.RestatectlProps(disabled=True),
                              retirement_watcher=props_module.RetirementWatcherProps(disabled=True))  # fmt: skip
     app.synth()
     doc = json.loads((tmp_path / "b" / "stacks" / "b" / "cdk.tf.json").read_text())
     assert sorted(v["id"] for v in doc["data"]["aws_subnet"].values()) == [
-        "subnet-a",
-        "subnet-b",
-        "subnet-c",
+        "subnet-0000000a",
+        "subnet-0000000b",
+        "subnet-0000000c",
     ]
     environment = env(container(one(doc, "aws_ecs_task_definition", "controller")))
     assert "${data.aws_subnet." in environment["RESTATE_CONTROLLER_SUBNETS_BY_AZ"]
@@ -584,7 +585,7 @@ def test_terraform_variables_flow_into_the_resources(tmp_path: Path) -> None:
     image = cdktf.TerraformVariable(stack, "image", type="string").string_value
     RestateEcsFargateCluster(
         stack, "restate", vpc_id=cdktf.TerraformVariable(stack, "vpc", type="string").string_value,
-        subnets=[Subnet(subnet_id=f"s-{z}", availability_zone=z) for z in ZONES],
+        subnets=[Subnet(subnet_id=f"subnet-0000000{z[-1]}", availability_zone=z) for z in ZONES],
         stateless_node=StatelessNodeProps(desired_count=count, restate_image=image),
         restate_tasks=TaskProps(cpu_architecture="X86_64"),
         restatectl=props_module.RestatectlProps(disabled=True),

@@ -35,20 +35,24 @@ ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
 
 
 def subnets(count: int = 3, zones: tuple[str, ...] = ZONES) -> list[Subnet]:
-    return [Subnet(subnet_id=f"subnet-{i}", availability_zone=zones[i]) for i in range(count)]
+    return [
+        Subnet(subnet_id=f"subnet-0000000{i}", availability_zone=zones[i]) for i in range(count)
+    ]
 
 
 def props(**overrides: object) -> RestateClusterProps:
-    base: dict[str, object] = {"vpc_id": "vpc-1", "subnets": subnets()}
+    base: dict[str, object] = {"vpc_id": "vpc-0000aaaa", "subnets": subnets()}
     base.update(overrides)
     return RestateClusterProps(**base)
 
 
 def test_valid_defaults_pass() -> None:
     validate_props(props())
-    validate_props(props(subnets=["subnet-a", "subnet-b", "subnet-c"]))
+    validate_props(props(subnets=["subnet-0000000a", "subnet-0000000b", "subnet-0000000c"]))
     validate_props(
-        props(subnets=[{"subnet_id": f"subnet-{z}", "availability_zone": z} for z in ZONES])
+        props(
+            subnets=[{"subnet_id": f"subnet-0000000{z[-1]}", "availability_zone": z} for z in ZONES]
+        )
     )
 
 
@@ -131,21 +135,22 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {
-            "security_group_ids": ["sg-1"],
+            "security_group_ids": ["sg-00000001"],
             "load_balancer": LoadBalancerProps(admin_cidr_blocks=["10.0.0.0/16"]),
         },
         r"^load_balancer\.admin_cidr_blocks: needs the created security group",
         id="cidrs-with-own-security-groups",
     ),
     pytest.param(
-        {"subnets": [{"id": "subnet-1", "az": "us-east-1a"}] * 3},
+        {"subnets": [{"id": "subnet-00000001", "az": "us-east-1a"}] * 3},
         r"^subnets\[0\]: .* is not a subnet; allowed: Subnet\(subnet_id=\.\.\., availability_zone=\.\.\.\), \{'subnet_id'",
         id="subnet-mapping-with-wrong-keys",
     ),
     pytest.param(
         {
             "subnets": [
-                {"subnet_id": f"subnet-{i}", "availability_zone": "us-east-1a"} for i in range(3)
+                {"subnet_id": f"subnet-0000000{i}", "availability_zone": "us-east-1a"}
+                for i in range(3)
             ]
         },
         r"^subnets\[1\]\.availability_zone: zone 'us-east-1a' is given twice",
@@ -160,6 +165,32 @@ BAD_INPUTS = [
         {"vpc_id": None},
         r"^vpc_id: missing; allowed: VPC of the cluster\.$",
         id="vpc-missing",
+    ),
+    pytest.param(
+        {"vpc_id": "vpc-prod"},
+        r"^vpc_id: 'vpc-prod' is not a VPC id; allowed: vpc- and 8 or 17 lowercase hex digits, "
+        r"e\.g\. vpc-0123456789abcdef0$",
+        id="vpc-id-format",
+    ),
+    pytest.param(
+        {"subnets": ["subnet-0000000a", "subnet-0000000B", "subnet-0000000c"]},
+        r"^subnets\[1\]\.subnet_id: 'subnet-0000000B' is not a subnet id; allowed: subnet- and 8 "
+        r"or 17 lowercase hex digits",
+        id="subnet-id-format",
+    ),
+    pytest.param(
+        {"subnets": [Subnet(subnet_id="subnet-123456789abcdef", availability_zone="us-east-1a")]},
+        r"^subnets\[0\]\.subnet_id: 'subnet-123456789abcdef' is not a subnet id",
+        id="subnet-id-15-digits",
+    ),
+    pytest.param(
+        {
+            "load_balancer": LoadBalancerProps(
+                internet_facing=True, subnet_ids=["subnet-0000000a", "public-b"]
+            )
+        },
+        r"^load_balancer\.subnet_ids\[1\]: 'public-b' is not a subnet id; allowed: subnet-",
+        id="load-balancer-subnet-id-format",
     ),
     pytest.param(
         {"stateless_node": StatelessNodeProps(resources=Resources(cpu=1024))},
@@ -187,17 +218,17 @@ BAD_INPUTS = [
     pytest.param(
         {
             "subnets": [
-                Subnet(subnet_id="subnet-a", availability_zone="us-east-1a"),
-                Subnet(subnet_id="subnet-b", availability_zone="us-east-1a"),
-                Subnet(subnet_id="subnet-c", availability_zone="us-east-1b"),
+                Subnet(subnet_id="subnet-0000000a", availability_zone="us-east-1a"),
+                Subnet(subnet_id="subnet-0000000b", availability_zone="us-east-1a"),
+                Subnet(subnet_id="subnet-0000000c", availability_zone="us-east-1b"),
             ]
         },
         r"^subnets\[1\]\.availability_zone: zone 'us-east-1a' is given twice; allowed: one subnet per availability zone",
         id="duplicate-availability-zones",
     ),
     pytest.param(
-        {"subnets": [Subnet(subnet_id="subnet-a", availability_zone=z) for z in ZONES]},
-        r"^subnets\[1\]\.subnet_id: 'subnet-a' is given twice",
+        {"subnets": [Subnet(subnet_id="subnet-0000000a", availability_zone=z) for z in ZONES]},
+        r"^subnets\[1\]\.subnet_id: 'subnet-0000000a' is given twice",
         id="duplicate-subnet-ids",
     ),
     pytest.param(
@@ -520,13 +551,19 @@ BAD_INPUTS = [
         id="existing-alb-is-not-an-nlb",
     ),
     pytest.param(
-        {"security_group_ids": [f"sg-{i}" for i in range(6)]},
+        {"security_group_ids": [f"sg-0000000{i}" for i in range(6)]},
         r"^security_group_ids: 6 groups; allowed: at most 5 \(ECS tasks, the NLB and the Lambdas",
         id="too-many-security-groups",
     ),
     pytest.param(
+        {"security_group_ids": ["sg-00000001", "sg-12345"]},
+        r"^security_group_ids\[1\]: 'sg-12345' is not a security group id",
+        id="security-group-id-too-short",
+    ),
+    pytest.param(
         {"security_group_ids": ["default"]},
-        r"^security_group_ids\[0\]: 'default' is not a security group id; allowed: sg-",
+        r"^security_group_ids\[0\]: 'default' is not a security group id; allowed: sg- and 8 or "
+        r"17 lowercase hex digits",
         id="security-group-by-name",
     ),
     pytest.param(
@@ -572,7 +609,7 @@ def test_errors_come_before_any_resource(tmp_path) -> None:
         RestateEcsFargateCluster(
             stack,
             "restate",
-            vpc_id="vpc-1",
+            vpc_id="vpc-0000aaaa",
             subnets=subnets(),
             stateful_node=StatefulNodeProps(nodes_per_az=0),
         )
@@ -662,7 +699,7 @@ def test_an_unknown_keyword_property_is_named_with_the_closest_one(tmp_path) -> 
     stack = cdktf.TerraformStack(app, "stack")
     with pytest.raises(RestateConfigError) as error:
         RestateEcsFargateCluster(
-            stack, "restate", vpc_id="vpc-1", subnets=subnets(3), stateles_node=None
+            stack, "restate", vpc_id="vpc-0000aaaa", subnets=subnets(3), stateles_node=None
         )
     assert str(error.value) == (
         "stateles_node: not a property of RestateEcsFargateCluster; "

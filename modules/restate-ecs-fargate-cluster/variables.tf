@@ -6,8 +6,8 @@ variable "vpc_id" {
   type        = string
 
   validation {
-    condition     = var.vpc_id != ""
-    error_message = "vpc_id: '${var.vpc_id}' is not a VPC id; allowed: vpc-..."
+    condition     = can(regex("^vpc-[0-9a-f]{8}([0-9a-f]{9})?$", var.vpc_id))
+    error_message = "vpc_id: '${var.vpc_id}' is not a VPC id; allowed: vpc- and 8 or 17 lowercase hex digits, e.g. vpc-0123456789abcdef0"
   }
 }
 
@@ -25,8 +25,8 @@ variable "subnets" {
   }
 
   validation {
-    condition     = alltrue([for s in var.subnets : s.subnet_id != ""])
-    error_message = "subnets[${try(index([for s in var.subnets : s.subnet_id], ""), "?")}].subnet_id: empty subnet id; allowed: subnet-..."
+    condition     = var.subnets == null || try(length([for i, x in var.subnets : i if !can(regex("^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", x.subnet_id))]) == 0, true)
+    error_message = "subnets[${try([for i, x in var.subnets : i if !can(regex("^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", x.subnet_id))][0], "?")}].subnet_id: '${try(var.subnets[[for i, x in var.subnets : i if !can(regex("^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", x.subnet_id))][0]].subnet_id, "?")}' is not a subnet id; allowed: subnet- and 8 or 17 lowercase hex digits, e.g. subnet-0123456789abcdef0"
   }
 
   validation {
@@ -83,8 +83,8 @@ variable "security_group_ids" {
   }
 
   validation {
-    condition     = var.security_group_ids == null || try(length([for i, g in var.security_group_ids : i if !startswith(g, "sg-")]) == 0, true)
-    error_message = "security_group_ids[${try([for i, g in var.security_group_ids : i if !startswith(g, "sg-")][0], "?")}]: '${try(var.security_group_ids[[for i, g in var.security_group_ids : i if !startswith(g, "sg-")][0]], "?")}' is not a security group id; allowed: sg-..."
+    condition     = var.security_group_ids == null || try(length([for i, x in var.security_group_ids : i if !can(regex("^sg-[0-9a-f]{8}([0-9a-f]{9})?$", x))]) == 0, true)
+    error_message = "security_group_ids[${try([for i, x in var.security_group_ids : i if !can(regex("^sg-[0-9a-f]{8}([0-9a-f]{9})?$", x))][0], "?")}]: '${try(var.security_group_ids[[for i, x in var.security_group_ids : i if !can(regex("^sg-[0-9a-f]{8}([0-9a-f]{9})?$", x))][0]], "?")}' is not a security group id; allowed: sg- and 8 or 17 lowercase hex digits, e.g. sg-0123456789abcdef0"
   }
 }
 
@@ -634,6 +634,11 @@ variable "load_balancer" {
   validation {
     condition     = var.load_balancer.subnet_ids == null || try(length(var.load_balancer.subnet_ids) > 0, true)
     error_message = "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids"
+  }
+
+  validation {
+    condition     = var.load_balancer.subnet_ids == null || try(length([for i, x in var.load_balancer.subnet_ids : i if !can(regex("^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", x))]) == 0, true)
+    error_message = "load_balancer.subnet_ids[${try([for i, x in var.load_balancer.subnet_ids : i if !can(regex("^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", x))][0], "?")}]: '${try(var.load_balancer.subnet_ids[[for i, x in var.load_balancer.subnet_ids : i if !can(regex("^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", x))][0]], "?")}' is not a subnet id; allowed: subnet- and 8 or 17 lowercase hex digits, e.g. subnet-0123456789abcdef0"
   }
 
   validation {

@@ -69,7 +69,7 @@ def synthesize(outdir: Path, world: AwsWorld) -> Doc:
     RestateEcsFargateCluster(
         stack,
         "restate",
-        vpc_id="vpc-probe",
+        vpc_id="vpc-0000bbbb",
         subnets=subnets,
         stateful_node=StatefulNodeProps(ebs_volume=EbsVolumeProps(size_gib=50)),
         restatectl=RestatectlProps(disabled=True),
