@@ -1087,6 +1087,13 @@ class BadInput:
     props: dict[str, Any]
 
 
+def subnets_input(*pairs: tuple[str, str]) -> BadInput:
+    """``subnets`` given as (subnet id, zone) pairs, to the module and to the construct."""
+    hcl = ", ".join(f'{{ subnet_id = "{s}", availability_zone = "{z}" }}' for s, z in pairs)
+    props = [Subnet(subnet_id=s, availability_zone=z) for s, z in pairs]
+    return BadInput(f"subnets = [{hcl}]", {"subnets": props})
+
+
 BAD_INPUTS = {
     "zone_replication_needs_more_azs": BadInput(
         'stateless_node = { default_replication = "{zone: 3}" }',
@@ -1332,17 +1339,8 @@ BAD_INPUTS = {
     ),
     "no_subnets": BadInput("subnets = []", {"subnets": []}),
     "vpc_id_format": BadInput('vpc_id = "vpc-prod"', {"vpc_id": "vpc-prod"}),
-    "subnet_id_format": BadInput(
-        'subnets = [{ subnet_id = "subnet-0000000a", availability_zone = "us-east-1a" }, '
-        '{ subnet_id = "subnet-b", availability_zone = "us-east-1b" }, '
-        '{ subnet_id = "subnet-0000000c", availability_zone = "us-east-1c" }]',
-        {
-            "subnets": [
-                Subnet(subnet_id="subnet-0000000a", availability_zone="us-east-1a"),
-                Subnet(subnet_id="subnet-b", availability_zone="us-east-1b"),
-                Subnet(subnet_id="subnet-0000000c", availability_zone="us-east-1c"),
-            ]
-        },
+    "subnet_id_format": subnets_input(
+        ("subnet-0000000a", "us-east-1a"), ("subnet-b", "us-east-1b"), ("subnet-0000000c", "us-east-1c")
     ),
     "security_group_id_format": BadInput(
         'security_group_ids = ["sg-12345"]', {"security_group_ids": ["sg-12345"]}
@@ -1352,27 +1350,11 @@ BAD_INPUTS = {
         {"load_balancer": LoadBalancerProps(internet_facing=True, subnet_ids=["subnet-0000000a", "public-b"])},
     ),
     # Preconditions: zone and node replication span two variables.
-    "too_few_zones_for_default_replication": BadInput(
-        'subnets = [{ subnet_id = "subnet-0000000a", availability_zone = "us-east-1a" }, '
-        '{ subnet_id = "subnet-0000000b", availability_zone = "us-east-1b" }]',
-        {
-            "subnets": [
-                Subnet(subnet_id="subnet-0000000a", availability_zone="us-east-1a"),
-                Subnet(subnet_id="subnet-0000000b", availability_zone="us-east-1b"),
-            ]
-        },
+    "too_few_zones_for_default_replication": subnets_input(
+        ("subnet-0000000a", "us-east-1a"), ("subnet-0000000b", "us-east-1b")
     ),
-    "duplicate_zone": BadInput(
-        'subnets = [{ subnet_id = "subnet-0000000a", availability_zone = "us-east-1a" }, '
-        '{ subnet_id = "subnet-0000000b", availability_zone = "us-east-1a" }, '
-        '{ subnet_id = "subnet-0000000c", availability_zone = "us-east-1c" }]',
-        {
-            "subnets": [
-                Subnet(subnet_id="subnet-0000000a", availability_zone="us-east-1a"),
-                Subnet(subnet_id="subnet-0000000b", availability_zone="us-east-1a"),
-                Subnet(subnet_id="subnet-0000000c", availability_zone="us-east-1c"),
-            ]
-        },
+    "duplicate_zone": subnets_input(
+        ("subnet-0000000a", "us-east-1a"), ("subnet-0000000b", "us-east-1a"), ("subnet-0000000c", "us-east-1c")
     ),
 }  # fmt: skip
 
