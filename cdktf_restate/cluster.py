@@ -21,7 +21,7 @@ from cdktf_restate.controller import Controller, add_controller
 from cdktf_restate.ecs import add_ecs_cluster, add_log_groups
 from cdktf_restate.encryption import add_cluster_key
 from cdktf_restate.load_balancer import Listeners, add_load_balancer
-from cdktf_restate.monitoring import add_controller_halted_alarm, add_controller_halted_metric
+from cdktf_restate.monitoring import add_controller_alarms, add_controller_halted_metric
 from cdktf_restate.network import add_network
 from cdktf_restate.outputs import add_outputs
 from cdktf_restate.prop_types import check_keyword_properties
@@ -118,8 +118,8 @@ class RestateEcsFargateCluster(Construct):
         )
         #: Where to alarm on a halted controller (docs/operations.md).
         self.controller_halted_metric = add_controller_halted_metric(ctx, logs.controller)
-        #: The alarm on it, when ``monitoring.alarm_actions`` are given (else None).
-        self.controller_halted_alarm = add_controller_halted_alarm(
+        #: Alarms on it (halted; silent), when ``monitoring.alarm_actions`` are given (else None).
+        self.controller_alarms = add_controller_alarms(
             ctx, self.controller_halted_metric, props.monitoring.alarm_actions
         )
         #: Dashboards arrive in a later release; props.monitoring is validated and kept for them.

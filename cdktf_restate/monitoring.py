@@ -1,9 +1,10 @@
-"""A CloudWatch metric of the controller's halted passes, and an alarm on it.
+"""A CloudWatch metric of the controller's halted passes, and alarms on it.
 
 The controller logs one JSON status line per pass; while it is halted (it stopped acting and says
 why) those lines have ``"phase": "halted"``. The metric counts them, 0 when there are none, so an
-alarm on ``>= 1`` fires for as long as the controller is halted (docs/operations.md). The alarm
-exists when ``monitoring.alarm_actions`` names where to send it.
+alarm on ``Sum >= 1`` fires for as long as the controller is halted, and one on no data at all
+while it logs nothing (not running or stuck; docs/operations.md). The alarms exist when
+``monitoring.alarm_actions`` names where to send them.
 """
 
 from __future__ import annotations
@@ -68,39 +69,69 @@ def alarm_period_seconds(reconcile_interval_seconds: float | str) -> float | str
     return min(MAX_ALARM_PERIOD_SECONDS, max(MIN_ALARM_PERIOD_SECONDS, period))
 
 
-def add_controller_halted_alarm(
+@dataclass(frozen=True)
+class ControllerAlarms:
+    #: In ALARM while the controller is halted (it says why in its log).
+    halted: Resource
+    #: In ALARM while the controller logs nothing: not running, crash-looping or stuck.
+    silent: Resource
+
+
+def add_controller_alarms(
     ctx: ClusterContext, metric: HaltedMetric, actions: Sequence[str] | str
-) -> Resource | None:
-    """An alarm while the controller is halted, notifying ``actions`` (SNS topics) when it
-    starts and when it ends; none without actions."""
+) -> ControllerAlarms | None:
+    """Alarms on the controller's status lines, notifying ``actions`` (SNS topics) when they
+    fire and when they clear; none without actions."""
     count = None
     if is_token(actions):
-        # The generated module's list, empty by default: the alarm only when it has actions.
+        # The generated module's list, empty by default: the alarms only when it has actions.
         count = cdktf.Token.as_number(cdktf.Fn.min([1, cdktf.Fn.length_of(actions)]))
     elif not actions:
         return None
-    targets = actions if is_token(actions) else list(actions)
-    return Resource(
+    shared = {
+        "namespace": metric.namespace,
+        "metric_name": metric.name,
+        "period": alarm_period_seconds(ctx.props.controller.reconcile_interval_seconds),
+        "threshold": 1,
+        "alarm_actions": actions if is_token(actions) else list(actions),
+        "ok_actions": actions if is_token(actions) else list(actions),
+        "tags": ctx.tagged(),
+    }
+    cluster = f"Restate cluster {ctx.cluster_name}: the deployment controller"
+    halted = Resource(
         ctx.scope,
         "controller_halted_alarm",
         "aws_cloudwatch_metric_alarm",
         {
             "alarm_name": ctx.name("controller-halted", 255),
-            "alarm_description": f"Restate cluster {ctx.cluster_name}: the deployment "
-            "controller is halted. It stopped replacing stateful nodes; its log says why "
-            "(a 'halted' status line). See docs/operations.md.",
-            "namespace": metric.namespace,
-            "metric_name": metric.name,
+            "alarm_description": f"{cluster} is halted. It stopped replacing stateful nodes; "
+            "its log says why (a 'halted' status line). See docs/operations.md.",
             "statistic": "Sum",
-            "period": alarm_period_seconds(ctx.props.controller.reconcile_interval_seconds),
             "evaluation_periods": 1,
-            "threshold": 1,
             "comparison_operator": "GreaterThanOrEqualToThreshold",
-            # No log lines at all is a stopped controller, not a halted one: ECS restarts it.
+            # No log lines at all is the silent alarm's case, not a halt.
             "treat_missing_data": "notBreaching",
-            "alarm_actions": targets,
-            "ok_actions": targets,
-            "tags": ctx.tagged(),
+            **shared,
         },
         count=count,
     )
+    # Every status line (one per pass) is a data point of the metric (0 unless halted), so a
+    # period without any is a controller that is not running its passes.
+    silent = Resource(
+        ctx.scope,
+        "controller_silent_alarm",
+        "aws_cloudwatch_metric_alarm",
+        {
+            "alarm_name": ctx.name("controller-silent", 255),
+            "alarm_description": f"{cluster} has logged no status for two periods: it is not "
+            "running (image missing, crash loop, service scaled to 0) or it is stuck. Nothing "
+            "replaces retiring or failed stateful nodes meanwhile. See docs/operations.md.",
+            "statistic": "SampleCount",
+            "evaluation_periods": 2,
+            "comparison_operator": "LessThanThreshold",
+            "treat_missing_data": "breaching",
+            **shared,
+        },
+        count=count,
+    )
+    return ControllerAlarms(halted=halted, silent=silent)

@@ -367,7 +367,7 @@ class RetirementWatcherProps:
 
 @dataclass(frozen=True, kw_only=True)
 class MonitoringProps:
-    """Monitoring settings: Container Insights and the halted-controller alarm. Dashboards
+    """Monitoring settings: Container Insights and the controller alarms. Dashboards
     come in a later release; their names are reserved."""
 
     container_insights: str = prop(
@@ -381,9 +381,10 @@ class MonitoringProps:
         None, "Prefix of dashboard names ([A-Za-z0-9_-]). Default: the cluster name."
     )
     alarm_actions: Sequence[str] = prop(
-        description="SNS topic ARNs notified when the deployment controller halts and again "
-        "when it recovers (a CloudWatch alarm on its ControllerHaltedPasses metric), at most 5. "
-        "Default: none (no alarm; the metric exists either way).",
+        description="SNS topic ARNs notified when the deployment controller halts or logs "
+        "nothing (not running), and again when that ends (CloudWatch alarms on its "
+        "ControllerHaltedPasses metric), at most 5. Default: none (no alarms; the metric exists "
+        "either way).",
         factory=tuple,
     )
 

@@ -691,24 +691,35 @@ def test_custom_inputs_create_the_construct_resources(
         g["protocol"] for g in planned(custom_plan, "custom", "aws_lb_target_group")
     )
     assert protocols == Counter({"TCP": 2, "HTTP": 2})
-    # monitoring.alarm_actions: the halted-controller alarm, only where actions are given.
-    (alarm,) = planned(custom_plan, "custom", "aws_cloudwatch_metric_alarm")
-    (construct_alarm,) = [
-        b for t, b in synthesized(custom_construct) if t == "aws_cloudwatch_metric_alarm"
-    ]
-    for key in (
+    # monitoring.alarm_actions: the controller alarms, only where actions are given.
+    alarms = {
+        a["alarm_name"]: a for a in planned(custom_plan, "custom", "aws_cloudwatch_metric_alarm")
+    }
+    construct_alarms = {
+        b["alarm_name"]: b
+        for t, b in synthesized(custom_construct)
+        if t == "aws_cloudwatch_metric_alarm"
+    }
+    assert (
+        set(alarms)
+        == set(construct_alarms)
+        == {"restate-controller-halted", "restate-controller-silent"}
+    )
+    keys = (
         "alarm_actions",
         "ok_actions",
         "namespace",
         "metric_name",
         "period",
+        "statistic",
+        "evaluation_periods",
         "threshold",
         "comparison_operator",
         "treat_missing_data",
-        "alarm_name",
-    ):
-        assert alarm[key] == construct_alarm[key], key
-    assert alarm["alarm_actions"] == [ALARM_TOPIC]
+    )
+    for name, alarm in alarms.items():
+        assert {k: alarm[k] for k in keys} == {k: construct_alarms[name][k] for k in keys}, name
+        assert alarm["alarm_actions"] == [ALARM_TOPIC]  # fmt: skip
     assert not planned(custom_plan, "existing", "aws_cloudwatch_metric_alarm")
 
 

@@ -764,7 +764,7 @@ def test_no_alarm_without_actions(minimal: Doc) -> None:
 @pytest.mark.parametrize(
     ("interval", "period"), [(10, 300), (301, 360), (400, 420), (200_000, 86_400)]
 )
-def test_halted_controller_alarm_notifies_the_given_topics(
+def test_controller_alarms_notify_the_given_topics(
     tmp_path: Path, interval: float, period: int
 ) -> None:
     topics = ["arn:aws:sns:us-east-1:123456789012:ops", "arn:aws:sns:us-east-1:123456789012:pager"]
@@ -774,23 +774,34 @@ def test_halted_controller_alarm_notifies_the_given_topics(
         monitoring=props_module.MonitoringProps(alarm_actions=topics),
         controller=props_module.ControllerProps(reconcile_interval_seconds=interval),
     )
-    (alarm,) = of_type(doc, "aws_cloudwatch_metric_alarm").values()
+    alarms = {a["alarm_name"]: a for a in of_type(doc, "aws_cloudwatch_metric_alarm").values()}
+    assert set(alarms) == {"payments-controller-halted", "payments-controller-silent"}
     (metric,) = of_type(doc, "aws_cloudwatch_log_metric_filter").values()
     transformation = metric["metric_transformation"][0]
-    # The alarm watches the filter's metric: in ALARM while any pass of a period was halted.
-    assert (alarm["namespace"], alarm["metric_name"]) == (
-        transformation["namespace"],
-        transformation["name"],
-    )
-    assert alarm["alarm_name"] == "payments-controller-halted"
-    assert (alarm["statistic"], alarm["threshold"], alarm["comparison_operator"]) == (
+    for alarm in alarms.values():
+        # Both watch the filter's metric, every period of which holds at least one pass.
+        assert (alarm["namespace"], alarm["metric_name"]) == (
+            transformation["namespace"],
+            transformation["name"],
+        )
+        assert alarm["period"] == period and period % 60 == 0 and period >= min(interval, 86_400)
+        assert alarm["alarm_actions"] == alarm["ok_actions"] == topics
+        assert alarm["tags"] == {"restate:cluster": "payments"}
+    halted, silent = alarms["payments-controller-halted"], alarms["payments-controller-silent"]
+    # Any halted pass in a period: ALARM; no data is not a halt.
+    assert (halted["statistic"], halted["threshold"], halted["comparison_operator"]) == (
         "Sum",
         1,
         "GreaterThanOrEqualToThreshold",
     )
-    # Every period holds at least one pass, so a halt does not flap to OK between passes.
-    assert alarm["period"] == period and period % 60 == 0 and period >= min(interval, 86_400)
-    assert alarm["evaluation_periods"] == 1
-    assert alarm["treat_missing_data"] == "notBreaching"
-    assert alarm["alarm_actions"] == alarm["ok_actions"] == topics
-    assert alarm["tags"] == {"restate:cluster": "payments"}
+    assert (halted["evaluation_periods"], halted["treat_missing_data"]) == (1, "notBreaching")
+    # No status line (no data point at all) for two periods: ALARM.
+    assert (silent["statistic"], silent["threshold"], silent["comparison_operator"]) == (
+        "SampleCount",
+        1,
+        "LessThanThreshold",
+    )
+    assert (silent["evaluation_periods"], silent["treat_missing_data"]) == (2, "breaching")
+    # The filter reports 0 when log lines come but none is halted: a running controller
+    # always has data points.
+    assert transformation["default_value"] == "0"

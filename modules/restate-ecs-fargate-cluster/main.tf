@@ -1699,3 +1699,20 @@ resource "aws_cloudwatch_metric_alarm" "controller_halted_alarm" {
   threshold           = 1
   treat_missing_data  = "notBreaching"
 }
+
+resource "aws_cloudwatch_metric_alarm" "controller_silent_alarm" {
+  alarm_actions       = var.monitoring.alarm_actions
+  alarm_description   = "Restate cluster ${var.cluster_name}: the deployment controller has logged no status for two periods: it is not running (image missing, crash loop, service scaled to 0) or it is stuck. Nothing replaces retiring or failed stateful nodes meanwhile. See docs/operations.md."
+  alarm_name          = "${trim(substr(var.cluster_name, 0, 237), "-_")}-controller-silent"
+  comparison_operator = "LessThanThreshold"
+  count               = min(1, length(var.monitoring.alarm_actions))
+  evaluation_periods  = 2
+  metric_name         = "ControllerHaltedPasses"
+  namespace           = "Restate/${var.cluster_name}"
+  ok_actions          = var.monitoring.alarm_actions
+  period              = min(86400, max(300, (ceil((var.controller.reconcile_interval_seconds / 60)) * 60)))
+  statistic           = "SampleCount"
+  tags                = merge(var.tags, { "restate:cluster" = var.cluster_name })
+  threshold           = 1
+  treat_missing_data  = "breaching"
+}

@@ -689,7 +689,7 @@ variable "addresses" {
 }
 
 variable "monitoring" {
-  description = "Monitoring settings: Container Insights and the halted-controller alarm. Dashboards `container_insights`: ECS container insights: enhanced, enabled or disabled. Default: enhanced. `alarm_actions`: SNS topic ARNs notified when the deployment controller halts and again when it recovers (a CloudWatch alarm on its ControllerHaltedPasses metric), at most 5. Default: none (no alarm; the metric exists either way)."
+  description = "Monitoring settings: Container Insights and the controller alarms. Dashboards `container_insights`: ECS container insights: enhanced, enabled or disabled. Default: enhanced. `alarm_actions`: SNS topic ARNs notified when the deployment controller halts or logs nothing (not running), and again when that ends (CloudWatch alarms on its ControllerHaltedPasses metric), at most 5. Default: none (no alarms; the metric exists either way)."
   type = object({
     container_insights = optional(string, "enhanced")
     alarm_actions      = optional(list(string), [])
