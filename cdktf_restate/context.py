@@ -16,9 +16,13 @@ CLUSTER_TAG = "restate:cluster"
 
 
 def cluster_name_from_path(path: str) -> str:
-    """A cluster name from the construct path: ``stack/restate`` -> ``stack-restate``."""
-    name = re.sub(r"[^A-Za-z0-9_-]+", "-", path).strip("-")
-    return name[:64] or "restate"
+    """A cluster name from the construct path: ``stack/restate`` -> ``stack-restate``; it
+    follows the cluster_name rule (letters, digits, - and _, at most 64, a letter or digit at
+    both ends, not a prefix AWS reserves)."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", path).strip("-_")[:64].rstrip("-_")
+    if name.startswith(("internal-", "internal_", "sg-")):
+        name = f"restate-{name}"[:64].rstrip("-_")
+    return name or "restate"
 
 
 @dataclass(frozen=True)

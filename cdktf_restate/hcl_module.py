@@ -440,10 +440,21 @@ def render_main(
     return "\n".join(chunks)
 
 
+GENERATED_FILES = (
+    "main.tf",
+    "variables.tf",
+    "outputs.tf",
+    "versions.tf",
+    "README.md",
+    ".gitignore",
+)
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
+
+
 def generate(out: Path) -> list[Path]:
     """Write the module into ``out`` (replacing generated files); return the written files."""
     out.mkdir(parents=True, exist_ok=True)
-    for old in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md", ".gitignore"):
+    for old in GENERATED_FILES:
         (out / old).unlink(missing_ok=True)
     shutil.rmtree(out / LAMBDA_DIR, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="cdktf-restate-module-") as tmp:
@@ -473,12 +484,20 @@ def generate(out: Path) -> list[Path]:
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
+def module_files(module_dir: Path) -> list[Path]:
+    """The files ``generate`` writes into ``module_dir`` (and nothing else that lies there)."""
+    listed = [module_dir / name for name in GENERATED_FILES]
+    packages = sorted((module_dir / LAMBDA_DIR).glob("*.zip"))
+    return [p for p in listed if p.is_file()] + packages
+
+
 def write_archive(module_dir: Path, archive: Path) -> None:
     """The module with its Lambda packages as one .tar.gz, files at its root: a release asset
     that a ``module`` block can use as its ``source`` (an https URL; Terraform downloads and
-    unpacks it). The same module gives the same bytes (no times, owners or modes of this
-    machine), so a release can be rebuilt and compared."""
-    files = sorted(p for p in module_dir.rglob("*") if p.is_file() and ".terraform" not in p.parts)
+    unpacks it). Only the generated files go in (no state, tfvars or lock files that may lie in
+    the folder), without times, owners or modes of this machine, so the same module and zlib
+    give the same bytes."""
+    files = sorted(module_files(module_dir), key=lambda p: p.relative_to(module_dir).as_posix())
     directories = sorted({p.parent for p in files if p.parent != module_dir})
     archive.parent.mkdir(parents=True, exist_ok=True)
     with (
@@ -509,12 +528,25 @@ USAGE = (
 
 
 def parse_arguments(args: list[str]) -> dict[str, Path] | None:
-    """``{"--out": DIR, "--archive": FILE}`` (at least one), or None for bad usage."""
-    keys = args[0::2]
-    if len(args) not in (2, 4) or len(set(keys)) != len(keys):
+    """``{"--out": DIR, "--archive": FILE}`` (at least one), or None for bad usage: an empty or
+    option-like value (``--out ""`` would clean the current folder), an archive that is not
+    .tar.gz/.tgz (Terraform unpacks by extension), one inside the module folder."""
+    keys, values = args[0::2], args[1::2]
+    if (
+        len(args) not in (2, 4)
+        or len(set(keys)) != len(keys)
+        or not set(keys) <= {"--out", "--archive"}
+    ):
         return None
-    options = dict(zip(args[0::2], map(Path, args[1::2]), strict=True))
-    return options if set(options) <= {"--out", "--archive"} else None
+    if any(not value or value.startswith("-") for value in values):
+        return None
+    options = dict(zip(keys, map(Path, values), strict=True))
+    archive, out = options.get("--archive"), options.get("--out")
+    if archive is not None and not archive.name.endswith(ARCHIVE_SUFFIXES):
+        return None
+    if archive is not None and out is not None and out.resolve() in archive.resolve().parents:
+        return None
+    return options
 
 
 def main(argv: list[str] | None = None) -> int:

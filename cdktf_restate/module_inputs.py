@@ -49,6 +49,7 @@ from cdktf_restate.validation import (
     LOG_DRIVERS,
     LOG_RETENTION_DAYS,
     MAX_ALARM_ACTIONS,
+    MAX_RECONCILE_INTERVAL_SECONDS,
     MAX_SECURITY_GROUPS,
     MAX_USER_TAGS,
     SHARED_NLB_PORTS,
@@ -90,7 +91,9 @@ class ModuleInput:
     @property
     def non_nullable(self) -> bool:
         """Objects, lists and maps are never null, except where null means "create it"."""
-        has_value = self.required or self.default is not None
+        if self.required:
+            return True  # null would only fail later, in a validation's message
+        has_value = self.default is not None
         return has_value and not self.hcl_type.startswith(("string", "number"))
 
     @property
@@ -261,7 +264,7 @@ def subnet_rules() -> list[Rule]:
             f"length({subnets}) > 0",
             "subnets: no subnet given; allowed: one subnet per availability zone",
         ),
-        ec2_id_list_rule("subnets", subnets, "subnet", ".subnet_id"),
+        *ec2_id_list_rules("subnets", subnets, "subnet", ".subnet_id"),
         Rule(
             f"length(distinct({subnets}[*].subnet_id)) == length({subnets})",
             f"subnets[{id_index}].subnet_id: '{id_value}' is given twice; allowed: each subnet once",
@@ -296,15 +299,33 @@ def ec2_id_test(prefix: str, expr: str) -> str:
     return f'can(regex("^{prefix}-{EC2_ID_HEX}$", {expr}))'
 
 
-def ec2_id_list_rule(path: str, expr: str, prefix: str, attribute: str = "") -> Rule:
+def ec2_id_list_rules(path: str, expr: str, prefix: str, attribute: str = "") -> list[Rule]:
     """Mirror of ``check_ec2_id`` for each id of a list (``attribute`` of each object)."""
     item = f"x{attribute}"
     bad = f"[for i, x in {expr} : i if !{ec2_id_test(prefix, item)}]"
     value = f'try({expr}[{bad}[0]]{attribute}, "?")'
+    kind = EC2_ID_KINDS[prefix]
+    return [
+        Rule(
+            f"{expr} == null || try(length({bad}) == 0, true)",
+            f"{path}[${{try({bad}[0], \"?\")}}]{attribute}: '${{{value}}}' is not a "
+            f"{kind} id; allowed: {ec2_id_allowed(prefix)}",
+        ),
+        known_bad_rule(
+            path, expr, ec2_id_test(prefix, item), f"a {kind} id",
+            ec2_id_allowed(prefix),
+        ),
+    ]  # fmt: skip
+
+
+def known_bad_rule(path: str, expr: str, test: str, what: str, allowed: str) -> Rule:
+    """``test`` of each ``x`` in the list ``expr`` (null: none). A known bad value next to one known only after apply (a resource of the same
+    configuration) leaves the rule that names it unknown at plan, so apply would stop half-way;
+    ``anytrue`` is false at plan as soon as one known value is bad. Its message cannot name the
+    value (messages must be known at plan)."""
     return Rule(
-        f"{expr} == null || try(length({bad}) == 0, true)",
-        f"{path}[${{try({bad}[0], \"?\")}}]{attribute}: '${{{value}}}' is not a "
-        f"{EC2_ID_KINDS[prefix]} id; allowed: {ec2_id_allowed(prefix)}",
+        f"!anytrue([for x in ({expr} == null ? [] : {expr}) : !{test}])",
+        f"{path}: one of the values is not {what}; allowed: {allowed}",
     )
 
 
@@ -328,6 +349,9 @@ def alarm_actions_rules(path: str, expr: str) -> list[Rule]:
     """Mirror of ``validation.check_monitoring_and_logs`` for the alarm's SNS topics."""
     bad = f'[for i, a in {expr} : i if !can(regex("^arn:aws[a-z-]*:sns:", a))]'
     return [
+        known_bad_rule(
+            path, expr, 'can(regex("^arn:aws[a-z-]*:sns:", x))', "a sns ARN", "arn:aws:sns:..."
+        ),
         Rule(
             f"length({expr}) <= {MAX_ALARM_ACTIONS}",
             f"{path}: ${{length({expr})}} actions; allowed: at most {MAX_ALARM_ACTIONS} "
@@ -671,6 +695,12 @@ def _controller_rules(v: str) -> list[Rule]:
         *resources_rules("controller.resources", f"{v}.resources"),
         *int_rules("controller.snapshot_retention_days", f"{v}.snapshot_retention_days", minimum=0),
         positive_rule("controller.reconcile_interval_seconds", f"{v}.reconcile_interval_seconds"),
+        Rule(
+            f"{v}.reconcile_interval_seconds <= {MAX_RECONCILE_INTERVAL_SECONDS}",
+            f"controller.reconcile_interval_seconds: ${{{v}.reconcile_interval_seconds}} seconds; "
+            f"allowed: at most {MAX_RECONCILE_INTERVAL_SECONDS} (the controller looks at least "
+            "hourly)",
+        ),
         positive_rule("controller.drain_timeout_seconds", f"{v}.drain_timeout_seconds"),
         Rule(
             # null is the default image; try(): || does not short-circuit on null.
@@ -751,7 +781,7 @@ def _load_balancer_rules(v: str) -> list[Rule]:
             f"{subnets} == null || try(length({subnets}) > 0, true)",
             "load_balancer.subnet_ids: empty list; allowed: None (the cluster subnets) or subnet ids",
         ),
-        ec2_id_list_rule("load_balancer.subnet_ids", subnets, "subnet"),
+        *ec2_id_list_rules("load_balancer.subnet_ids", subnets, "subnet"),
         access_logs_bucket_rule("load_balancer.access_logs_bucket", f"{v}.access_logs_bucket"),
         *disabled_port_rules(f"{v}.disable_shared_nlb_ports"),
         *cidr_rules("load_balancer.ingress_cidr_blocks", f"{v}.ingress_cidr_blocks"),
@@ -794,7 +824,7 @@ def security_group_rules() -> list[Rule]:
             f"security_group_ids: ${{try(length({v}), 0)}} groups; allowed: at most "
             f"{MAX_SECURITY_GROUPS} (ECS tasks, the NLB and the Lambdas take 5 each)",
         ),
-        ec2_id_list_rule("security_group_ids", v, "sg"),
+        *ec2_id_list_rules("security_group_ids", v, "sg"),
     ]
 
 
@@ -864,8 +894,10 @@ INPUTS: tuple[ModuleInput, ...] = (
         "cluster_name",
         [
             Rule(
-                'can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", var.cluster_name))'
+                # RE2 has no lookahead: the prefixes are separate tests.
+                'can(regex("^[A-Za-z0-9]([A-Za-z0-9_-]{0,62}[A-Za-z0-9])?$", var.cluster_name))'
                 ' && !startswith(var.cluster_name, "internal-")'
+                ' && !startswith(var.cluster_name, "internal_")'
                 ' && !startswith(var.cluster_name, "sg-")',
                 "cluster_name: '${var.cluster_name}' is not a valid name; allowed: "
                 + CLUSTER_NAME_RULE,
@@ -874,8 +906,9 @@ INPUTS: tuple[ModuleInput, ...] = (
         hcl_type="string",
         default=DEFAULT_CLUSTER_NAME,
         description=(
-            "Restate cluster name (1-64 of [A-Za-z0-9_-], starting with a letter or digit, not "
-            "with internal- or sg-); prefix of resource names and value "
+            "Restate cluster name (1-64 of [A-Za-z0-9_-], starting and ending with a letter or "
+            "digit, not starting with internal-, internal_ or sg-); prefix of resource names and "
+            "value "
             f"of the restate:cluster tag. Default: {DEFAULT_CLUSTER_NAME}."
         ),
     ),

@@ -21,10 +21,12 @@ from cdktf_restate.validation import is_token
 
 HALTED_METRIC_NAME = "ControllerHaltedPasses"
 HALTED_PATTERN = '{ ($.event = "status") && ($.phase = "halted") }'
-#: The alarm's period: 5 minutes, longer when passes are further apart (every period must
-#: hold a pass, or a halted controller's alarm would flap to OK); CloudWatch's limit is a day.
+#: The alarms' period: 5 minutes, longer when passes are further apart. The controller sleeps the
+#: reconcile interval after each pass, so a period of the interval plus a minute (whole minutes)
+#: holds a pass; the halted alarm also looks at 3 periods (one halted is enough), so a period that
+#: misses the pass of a halted controller does not flap it to OK.
 MIN_ALARM_PERIOD_SECONDS = 300
-MAX_ALARM_PERIOD_SECONDS = 86_400
+HALTED_EVALUATION_PERIODS = 3
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,15 @@ def add_controller_halted_metric(
 
 
 def alarm_period_seconds(reconcile_interval_seconds: float | str) -> float | str:
-    """A whole number of minutes covering at least one pass, within CloudWatch's limits."""
+    """Whole minutes covering a pass and the pause after it (the interval is at most an hour:
+    3 periods stay within CloudWatch's limits)."""
     if is_token(reconcile_interval_seconds):
-        minutes = cdktf.Fn.ceil(cdktf.Op.div(reconcile_interval_seconds, 60))
+        minutes = cdktf.Fn.ceil(cdktf.Op.div(cdktf.Op.add(reconcile_interval_seconds, 60), 60))
         period = cdktf.Fn.max([MIN_ALARM_PERIOD_SECONDS, cdktf.Op.mul(minutes, 60)])
-        return cdktf.Token.as_number(cdktf.Fn.min([MAX_ALARM_PERIOD_SECONDS, period]))
-    period = 60 * math.ceil(float(reconcile_interval_seconds) / 60)
-    return min(MAX_ALARM_PERIOD_SECONDS, max(MIN_ALARM_PERIOD_SECONDS, period))
+        return cdktf.Token.as_number(period)
+    return max(
+        MIN_ALARM_PERIOD_SECONDS, 60 * math.ceil((float(reconcile_interval_seconds) + 60) / 60)
+    )
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,8 @@ def add_controller_alarms(
             "alarm_description": f"{cluster} is halted. It stopped replacing stateful nodes; "
             "its log says why (a 'halted' status line). See docs/operations.md.",
             "statistic": "Sum",
-            "evaluation_periods": 1,
+            "evaluation_periods": HALTED_EVALUATION_PERIODS,
+            "datapoints_to_alarm": 1,
             "comparison_operator": "GreaterThanOrEqualToThreshold",
             # No log lines at all is the silent alarm's case, not a halt.
             "treat_missing_data": "notBreaching",

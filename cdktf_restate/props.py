@@ -367,8 +367,9 @@ class RetirementWatcherProps:
 
 @dataclass(frozen=True, kw_only=True)
 class MonitoringProps:
-    """Monitoring settings: Container Insights and the controller alarms. Dashboards
-    come in a later release; their names are reserved."""
+    """Monitoring settings: Container Insights, controller alarms (dashboards come later).
+
+    The dashboard settings are validated and reserved for the release that brings dashboards."""
 
     container_insights: str = prop(
         DEFAULT_CONTAINER_INSIGHTS,
@@ -406,7 +407,8 @@ class RestateClusterProps:
     )
     cluster_name: str | None = prop(
         None,
-        "Restate cluster name ([A-Za-z0-9_-], 1-64). Default: derived from the construct path.",
+        "Restate cluster name (1-64 of [A-Za-z0-9_-], a letter or digit at both ends). Default: "
+        "derived from the construct path.",
     )
     ecs_cluster: str | None = prop(
         None,

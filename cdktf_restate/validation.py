@@ -135,12 +135,17 @@ _TAG_TEXT_RE = re.compile(
 )
 MAX_USER_TAGS = 39
 MAX_SECURITY_GROUPS = 5
-# It prefixes AWS names: load balancer names may not start with "internal-" (nor "-"), security
-# group names not with "sg-".
-_CLUSTER_NAME_RE = re.compile(r"^(?!internal-|sg-)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# It prefixes AWS names: load balancer names may not start with "internal-" (nor "-"; "_" becomes
+# "-" there), security group names not with "sg-". Derived names are cut at a length and lose a
+# trailing "-"/"_": a name ending in one would share them with the name without it.
+CLUSTER_NAME_PATTERN = r"^(?!internal[-_]|sg-)[A-Za-z0-9]([A-Za-z0-9_-]{0,62}[A-Za-z0-9])?$"
+_CLUSTER_NAME_RE = re.compile(CLUSTER_NAME_PATTERN)
 CLUSTER_NAME_RULE = (
-    "1-64 of [A-Za-z0-9_-], starting with a letter or digit, not with 'internal-' or 'sg-'"
+    "1-64 of [A-Za-z0-9_-], starting and ending with a letter or digit, not starting with "
+    "'internal-', 'internal_' or 'sg-'"
 )
+#: The controller must look at the cluster at least hourly (retirements, crashed nodes).
+MAX_RECONCILE_INTERVAL_SECONDS = 3600
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]+$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _REPLICATION_RE = re.compile(r"^\{\s*([a-z]+\s*:\s*\d+\s*(?:,\s*[a-z]+\s*:\s*\d+\s*)*)\}$")
@@ -156,7 +161,8 @@ def ec2_id_allowed(prefix: str) -> str:
 
 def check_ec2_id(path: str, value: Any, prefix: str) -> None:
     """A VPC, subnet or security group id as AWS writes them (typos fail here, not at apply)."""
-    if not _known(value):
+    # A Terraform interpolation written as text ("${aws_subnet.a.id}") is a reference too.
+    if not _known(value) or (isinstance(value, str) and "${" in value):
         return
     if not isinstance(value, str) or not re.fullmatch(f"{prefix}-{EC2_ID_HEX}", value):
         raise fail(path, f"{value!r} is not a {EC2_ID_KINDS[prefix]} id", ec2_id_allowed(prefix))
@@ -437,9 +443,14 @@ def check_controller(controller: ControllerProps) -> None:
     path = "controller"
     check_resources(f"{path}.resources", controller.resources)
     check_int(f"{path}.snapshot_retention_days", controller.snapshot_retention_days, minimum=0)
-    check_positive_number(
-        f"{path}.reconcile_interval_seconds", controller.reconcile_interval_seconds
-    )
+    interval = controller.reconcile_interval_seconds
+    check_positive_number(f"{path}.reconcile_interval_seconds", interval)
+    if _known(interval) and interval > MAX_RECONCILE_INTERVAL_SECONDS:
+        raise fail(
+            f"{path}.reconcile_interval_seconds",
+            f"{interval!r} seconds",
+            f"at most {MAX_RECONCILE_INTERVAL_SECONDS} (the controller looks at least hourly)",
+        )
     check_positive_number(f"{path}.drain_timeout_seconds", controller.drain_timeout_seconds)
     check_tasks(f"{path}.tasks", controller.tasks)
     image = controller.controller_image

@@ -713,12 +713,15 @@ def test_custom_inputs_create_the_construct_resources(
         "period",
         "statistic",
         "evaluation_periods",
+        "datapoints_to_alarm",
         "threshold",
         "comparison_operator",
         "treat_missing_data",
     )
     for name, alarm in alarms.items():
-        assert {k: alarm[k] for k in keys} == {k: construct_alarms[name][k] for k in keys}, name
+        assert {k: alarm.get(k) for k in keys} == {
+            k: construct_alarms[name].get(k) for k in keys
+        }, name
         assert alarm["alarm_actions"] == [ALARM_TOPIC]  # fmt: skip
     assert not planned(custom_plan, "existing", "aws_cloudwatch_metric_alarm")
 
@@ -1159,6 +1162,12 @@ BAD_INPUTS = {
         {"monitoring": MonitoringProps(alarm_actions=[f"arn:aws:sns:us-east-1:1:t{i}" for i in range(6)])},
     ),
     "cluster_name": BadInput('cluster_name = "bad name!"', {"cluster_name": "bad name!"}),
+    "cluster_name_trailing_underscore": BadInput('cluster_name = "payments_"', {"cluster_name": "payments_"}),
+    "cluster_name_internal": BadInput('cluster_name = "internal_x"', {"cluster_name": "internal_x"}),
+    "reconcile_interval_too_long": BadInput(
+        "controller = { reconcile_interval_seconds = 3601 }",
+        {"controller": ControllerProps(reconcile_interval_seconds=3601)},
+    ),
     "tag_key": BadInput('tags = { "aws:team" = "x" }', {"tags": {"aws:team": "x"}}),
     "tag_value": BadInput(
         'tags = { owner = "team (payments)" }', {"tags": {"owner": "team (payments)"}}
@@ -1407,14 +1416,9 @@ PRECONDITION_CASES = {
 }
 
 
-def plan_output(workspace: Workspace, directory: str, cases: list[str]) -> str:
-    """One plan with one module instance per bad input: Terraform reports every failed rule."""
-    workdir = workspace.root / directory
-    workdir.mkdir()
-    provider = (REPO / EXAMPLE_PATH / "main.tf").read_text()
-    provider = provider[provider.index('variable "region"') : provider.index("####")]
-    calls = "\n".join(module_call(name, BAD_INPUTS[name]) for name in cases)
-    (workdir / "main.tf").write_text(provider + calls)
+def failed_plan_output(workspace: Workspace, workdir: Path, main_tf: str) -> str:
+    """The normalized output of a ``terraform plan`` (on moto) that must fail."""
+    (workdir / "main.tf").write_text(main_tf)
     shutil.copy(REPO / EXAMPLE_PATH / "versions.tf", workdir / "versions.tf")
     tf = Terraform(workdir)
     tf.init()
@@ -1423,7 +1427,17 @@ def plan_output(workspace: Workspace, directory: str, cases: list[str]) -> str:
         check=False,
     )  # fmt: skip
     assert result.returncode == 1, result.stdout
-    output = normalized(result.stdout + result.stderr)
+    return normalized(result.stdout + result.stderr)
+
+
+def plan_output(workspace: Workspace, directory: str, cases: list[str]) -> str:
+    """One plan with one module instance per bad input: Terraform reports every failed rule."""
+    workdir = workspace.root / directory
+    workdir.mkdir()
+    provider = (REPO / EXAMPLE_PATH / "main.tf").read_text()
+    provider = provider[provider.index('variable "region"') : provider.index("####")]
+    calls = "\n".join(module_call(name, BAD_INPUTS[name]) for name in cases)
+    output = failed_plan_output(workspace, workdir, provider + calls)
     # Every condition evaluates cleanly (Terraform's || does not short-circuit).
     assert "Error in function call" not in output
     return output
@@ -1539,6 +1553,42 @@ def test_module_derives_the_same_names_as_the_construct(
     assert ("aws_lambda_function", "function_name", "a-restatectl") in module
 
 
+def test_a_bad_id_next_to_one_known_after_apply_fails_the_plan(workspace: Workspace) -> None:
+    """An id of a resource created in the same configuration is unknown at plan, which leaves
+    the rule naming the bad value unknown too; the plan must still fail, not the apply."""
+    unknown = "terraform_data.created.id"  # known only after apply
+    subnets = ", ".join(
+        f'{{ subnet_id = "{s}", availability_zone = "{z}" }}' for s, z in BASE_SUBNETS[1:]
+    )
+    calls = module_calls(
+        {
+            "groups": {"security_group_ids": f'[{unknown}, "sg-12345"]'},
+            "subnets": {
+                "subnets": f'[{{ subnet_id = {unknown}, availability_zone = "us-east-1a" }}, '
+                f'{subnets}, {{ subnet_id = "subnet-d", availability_zone = "us-east-1d" }}]'
+            },
+            "nlb": {
+                "load_balancer": f'{{ internet_facing = true, subnet_ids = [{unknown}, "b"] }}'
+            },
+            "alarms": {"monitoring": f'{{ alarm_actions = [{unknown}, "ops@example.com"] }}'},
+            "fine": {"security_group_ids": f"[{unknown}]"},
+        }
+    )
+    workdir = workspace.root / "known-bad-ids"
+    workdir.mkdir()
+    main_tf = 'resource "terraform_data" "created" {}\n' + calls
+    errors = failed_plan_output(workspace, workdir, main_tf).split("Error: ")[1:]
+    expected = {
+        "groups": "security_group_ids: one of the values is not a security group id",
+        "subnets": "subnets: one of the values is not a subnet id",
+        "nlb": "load_balancer.subnet_ids: one of the values is not a subnet id",
+        "alarms": "monitoring.alarm_actions: one of the values is not a sns ARN",
+    }
+    for instance, message in expected.items():
+        assert any(message in e and f'module "{instance}"' in e for e in errors), instance
+    assert not any('module "fine"' in e for e in errors)
+
+
 def test_missing_restatectl_package_fails_the_plan_not_the_apply(workspace: Workspace) -> None:
     """The restatectl zips are built, not committed: from a plain checkout `plan` must say so,
     instead of `apply` stopping at the Lambda with most of the cluster created."""
@@ -1586,11 +1636,16 @@ def test_release_archive_is_reproducible_and_plans_from_its_url(
     module = workspace.root / MODULE_PATH
     releases = tmp_path / "releases"
     first, second = releases / "module.tar.gz", tmp_path / "again.tar.gz"
+    # Files a user may have next to the module are not published.
+    (module / "terraform.tfstate").write_text("{}")
+    (module / "lambda" / "notes.txt").write_text("local")
     hcl_module.write_archive(module, first)
     hcl_module.write_archive(module, second)
     assert first.read_bytes() == second.read_bytes()
     with tarfile.open(first) as tar:
         members = {m.name: m for m in tar.getmembers()}
+    (module / "terraform.tfstate").unlink()
+    (module / "lambda" / "notes.txt").unlink()
     packaged = sorted(p.relative_to(module).as_posix() for p in module.rglob("*") if p.is_file())
     assert sorted(n for n, m in members.items() if m.isfile()) == packaged
     assert {"main.tf", "lambda/restatectl-arm64.zip", "lambda/restatectl-x86_64.zip"} <= set(
@@ -1619,7 +1674,15 @@ def test_module_cli_usage_and_missing_binary(
 ) -> None:
     assert hcl_module.main([]) == 2
     assert "usage: cdktf-restate module --out DIR" in capsys.readouterr().err
-    for wrong in (["--out"], ["--out", "a", "--out", "b"], ["--archive", "a", "--zip", "b"]):
+    for wrong in (
+        ["--out"],
+        ["--out", "a", "--out", "b"],
+        ["--archive", "a.tar.gz", "--zip", "b"],
+        ["--out", ""],  # would clean the current folder
+        ["--out", "--archive"],
+        ["--archive", "module.zip"],  # Terraform unpacks by extension: it must be a tar.gz
+        ["--out", "m", "--archive", "m/module.tar.gz"],  # inside the module folder
+    ):
         assert hcl_module.main(wrong) == 2, wrong
         assert "--archive FILE.tar.gz" in capsys.readouterr().err
     assert hcl_module.main(["--help"]) == 0

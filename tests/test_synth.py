@@ -762,7 +762,7 @@ def test_no_alarm_without_actions(minimal: Doc) -> None:
 
 
 @pytest.mark.parametrize(
-    ("interval", "period"), [(10, 300), (301, 360), (400, 420), (200_000, 86_400)]
+    ("interval", "period"), [(10, 300), (239, 300), (241, 360), (400, 480), (3600, 3660)]
 )
 def test_controller_alarms_notify_the_given_topics(
     tmp_path: Path, interval: float, period: int
@@ -784,17 +784,19 @@ def test_controller_alarms_notify_the_given_topics(
             transformation["namespace"],
             transformation["name"],
         )
-        assert alarm["period"] == period and period % 60 == 0 and period >= min(interval, 86_400)
+        # A pass and the pause after it fit in a period (whole minutes).
+        assert alarm["period"] == period and period % 60 == 0 and period >= interval + 60
         assert alarm["alarm_actions"] == alarm["ok_actions"] == topics
         assert alarm["tags"] == {"restate:cluster": "payments"}
     halted, silent = alarms["payments-controller-halted"], alarms["payments-controller-silent"]
-    # Any halted pass in a period: ALARM; no data is not a halt.
+    # A halted pass in any of the last 3 periods: ALARM; no data is not a halt.
     assert (halted["statistic"], halted["threshold"], halted["comparison_operator"]) == (
         "Sum",
         1,
         "GreaterThanOrEqualToThreshold",
     )
-    assert (halted["evaluation_periods"], halted["treat_missing_data"]) == (1, "notBreaching")
+    assert (halted["evaluation_periods"], halted["datapoints_to_alarm"]) == (3, 1)
+    assert halted["treat_missing_data"] == "notBreaching"
     # No status line (no data point at all) for two periods: ALARM.
     assert (silent["statistic"], silent["threshold"], silent["comparison_operator"]) == (
         "SampleCount",
@@ -805,3 +807,22 @@ def test_controller_alarms_notify_the_given_topics(
     # The filter reports 0 when log lines come but none is halted: a running controller
     # always has data points.
     assert transformation["default_value"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("minimal/restate", "minimal-restate"),
+        ("a/" + "b" * 62 + "/c", "a-" + "b" * 62),  # cut at 64: no trailing '-'
+        ("internal/restate", "restate-internal-restate"),  # NLB names may not start so
+        ("_stack/x_", "stack-x"),
+    ],
+)
+def test_cluster_name_from_the_construct_path_follows_the_cluster_name_rule(
+    path: str, name: str
+) -> None:
+    from cdktf_restate.context import cluster_name_from_path
+    from cdktf_restate.validation import CLUSTER_NAME_PATTERN
+
+    assert cluster_name_from_path(path) == name
+    assert re.fullmatch(CLUSTER_NAME_PATTERN, name)

@@ -443,7 +443,8 @@ BAD_INPUTS = [
     pytest.param(
         {"cluster_name": "my cluster!"},
         r"^cluster_name: 'my cluster!' is not a valid name; allowed: 1-64 of \[A-Za-z0-9_-\],"
-        r" starting with a letter or digit, not with 'internal-' or 'sg-'",
+        r" starting and ending with a letter or digit, not starting with 'internal-', "
+        r"'internal_' or 'sg-'",
         id="cluster-name-characters",
     ),
     pytest.param(
@@ -473,13 +474,29 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {"cluster_name": "_payments"},
-        r"^cluster_name: '_payments' is not a valid name; allowed: .*starting with a letter",
+        r"^cluster_name: '_payments' is not a valid name; allowed: .*starting and ending with a letter",
         id="cluster-name-start",
     ),
     pytest.param(
         {"cluster_name": "internal-payments"},
-        r"^cluster_name: 'internal-payments' is not a valid name; allowed: .*not with 'internal-'",
+        r"^cluster_name: 'internal-payments' is not a valid name; allowed: .*not starting with 'internal-'",
         id="cluster-name-load-balancer-prefix",
+    ),
+    pytest.param(
+        {"cluster_name": "payments-"},
+        r"^cluster_name: 'payments-' is not a valid name; allowed: .*starting and ending with a "
+        r"letter or digit",
+        id="cluster-name-trailing-hyphen",
+    ),
+    pytest.param(
+        {"cluster_name": "internal_payments"},
+        r"^cluster_name: 'internal_payments' is not a valid name; allowed: .*'internal_'",
+        id="cluster-name-internal-underscore",
+    ),
+    pytest.param(
+        {"controller": ControllerProps(reconcile_interval_seconds=3601)},
+        r"^controller\.reconcile_interval_seconds: 3601 seconds; allowed: at most 3600",
+        id="reconcile-interval-over-an-hour",
     ),
     pytest.param(
         {"cluster_name": "sg-payments"},

@@ -1689,11 +1689,12 @@ resource "aws_cloudwatch_metric_alarm" "controller_halted_alarm" {
   alarm_name          = "${trim(substr(var.cluster_name, 0, 237), "-_")}-controller-halted"
   comparison_operator = "GreaterThanOrEqualToThreshold"
   count               = min(1, length(var.monitoring.alarm_actions))
-  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  evaluation_periods  = 3
   metric_name         = "ControllerHaltedPasses"
   namespace           = "Restate/${var.cluster_name}"
   ok_actions          = var.monitoring.alarm_actions
-  period              = min(86400, max(300, (ceil((var.controller.reconcile_interval_seconds / 60)) * 60)))
+  period              = max(300, (ceil(((var.controller.reconcile_interval_seconds + 60) / 60)) * 60))
   statistic           = "Sum"
   tags                = merge(var.tags, { "restate:cluster" = var.cluster_name })
   threshold           = 1
@@ -1710,7 +1711,7 @@ resource "aws_cloudwatch_metric_alarm" "controller_silent_alarm" {
   metric_name         = "ControllerHaltedPasses"
   namespace           = "Restate/${var.cluster_name}"
   ok_actions          = var.monitoring.alarm_actions
-  period              = min(86400, max(300, (ceil((var.controller.reconcile_interval_seconds / 60)) * 60)))
+  period              = max(300, (ceil(((var.controller.reconcile_interval_seconds + 60) / 60)) * 60))
   statistic           = "SampleCount"
   tags                = merge(var.tags, { "restate:cluster" = var.cluster_name })
   threshold           = 1

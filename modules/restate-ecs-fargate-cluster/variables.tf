@@ -4,6 +4,7 @@
 variable "vpc_id" {
   description = "VPC of the cluster. Required."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^vpc-[0-9a-f]{8}([0-9a-f]{9})?$", var.vpc_id))
@@ -30,6 +31,11 @@ variable "subnets" {
   }
 
   validation {
+    condition     = !anytrue([for x in(var.subnets == null ? [] : var.subnets) : !can(regex("^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", x.subnet_id))])
+    error_message = "subnets: one of the values is not a subnet id; allowed: subnet- and 8 or 17 lowercase hex digits, e.g. subnet-0123456789abcdef0"
+  }
+
+  validation {
     condition     = length(distinct(var.subnets[*].subnet_id)) == length(var.subnets)
     error_message = "subnets[${try([for i, s in var.subnets : i if contains(slice(var.subnets[*].subnet_id, 0, i), s.subnet_id)][0], "?")}].subnet_id: '${try(var.subnets[[for i, s in var.subnets : i if contains(slice(var.subnets[*].subnet_id, 0, i), s.subnet_id)][0]].subnet_id, "?")}' is given twice; allowed: each subnet once"
   }
@@ -41,13 +47,13 @@ variable "subnets" {
 }
 
 variable "cluster_name" {
-  description = "Restate cluster name (1-64 of [A-Za-z0-9_-], starting with a letter or digit, not with internal- or sg-); prefix of resource names and value of the restate:cluster tag. Default: restate."
+  description = "Restate cluster name (1-64 of [A-Za-z0-9_-], starting and ending with a letter or digit, not starting with internal-, internal_ or sg-); prefix of resource names and value of the restate:cluster tag. Default: restate."
   type        = string
   default     = "restate"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", var.cluster_name)) && !startswith(var.cluster_name, "internal-") && !startswith(var.cluster_name, "sg-")
-    error_message = "cluster_name: '${var.cluster_name}' is not a valid name; allowed: 1-64 of [A-Za-z0-9_-], starting with a letter or digit, not with 'internal-' or 'sg-'"
+    condition     = can(regex("^[A-Za-z0-9]([A-Za-z0-9_-]{0,62}[A-Za-z0-9])?$", var.cluster_name)) && !startswith(var.cluster_name, "internal-") && !startswith(var.cluster_name, "internal_") && !startswith(var.cluster_name, "sg-")
+    error_message = "cluster_name: '${var.cluster_name}' is not a valid name; allowed: 1-64 of [A-Za-z0-9_-], starting and ending with a letter or digit, not starting with 'internal-', 'internal_' or 'sg-'"
   }
 }
 
@@ -85,6 +91,11 @@ variable "security_group_ids" {
   validation {
     condition     = var.security_group_ids == null || try(length([for i, x in var.security_group_ids : i if !can(regex("^sg-[0-9a-f]{8}([0-9a-f]{9})?$", x))]) == 0, true)
     error_message = "security_group_ids[${try([for i, x in var.security_group_ids : i if !can(regex("^sg-[0-9a-f]{8}([0-9a-f]{9})?$", x))][0], "?")}]: '${try(var.security_group_ids[[for i, x in var.security_group_ids : i if !can(regex("^sg-[0-9a-f]{8}([0-9a-f]{9})?$", x))][0]], "?")}' is not a security group id; allowed: sg- and 8 or 17 lowercase hex digits, e.g. sg-0123456789abcdef0"
+  }
+
+  validation {
+    condition     = !anytrue([for x in(var.security_group_ids == null ? [] : var.security_group_ids) : !can(regex("^sg-[0-9a-f]{8}([0-9a-f]{9})?$", x))])
+    error_message = "security_group_ids: one of the values is not a security group id; allowed: sg- and 8 or 17 lowercase hex digits, e.g. sg-0123456789abcdef0"
   }
 }
 
@@ -472,6 +483,11 @@ variable "controller" {
   }
 
   validation {
+    condition     = var.controller.reconcile_interval_seconds <= 3600
+    error_message = "controller.reconcile_interval_seconds: ${var.controller.reconcile_interval_seconds} seconds; allowed: at most 3600 (the controller looks at least hourly)"
+  }
+
+  validation {
     condition     = var.controller.drain_timeout_seconds > 0
     error_message = "controller.drain_timeout_seconds: ${var.controller.drain_timeout_seconds} is not a positive number; allowed: a number > 0"
   }
@@ -642,6 +658,11 @@ variable "load_balancer" {
   }
 
   validation {
+    condition     = !anytrue([for x in(var.load_balancer.subnet_ids == null ? [] : var.load_balancer.subnet_ids) : !can(regex("^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", x))])
+    error_message = "load_balancer.subnet_ids: one of the values is not a subnet id; allowed: subnet- and 8 or 17 lowercase hex digits, e.g. subnet-0123456789abcdef0"
+  }
+
+  validation {
     condition     = var.load_balancer.access_logs_bucket == null || try(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.load_balancer.access_logs_bucket)), false)
     error_message = "load_balancer.access_logs_bucket: '${var.load_balancer.access_logs_bucket == null ? "" : var.load_balancer.access_logs_bucket}' is not an S3 bucket name; allowed: 3-63 of [a-z0-9.-]"
   }
@@ -689,7 +710,7 @@ variable "addresses" {
 }
 
 variable "monitoring" {
-  description = "Monitoring settings: Container Insights and the controller alarms. Dashboards `container_insights`: ECS container insights: enhanced, enabled or disabled. Default: enhanced. `alarm_actions`: SNS topic ARNs notified when the deployment controller halts or logs nothing (not running), and again when that ends (CloudWatch alarms on its ControllerHaltedPasses metric), at most 5. Default: none (no alarms; the metric exists either way)."
+  description = "Monitoring settings: Container Insights, controller alarms (dashboards come later). `container_insights`: ECS container insights: enhanced, enabled or disabled. Default: enhanced. `alarm_actions`: SNS topic ARNs notified when the deployment controller halts or logs nothing (not running), and again when that ends (CloudWatch alarms on its ControllerHaltedPasses metric), at most 5. Default: none (no alarms; the metric exists either way)."
   type = object({
     container_insights = optional(string, "enhanced")
     alarm_actions      = optional(list(string), [])
@@ -700,6 +721,11 @@ variable "monitoring" {
   validation {
     condition     = contains(["enhanced", "enabled", "disabled"], var.monitoring.container_insights)
     error_message = "monitoring.container_insights: '${var.monitoring.container_insights}' is not supported; allowed: enhanced, enabled, disabled"
+  }
+
+  validation {
+    condition     = !anytrue([for x in(var.monitoring.alarm_actions == null ? [] : var.monitoring.alarm_actions) : !can(regex("^arn:aws[a-z-]*:sns:", x))])
+    error_message = "monitoring.alarm_actions: one of the values is not a sns ARN; allowed: arn:aws:sns:..."
   }
 
   validation {
