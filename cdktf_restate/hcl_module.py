@@ -527,25 +527,29 @@ USAGE = (
 )
 
 
-def parse_arguments(args: list[str]) -> dict[str, Path] | None:
-    """``{"--out": DIR, "--archive": FILE}`` (at least one), or None for bad usage: an empty or
-    option-like value (``--out ""`` would clean the current folder), an archive that is not
-    .tar.gz/.tgz (Terraform unpacks by extension), one inside the module folder."""
+class UsageError(ValueError):
+    """Bad command-line arguments; the message says which and what is allowed."""
+
+
+def parse_arguments(args: list[str]) -> dict[str, Path]:
+    """``{"--out": DIR, "--archive": FILE}`` (at least one). Refused: an empty or option-like
+    value (``--out ""`` would clean the current folder), an archive that is not .tar.gz/.tgz
+    (Terraform unpacks by extension), an archive inside the module folder."""
     keys, values = args[0::2], args[1::2]
-    if (
-        len(args) not in (2, 4)
-        or len(set(keys)) != len(keys)
-        or not set(keys) <= {"--out", "--archive"}
-    ):
-        return None
-    if any(not value or value.startswith("-") for value in values):
-        return None
+    unknown = sorted(set(keys) - {"--out", "--archive"})
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]}; allowed: --out DIR, --archive FILE.tar.gz")
+    if not args or len(keys) != len(values) or len(set(keys)) != len(keys):
+        raise UsageError("give --out DIR, --archive FILE.tar.gz or both, each once with a value")
+    for key, value in zip(keys, values, strict=True):
+        if not value or value.startswith("-"):
+            raise UsageError(f"{key} needs a path, got {value!r}")
     options = dict(zip(keys, map(Path, values), strict=True))
     archive, out = options.get("--archive"), options.get("--out")
     if archive is not None and not archive.name.endswith(ARCHIVE_SUFFIXES):
-        return None
+        raise UsageError(f"--archive {archive}: allowed: a .tar.gz or .tgz file name")
     if archive is not None and out is not None and out.resolve() in archive.resolve().parents:
-        return None
+        raise UsageError(f"--archive {archive}: allowed: a path outside the module folder {out}")
     return options
 
 
@@ -554,9 +558,10 @@ def main(argv: list[str] | None = None) -> int:
     if args in (["-h"], ["--help"]):
         print(USAGE)
         return 0
-    options = parse_arguments(args)
-    if options is None:
-        print(USAGE, file=sys.stderr)
+    try:
+        options = parse_arguments(args)
+    except UsageError as error:
+        print(f"cdktf-restate module: {error}\n\n{USAGE}", file=sys.stderr)
         return 2
     from cdktf_restate.lambda_build import LambdaBuildError
 

@@ -1674,17 +1674,18 @@ def test_module_cli_usage_and_missing_binary(
 ) -> None:
     assert hcl_module.main([]) == 2
     assert "usage: cdktf-restate module --out DIR" in capsys.readouterr().err
-    for wrong in (
-        ["--out"],
-        ["--out", "a", "--out", "b"],
-        ["--archive", "a.tar.gz", "--zip", "b"],
-        ["--out", ""],  # would clean the current folder
-        ["--out", "--archive"],
-        ["--archive", "module.zip"],  # Terraform unpacks by extension: it must be a tar.gz
-        ["--out", "m", "--archive", "m/module.tar.gz"],  # inside the module folder
+    for wrong, says in (
+        (["--out"], "each once with a value"),
+        (["--out", "a", "--out", "b"], "each once with a value"),
+        (["--archive", "a.tar.gz", "--zip", "b"], "unknown option --zip"),
+        (["--out", ""], "--out needs a path, got ''"),  # would clean the current folder
+        (["--out", "--archive"], "--out needs a path, got '--archive'"),
+        (["--archive", "module.zip"], "allowed: a .tar.gz or .tgz"),  # Terraform unpacks by name
+        (["--out", "m", "--archive", "m/module.tar.gz"], "outside the module folder"),
     ):
         assert hcl_module.main(wrong) == 2, wrong
-        assert "--archive FILE.tar.gz" in capsys.readouterr().err
+        error = capsys.readouterr().err
+        assert says in error and "--archive FILE.tar.gz" in error, (wrong, error)
     assert hcl_module.main(["--help"]) == 0
     assert "Generate the Terraform module" in capsys.readouterr().out
     from cdktf_restate import cli
