@@ -47,14 +47,7 @@ def synthesize(
 
 def test_controller_alarms_apply_and_watch_the_filter_metric(tmp_path: Path) -> None:
     with running_emulator() as emulator:
-        ec2 = emulator.client("ec2", REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
-        subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{i}.0/24", AvailabilityZone=zone)[
-                "Subnet"
-            ]["SubnetId"]
-            for i, zone in enumerate(ZONES)
-        ]
+        vpc, subnets = emulator.vpc_with_subnets(ZONES, network=40, region=REGION)
         topic = emulator.client("sns", REGION).create_topic(Name="restate-alerts")["TopicArn"]
         stack = synthesize(tmp_path, emulator.url, topic, vpc, subnets)
         document = json.loads((stack / "cdk.tf.json").read_text())

@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import cdktf
 import pytest
 
@@ -26,20 +25,8 @@ def emulator() -> Iterator[Emulator]:
         yield running
 
 
-def subnets_in(emulator: Emulator, zones: list[str]) -> tuple[str, list[str]]:
-    ec2 = boto3.client("ec2", endpoint_url=emulator.url, region_name=REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    ids = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{index}.0/24", AvailabilityZone=zone)[
-            "Subnet"
-        ]["SubnetId"]
-        for index, zone in enumerate(zones)
-    ]
-    return vpc, ids
-
-
 def plan_cluster(emulator: Emulator, workdir: Path, zones: list[str]) -> tuple[dict, object]:
-    vpc, subnet_ids = subnets_in(emulator, zones)
+    vpc, subnet_ids = emulator.vpc_with_subnets(zones, region=REGION)
     app = cdktf.App(outdir=str(workdir))
     stack = cdktf.TerraformStack(app, "zones")
     cdktf.LocalBackend(stack, path="terraform.tfstate")

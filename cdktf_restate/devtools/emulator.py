@@ -36,6 +36,20 @@ class Emulator:
             aws_secret_access_key="test",
         )
 
+    def vpc_with_subnets(
+        self, zones: list[str] | tuple[str, ...], network: int = 9, region: str = "us-east-1"
+    ) -> tuple[str, list[str]]:
+        """A VPC ``10.<network>.0.0/16`` with one /24 subnet per zone: (vpc id, subnet ids)."""
+        ec2 = self.client("ec2", region)
+        vpc = ec2.create_vpc(CidrBlock=f"10.{network}.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            ec2.create_subnet(
+                VpcId=vpc, CidrBlock=f"10.{network}.{index}.0/24", AvailabilityZone=zone
+            )["Subnet"]["SubnetId"]
+            for index, zone in enumerate(zones)
+        ]
+        return vpc, subnets
+
     def reset(self) -> None:
         urllib.request.urlopen(
             urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10
