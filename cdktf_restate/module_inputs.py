@@ -319,10 +319,12 @@ def ec2_id_list_rules(path: str, expr: str, prefix: str, attribute: str = "") ->
 
 
 def known_bad_rule(path: str, expr: str, test: str, what: str, allowed: str) -> Rule:
-    """``test`` of each ``x`` in the list ``expr`` (null: none). A known bad value next to one known only after apply (a resource of the same
-    configuration) leaves the rule that names it unknown at plan, so apply would stop half-way;
-    ``anytrue`` is false at plan as soon as one known value is bad. Its message cannot name the
-    value (messages must be known at plan)."""
+    """``test`` of each ``x`` in the list ``expr`` (null: none).
+
+    A known bad value next to one known only after apply (a resource of the same configuration)
+    leaves the rule that names it unknown at plan, so apply would stop half-way; ``anytrue`` is
+    false at plan as soon as one known value is bad. Its message cannot name the value (messages
+    must be known at plan)."""
     return Rule(
         f"!anytrue([for x in ({expr} == null ? [] : {expr}) : !{test}])",
         f"{path}: one of the values is not {what}; allowed: {allowed}",
@@ -347,11 +349,10 @@ def cidr_rules(path: str, expr: str) -> list[Rule]:
 
 def alarm_actions_rules(path: str, expr: str) -> list[Rule]:
     """Mirror of ``validation.check_monitoring_and_logs`` for the alarm's SNS topics."""
-    bad = f'[for i, a in {expr} : i if !can(regex("^arn:aws[a-z-]*:sns:", a))]'
+    topic = 'can(regex("^arn:aws[a-z-]*:sns:", x))'
+    bad = f"[for i, x in {expr} : i if !{topic}]"
     return [
-        known_bad_rule(
-            path, expr, 'can(regex("^arn:aws[a-z-]*:sns:", x))', "a sns ARN", "arn:aws:sns:..."
-        ),
+        known_bad_rule(path, expr, topic, "a sns ARN", "arn:aws:sns:..."),
         Rule(
             f"length({expr}) <= {MAX_ALARM_ACTIONS}",
             f"{path}: ${{length({expr})}} actions; allowed: at most {MAX_ALARM_ACTIONS} "

@@ -734,8 +734,8 @@ variable "monitoring" {
   }
 
   validation {
-    condition     = length([for i, a in var.monitoring.alarm_actions : i if !can(regex("^arn:aws[a-z-]*:sns:", a))]) == 0
-    error_message = "monitoring.alarm_actions[${try([for i, a in var.monitoring.alarm_actions : i if !can(regex("^arn:aws[a-z-]*:sns:", a))][0], "?")}]: '${try(var.monitoring.alarm_actions[[for i, a in var.monitoring.alarm_actions : i if !can(regex("^arn:aws[a-z-]*:sns:", a))][0]], "?")}' is not a sns ARN; allowed: arn:aws:sns:..."
+    condition     = length([for i, x in var.monitoring.alarm_actions : i if !can(regex("^arn:aws[a-z-]*:sns:", x))]) == 0
+    error_message = "monitoring.alarm_actions[${try([for i, x in var.monitoring.alarm_actions : i if !can(regex("^arn:aws[a-z-]*:sns:", x))][0], "?")}]: '${try(var.monitoring.alarm_actions[[for i, x in var.monitoring.alarm_actions : i if !can(regex("^arn:aws[a-z-]*:sns:", x))][0]], "?")}' is not a sns ARN; allowed: arn:aws:sns:..."
   }
 }
 
