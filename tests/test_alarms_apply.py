@@ -30,6 +30,8 @@ def synthesize(
 ) -> Path:
     app = cdktf.App(outdir=str(outdir))
     stack = cdktf.TerraformStack(app, "alarms")
+    # State next to the stack (cdktf's default backend writes it into the current folder).
+    cdktf.LocalBackend(stack, path="terraform.tfstate")
     AwsProvider(stack, "aws", **emulator_provider_arguments(endpoint, REGION))
     RestateEcsFargateCluster(
         stack,
