@@ -92,13 +92,14 @@ def add_controller_alarms(
         count = cdktf.Token.as_number(cdktf.Fn.min([1, cdktf.Fn.length_of(actions)]))
     elif not actions:
         return None
+    targets = actions if is_token(actions) else list(actions)
     shared = {
         "namespace": metric.namespace,
         "metric_name": metric.name,
         "period": alarm_period_seconds(ctx.props.controller.reconcile_interval_seconds),
         "threshold": 1,
-        "alarm_actions": actions if is_token(actions) else list(actions),
-        "ok_actions": actions if is_token(actions) else list(actions),
+        "alarm_actions": targets,
+        "ok_actions": targets,
         "tags": ctx.tagged(),
     }
     cluster = f"Restate cluster {ctx.cluster_name}: the deployment controller"
