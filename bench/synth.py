@@ -11,29 +11,31 @@ warm-up included) is printed as a cross-check.
 
 Side by side, when the reference product is installed in bench/reference (``--reference``
 installs it first with bench/reference/setup.sh): @restatedev/byoc's cluster with its defaults in
-a VPC like examples/minimal's, synthesized to CloudFormation in a fresh node process, timed the
+a VPC like examples/minimal's, synthesized to CloudFormation in fresh node processes, timed the
 same way (process start to template written, as the process reports it; and to exit; peak memory
-is the node process's maxRSS), in these ways:
+is the largest node process's maxRSS), in these ways:
 
-- "TypeScript app": ``ts-node --transpile-only app.ts``. A TypeScript CDK app is run by ts-node
-  (cdk.json's ``npx ts-node --prefer-ts-exts bin/app.ts``); --transpile-only skips the type-check
-  that the cdk init default does, so this is the fastest TypeScript path and the one the issue's
-  "TypeScript construct" wording is compared against (the verdict).
-- "compiled JavaScript": ``node app.js``, the same app hand-written in JavaScript: no TypeScript
-  at all, a stricter comparison than the issue's.
+- "cdk synth (CDK CLI)" (the verdict): ``cdk synth --quiet`` from bench/reference, whose cdk.json
+  runs ``ts-node --transpile-only app.ts``: how the reference's users synthesize, with the fastest
+  TypeScript set-up (``cdk init``'s default type-checks). Its synth is done when the CLI exits.
+- "TypeScript app": ``ts-node --transpile-only app.ts`` run directly, without the CLI: stricter.
+- "compiled JavaScript": ``node app.js``, the same app hand-written in JavaScript, run directly:
+  no TypeScript and no CLI, the strictest.
 - "TypeScript app, type-checked": ``ts-node app.ts``, only with --reference-typecheck (12-20 s a
   run).
 
 After one warm-up of each, ours and the reference's runs alternate (ours, then each way in turn),
 so that other load on the shared machine weighs on all alike. The verdict is the ratio of the
-medians of wall time to files written, ours / reference TypeScript app, against the issue's target
-of at most 0.8; the ratio to the compiled JavaScript is printed too.
+medians of wall time to process exit, ours / reference ``cdk synth``, against the issue's target
+of at most 0.8 (each product run the way its users run it: ``python main.py``, ``cdk synth``).
+The ratios of our time to files written against the two direct runs are printed too, each with
+whether it is within 0.8.
 
 For comparison it also times ``import cdktf_cdktf_provider_aws`` in a fresh process: the cost
 the construct avoids by not using the generated provider bindings (see cdktf_restate/_tf.py).
 
 Targets: median <= 4.0 s (0.8 x the 5.0 s the issue quotes for the reference TypeScript
-construct), and, measured side by side, ours / reference TypeScript app <= 0.8.
+construct), and, measured side by side, ours / reference ``cdk synth`` <= 0.8.
 
 Usage: .venv/bin/python bench/synth.py [--runs 5] [--skip-provider-import]
                                        [--reference | --skip-reference] [--reference-typecheck]
@@ -62,8 +64,9 @@ REFERENCE_DIR = REPO_ROOT / "bench" / "reference"
 # The reference product and the TypeScript tool chain that runs app.ts: the reference is timed
 # only if all are installed, and their versions are printed.
 REFERENCE_PACKAGES = ("@restatedev/byoc", "aws-cdk-lib")
-REFERENCE_TOOLS = ("typescript", "ts-node")
+REFERENCE_TOOLS = ("typescript", "ts-node", "aws-cdk")
 TS_NODE = REFERENCE_DIR / "node_modules" / "ts-node" / "dist" / "bin.js"
+CDK_CLI = REFERENCE_DIR / "node_modules" / "aws-cdk" / "bin" / "cdk"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ class ReferenceWay:
     key: str
     label: str
     arguments: tuple[str, ...]
+    # Run by the CDK CLI from bench/reference (its cdk.json names the app): the synth is done
+    # when the CLI exits, after it has read the cloud assembly back.
+    through_cli: bool = False
 
 
 TYPESCRIPT_APP = ReferenceWay(
@@ -85,6 +91,15 @@ COMPILED_JAVASCRIPT = ReferenceWay(
 )
 TYPESCRIPT_TYPECHECKED = ReferenceWay(
     "typecheck", "TypeScript app, type-checked", (str(TS_NODE), str(REFERENCE_DIR / "app.ts"))
+)
+# The verdict: how the reference's users synthesize, with the fastest TypeScript set-up (cdk.json
+# runs app.ts with ts-node --transpile-only; `cdk init`'s default type-checks, 7.5-8.7 s here).
+# Offline and quiet: no notices, no telemetry, no template printed.
+CDK_SYNTH = ReferenceWay(
+    "cdk-synth",
+    "cdk synth (CDK CLI)",
+    (str(CDK_CLI), "synth", "--quiet", "--no-notices", "--no-version-reporting", "-o"),
+    through_cli=True,
 )
 
 CHILD = r"""
@@ -142,10 +157,10 @@ class Finished:
     tree_maxrss_kib: int
 
 
-def run_process(command: list[str], env: dict[str, str]) -> Finished:
+def run_process(command: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) -> Finished:
     with tempfile.TemporaryFile(mode="w+") as stderr:
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
         )
         assert process.stdout is not None
         stdout = process.stdout.read()
@@ -197,8 +212,12 @@ def install_reference() -> None:
 
 
 def run_reference(node: str, way: ReferenceWay, outdir: Path) -> dict[str, float]:
+    env = bench_env()
+    if way.through_cli:
+        env["CDK_DISABLE_CLI_TELEMETRY"] = "true"
+    cwd = REFERENCE_DIR if way.through_cli else REPO_ROOT
     started = time.time()
-    finished = run_process([node, *way.arguments, str(outdir)], bench_env())
+    finished = run_process([node, *way.arguments, str(outdir)], env, cwd)
     if finished.returncode != 0:
         raise SystemExit(
             f"reference synth ({way.label}) failed:\n{finished.stdout}\n{finished.stderr}"
@@ -207,9 +226,12 @@ def run_reference(node: str, way: ReferenceWay, outdir: Path) -> dict[str, float
     if not Path(report["template"]).is_file():
         raise SystemExit(f"reference synth wrote no {report['template']}")
     return {
-        "to_files": report["written"] - started,
+        # Through the CLI the app's template is only half the work: `cdk synth` is done when
+        # the CLI has read the assembly back and exits.
+        "to_files": (finished.exited if way.through_cli else report["written"]) - started,
         "to_exit": finished.exited - started,
-        "node_mib": report["node_peak_kib"] / 1024,
+        # The largest node process: the app's own maxRSS, or the CLI's (wait4) when larger.
+        "node_mib": max(report["node_peak_kib"], finished.tree_maxrss_kib) / 1024,
     }
 
 
@@ -226,12 +248,14 @@ def time_provider_import() -> float:
 
 
 def command_line(way: ReferenceWay) -> str:
-    """The way's command as a reader would type it from the repository root."""
+    """The way's command as a reader would type it from where it runs."""
+    base = REFERENCE_DIR if way.through_cli else REPO_ROOT
     shown = [
-        str(Path(argument).relative_to(REPO_ROOT)) if argument.startswith("/") else argument
+        str(Path(argument).relative_to(base)) if argument.startswith("/") else argument
         for argument in way.arguments
     ]
-    return " ".join(["node", *shown])
+    where = "(in bench/reference) " if way.through_cli else ""
+    return where + " ".join(["node", *shown, "OUTDIR" if way.through_cli else ""]).rstrip()
 
 
 def print_reference(way: ReferenceWay, runs: list[dict[str, float]]) -> None:
@@ -239,7 +263,8 @@ def print_reference(way: ReferenceWay, runs: list[dict[str, float]]) -> None:
     print("  wall to files written (s): " + " ".join(f"{r['to_files']:.2f}" for r in runs))
     print(f"  median wall to files written: {statistics.median(r['to_files'] for r in runs):.2f} s")
     print(f"  median wall to process exit:  {statistics.median(r['to_exit'] for r in runs):.2f} s")
-    print(f"  peak RSS: node {max(r['node_mib'] for r in runs):.0f} MiB (1 node process)")
+    processes = "largest of 2 node processes" if way.through_cli else "1 node process"
+    print(f"  peak RSS: node {max(r['node_mib'] for r in runs):.0f} MiB ({processes})")
 
 
 def print_side_by_side(
@@ -258,20 +283,28 @@ def print_side_by_side(
 
     ours_median = median(ours)
     ours_peak = max(r["python_mib"] for r in ours) + max(r["node_mib"] for r in ours)
+    if CDK_SYNTH in reference:
+        # The verdict (issue 2): each product synthesized the way its users do, process start
+        # to process exit on both sides (`python main.py`; `cdk synth`).
+        ours_exit = statistics.median(r["to_exit"] for r in ours)
+        cli = statistics.median(r["to_exit"] for r in reference[CDK_SYNTH])
+        ratio = ours_exit / cli
+        verdict = "PASS" if ratio <= RATIO_TARGET else "FAIL"
+        print(f"side by side, median wall to process exit (ours {ours_exit:.2f} s):")
+        print(
+            f"  ours / reference cdk synth <= {RATIO_TARGET:.2f}: {verdict}"
+            f" ({ours_exit:.2f} s / {cli:.2f} s = {ratio:.2f}; the verdict)"
+        )
     print(f"side by side, median wall to files written (ours {ours_median:.2f} s):")
-    # The issue's measure: its wording is about the reference's TypeScript construct.
-    typescript = median(reference[TYPESCRIPT_APP])
-    ratio = ours_median / typescript
-    verdict = "PASS" if ratio <= RATIO_TARGET else "FAIL"
-    print(
-        f"  ours / reference TypeScript app <= {RATIO_TARGET:.2f}: {verdict}"
-        f" ({ours_median:.2f} s / {typescript:.2f} s = {ratio:.2f})"
-    )
-    javascript = median(reference[COMPILED_JAVASCRIPT])
-    print(
-        f"  ours / reference compiled JavaScript = {ours_median / javascript:.2f}"
-        f" ({ours_median:.2f} s / {javascript:.2f} s; stricter; not the issue's measure)"
-    )
+    # Stricter: the reference's app run directly, without the CLI its users synthesize with.
+    for way in (TYPESCRIPT_APP, COMPILED_JAVASCRIPT):
+        other = median(reference[way])
+        ratio = ours_median / other
+        met = "met" if ratio <= RATIO_TARGET else "not met"
+        print(
+            f"  ours / reference {way.label}, run directly = {ratio:.2f}"
+            f" ({ours_median:.2f} s / {other:.2f} s; {RATIO_TARGET:.2f} {met}; stricter, no CLI)"
+        )
     if TYPESCRIPT_TYPECHECKED in reference:
         typechecked = median(reference[TYPESCRIPT_TYPECHECKED])
         print(
@@ -313,7 +346,7 @@ def main(argv: list[str]) -> int:
         if reference_versions() is None:
             install_reference()
     with_reference = not args.skip_reference and node is not None and reference_versions()
-    ways = [TYPESCRIPT_APP, COMPILED_JAVASCRIPT]
+    ways = [CDK_SYNTH, TYPESCRIPT_APP, COMPILED_JAVASCRIPT]
     if args.reference_typecheck:
         ways.append(TYPESCRIPT_TYPECHECKED)
 

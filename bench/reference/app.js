@@ -44,7 +44,9 @@ function buildStack(app) {
 }
 
 function main() {
-  const outdir = process.argv[2] || fs.mkdtempSync(path.join(os.tmpdir(), "byoc-synth-"));
+  // Under `cdk synth` the CDK CLI names the output directory in CDK_OUTDIR.
+  const outdir =
+    process.argv[2] || process.env.CDK_OUTDIR || fs.mkdtempSync(path.join(os.tmpdir(), "byoc-synth-"));
   const app = new cdk.App({ outdir });
   buildStack(app);
   app.synth();

@@ -9,6 +9,7 @@
 // the peak RSS.
 //
 // Usage: node node_modules/ts-node/dist/bin.js [--transpile-only] app.ts [outdir]
+//    or: node node_modules/aws-cdk/bin/cdk synth --quiet -o OUTDIR   (cdk.json runs this file)
 
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -47,7 +48,9 @@ function buildStack(app: App): Stack {
 }
 
 function main(): void {
-  const outdir = process.argv[2] || fs.mkdtempSync(path.join(os.tmpdir(), "byoc-synth-"));
+  // Under `cdk synth` the CDK CLI names the output directory in CDK_OUTDIR.
+  const outdir =
+    process.argv[2] || process.env.CDK_OUTDIR || fs.mkdtempSync(path.join(os.tmpdir(), "byoc-synth-"));
   const app = new App({ outdir });
   buildStack(app);
   app.synth();
