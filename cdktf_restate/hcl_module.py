@@ -24,12 +24,9 @@ from typing import Any
 
 from cdktf_restate import hcl_render
 from cdktf_restate._tf import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION_CONSTRAINT
-from cdktf_restate.module_inputs import (
-    INPUTS,
-    PRECONDITIONS,
-    ModuleInput,
-    build_props,
-)
+from cdktf_restate.module_inputs import INPUTS, ModuleInput
+from cdktf_restate.module_props import build_props
+from cdktf_restate.module_rules import PRECONDITIONS
 
 MODULE_NAME = "restate-ecs-fargate-cluster"
 REQUIRED_TERRAFORM = ">= 1.5"
