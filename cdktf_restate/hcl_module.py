@@ -449,7 +449,8 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 
 
 def generate(out: Path) -> list[Path]:
-    """Write the module into ``out`` (replacing generated files); return the written files."""
+    """Write the module into ``out`` (replacing generated files); return the written files,
+    not what else lies in ``out`` (a state or lock file of someone's trial run)."""
     out.mkdir(parents=True, exist_ok=True)
     for old in GENERATED_FILES:
         (out / old).unlink(missing_ok=True)
@@ -478,7 +479,7 @@ def generate(out: Path) -> list[Path]:
         + "".join(f"/{LAMBDA_DIR}/{z.name}\n" for z in ignored)
     )
     terraform(["fmt", "-list=false", "."], out)
-    return sorted(p for p in out.rglob("*") if p.is_file())
+    return module_files(out)
 
 
 def module_files(module_dir: Path) -> list[Path]:

@@ -175,13 +175,24 @@ def test_rendered_document_parses_back_with_the_same_values() -> None:
 # ---------------------------------------------------------------- generated module
 
 
+STRAY_FILE = "terraform.tfstate"  # e.g. left by someone's trial run in the module folder
+
+
 @pytest.fixture(scope="module")
-def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh `cdktf-restate module` run, laid out like the repo (modules/ + examples/)."""
+def generated_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """A fresh `cdktf-restate module` run into a folder that already holds a stray file, laid
+    out like the repo (modules/ + examples/); with the files `generate` says it wrote."""
     root = tmp_path_factory.mktemp("module-tree")
-    hcl_module.generate(root / MODULE_PATH)
+    (root / MODULE_PATH).mkdir(parents=True)
+    (root / MODULE_PATH / STRAY_FILE).write_text("{}")
+    written = hcl_module.generate(root / MODULE_PATH)
     shutil.copytree(REPO / EXAMPLE_PATH, root / EXAMPLE_PATH)
-    return root
+    return root, written
+
+
+@pytest.fixture(scope="module")
+def regenerated(generated_files: tuple[Path, list[Path]]) -> Path:
+    return generated_files[0]
 
 
 def committed_module_files() -> list[str]:
@@ -191,17 +202,25 @@ def committed_module_files() -> list[str]:
     return sorted(str(Path(p).relative_to(MODULE_PATH)) for p in listed)
 
 
-def test_committed_module_is_exactly_what_the_generator_writes(regenerated: Path) -> None:
-    generated_dir = regenerated / MODULE_PATH
+def test_committed_module_is_exactly_what_the_generator_writes(
+    generated_files: tuple[Path, list[Path]],
+) -> None:
+    root, written = generated_files
+    generated_dir = root / MODULE_PATH
     ignored = {
         line.lstrip("/")
         for line in (generated_dir / ".gitignore").read_text().splitlines()
         if line and not line.startswith("#")
     }
+    # What generate reports is what it wrote: every file in the folder but the stray one,
+    # which it leaves alone.
+    in_folder = sorted(p for p in generated_dir.rglob("*") if p.is_file())
+    assert (generated_dir / STRAY_FILE).read_text() == "{}"
+    assert sorted(written) == [p for p in in_folder if p.name != STRAY_FILE]
     generated = sorted(
         str(p.relative_to(generated_dir))
-        for p in generated_dir.rglob("*")
-        if p.is_file() and str(p.relative_to(generated_dir)) not in ignored
+        for p in written
+        if str(p.relative_to(generated_dir)) not in ignored
     )
     assert committed_module_files() == generated, "regenerate: cdktf-restate module --out " + str(
         MODULE_PATH
