@@ -15,27 +15,28 @@ a VPC like examples/minimal's, synthesized to CloudFormation in fresh node proce
 same way (process start to template written, as the process reports it; and to exit; peak memory
 is the largest node process's maxRSS), in these ways:
 
-- "cdk synth (CDK CLI)" (the verdict): ``cdk synth --quiet`` from bench/reference, whose cdk.json
-  runs ``ts-node --transpile-only app.ts``: how the reference's users synthesize, with the fastest
-  TypeScript set-up (``cdk init``'s default type-checks). Its synth is done when the CLI exits.
-- "TypeScript app": ``ts-node --transpile-only app.ts`` run directly, without the CLI: stricter.
-- "compiled JavaScript": ``node app.js``, the same app hand-written in JavaScript, run directly:
-  no TypeScript and no CLI, the strictest.
-- "TypeScript app, type-checked": ``ts-node app.ts``, only with --reference-typecheck (12-20 s a
-  run).
+- "TypeScript app" (the verdict): ``ts-node --transpile-only app.ts`` run directly. A TypeScript
+  CDK app is run by ts-node; --transpile-only skips the type-check that the ``cdk init`` default
+  does, so this is the fastest TypeScript path, the demanding one for us.
+- "compiled JavaScript": ``node app.js``, the same app hand-written in JavaScript: no TypeScript
+  at all, stricter.
+- "cdk synth (CDK CLI)", when bench/reference holds the CLI: ``cdk synth --quiet`` from
+  bench/reference, whose cdk.json runs the TypeScript app as above. A user-level figure, not the
+  verdict: it includes the CDK CLI's own start (~1-1.4 s), and ours is timed without the cdktf
+  CLI. Its "files written" is when the app reports its template written, from the CLI's start.
+- "TypeScript app, type-checked": ``ts-node app.ts``, only with --reference-typecheck (8-20 s a
+  run, by load).
 
 After one warm-up of each, ours and the reference's runs alternate (ours, then each way in turn),
 so that other load on the shared machine weighs on all alike. The verdict is the ratio of the
-medians of wall time to process exit, ours / reference ``cdk synth``, against the issue's target
-of at most 0.8 (each product run the way its users run it: ``python main.py``, ``cdk synth``).
-The ratios of our time to files written against the two direct runs are printed too, each with
-whether it is within 0.8.
+medians of wall time to files written, ours / reference TypeScript app, against the issue's
+target of at most 0.8; the ratios to the other ways are printed too.
 
 For comparison it also times ``import cdktf_cdktf_provider_aws`` in a fresh process: the cost
 the construct avoids by not using the generated provider bindings (see cdktf_restate/_tf.py).
 
 Targets: median <= 4.0 s (0.8 x the 5.0 s the issue quotes for the reference TypeScript
-construct), and, measured side by side, ours / reference ``cdk synth`` <= 0.8.
+construct), and, measured side by side, ours / reference TypeScript app <= 0.8.
 
 Usage: .venv/bin/python bench/synth.py [--runs 5] [--skip-provider-import]
                                        [--reference | --skip-reference] [--reference-typecheck]
@@ -64,7 +65,9 @@ REFERENCE_DIR = REPO_ROOT / "bench" / "reference"
 # The reference product and the TypeScript tool chain that runs app.ts: the reference is timed
 # only if all are installed, and their versions are printed.
 REFERENCE_PACKAGES = ("@restatedev/byoc", "aws-cdk-lib")
-REFERENCE_TOOLS = ("typescript", "ts-node", "aws-cdk")
+REFERENCE_TOOLS = ("typescript", "ts-node")
+# Optional: the CDK CLI, for the user-level `cdk synth` figure (not the verdict).
+CLI_PACKAGE = "aws-cdk"
 TS_NODE = REFERENCE_DIR / "node_modules" / "ts-node" / "dist" / "bin.js"
 CDK_CLI = REFERENCE_DIR / "node_modules" / "aws-cdk" / "bin" / "cdk"
 
@@ -92,9 +95,10 @@ COMPILED_JAVASCRIPT = ReferenceWay(
 TYPESCRIPT_TYPECHECKED = ReferenceWay(
     "typecheck", "TypeScript app, type-checked", (str(TS_NODE), str(REFERENCE_DIR / "app.ts"))
 )
-# The verdict: how the reference's users synthesize, with the fastest TypeScript set-up (cdk.json
-# runs app.ts with ts-node --transpile-only; `cdk init`'s default type-checks, 7.5-8.7 s here).
-# Offline and quiet: no notices, no telemetry, no template printed.
+# A user-level figure, not the verdict: the app under the CDK CLI (cdk.json runs app.ts with
+# ts-node --transpile-only), quiet and offline: no notices, no telemetry, no template printed, and
+# no EC2 metadata probe (see run_reference). It includes ~1-1.4 s of CLI start the app run
+# directly does not pay, and the app then also writes path metadata.
 CDK_SYNTH = ReferenceWay(
     "cdk-synth",
     "cdk synth (CDK CLI)",
@@ -194,14 +198,23 @@ def run_synth(outdir: Path) -> dict[str, float]:
     }
 
 
+def installed_version(package: str) -> str | None:
+    manifest = REFERENCE_DIR / "node_modules" / package / "package.json"
+    return json.loads(manifest.read_text())["version"] if manifest.is_file() else None
+
+
 def reference_versions() -> dict[str, str] | None:
-    """The installed versions of the reference's packages, or None if any is missing."""
+    """The installed versions of the reference's packages (and of the CDK CLI if it is there),
+    or None if any required one is missing."""
     versions = {}
     for package in (*REFERENCE_PACKAGES, *REFERENCE_TOOLS):
-        manifest = REFERENCE_DIR / "node_modules" / package / "package.json"
-        if not manifest.is_file():
+        version = installed_version(package)
+        if version is None:
             return None
-        versions[package] = json.loads(manifest.read_text())["version"]
+        versions[package] = version
+    cli = installed_version(CLI_PACKAGE)
+    if cli is not None:
+        versions[CLI_PACKAGE] = cli
     return versions
 
 
@@ -215,6 +228,10 @@ def run_reference(node: str, way: ReferenceWay, outdir: Path) -> dict[str, float
     env = bench_env()
     if way.through_cli:
         env["CDK_DISABLE_CLI_TELEMETRY"] = "true"
+        # Without a region the AWS SDK in the CLI probes the EC2 metadata address and keeps a
+        # 1 s timer alive: a network wait that depends on the machine.
+        env["AWS_REGION"] = "us-east-1"
+        env["AWS_EC2_METADATA_DISABLED"] = "true"
     cwd = REFERENCE_DIR if way.through_cli else REPO_ROOT
     started = time.time()
     finished = run_process([node, *way.arguments, str(outdir)], env, cwd)
@@ -226,9 +243,8 @@ def run_reference(node: str, way: ReferenceWay, outdir: Path) -> dict[str, float
     if not Path(report["template"]).is_file():
         raise SystemExit(f"reference synth wrote no {report['template']}")
     return {
-        # Through the CLI the app's template is only half the work: `cdk synth` is done when
-        # the CLI has read the assembly back and exits.
-        "to_files": (finished.exited if way.through_cli else report["written"]) - started,
+        # Through the CLI too: when the app reports its template written, from the CLI's start.
+        "to_files": report["written"] - started,
         "to_exit": finished.exited - started,
         # The largest node process: the app's own maxRSS, or the CLI's (wait4) when larger.
         "node_mib": max(report["node_peak_kib"], finished.tree_maxrss_kib) / 1024,
@@ -263,7 +279,7 @@ def print_reference(way: ReferenceWay, runs: list[dict[str, float]]) -> None:
     print("  wall to files written (s): " + " ".join(f"{r['to_files']:.2f}" for r in runs))
     print(f"  median wall to files written: {statistics.median(r['to_files'] for r in runs):.2f} s")
     print(f"  median wall to process exit:  {statistics.median(r['to_exit'] for r in runs):.2f} s")
-    processes = "largest of 2 node processes" if way.through_cli else "1 node process"
+    processes = "largest of 2 node processes: the CLI's" if way.through_cli else "1 node process"
     print(f"  peak RSS: node {max(r['node_mib'] for r in runs):.0f} MiB ({processes})")
 
 
@@ -283,27 +299,26 @@ def print_side_by_side(
 
     ours_median = median(ours)
     ours_peak = max(r["python_mib"] for r in ours) + max(r["node_mib"] for r in ours)
-    if CDK_SYNTH in reference:
-        # The verdict (issue 2): each product synthesized the way its users do, process start
-        # to process exit on both sides (`python main.py`; `cdk synth`).
-        ours_exit = statistics.median(r["to_exit"] for r in ours)
-        cli = statistics.median(r["to_exit"] for r in reference[CDK_SYNTH])
-        ratio = ours_exit / cli
-        verdict = "PASS" if ratio <= RATIO_TARGET else "FAIL"
-        print(f"side by side, median wall to process exit (ours {ours_exit:.2f} s):")
-        print(
-            f"  ours / reference cdk synth <= {RATIO_TARGET:.2f}: {verdict}"
-            f" ({ours_exit:.2f} s / {cli:.2f} s = {ratio:.2f}; the verdict)"
-        )
     print(f"side by side, median wall to files written (ours {ours_median:.2f} s):")
-    # Stricter: the reference's app run directly, without the CLI its users synthesize with.
-    for way in (TYPESCRIPT_APP, COMPILED_JAVASCRIPT):
-        other = median(reference[way])
-        ratio = ours_median / other
-        met = "met" if ratio <= RATIO_TARGET else "not met"
+    # The verdict (issue 2): app process against app process, the TypeScript app run directly.
+    typescript = median(reference[TYPESCRIPT_APP])
+    ratio = ours_median / typescript
+    verdict = "PASS" if ratio <= RATIO_TARGET else "FAIL"
+    print(
+        f"  ours / reference TypeScript app <= {RATIO_TARGET:.2f}: {verdict}"
+        f" ({ours_median:.2f} s / {typescript:.2f} s = {ratio:.2f}; the verdict)"
+    )
+    javascript = median(reference[COMPILED_JAVASCRIPT])
+    print(
+        f"  ours / reference compiled JavaScript = {ours_median / javascript:.2f}"
+        f" ({ours_median:.2f} s / {javascript:.2f} s; stricter)"
+    )
+    if CDK_SYNTH in reference:
+        cli = median(reference[CDK_SYNTH])
         print(
-            f"  ours / reference {way.label}, run directly = {ratio:.2f}"
-            f" ({ours_median:.2f} s / {other:.2f} s; {RATIO_TARGET:.2f} {met}; stricter, no CLI)"
+            f"  ours / reference under cdk synth = {ours_median / cli:.2f}"
+            f" ({ours_median:.2f} s / {cli:.2f} s; user-level, not the verdict: includes the"
+            " CDK CLI's start, while ours runs without the cdktf CLI)"
         )
     if TYPESCRIPT_TYPECHECKED in reference:
         typechecked = median(reference[TYPESCRIPT_TYPECHECKED])
@@ -331,7 +346,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--reference-typecheck",
         action="store_true",
-        help="also time the reference TypeScript app with ts-node's type-check (12-20 s a run)",
+        help="also time the reference TypeScript app with ts-node's type-check (8-20 s a run)",
     )
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -346,7 +361,13 @@ def main(argv: list[str]) -> int:
         if reference_versions() is None:
             install_reference()
     with_reference = not args.skip_reference and node is not None and reference_versions()
-    ways = [CDK_SYNTH, TYPESCRIPT_APP, COMPILED_JAVASCRIPT]
+    ways = [TYPESCRIPT_APP, COMPILED_JAVASCRIPT]
+    if with_reference and installed_version(CLI_PACKAGE) is None:
+        print(
+            f"no {CLI_PACKAGE} in bench/reference: run bench/reference/setup.sh for the cdk synth figure"
+        )
+    elif with_reference:
+        ways.append(CDK_SYNTH)
     if args.reference_typecheck:
         ways.append(TYPESCRIPT_TYPECHECKED)
 
