@@ -1,5 +1,6 @@
 """EBS clean-up for retired stateful nodes: snapshot a detached volume, delete it, and delete the
-snapshot once the retention has passed. Only resources tagged as this cluster's are touched.
+snapshot once the retention has passed. Only resources with both of the controller's tags
+(`restate:cluster` = this cluster, `restate:managed-by`) are touched.
 
 `select` is pure (tested with plain tables); `VolumeJanitor` is the thin boto3 layer.
 Calls: ec2:DescribeVolumes, ec2:DescribeSnapshots, ec2:CreateSnapshot (tagged at creation, so
@@ -64,8 +65,8 @@ def select(
     now: float,
 ) -> list[VolumeAction]:
     """What to do with this cluster's retired volumes and their snapshots."""
-    ours_volumes = [v for v in volumes if v.tags.get(TAG_CLUSTER) == cluster_name]
-    ours_snapshots = [s for s in snapshots if s.tags.get(TAG_CLUSTER) == cluster_name]
+    ours_volumes = [v for v in volumes if _ours(v.tags, cluster_name)]
+    ours_snapshots = [s for s in snapshots if _ours(s.tags, cluster_name)]
     actions: list[VolumeAction] = []
     existing = {v.volume_id for v in ours_volumes if v.state != "deleted"}
     for volume in ours_volumes:
@@ -103,6 +104,13 @@ def select(
                 )
             )
     return actions
+
+
+def _ours(tags: dict[str, str], cluster_name: str) -> bool:
+    """Created by this cluster's controller: RunTask tags the volumes and the janitor its
+    snapshots with both tags. The cluster tag alone is not enough: a user may tag their own
+    volumes with it (cost allocation), and the janitor deletes what it selects."""
+    return tags.get(TAG_CLUSTER) == cluster_name and tags.get(TAG_MANAGED_BY) == MANAGED_BY
 
 
 def _epoch(value: object) -> float:
@@ -143,12 +151,14 @@ class VolumeJanitor:
         )
 
     def observe(self) -> tuple[list[Volume], list[Snapshot]]:
-        cluster_filter = {"Name": f"tag:{TAG_CLUSTER}", "Values": [self.cluster_name]}
+        # EC2 ANDs the filters: only resources carrying both of the controller's tags.
+        ours = [
+            {"Name": f"tag:{TAG_CLUSTER}", "Values": [self.cluster_name]},
+            {"Name": f"tag:{TAG_MANAGED_BY}", "Values": [MANAGED_BY]},
+        ]
         volumes = [
             Volume(v["VolumeId"], v.get("State", ""), _tags(v), _epoch(v.get("CreateTime")))
-            for page in self.ec2.get_paginator("describe_volumes").paginate(
-                Filters=[cluster_filter]
-            )
+            for page in self.ec2.get_paginator("describe_volumes").paginate(Filters=ours)
             for v in page.get("Volumes", [])
         ]
         snapshots = [
@@ -160,7 +170,7 @@ class VolumeJanitor:
                 _epoch(s.get("StartTime")),
             )
             for page in self.ec2.get_paginator("describe_snapshots").paginate(
-                OwnerIds=["self"], Filters=[cluster_filter]
+                OwnerIds=["self"], Filters=ours
             )
             for s in page.get("Snapshots", [])
         ]

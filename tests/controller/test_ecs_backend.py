@@ -18,6 +18,7 @@ from restate_controller.backends.ecs import EcsBackend, EcsSettings, check_subne
 from restate_controller.config import EbsVolume
 from restate_controller.loop import JsonLog, Reconciler
 from restate_controller.model import (
+    MANAGED_BY,
     TAG_AZ,
     TAG_CLUSTER,
     TAG_MANAGED_BY,
@@ -320,8 +321,10 @@ def test_errors_are_classified(aws_world: AwsWorld, ecs_cluster: str) -> None:
 def test_volume_janitor_snapshots_deletes_and_expires_only_ours(aws_world: AwsWorld) -> None:
     ec2 = aws_world.client("ec2")
 
-    def volume(cluster: str) -> str:
+    def volume(cluster: str, managed: bool = True) -> str:
         tags = [{"Key": TAG_CLUSTER, "Value": cluster}, {"Key": TAG_AZ, "Value": "us-east-1a"}]
+        if managed:
+            tags.append({"Key": TAG_MANAGED_BY, "Value": MANAGED_BY})
         return ec2.create_volume(
             AvailabilityZone="us-east-1a",
             Size=1,
@@ -329,6 +332,8 @@ def test_volume_janitor_snapshots_deletes_and_expires_only_ours(aws_world: AwsWo
         )["VolumeId"]
 
     ours, theirs = volume("janitor-demo"), volume("someone-else")
+    # A user's own volume carrying the cluster tag (cost allocation), not created by RunTask.
+    users = volume("janitor-demo", managed=False)
     recorder = CallRecorder()
     janitor = VolumeJanitor(
         recorder.attach(aws_world.client("ec2")), cluster_name="janitor-demo", retention_days=7
@@ -348,7 +353,7 @@ def test_volume_janitor_snapshots_deletes_and_expires_only_ours(aws_world: AwsWo
     pass_two = janitor(start + 7_600)
     assert [line.split(":")[0] for line in pass_two] == [f"delete-volume {ours}"]
     remaining = {v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]}
-    assert ours not in remaining and theirs in remaining
+    assert ours not in remaining and theirs in remaining and users in remaining
 
     assert janitor(start + 8_000) == [], "snapshot kept during the retention"
     pass_three = janitor(start + 8 * 86_400)
@@ -359,4 +364,11 @@ def test_volume_janitor_snapshots_deletes_and_expires_only_ours(aws_world: AwsWo
         "Snapshots"
     ]
     assert left == []
-    assert theirs in {v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]}
+    assert {theirs, users} <= {v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]}
+    snapshotted = {
+        tag["Value"]
+        for snap in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]
+        for tag in snap.get("Tags", [])
+        if tag["Key"] == TAG_VOLUME_ID
+    }
+    assert users not in snapshotted and theirs not in snapshotted

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from restate_controller.model import TAG_CLUSTER
+from restate_controller.model import MANAGED_BY, TAG_CLUSTER, TAG_MANAGED_BY
 from restate_controller.volumes import Snapshot, Volume, select
 
 NOW = 100 * 86_400.0
 DAY = 86_400.0
-OURS = {TAG_CLUSTER: "demo"}
+OURS = {TAG_CLUSTER: "demo", TAG_MANAGED_BY: MANAGED_BY}
 
 
 def volume(
@@ -37,6 +37,12 @@ CASES = [
     ("fresh detached volume may be about to attach: untouched", [volume("v1", age=600)], [], []),
     ("another cluster's volume: untouched", [volume("v1", tags={TAG_CLUSTER: "other"})], [], []),
     ("untagged volume: untouched", [volume("v1", tags={})], [], []),
+    (
+        "volume with our cluster tag but not managed by the controller: untouched",
+        [volume("v1", tags={TAG_CLUSTER: "demo"})],
+        [],
+        [],
+    ),
     ("snapshot pending: wait", [volume("v1")], [snapshot("s1", "v1", state="pending")], []),
     (
         "snapshot completed: delete the volume",
@@ -70,6 +76,12 @@ CASES = [
         [],
     ),
     ("our tag but no source volume id: untouched", [], [snapshot("s1", "", age=30 * DAY)], []),
+    (
+        "old snapshot with our cluster tag but not managed by the controller: untouched",
+        [],
+        [snapshot("s1", "v1", age=30 * DAY, tags={TAG_CLUSTER: "demo"})],
+        [],
+    ),
 ]
 
 
