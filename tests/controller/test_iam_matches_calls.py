@@ -28,7 +28,7 @@ from conftest import AZS, REGION, AwsWorld, CallRecorder, TaskDrivenRestate
 from restate_controller.backends.ecs import EcsBackend, check_subnet_zones
 from restate_controller.config import Config, load_config
 from restate_controller.loop import JsonLog, Reconciler
-from restate_controller.model import TAG_AZ, TAG_CLUSTER
+from restate_controller.model import MANAGED_BY, TAG_AZ, TAG_CLUSTER, TAG_MANAGED_BY
 from restate_controller.volumes import VolumeJanitor
 
 from cdktf_restate import (
@@ -370,6 +370,7 @@ def observed(aws_world: AwsWorld, tmp_path_factory: pytest.TempPathFactory) -> I
         ec2 = aws_world.client("ec2")
         tags = [
             {"Key": TAG_CLUSTER, "Value": config.cluster_name},
+            {"Key": TAG_MANAGED_BY, "Value": MANAGED_BY},
             {"Key": TAG_AZ, "Value": AZS[0]},
         ]
         ec2.create_volume(
