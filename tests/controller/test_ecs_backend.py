@@ -35,6 +35,7 @@ from restate_controller.volumes import TAG_VOLUME_ID, VolumeJanitor
 
 from cdktf_restate.devtools.emulator import free_port
 
+NOON = 1_800_000_000.0  # a fixed clock for the backends whose clientTokens are compared
 EBS = EbsVolume(
     size_gib=40, volume_type="gp3", iops=3000, throughput=125, role_arn="", encrypted=True
 )
@@ -372,3 +373,192 @@ def test_volume_janitor_snapshots_deletes_and_expires_only_ours(aws_world: AwsWo
         if tag["Key"] == TAG_VOLUME_ID
     }
     assert users not in snapshotted and theirs not in snapshotted
+
+
+# ---------------------------------------------------------------------------------------------
+# What ECS does that moto does not: eventual consistency, DescribeTasks failures, clientToken.
+# ---------------------------------------------------------------------------------------------
+class EcsAsInAws:
+    """The moto ECS client, plus three behaviours of the real service moto lacks: ListTasks
+    that does not show some tasks yet (eventual consistency), DescribeTasks `failures` for some
+    ARNs, and RunTask idempotency by clientToken (the same token with the same parameters answers
+    with the first launch; with other parameters, ConflictException)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.unlisted: set[str] = set()
+        self.describe_failures: dict[str, str] = {}
+        self.launches_by_token: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.tokens: list[str] = []
+        self.started = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def get_paginator(self, name: str) -> Any:
+        paginator = self.client.get_paginator(name)
+        hidden = self.unlisted
+
+        class Hiding:
+            def paginate(self, **params: Any) -> Iterator[dict[str, Any]]:
+                for page in paginator.paginate(**params):
+                    arns = [arn for arn in page.get("taskArns", []) if arn not in hidden]
+                    yield {**page, "taskArns": arns}
+
+        return Hiding() if name == "list_tasks" else paginator
+
+    def describe_tasks(self, **params: Any) -> dict[str, Any]:
+        response = self.client.describe_tasks(**params)
+        failing = {
+            arn: why for arn, why in self.describe_failures.items() if arn in params["tasks"]
+        }
+        return {
+            **response,
+            "tasks": [task for task in response["tasks"] if task["taskArn"] not in failing],
+            "failures": [
+                *response.get("failures", []),
+                *({"arn": arn, "reason": why} for arn, why in failing.items()),
+            ],
+        }
+
+    def run_task(self, **params: Any) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        token = params["clientToken"]
+        self.tokens.append(token)
+        if token in self.launches_by_token:
+            first, response = self.launches_by_token[token]
+            if first != params:
+                raise ClientError(
+                    {"Error": {"Code": "ConflictException", "Message": "token reused"}}, "RunTask"
+                )
+            return response
+        response = self.client.run_task(**params)
+        self.started += len(response["tasks"])
+        self.launches_by_token[token] = (params, response)
+        return response
+
+
+def aws_like_backend(
+    world: AwsWorld, cluster_arn: str, recorder: CallRecorder, ecs: EcsAsInAws | None = None
+) -> tuple[EcsBackend, EcsAsInAws]:
+    """A backend on EcsAsInAws; pass `ecs` again to model a restarted controller. Its clock
+    stands still (the clientToken changes every hour of the clock)."""
+    backend = make_backend(world, cluster_arn, world.task_definitions[1], recorder)
+    ecs = ecs or EcsAsInAws(backend.ecs)
+    backend.ecs = ecs
+    backend.clock = lambda: NOON
+    return backend, ecs
+
+
+def test_a_listed_task_that_describe_tasks_fails_on_stops_the_pass(
+    aws_world: AwsWorld, ecs_cluster: str
+) -> None:
+    """A draining task missing from one observation would free its zone from the disruption
+    budget (a second zone could start draining), and an empty-looking zone gets a duplicate
+    launch: a listed task DescribeTasks does not describe makes the pass fail and act on nothing."""
+    recorder = CallRecorder()
+    backend, ecs = aws_like_backend(aws_world, ecs_cluster, recorder)
+    ops = TaskDrivenRestate(backend)
+    run_until_idle(backend, ops, io.StringIO())
+    tasks = backend.list_tasks()
+    assert len(tasks) == 3
+    victim = tasks[0]
+    ecs.describe_failures[victim.task_id] = "MISSING"
+    with pytest.raises(TemporaryError, match=f"{victim.task_id}: MISSING") as error:
+        backend.list_tasks()
+    assert "not acting on a partial view" in str(error.value)
+
+    # Through the loop: the pass fails, nothing is launched into the zone that looks empty.
+    recorder.calls.clear()
+    loop = Reconciler(
+        spec(backend.desired_task_definition), backend, ops, log=JsonLog(io.StringIO())
+    )
+    status = loop.run_once()
+    assert status.phase == "error" and victim.task_id in status.reason
+    assert "RunTask" not in [operation for _, operation, _ in recorder.calls]
+    assert ecs.started == 3
+
+    # Another failure reason for a listed task: the same.
+    ecs.describe_failures[victim.task_id] = "INTERNAL_ERROR"
+    with pytest.raises(TemporaryError, match="INTERNAL_ERROR"):
+        backend.list_tasks()
+    del ecs.describe_failures[victim.task_id]
+    assert len(backend.list_tasks()) == 3
+
+
+def test_a_launch_not_yet_visible_is_tolerated_only_as_missing(
+    aws_world: AwsWorld, ecs_cluster: str
+) -> None:
+    recorder = CallRecorder()
+    backend, ecs = aws_like_backend(aws_world, ecs_cluster, recorder)
+    first = backend.run_task("us-east-1a", {TAG_AZ: "us-east-1a"})
+    second = backend.run_task("us-east-1b", {TAG_AZ: "us-east-1b"})
+    # Neither ListTasks nor DescribeTasks shows the launch of a moment ago yet.
+    ecs.unlisted.add(first.task_id)
+    ecs.describe_failures[first.task_id] = "MISSING"
+    assert [task.task_id for task in backend.list_tasks()] == [second.task_id]
+    # Any other failure of a recent launch is not explained by eventual consistency.
+    ecs.describe_failures[first.task_id] = "INTERNAL_ERROR"
+    with pytest.raises(TemporaryError, match="INTERNAL_ERROR"):
+        backend.list_tasks()
+
+
+def test_a_repeated_launch_decision_reuses_its_client_token(
+    aws_world: AwsWorld, ecs_cluster: str
+) -> None:
+    """A controller restarted (or a RunTask that timed out) before ListTasks shows the task it
+    launched decides the same launch again: the same clientToken, so ECS answers with the first
+    task and no duplicate starts."""
+    recorder = CallRecorder()
+    tags = {TAG_AZ: "us-east-1a", TAG_PHASE: "starting", TAG_REPLACES: "arn:old-task"}
+    backend, ecs = aws_like_backend(aws_world, ecs_cluster, recorder)
+    backend.list_tasks()
+    first = backend.run_task("us-east-1a", tags)
+    ecs.unlisted.add(first.task_id)  # ListTasks does not show it yet
+
+    restarted, _ = aws_like_backend(aws_world, ecs_cluster, recorder, ecs)
+    assert restarted.list_tasks() == []
+    again = restarted.run_task("us-east-1a", tags)
+    assert again.task_id == first.task_id and ecs.started == 1
+    first_token, second_token = ecs.tokens
+    assert first_token == second_token
+    assert len(first_token) <= 64 and all(33 <= ord(c) <= 126 for c in first_token)
+
+    # Once the first launch is listed (here: it died), deciding the launch again is a new one.
+    backend.stop_task(first.task_id, "essential container exited")
+    ecs.unlisted.clear()
+    restarted.list_tasks()
+    third = restarted.run_task("us-east-1a", tags)
+    assert third.task_id != first.task_id and ecs.started == 2
+    assert ecs.tokens[-1] != first_token
+
+
+def test_launches_of_one_pass_and_changed_requests_get_their_own_tokens(
+    aws_world: AwsWorld, ecs_cluster: str
+) -> None:
+    recorder = CallRecorder()
+    backend, ecs = aws_like_backend(aws_world, ecs_cluster, recorder)
+    backend.list_tasks()
+    tags = {TAG_AZ: "us-east-1c", TAG_PHASE: "starting"}
+    # nodes_per_az 2: two fills into one zone in one pass are two tasks.
+    one = backend.run_task("us-east-1c", tags)
+    two = backend.run_task("us-east-1c", tags)
+    assert one.task_id != two.task_id and ecs.started == 2
+    # The same decision with another task definition (a deploy in between): another token,
+    # never a ConflictException.
+    ecs.unlisted.update({one.task_id, two.task_id})
+    rolled = make_backend(aws_world, ecs_cluster, aws_world.task_definitions[0], recorder)
+    rolled.ecs, rolled.clock = ecs, backend.clock
+    rolled.list_tasks()
+    three = rolled.run_task("us-east-1c", tags)
+    assert three.task_id not in (one.task_id, two.task_id) and ecs.started == 3
+    assert len(set(ecs.tokens)) == 3
+    # An hour later the same set of known tasks is a new decision (stopped tasks leave
+    # ListTasks after about an hour; an old token must not replay a dead launch).
+    later = make_backend(aws_world, ecs_cluster, aws_world.task_definitions[0], recorder)
+    later.ecs = ecs
+    later.clock = lambda: NOON + 3_600
+    later.list_tasks()
+    four = later.run_task("us-east-1c", tags)
+    assert four.task_id != three.task_id and ecs.started == 4

@@ -7,8 +7,9 @@ ecs:TagResource, ecs:StopTask.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,18 @@ from restate_controller.model import (
 
 # ListTasks is eventually consistent: a task launched seconds ago may be missing from it.
 RECENT_LAUNCH_SECONDS = 300.0
+# RunTask clientToken (ECS "Ensuring idempotency", API reference): up to 64 ASCII characters in
+# 33-126; idempotent per ECS cluster; the same token with the same parameters returns the
+# original launch instead of starting another task, the same token with other parameters fails
+# with ConflictException; a token lives up to 24 hours. So the token is a hash of the complete
+# request (a changed request gets a new token, never a conflict) plus what makes a new launch
+# decision differ from a repeated one: the ids of this cluster's tasks already known in the zone
+# (a retry after a read timeout or a controller restart, before ListTasks shows the first
+# launch, sees the same ids and gets the same token; once the first launch is listed, dead or
+# alive, a new decision gets a new token) and the hour (stopped tasks leave ListTasks after
+# about an hour, so the same set of ids could come back within the 24 hours and replay an old,
+# dead launch; within one hour it cannot).
+CLIENT_TOKEN_PERIOD_SECONDS = 3_600.0
 DESCRIBE_BATCH = 100  # DescribeTasks limit
 STOP_REASON_LIMIT = 255
 # Client errors that retrying will not fix: the controller stops and reports them.
@@ -114,6 +127,25 @@ def run_task_request(
     return request
 
 
+def client_token(request: Mapping[str, Any], known_task_ids: Iterable[str], now: float) -> str:
+    """RunTask's idempotency token for one launch decision (see CLIENT_TOKEN_PERIOD_SECONDS)."""
+    material = {
+        "request": {key: value for key, value in request.items() if key != "clientToken"},
+        "known_task_ids": sorted(set(known_task_ids)),
+        "period": int(now // CLIENT_TOKEN_PERIOD_SECONDS),
+    }
+    text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()  # 64 hex characters: the maximum
+
+
+def describe_failures(failures: Iterable[Mapping[str, Any]]) -> str:
+    return "; ".join(
+        f"{failure.get('arn', 'no arn')}: {failure.get('reason') or 'no reason'}"
+        + (f" ({failure['detail']})" if failure.get("detail") else "")
+        for failure in failures
+    )
+
+
 def classify(error: Exception, action: str) -> Exception:
     """botocore error -> TemporaryError (retry next pass) or PermanentError (stop and report)."""
     from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
@@ -178,6 +210,9 @@ class EcsBackend:
         self.ecs = ecs_client
         self.clock = clock
         self.recent_launches: dict[str, float] = {}
+        # Ids of this cluster's tasks per zone, from the last listing plus launches since: part
+        # of the RunTask clientToken.
+        self.known_by_az: dict[str, set[str]] = {}
         self.az_by_subnet = {subnet: az for az, subnet in settings.subnets_by_az.items()}
 
     @classmethod
@@ -235,7 +270,28 @@ class EcsBackend:
             arn: at for arn, at in self.recent_launches.items() if now - at < RECENT_LAUNCH_SECONDS
         }
         wanted = list(dict.fromkeys([*arns, *self.recent_launches]))
-        return [task for task in self._describe(wanted) if self._is_ours(task)]
+        described, failures = self._describe(wanted)
+        # A task ListTasks returned but DescribeTasks could not describe would be missing from
+        # the view: a draining task's zone would look undisturbed, a zone would look empty. The
+        # pass must not act on that, so it fails (and is retried). Only a launch of the last few
+        # minutes may still be MISSING (ECS is eventually consistent; its repeated RunTask
+        # decision gets the same clientToken, so ECS answers with the same task).
+        listed = set(arns)
+        unexplained = [
+            failure
+            for failure in failures
+            if failure.get("arn") in listed or failure.get("reason") != "MISSING"
+        ]
+        if unexplained:
+            raise TemporaryError(
+                "ecs:DescribeTasks did not describe every listed task, not acting on a partial "
+                f"view: {describe_failures(unexplained)}"
+            )
+        ours = [task for task in described if self._is_ours(task)]
+        self.known_by_az = {}
+        for task in ours:
+            self.known_by_az.setdefault(task.az, set()).add(task.task_id)
+        return ours
 
     def run_task(self, az: str, tags: Mapping[str, str]) -> TaskInfo:
         subnet = self.settings.subnets_by_az.get(az)
@@ -252,9 +308,11 @@ class EcsBackend:
             ebs=self.settings.ebs,
             enable_execute_command=self.settings.enable_execute_command,
         )
-        # One token per launch decision: botocore's retries resend it, so a request that timed
-        # out after ECS had started the task does not start a second one.
-        request["clientToken"] = uuid.uuid4().hex
+        # One token per launch decision, the same when the decision is repeated (botocore's
+        # retries, the next pass after a read timeout, a restarted controller): ECS then answers
+        # with the task it already started instead of starting a second one.
+        known = self.known_by_az.setdefault(az, set())
+        request["clientToken"] = client_token(request, known, self.clock())
         try:
             response = self.ecs.run_task(**request)
         except Exception as error:
@@ -271,6 +329,8 @@ class EcsBackend:
             )
         task = self._task_info(tasks[0], fallback_tags=tags)
         self.recent_launches[task.task_id] = self.clock()
+        # A second launch into this zone in the same pass (nodes_per_az > 1) is a new decision.
+        known.add(task.task_id)
         return task
 
     def tag_task(self, task_id: str, tags: Mapping[str, str]) -> None:
@@ -288,8 +348,10 @@ class EcsBackend:
             raise classify(error, "ecs:StopTask") from error
 
     # -- helpers ------------------------------------------------------------------------------
-    def _describe(self, arns: list[str]) -> list[TaskInfo]:
+    def _describe(self, arns: list[str]) -> tuple[list[TaskInfo], list[Mapping[str, Any]]]:
+        """The tasks DescribeTasks returned, and its `failures` (ARNs it could not describe)."""
         tasks: list[TaskInfo] = []
+        failures: list[Mapping[str, Any]] = []
         for start in range(0, len(arns), DESCRIBE_BATCH):
             try:
                 response = self.ecs.describe_tasks(
@@ -300,7 +362,8 @@ class EcsBackend:
             except Exception as error:
                 raise classify(error, "ecs:DescribeTasks") from error
             tasks.extend(self._task_info(task) for task in response.get("tasks", []))
-        return tasks
+            failures.extend(response.get("failures", []))
+        return tasks, failures
 
     def _is_ours(self, task: TaskInfo) -> bool:
         return (
