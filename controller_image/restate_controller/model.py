@@ -25,6 +25,9 @@ TAG_DRAIN_ISSUED_AT = "restate:drain-issued-at"
 TAG_TRIMMED_AT = "restate:trimmed-at"
 # Epoch seconds since when a running task's node has been seen not alive ("" once alive again).
 TAG_UNHEALTHY_SINCE = "restate:unhealthy-since"
+# `true` once the task's node was seen alive, read-write and active: a stopped task without it
+# never served (a failed start, counted for crash-loop detection, even after it registered).
+TAG_SERVED = "restate:served"
 
 MANAGED_BY = "cdktf-restate-controller"
 
@@ -116,6 +119,8 @@ class NodeInfo:
 class ClusterView:
     """What the cluster itself says, observed once per reconcile pass."""
 
+    # Stateful nodes only (worker or log-server role; restate_client.list_nodes leaves out the
+    # stateless admin/ingress nodes the ECS service runs): every one should belong to a task.
     nodes: tuple[NodeInfo, ...]
     # node id -> number of partition replica-set memberships / partition processors on it
     partition_replicas: Mapping[int, int]
@@ -165,7 +170,8 @@ class DesiredSpec:
     # Pause between snapshot-and-trim retries while waiting for loglet servers to report (0, 0).
     # Short: a trim that left loglets behind is cheap to repeat, and each wait stalls a whole drain.
     trim_retry_seconds: float = 5.0
-    # Tasks in one AZ that stopped before their node ever registered; more means a crash loop.
+    # Stopped tasks of the desired task definition in one AZ that never served (registered or
+    # not); this many means a crash loop: no more launches into that AZ.
     max_failed_starts_per_az: int = 3
     # A running task whose node stays not alive this long is replaced (ECS does not stop a
     # standalone task whose process hangs); shorter outages are waited out.
@@ -230,9 +236,13 @@ class Halt:
     """A condition the controller must not resolve by itself (e.g. a drain timed out).
 
     The loop applies nothing in a pass whose plan holds a Halt and reports the reason as unhealthy.
+    `az` is set when the halt concerns one zone only (a crash loop there): the planner then
+    launches nothing into that zone and the plan's other decisions stay safe to apply; a Halt
+    without `az` is returned alone (with any zone halts) and stops everything.
     """
 
     reason: str
+    az: str | None = None
 
 
 Action = (

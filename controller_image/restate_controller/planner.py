@@ -14,7 +14,15 @@ Vocabulary used below:
   (tagged by the retirement watcher) or in an AZ the controller no longer keeps nodes in;
 - a *unit* is a failure domain counted against the disruption budget (a zone, or a task when
   replication is node-only). `reduced` units have less redundancy right now (a dead task, a node
-  out of service, a drain under way); `busy` units also count replacements under way.
+  out of service, a drain under way, a desired zone serving fewer than `nodes_per_az` nodes, a
+  node the cluster shows dead or out of placement); `busy` units also count replacements under
+  way;
+- an *orphan* is a node in the cluster view that no listed task runs (ECS forgets stopped tasks
+  after about an hour). The view holds stateful nodes only, so an orphan is a stateful node; a
+  dead one is cleaned up like the node of a dead task, a live one is never touched;
+- a *failed start* is a stopped task of the desired task definition that never served (no
+  `restate:served` tag): enough of them in one zone is a crash loop, and that zone gets no more
+  launches (a Halt naming the zone) while the other zones go on.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from restate_controller.model import (
     TAG_PHASE,
     TAG_REPLACES,
     TAG_RETIRING,
+    TAG_SERVED,
     TAG_TRIMMED_AT,
     TAG_UNHEALTHY_SINCE,
     ClusterView,
@@ -84,6 +93,10 @@ class _Pass:
     decisions: list[Decision] = field(default_factory=list)
     planned_reduced: set[str] = field(default_factory=set)
     planned_busy: set[str] = field(default_factory=set)
+    # Desired AZ -> members serving there (a task being replaced counts while it still serves).
+    serving_count: dict[str, int] = field(default_factory=dict)
+    # AZs in a crash loop: nothing is launched into them.
+    halted_zones: set[str] = field(default_factory=set)
 
     # -- per task facts ---------------------------------------------------------------------
     def node_of(self, task: TaskInfo) -> NodeInfo | None:
@@ -101,6 +114,17 @@ class _Pass:
 
     def unit(self, task: TaskInfo) -> str:
         return task.az if self.desired.budget.unit == "zone" else task.task_id
+
+    def orphan_unit(self, node: NodeInfo) -> str:
+        """Budget unit of a node no listed task runs: its zone, else the node itself."""
+        zone = node_zone(node)
+        if self.desired.budget.unit == "zone" and zone is not None:
+            return zone
+        return node.name or format_node_id(node.node_id)
+
+    def short(self, az: str) -> bool:
+        """A desired AZ serving fewer than nodes_per_az nodes."""
+        return self.serving_count.get(az, 0) < self.desired.nodes_per_az
 
     def why_out(self, task: TaskInfo) -> str | None:
         if not task.is_active:
@@ -160,20 +184,35 @@ class _Pass:
         return tags
 
 
+def node_zone(node: NodeInfo) -> str | None:
+    """The zone of a node's location (`region.zone`, as the stateful entrypoint sets it)."""
+    _, dot, zone = node.location.partition(".")
+    return zone if dot and zone else None
+
+
 def plan(
     desired: DesiredSpec, tasks: Sequence[TaskInfo], view: ClusterView, now: float
 ) -> list[Decision]:
-    """Decide this pass's steps. An empty list means the cluster is as desired."""
+    """Decide this pass's steps. An empty list means the cluster is as desired.
+
+    A Halt without an AZ comes alone (with any zone halts): nothing may be applied. Zone halts
+    (crash loops) come first, followed by the pass's other decisions, which launch nothing into
+    a halted zone.
+    """
     state = _Pass(desired=desired, tasks=tasks, view=view, now=now)
     pending = [task for task in tasks if not state.finished(task)]
     pending_ids = {task.task_id for task in pending}
     members = [task for task in pending if task.phase in (PHASE_STARTING, PHASE_RUNNING)]
     replacement_of = _live_replacements(members)
+    orphans = _orphans(state, pending)
+    state.serving_count = {
+        az: sum(1 for task in members if task.az == az and state.serving(task))
+        for az in desired.azs
+    }
 
     _bookkeeping(state, tasks, members)
-    crash_loop = _crash_loop(state)
-    if crash_loop is not None:
-        return [Halt(crash_loop)]
+    zone_halts = _crash_loops(state)
+    state.halted_zones = {halt.az for halt in zone_halts if halt.az is not None}
 
     holders_by_az, surplus = _holders(state, members, replacement_of, pending_ids)
     _fill(state, holders_by_az)
@@ -181,15 +220,20 @@ def plan(
     blocked = _cluster_not_ready(view)
     if blocked is not None:
         state.add(Wait(blocked))
-        return state.decisions
+        return _outcome(state, zone_halts)
 
-    reduced, busy = _disrupted_units(state, pending, replacement_of)
+    reduced, busy = _disrupted_units(state, pending, replacement_of, orphans)
     _continue_drains(state, [task for task in pending if task.phase in DRAIN_PHASES])
+    _clean_up_orphans(state, orphans, reduced)
     _replace(state, holders_by_az, surplus, replacement_of, reduced, busy)
     _retire_superseded(state, members, replacement_of, reduced)
     _retire_surplus(state, surplus, holders_by_az, reduced)
+    return _outcome(state, zone_halts)
+
+
+def _outcome(state: _Pass, zone_halts: Sequence[Halt]) -> list[Decision]:
     halts = [decision for decision in state.decisions if isinstance(decision, Halt)]
-    return halts or state.decisions
+    return [*zone_halts, *(halts or state.decisions)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,8 +249,20 @@ def _live_replacements(members: Sequence[TaskInfo]) -> dict[str, list[TaskInfo]]
     return replacements
 
 
+def _orphans(state: _Pass, pending: Sequence[TaskInfo]) -> list[NodeInfo]:
+    """Nodes in the cluster that no unfinished listed task runs.
+
+    Their task aged out of ListTasks (a crash while the controller was down or halted for more
+    than an hour, a stopping task whose record expired before RemoveNode), or was never ours.
+    A task tagged removed whose node is still listed does not own it either: it is cleaned up
+    again the same way.
+    """
+    owned = {node.node_id for node in map(state.node_of, pending) if node is not None}
+    return [node for node in state.view.nodes if node.node_id not in owned]
+
+
 def _bookkeeping(state: _Pass, tasks: Sequence[TaskInfo], members: Sequence[TaskInfo]) -> None:
-    """Record in tags what the cluster already shows: node ids, running, removed."""
+    """Record in tags what the cluster already shows: node ids, running, served, removed."""
     for task in members:
         node = state.node_of(task)
         if node is None or not task.is_active:
@@ -215,7 +271,11 @@ def _bookkeeping(state: _Pass, tasks: Sequence[TaskInfo], members: Sequence[Task
             state.add(
                 TagTask(
                     task.task_id,
-                    {TAG_PHASE: PHASE_RUNNING, TAG_NODE_ID: format_node_id(node.node_id)},
+                    {
+                        TAG_PHASE: PHASE_RUNNING,
+                        TAG_NODE_ID: format_node_id(node.node_id),
+                        TAG_SERVED: "true",
+                    },
                     f"node {format_node_id(node.node_id)} of task {task.task_id} in {task.az} is alive, read-write and active",
                 )
             )
@@ -255,27 +315,42 @@ def _bookkeeping(state: _Pass, tasks: Sequence[TaskInfo], members: Sequence[Task
             )
 
 
-def _crash_loop(state: _Pass) -> str | None:
-    """Stop launching when tasks of one AZ keep dying before their node ever registers."""
-    limit = state.desired.max_failed_starts_per_az
+def _served(task: TaskInfo) -> bool:
+    # Phase running is only recorded for a serving node, so it counts as served too: a task an
+    # older controller tagged running without the mark gets it when it leaves that phase.
+    return task.tags.get(TAG_SERVED) == "true" or task.phase == PHASE_RUNNING
+
+
+def _crash_loops(state: _Pass) -> list[Halt]:
+    """One Halt per desired AZ where tasks of the desired task definition keep stopping without
+    ever serving: before their node registered, or after (a bad image, config or S3 path), and
+    whatever became of them since (phase removed included). Tasks of other task definitions do
+    not count, so a fixed task definition launches again at once."""
+    desired = state.desired
     failed: dict[str, list[TaskInfo]] = {}
     for task in state.tasks:
         if (
             task.is_stopped
-            and task.phase == PHASE_STARTING
-            and task.tagged_node_id is None
-            and state.node_of(task) is None
+            and task.az in desired.azs
+            and task.task_definition == desired.task_definition
+            and not _served(task)
         ):
             failed.setdefault(task.az, []).append(task)
+    halts: list[Halt] = []
     for az, tasks in sorted(failed.items()):
-        if len(tasks) >= limit:
-            last = max(tasks, key=lambda task: task.started_at or 0.0)
-            return (
-                f"{len(tasks)} tasks in {az} stopped before their node registered "
-                f"(last: {last.task_id}: {last.stopped_reason or 'no reason given'}); "
-                "not launching more while they are listed (ECS lists stopped tasks for about an hour)"
+        if len(tasks) < desired.max_failed_starts_per_az:
+            continue
+        last = max(tasks, key=lambda task: task.started_at or 0.0)
+        halts.append(
+            Halt(
+                f"crash loop in {az}: {len(tasks)} tasks of {desired.task_definition} stopped "
+                f"without ever serving (last: {last.task_id}: {last.stopped_reason or 'no reason given'}); "
+                f"launching nothing more into {az} while ECS lists them (about an hour) or until "
+                "the task definition changes",
+                az=az,
             )
-    return None
+        )
+    return halts
 
 
 def _holders(
@@ -317,6 +392,8 @@ def _holders(
 def _fill(state: _Pass, holders_by_az: dict[str, list[TaskInfo]]) -> None:
     """Start tasks where an AZ holds fewer than nodes_per_az: adding capacity is always safe."""
     for az in state.desired.azs:
+        if az in state.halted_zones:
+            continue
         missing = state.desired.nodes_per_az - len(holders_by_az.get(az, []))
         for index in range(missing):
             state.add(
@@ -336,18 +413,55 @@ def _cluster_not_ready(view: ClusterView) -> str | None:
     return None
 
 
+def _out_of_placement(node: NodeInfo) -> bool:
+    """The cluster shows the node dead, not writable or leaving: copies on it are at risk or gone.
+    A node still provisioning holds nothing yet (a zone short of nodes is counted separately)."""
+    if node.storage_state == "provisioning":
+        return False
+    return (
+        not node.alive
+        or node.storage_state != "read-write"
+        or node.worker_state in ("draining", "disabled")
+    )
+
+
 def _disrupted_units(
-    state: _Pass, pending: Sequence[TaskInfo], replacement_of: dict[str, list[TaskInfo]]
+    state: _Pass,
+    pending: Sequence[TaskInfo],
+    replacement_of: dict[str, list[TaskInfo]],
+    orphans: Sequence[NodeInfo],
 ) -> tuple[set[str], set[str]]:
+    """Units with less redundancy now (`reduced`), and those plus replacements under way (`busy`).
+
+    Counted from the tasks (dead, draining, not serving), from the cluster's own view (a node out
+    of placement; every node no listed task runs) and from what is missing: a desired zone
+    serving fewer than nodes_per_az nodes (a fill still starting, no task at all) is reduced,
+    under a node budget by as many units as it lacks serving nodes beyond those already counted.
+    """
     reduced: set[str] = set()
     busy: set[str] = set()
+    zone_of_unit: dict[str, str | None] = {}
     for task in pending:
         node = state.node_of(task)
         out_of_service = task.phase == PHASE_RUNNING and (node is None or not node.serving)
-        if not task.is_active or task.phase in DRAIN_PHASES or out_of_service:
+        out_of_placement = node is not None and _out_of_placement(node)
+        if not task.is_active or task.phase in DRAIN_PHASES or out_of_service or out_of_placement:
             reduced.add(state.unit(task))
+            zone_of_unit[state.unit(task)] = task.az
         if task.task_id in replacement_of:
             busy.add(state.unit(task))
+    for node in orphans:
+        reduced.add(state.orphan_unit(node))
+        zone_of_unit[state.orphan_unit(node)] = node_zone(node)
+    for az in state.desired.azs:
+        missing = state.desired.nodes_per_az - state.serving_count.get(az, 0)
+        if missing <= 0:
+            continue
+        if state.desired.budget.unit == "zone":
+            reduced.add(az)
+            continue
+        counted = sum(1 for unit in reduced if zone_of_unit.get(unit) == az)
+        reduced.update(f"{az}: serving slot {slot + 1} empty" for slot in range(counted, missing))
     return reduced, busy | reduced
 
 
@@ -379,6 +493,8 @@ def _replace(
                 if task.phase == PHASE_RUNNING and (node is None or not node.serving):
                     state.add(Wait(_not_serving(task, node)))
                 continue
+            if az in state.halted_zones:
+                continue  # the zone's Halt says why nothing is launched there
             unit = state.unit(task)
             # A dead task already reduced its unit; its replacement is only held back when other
             # units are reduced too. Replacing a live task also waits for other replacements.
@@ -397,6 +513,78 @@ def _replace(
                     az, state.launch_tags(az, task.task_id), f"replace task {task.task_id}: {why}"
                 )
             )
+
+
+def _clean_up_orphans(state: _Pass, orphans: Sequence[NodeInfo], reduced: set[str]) -> None:
+    """Dead nodes without a listed task take the forced path of a dead task's node; each step is
+    read off the cluster's view, as there is no task to keep tags on. Live ones are left alone."""
+    for node in orphans:
+        name = format_node_id(node.node_id)
+        where = f"{name} ({node.name}, location {node.location or 'unknown'})"
+        if node.alive:
+            state.add(
+                Wait(
+                    f"node {where} is alive but no listed task runs it; a live node the "
+                    "controller does not run is never touched (its zone counts as disrupted)"
+                )
+            )
+            continue
+        zone = node_zone(node)
+        if zone in state.desired.azs and state.short(zone):
+            state.add(
+                Wait(
+                    f"dead node {where} has no listed task; its clean-up waits until {zone} serves "
+                    f"{state.desired.nodes_per_az} node(s)"
+                )
+            )
+            continue
+        unit = state.orphan_unit(node)
+        allowed, detail = _within_budget(state, reduced | state.planned_reduced, unit)
+        if not allowed:
+            state.add(Wait(f"clean-up of dead node {where} without a listed task waits ({detail})"))
+            continue
+        state.planned_reduced.add(unit)
+        state.add(*_orphan_step(state, node))
+
+
+def _orphan_step(state: _Pass, node: NodeInfo) -> list[Decision]:
+    name = format_node_id(node.node_id)
+    gone = "its task is no longer listed (ECS forgets stopped tasks after about an hour); its data is gone"
+    if (
+        node.storage_state in WRITABLE_STORAGE_STATES
+        or node.worker_state in PLACEABLE_WORKER_STATES
+    ):
+        return [DisableDeadNode(node.node_id, f"dead node {name}: {gone}")]
+    if not state.drained(node):
+        if state.view.partition_replicas.get(node.node_id, 0) == 0:
+            # Without a task there is no tag to pace the retry by; the step only reconfigures
+            # the logs that still name the node.
+            return [
+                DisableDeadNode(
+                    node.node_id,
+                    f"retry: dead node {name} without a listed task holds no partition replicas "
+                    "but a log tail segment still names it; issuing it again to move those logs off",
+                )
+            ]
+        return [
+            Wait(
+                f"dead node {name} without a listed task is disabled; waiting for "
+                f"{state.placement(node)} to reach 0 and none"
+            )
+        ]
+    if state.loglets_empty(node, dead=True):
+        return [RemoveNode(node.node_id, f"dead node {name} without a listed task holds nothing")]
+    counts = state.view.loglet_servers.get(node.node_id)
+    # Trim and remove in one pass: `nodes remove` refuses while a log segment still names the
+    # node (a temporary error), so the retry comes at the loop's error pace, not every second.
+    return [
+        SnapshotAndTrim(f"dead node {name} without a listed task still has loglets {counts}"),
+        RemoveNode(
+            node.node_id,
+            f"dead node {name} without a listed task is out of placement; removed once the trim "
+            "leaves no log segment naming it (Restate refuses until then)",
+        ),
+    ]
 
 
 def _not_serving(task: TaskInfo, node: NodeInfo | None) -> str:
@@ -474,13 +662,16 @@ def _begin_retirement(state: _Pass, task: TaskInfo, why: str, reduced: set[str])
         state.add(Wait(f"drain of task {task.task_id} ({why}) waits ({detail})"))
         return
     state.planned_reduced.add(unit)
+    start_tags = {
+        TAG_PHASE: PHASE_DRAINING,
+        TAG_DRAIN_STARTED: str(int(state.now)),
+        TAG_DRAIN_ISSUED_AT: str(int(state.now)),
+    }
+    if _served(task):
+        start_tags[TAG_SERVED] = "true"  # keeps the mark once the phase no longer says running
     start = TagTask(
         task.task_id,
-        {
-            TAG_PHASE: PHASE_DRAINING,
-            TAG_DRAIN_STARTED: str(int(state.now)),
-            TAG_DRAIN_ISSUED_AT: str(int(state.now)),
-        },
+        start_tags,
         f"task {task.task_id} {why}: begin {'forced clean-up of dead' if dead else 'drain of'} node {format_node_id(node.node_id)}",
     )
     state.add(start, _drain_entry(task, node, dead, why))

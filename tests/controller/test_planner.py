@@ -17,6 +17,7 @@ from restate_controller.model import (
     TAG_PHASE,
     TAG_REPLACES,
     TAG_RETIRING,
+    TAG_SERVED,
     TAG_TRIMMED_AT,
     TAG_UNHEALTHY_SINCE,
     ClusterView,
@@ -67,11 +68,15 @@ def task(
     node: int | None = None,
     replaces: str | None = None,
     started_at: float = 100.0,
+    served: bool | None = None,
     **tags: str,
 ) -> TaskInfo:
+    """A task of ours; one in phase running has served (as bookkeeping records) unless told."""
     all_tags = {TAG_CLUSTER: "demo", TAG_MANAGED_BY: "cdktf-restate-controller", TAG_AZ: az}
     if phase is not None:
         all_tags[TAG_PHASE] = phase
+    if served if served is not None else phase == "running":
+        all_tags[TAG_SERVED] = "true"
     if node is not None:
         all_tags[TAG_NODE_ID] = f"N{node}"
     if replaces is not None:
@@ -139,6 +144,9 @@ def view(
 HEALTHY_TASKS = [task("t1", "a", node=1), task("t2", "b", node=2), task("t3", "c", node=3)]
 HEALTHY_NODES = (node(1, "t1", "a"), node(2, "t2", "b"), node(3, "t3", "c"))
 DRAINED = {"replicas": {2: 2, 3: 2, 4: 2}, "nodesets": frozenset({2, 3, 4})}
+# Second serving task in zones b and c (nodes_per_az=2 rows).
+TWO_PER_AZ_BC = [*HEALTHY_TASKS[1:], task("t5", "b", node=5), task("t6", "c", node=6)]
+TWO_PER_AZ_BC_NODES = (*HEALTHY_NODES[1:], node(5, "t5", "b"), node(6, "t6", "c"))
 
 
 def with_replacement_serving(
@@ -168,8 +176,10 @@ def summary(decision: Decision) -> tuple[object, ...]:
             return ("disable", node_id)
         case Wait():
             return ("wait",)
-        case Halt():
+        case Halt(az=None):
             return ("halt",)
+        case Halt(az=az):
+            return ("halt", az)
     raise AssertionError(decision)
 
 
@@ -867,15 +877,15 @@ CASES = [
         [("tag", "t1", "restate:unhealthy-since")],
     ),
     Case(
-        "tasks keep dying before registering: halt",
+        "tasks keep dying before registering: zone a halted, nothing launched there",
         [
             task(f"x{i}", "a", phase="starting", status="STOPPED", started_at=float(i))
             for i in range(3)
         ]
         + HEALTHY_TASKS[1:],
         view(*HEALTHY_NODES[1:]),
-        [("halt",)],
-        reason="3 tasks in a stopped before their node registered",
+        [("halt", "a")],
+        reason="crash loop in a: 3 tasks of td:2 stopped without ever serving (last: x2:",
     ),
     Case(
         "dead replacement of a live outdated task: new replacement, forced clean-up of the dead one",
@@ -971,25 +981,29 @@ CASES = [
     ),
     Case(
         "zone budget: two outdated tasks of one AZ replaced together",
-        [
-            task("t1", "a", node=1, td="td:1"),
-            task("t4", "a", node=4, td="td:1"),
-            *HEALTHY_TASKS[1:],
-        ],
-        view(HEALTHY_NODES[0], node(4, "t4", "a"), *HEALTHY_NODES[1:]),
-        [("run", "b", None), ("run", "c", None), ("run", "a", "t1"), ("run", "a", "t4")],
+        [task("t1", "a", node=1, td="td:1"), task("t4", "a", node=4, td="td:1"), *TWO_PER_AZ_BC],
+        view(HEALTHY_NODES[0], node(4, "t4", "a"), *TWO_PER_AZ_BC_NODES),
+        [("run", "a", "t1"), ("run", "a", "t4")],
         desired=replace(DESIRED, nodes_per_az=2),
     ),
     Case(
         "node-only replication 2: one task at a time, even inside one AZ",
+        [task("t1", "a", node=1, td="td:1"), task("t4", "a", node=4, td="td:1"), *TWO_PER_AZ_BC],
+        view(HEALTHY_NODES[0], node(4, "t4", "a"), *TWO_PER_AZ_BC_NODES),
+        [("run", "a", "t1"), ("wait",)],
+        desired=replace(DESIRED, nodes_per_az=2, budget=disruption_budget(parse_replication("2"))),
+    ),
+    Case(
+        "zones short of serving nodes: filled first, the outdated tasks wait for them",
         [
             task("t1", "a", node=1, td="td:1"),
             task("t4", "a", node=4, td="td:1"),
             *HEALTHY_TASKS[1:],
         ],
         view(HEALTHY_NODES[0], node(4, "t4", "a"), *HEALTHY_NODES[1:]),
-        [("run", "b", None), ("run", "c", None), ("run", "a", "t1"), ("wait",)],
-        desired=replace(DESIRED, nodes_per_az=2, budget=disruption_budget(parse_replication("2"))),
+        [("run", "b", None), ("run", "c", None), ("wait",), ("wait",)],
+        reason="zones already disrupted: b, c",
+        desired=replace(DESIRED, nodes_per_az=2),
     ),
 ]
 
@@ -1009,16 +1023,28 @@ def assert_invariants(
             assert node_info.node_id not in cluster.nodeset_members
             assert cluster.loglet_servers.get(node_info.node_id) == (0, 0)
         if isinstance(decision, DisableDeadNode):
-            # The forced path is for dead nodes of stopped tasks only.
+            # The forced path is for dead nodes of stopped tasks (or of no listed task) only.
             target = cluster.node_by_id(decision.node_id)
             assert target is not None and not target.alive
-            owner = next(t for t in tasks if t.node_name == target.name)
-            assert not owner.is_active
+            owner = next((t for t in tasks if t.node_name == target.name), None)
+            assert owner is None or not owner.is_active
+        if isinstance(decision, RemoveNode):
+            # Only a dead node out of every partition and tail nodeset is removed.
+            target = cluster.node_by_id(decision.node_id)
+            assert target is not None and not target.alive
+            assert cluster.partition_replicas.get(target.node_id, 0) == 0
+            assert target.node_id not in cluster.nodeset_members
         if isinstance(decision, RunTask):
             assert decision.tags[TAG_CLUSTER] == "demo" and decision.tags[TAG_AZ] == decision.az
             assert decision.tags[TAG_PHASE] == "starting"
-    if any(isinstance(decision, Halt) for decision in decisions):
+    halts = [decision for decision in decisions if isinstance(decision, Halt)]
+    if any(halt.az is None for halt in halts):
+        # A halt of the whole controller comes alone (zone halts may accompany it).
         assert all(isinstance(decision, Halt) for decision in decisions)
+    # Zone halts come first, and nothing is launched into a halted zone.
+    assert decisions[: len(halts)] == halts
+    halted_zones = {halt.az for halt in halts}
+    assert not any(isinstance(d, RunTask) and d.az in halted_zones for d in decisions)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
