@@ -461,7 +461,7 @@ def _disrupted_units(
             reduced.add(az)
             continue
         counted = sum(1 for unit in reduced if zone_of_unit.get(unit) == az)
-        reduced.update(f"{az}: serving slot {slot + 1} empty" for slot in range(counted, missing))
+        reduced.update(f"{az}: missing serving node #{k}" for k in range(counted + 1, missing + 1))
     return reduced, busy | reduced
 
 

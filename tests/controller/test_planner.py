@@ -897,6 +897,318 @@ CASES = [
         view(HEALTHY_NODES[0], node(4, "r1", "a", alive=False), *HEALTHY_NODES[1:]),
         [("run", "a", "t1"), ("tag", "r1", "draining"), ("disable", 4)],
     ),
+    # --- F1: a zone short of serving nodes counts against the budget -------------------------
+    Case(
+        "zone b serves no node (fill still starting): a's replaced task is not drained",
+        [
+            task("t1", "a", node=1, td="td:1"),
+            task("r1", "a", node=4, replaces="t1"),
+            task("f2", "b", phase="starting"),
+            HEALTHY_TASKS[2],
+        ],
+        view(HEALTHY_NODES[0], node(4, "r1", "a"), HEALTHY_NODES[2]),
+        [("wait",)],
+        reason="drain of task t1 (replaced by r1) waits (zones already disrupted: b;",
+    ),
+    Case(
+        "zone b has no task at all: filled, a's outdated task waits",
+        [task("t1", "a", node=1, td="td:1"), HEALTHY_TASKS[2]],
+        view(HEALTHY_NODES[0], HEALTHY_NODES[2]),
+        [("run", "b", None), ("wait",)],
+        reason="zones already disrupted: b;",
+    ),
+    Case(
+        "zone b's fill starting, a's task dies: a's replacement waits for b",
+        [dead("t1", "a", 1), task("f2", "b", phase="starting"), HEALTHY_TASKS[2]],
+        view(node(1, "t1", "a", alive=False), HEALTHY_NODES[2]),
+        [("wait",)],
+        reason="zones already disrupted: b;",
+    ),
+    Case(
+        "replacement starting while the old task serves: its zone is busy, not reduced",
+        [
+            task("t1", "a", node=1, td="td:1"),
+            task("r1", "a", phase="starting", replaces="t1"),
+            dead("t2", "b", 2),
+            HEALTHY_TASKS[2],
+        ],
+        view(HEALTHY_NODES[0], node(2, "t2", "b", alive=False), HEALTHY_NODES[2]),
+        [("run", "b", "t2"), ("wait",)],
+    ),
+    Case(
+        "node budget: a missing serving slot in c holds a's replacement back",
+        [task("t1", "a", node=1, td="td:1"), task("t4", "a", node=4), *HEALTHY_TASKS[1:]],
+        view(HEALTHY_NODES[0], node(4, "t4", "a"), *HEALTHY_NODES[1:]),
+        [("run", "b", None), ("run", "c", None), ("wait",)],
+        reason="nodes already disrupted: b: missing serving node #1, c: missing serving node #1;",
+        desired=replace(DESIRED, nodes_per_az=2, budget=disruption_budget(parse_replication("2"))),
+    ),
+    Case(
+        "node budget: a dead task's missing slot is counted once",
+        [dead("t1", "a", 1), task("t4", "a", node=4), *TWO_PER_AZ_BC],
+        view(node(1, "t1", "a", alive=False), node(4, "t4", "a"), *TWO_PER_AZ_BC_NODES),
+        [("run", "a", "t1")],
+        desired=replace(DESIRED, nodes_per_az=2, budget=disruption_budget(parse_replication("2"))),
+    ),
+    Case(
+        "starting replacement whose node is dead after it wrote data: its zone counts as reduced",
+        [
+            task("t1", "a", node=1, td="td:1"),
+            task("r1", "a", phase="starting", node=4, replaces="t1"),
+            task("t2", "b", node=2, td="td:1"),
+            task("r2", "b", node=5, replaces="t2"),
+            HEALTHY_TASKS[2],
+        ],
+        view(
+            HEALTHY_NODES[0],
+            node(4, "r1", "a", alive=False, worker="provisioning"),
+            HEALTHY_NODES[1],
+            node(5, "r2", "b"),
+            HEALTHY_NODES[2],
+        ),
+        [("wait",), ("wait",)],
+        reason="drain of task t2 (replaced by r2) waits (zones already disrupted: a;",
+    ),
+    # --- F2: nodes in the cluster that no listed task runs ------------------------------------
+    Case(
+        "dead node without a listed task, its zone's fill serves: forced clean-up begins",
+        [task("f1", "a", node=5), *HEALTHY_TASKS[1:]],
+        view(node(1, "gone1", "a", alive=False), node(5, "f1", "a"), *HEALTHY_NODES[1:]),
+        [("disable", 1)],
+        reason="its task is no longer listed",
+    ),
+    Case(
+        "dead node without a listed task, its zone's fill not serving yet: wait",
+        [task("f1", "a", phase="starting"), *HEALTHY_TASKS[1:]],
+        view(node(1, "gone1", "a", alive=False), *HEALTHY_NODES[1:]),
+        [("wait",)],
+        reason="its clean-up waits until a serves 1 node(s)",
+    ),
+    Case(
+        "dead node without a listed task, no task in its zone: fill, clean-up waits",
+        HEALTHY_TASKS[1:],
+        view(node(1, "gone1", "a", alive=False), *HEALTHY_NODES[1:]),
+        [("run", "a", None), ("wait",)],
+    ),
+    Case(
+        "dead node without a listed task, disabled, still holding partitions: wait",
+        [task("f1", "a", node=5), *HEALTHY_TASKS[1:]],
+        view(
+            node(1, "gone1", "a", alive=False, storage="gone", worker="disabled"),
+            node(5, "f1", "a"),
+            *HEALTHY_NODES[1:],
+        ),
+        [("wait",)],
+        reason="waiting for 2 partition replicas, in log nodeset to reach 0 and none",
+    ),
+    Case(
+        "dead node without a listed task, disabled, out of partitions but in a nodeset: again",
+        [task("f1", "a", node=5), *HEALTHY_TASKS[1:]],
+        view(
+            node(1, "gone1", "a", alive=False, storage="gone", worker="disabled"),
+            node(5, "f1", "a"),
+            *HEALTHY_NODES[1:],
+            replicas={2: 2, 3: 2, 5: 2},
+        ),
+        [("disable", 1)],
+        reason="retry: dead node N1 without a listed task",
+    ),
+    Case(
+        "dead node without a listed task out of placement, loglets left: trim, then remove",
+        [task("f1", "a", node=5), *HEALTHY_TASKS[1:]],
+        view(
+            node(1, "gone1", "a", alive=False, storage="gone", worker="disabled"),
+            node(5, "f1", "a"),
+            *HEALTHY_NODES[1:],
+            replicas={2: 2, 3: 2, 5: 2},
+            nodesets=frozenset({2, 3, 5}),
+            loglets={1: (2, 0), 2: (3, 1), 3: (3, 1), 5: (0, 1)},
+        ),
+        [("trim",), ("remove", 1)],
+    ),
+    Case(
+        "stopping task forgotten by ECS before RemoveNode: its drained dead node is removed",
+        [task("r1", "a", node=4, replaces="t1"), *HEALTHY_TASKS[1:]],
+        view(
+            node(1, "t1", "a", alive=False, storage="read-only", worker="draining"),
+            node(4, "r1", "a"),
+            *HEALTHY_NODES[1:],
+            loglets={1: (0, 0)},
+            **DRAINED,
+        ),
+        [("remove", 1)],
+    ),
+    Case(
+        "task tagged removed whose dead node is still listed: removed again",
+        [
+            task("t1", "a", node=1, phase="removed", status="STOPPED"),
+            task("r1", "a", node=4, replaces="t1"),
+            *HEALTHY_TASKS[1:],
+        ],
+        view(
+            node(1, "t1", "a", alive=False, storage="gone", worker="disabled"),
+            node(4, "r1", "a"),
+            *HEALTHY_NODES[1:],
+            loglets={},
+            **DRAINED,
+        ),
+        [("remove", 1)],
+    ),
+    Case(
+        "dead node without a listed task in a zone no longer kept: cleaned up",
+        HEALTHY_TASKS,
+        view(*HEALTHY_NODES, node(9, "gone9", "zz", alive=False)),
+        [("disable", 9)],
+    ),
+    Case(
+        "live node without a listed task: never touched; its zone holds a's drain back",
+        [
+            task("t1", "a", node=1, td="td:1"),
+            task("r1", "a", node=4, replaces="t1"),
+            *HEALTHY_TASKS[1:],
+        ],
+        view(HEALTHY_NODES[0], node(4, "r1", "a"), *HEALTHY_NODES[1:], node(9, "other", "b")),
+        [("wait",), ("wait",)],
+        reason="node N9 (name-other, location region.b) is alive but no listed task runs it",
+    ),
+    Case(
+        "two dead nodes without listed tasks, fills serve: two zones reduced, nothing forced",
+        [task("f1", "a", node=5), task("f2", "b", node=6), HEALTHY_TASKS[2]],
+        view(
+            node(1, "gone1", "a", alive=False),
+            node(2, "gone2", "b", alive=False),
+            HEALTHY_NODES[2],
+            node(5, "f1", "a"),
+            node(6, "f2", "b"),
+        ),
+        [("wait",), ("wait",)],
+        reason="zones already disrupted: b;",
+    ),
+    Case(
+        "dead node without a listed task, then an upgrade: clean-up first, replacement waits",
+        [task("f1", "a", node=5), task("t2", "b", node=2, td="td:1"), HEALTHY_TASKS[2]],
+        view(node(1, "gone1", "a", alive=False), node(5, "f1", "a"), *HEALTHY_NODES[1:]),
+        [("disable", 1), ("wait",)],
+        reason="zones already disrupted: a;",
+    ),
+    Case(
+        "node budget: a dead node without a listed task is its own unit; a surplus drain waits",
+        [task("f1", "a", node=5), *HEALTHY_TASKS[1:], task("t6", "c", node=6, td="td:1")],
+        view(
+            node(1, "gone1", "a", alive=False),
+            node(5, "f1", "a"),
+            *HEALTHY_NODES[1:],
+            node(6, "t6", "c"),
+        ),
+        [("disable", 1), ("wait",)],
+        reason="nodes already disrupted: name-gone1;",
+        desired=replace(DESIRED, budget=disruption_budget(parse_replication("2"))),
+    ),
+    # --- F3/N4: crash loops, counted per zone for the desired task definition -----------------
+    Case(
+        "replacements register, then die (removed, node ids tagged): zone a halted, "
+        "the dead one still cleaned up",
+        [
+            *(replace(t, task_definition="td:1") for t in HEALTHY_TASKS),
+            *(
+                dead(f"r{i}", "a", 10 + i, phase="removed", replaces="t1", started_at=200.0 + i)
+                for i in range(3)
+            ),
+            dead("r3", "a", 13, phase="starting", replaces="t1", started_at=300.0),
+        ],
+        view(
+            *HEALTHY_NODES,
+            node(13, "r3", "a", alive=False, storage="provisioning", worker="provisioning"),
+        ),
+        [("halt", "a"), ("wait",), ("wait",), ("tag", "r3", "draining"), ("disable", 13)],
+        reason="crash loop in a: 4 tasks of td:2 stopped without ever serving (last: r3:",
+    ),
+    Case(
+        "crash loop in a: b's dead task is still replaced",
+        [
+            replace(HEALTHY_TASKS[0], task_definition="td:1"),
+            *(
+                dead(f"r{i}", "a", 10 + i, phase="removed", replaces="t1", started_at=200.0 + i)
+                for i in range(3)
+            ),
+            dead("t2", "b", 2),
+            HEALTHY_TASKS[2],
+        ],
+        view(HEALTHY_NODES[0], node(2, "t2", "b", alive=False), HEALTHY_NODES[2]),
+        [("halt", "a"), ("run", "b", "t2")],
+    ),
+    Case(
+        "failed starts of an older task definition do not count: launched at once",
+        [
+            task(f"x{i}", "a", phase="starting", status="STOPPED", td="td:1", started_at=float(i))
+            for i in range(3)
+        ]
+        + HEALTHY_TASKS[1:],
+        view(*HEALTHY_NODES[1:]),
+        [("run", "a", None)],
+    ),
+    Case(
+        "tasks that served before they died are no failed starts",
+        [
+            dead(f"x{i}", "a", 10 + i, phase="removed", served=True, started_at=float(i))
+            for i in range(3)
+        ]
+        + HEALTHY_TASKS[1:],
+        view(*HEALTHY_NODES[1:]),
+        [("run", "a", None)],
+    ),
+    Case(
+        "failed starts spread over zones: no zone halted",
+        [
+            *HEALTHY_TASKS,
+            *(task(f"x{az}", az, phase="starting", status="STOPPED") for az in "abc"),
+            task("xa2", "a", phase="starting", status="STOPPED"),
+        ],
+        view(*HEALTHY_NODES),
+        [],
+    ),
+    Case(
+        "a drain timeout halts everything; a zone's crash loop is reported with it",
+        [
+            *with_replacement_serving(
+                task(
+                    "t1",
+                    "a",
+                    node=1,
+                    phase="draining",
+                    td="td:1",
+                    drain_started=str(int(NOW) - 601),
+                ),
+                node(1, "t1", "a", storage="read-only", worker="draining"),
+            )[0],
+            *(task(f"x{i}", "b", phase="starting", status="STOPPED") for i in range(3)),
+        ],
+        with_replacement_serving(
+            task("t1", "a", node=1, phase="draining", td="td:1"),
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+        )[1],
+        [("halt", "b"), ("halt",)],
+        reason="over the 600 s timeout",
+    ),
+    # --- ECS is stopping a member whose node is still alive ---------------------------------
+    *[
+        Case(
+            f"member {status.lower()} (ECS stopping it), node alive: replaced, nothing forced",
+            [task("t1", "a", node=1, status=status), *HEALTHY_TASKS[1:]],
+            view(*HEALTHY_NODES),
+            [("run", "a", "t1")],
+            reason=f"replace task t1: dead (task {status.lower()}",
+        )
+        for status in ("DEACTIVATING", "STOPPING")
+    ],
+    Case(
+        "member deactivating, its replacement serves, node still alive: wait, no force",
+        *with_replacement_serving(
+            task("t1", "a", node=1, status="DEACTIVATING"), node(1, "t1", "a")
+        ),
+        [("wait",)],
+        reason="is stopped but the cluster still sees node N1 alive",
+    ),
     # --- health gates ------------------------------------------------------------------------
     Case(
         "cluster unhealthy: wait with its reason, nothing disrupted",
