@@ -133,12 +133,18 @@ class _Pass:
             return f"in zone {task.az}, which the controller no longer keeps nodes in"
         if task.tags.get(TAG_RETIRING) == "true":
             return "retiring (AWS announced the task's retirement)"
-        if task.task_definition != self.desired.task_definition:
-            return f"outdated (runs {task.task_definition}, desired {self.desired.task_definition})"
+        outdated = self.outdated(task)
+        if outdated is not None:
+            return outdated
         down_for = self.unhealthy_for(task)
         if down_for is not None and down_for >= self.desired.unhealthy_grace_seconds:
             return f"unhealthy (node not alive for {int(down_for)} s while its task runs)"
         return None
+
+    def outdated(self, task: TaskInfo) -> str | None:
+        if task.task_definition == self.desired.task_definition:
+            return None
+        return f"outdated (runs {task.task_definition}, desired {self.desired.task_definition})"
 
     def unhealthy_for(self, task: TaskInfo) -> float | None:
         """Seconds a running task's node has been seen not alive, per its tag; None if alive."""
@@ -495,6 +501,16 @@ def _replace(
                 continue
             if az in state.halted_zones:
                 continue  # the zone's Halt says why nothing is launched there
+            if state.halted_zones and why == state.outdated(task):
+                # The new definition crash-loops elsewhere: rolling it out further would only
+                # repeat that. Replacing dead, unhealthy or retiring tasks still goes on.
+                state.add(
+                    Wait(
+                        f"task {task.task_id} in {az} is {why}; the upgrade is paused while "
+                        f"{', '.join(sorted(state.halted_zones))} crash-loop(s) on it"
+                    )
+                )
+                continue
             unit = state.unit(task)
             # A dead task already reduced its unit; its replacement is only held back when other
             # units are reduced too. Replacing a live task also waits for other replacements.
@@ -517,7 +533,12 @@ def _replace(
 
 def _clean_up_orphans(state: _Pass, orphans: Sequence[NodeInfo], reduced: set[str]) -> None:
     """Dead nodes without a listed task take the forced path of a dead task's node; each step is
-    read off the cluster's view, as there is no task to keep tags on. Live ones are left alone."""
+    read off the cluster's view, as there is no task to keep tags on. Live ones are left alone.
+
+    Only the first step (disabling a node still open to placement) waits for its zone to serve
+    and for the budget; once the node is out of placement the clean-up continues like a drain
+    under way: the node's copies are gone already, the remaining steps remove no redundancy.
+    """
     for node in orphans:
         name = format_node_id(node.node_id)
         where = f"{name} ({node.name}, location {node.location or 'unknown'})"
@@ -528,6 +549,9 @@ def _clean_up_orphans(state: _Pass, orphans: Sequence[NodeInfo], reduced: set[st
                     "controller does not run is never touched (its zone counts as disrupted)"
                 )
             )
+            continue
+        if not _open_to_placement(node):
+            state.add(*_orphan_step(state, node))
             continue
         zone = node_zone(node)
         if zone in state.desired.azs and state.short(zone):
@@ -547,13 +571,17 @@ def _clean_up_orphans(state: _Pass, orphans: Sequence[NodeInfo], reduced: set[st
         state.add(*_orphan_step(state, node))
 
 
+def _open_to_placement(node: NodeInfo) -> bool:
+    return (
+        node.storage_state in WRITABLE_STORAGE_STATES
+        or node.worker_state in PLACEABLE_WORKER_STATES
+    )
+
+
 def _orphan_step(state: _Pass, node: NodeInfo) -> list[Decision]:
     name = format_node_id(node.node_id)
     gone = "its task is no longer listed (ECS forgets stopped tasks after about an hour); its data is gone"
-    if (
-        node.storage_state in WRITABLE_STORAGE_STATES
-        or node.worker_state in PLACEABLE_WORKER_STATES
-    ):
+    if _open_to_placement(node):
         return [DisableDeadNode(node.node_id, f"dead node {name}: {gone}")]
     if not state.drained(node):
         if state.view.partition_replicas.get(node.node_id, 0) == 0:

@@ -1085,6 +1085,22 @@ CASES = [
         reason="zones already disrupted: b;",
     ),
     Case(
+        "two dead nodes without listed tasks, b's clean-up already begun: b finishes, a waits",
+        [task("f1", "a", node=5), task("f2", "b", node=6), HEALTHY_TASKS[2]],
+        view(
+            node(1, "gone1", "a", alive=False),
+            node(2, "gone2", "b", alive=False, storage="gone", worker="disabled"),
+            HEALTHY_NODES[2],
+            node(5, "f1", "a"),
+            node(6, "f2", "b"),
+            replicas={3: 2, 5: 2, 6: 2, 1: 2},
+            nodesets=frozenset({1, 3, 5, 6}),
+            loglets={2: (0, 0)},
+        ),
+        [("wait",), ("remove", 2)],
+        reason="clean-up of dead node N1 (name-gone1, location region.a) without a listed task waits (zones already disrupted: b;",
+    ),
+    Case(
         "dead node without a listed task, then an upgrade: clean-up first, replacement waits",
         [task("f1", "a", node=5), task("t2", "b", node=2, td="td:1"), HEALTHY_TASKS[2]],
         view(node(1, "gone1", "a", alive=False), node(5, "f1", "a"), *HEALTHY_NODES[1:]),
@@ -1516,3 +1532,159 @@ def test_full_replacement_walk_reaches_steady_state() -> None:
                                                   ("DEACTIVATING", False), ("RUNNING", False)])  # fmt: skip
 def test_ecs_shows_deleted_after_stopped_and_both_are_stopped(status: str, stopped: bool) -> None:
     assert task("t1", "us-east-1a", status=status).is_stopped is stopped
+
+
+def test_a_task_is_marked_served_when_its_node_first_serves() -> None:
+    decisions = plan(
+        DESIRED, [task("t1", "a", phase="starting"), *HEALTHY_TASKS[1:]], view(*HEALTHY_NODES), NOW
+    )
+    assert [(d.task_id, dict(d.tags)) for d in decisions if isinstance(d, TagTask)] == [
+        ("t1", {TAG_PHASE: "running", TAG_NODE_ID: "N1", TAG_SERVED: "true"})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("leaving", "served"),
+    [
+        # An older controller tagged it running without the mark: the drain start carries it.
+        (task("t1", "a", node=1, td="td:1", served=False), "true"),
+        # A replacement that died before it ever served keeps counting as a failed start.
+        (dead("t1", "a", 1, phase="starting"), None),
+    ],
+)
+def test_the_drain_start_keeps_the_served_mark(leaving: TaskInfo, served: str | None) -> None:
+    tasks, cluster = with_replacement_serving(leaving, node(1, "t1", "a", alive=leaving.is_active))
+    start = next(
+        d
+        for d in plan(DESIRED, tasks, cluster, NOW)
+        if isinstance(d, TagTask) and d.task_id == "t1"
+    )
+    assert start.tags[TAG_PHASE] == "draining"
+    assert start.tags.get(TAG_SERVED) == served
+
+
+def test_replacements_that_register_then_die_stop_after_the_limit_in_their_zone_only() -> None:
+    """Every td:2 task registers its node and dies before it serves. Applying the planner's own
+    decisions (a zone's Halt does not stop the others): zone a gets exactly 3 launches, every
+    dead node is cleaned up, the old td:1 nodes are never drained, a is halted by name and the
+    upgrade of b and c is paused rather than repeating the failure there."""
+    tasks = {t.task_id: replace(t, task_definition="td:1") for t in HEALTHY_TASKS}
+    nodes = {n.node_id: n for n in HEALTHY_NODES}
+    replicas = dict.fromkeys(nodes, 2)
+    launched: list[str] = []
+    halts: list[Halt] = []
+    waits: list[str] = []
+    for step in range(60):
+        cluster = ClusterView(
+            nodes=tuple(nodes.values()),
+            partition_replicas={k: v for k, v in replicas.items() if k in nodes},
+            nodeset_members=frozenset(k for k, v in replicas.items() if v and k in nodes),
+            loglet_servers={k: (1, 1) for k, n in nodes.items() if n.alive},
+            provisioned=True,
+        )
+        decisions = plan(DESIRED, list(tasks.values()), cluster, NOW + step)
+        assert_invariants(decisions, list(tasks.values()), cluster)
+        halts = [d for d in decisions if isinstance(d, Halt)]
+        waits = [d.reason for d in decisions if isinstance(d, Wait)]
+        # The world: a td:2 task registers on its first pass, then dies with its node.
+        for task_id, item in list(tasks.items()):
+            node_id = 100 + int(task_id[1:]) if task_id.startswith("n") else None
+            if node_id is None or item.is_stopped:
+                continue
+            if node_id in nodes:
+                tasks[task_id] = replace(item, status="STOPPED", stopped_reason="exit 1")
+                nodes[node_id] = replace(nodes[node_id], alive=False)
+            else:
+                nodes[node_id] = node(node_id, task_id, item.az, storage="provisioning")
+        for decision in decisions:
+            if isinstance(decision, RunTask):
+                task_id = f"n{len(launched)}"
+                launched.append(decision.az)
+                tasks[task_id] = TaskInfo(
+                    task_id, f"name-{task_id}", decision.az, "td:2", "RUNNING", dict(decision.tags)
+                )
+            elif isinstance(decision, TagTask):
+                old = tasks[decision.task_id]
+                tasks[decision.task_id] = replace(old, tags={**old.tags, **decision.tags})
+            elif isinstance(decision, DisableDeadNode):
+                replicas[decision.node_id] = 0
+                nodes[decision.node_id] = replace(
+                    nodes[decision.node_id], storage_state="gone", worker_state="disabled"
+                )
+            elif isinstance(decision, RemoveNode):
+                del nodes[decision.node_id]
+            else:
+                assert isinstance(decision, Wait | Halt | SnapshotAndTrim), decision
+    assert launched == ["a", "a", "a"]
+    assert [halt.az for halt in halts] == ["a"]
+    assert "crash loop in a: 3 tasks of td:2 stopped without ever serving" in halts[0].reason
+    assert waits == [
+        f"task {t} in {az} is outdated (runs td:1, desired td:2); the upgrade is paused while a "
+        "crash-loop(s) on it"
+        for t, az in (("t2", "b"), ("t3", "c"))
+    ]
+    assert set(nodes) == {1, 2, 3} and all(n.serving for n in nodes.values())
+    assert all(t.tags[TAG_PHASE] in ("running", "removed") for t in tasks.values())
+
+
+def test_dead_nodes_without_listed_tasks_are_removed_one_zone_at_a_time() -> None:
+    """Two zones' stopped tasks aged out of ListTasks while their nodes stayed in the cluster.
+    b's node was already disabled and drained (its clean-up had begun): it finishes at once,
+    budget or not. a's node is still read-write and in a nodeset: its forced clean-up begins
+    only once a's fill serves and b's node is gone, so never two zones forced at once."""
+    tasks = {t.task_id: t for t in HEALTHY_TASKS[2:]}
+    nodes = {
+        1: node(1, "gone1", "a", alive=False),
+        2: node(2, "gone2", "b", alive=False, storage="gone", worker="disabled"),
+        3: HEALTHY_NODES[2],
+    }
+    replicas = {1: 2, 2: 0, 3: 2}
+    loglets = {1: (3, 1), 2: (2, 0), 3: (3, 1)}
+    log: list[tuple[object, ...]] = []
+    for step in range(40):
+        cluster = ClusterView(
+            nodes=tuple(nodes.values()),
+            partition_replicas={k: v for k, v in replicas.items() if k in nodes},
+            nodeset_members=frozenset(k for k, v in replicas.items() if v and k in nodes),
+            loglet_servers={k: v for k, v in loglets.items() if k in nodes},
+            provisioned=True,
+        )
+        decisions = plan(DESIRED, list(tasks.values()), cluster, NOW + step)
+        assert_invariants(decisions, list(tasks.values()), cluster)
+        if not decisions:
+            break
+        forced = {d.node_id for d in decisions if isinstance(d, DisableDeadNode | RemoveNode)}
+        assert len(forced) <= 1, decisions
+        for decision in decisions:
+            log.append(summary(decision))
+            if isinstance(decision, RunTask):
+                task_id = f"f{decision.az}"
+                node_id = 10 + len(tasks)
+                tasks[task_id] = TaskInfo(
+                    task_id, f"name-{task_id}", decision.az, "td:2", "RUNNING", dict(decision.tags)
+                )
+                nodes[node_id] = node(node_id, task_id, decision.az)
+                replicas[node_id], loglets[node_id] = 2, (0, 1)
+            elif isinstance(decision, TagTask):
+                old = tasks[decision.task_id]
+                tasks[decision.task_id] = replace(old, tags={**old.tags, **decision.tags})
+            elif isinstance(decision, DisableDeadNode):
+                # Out of placement; its tail segments are sealed, so its loglets become history.
+                replicas[decision.node_id] = 0
+                historical, active = loglets[decision.node_id]
+                loglets[decision.node_id] = (historical + active, 0)
+                nodes[decision.node_id] = replace(
+                    nodes[decision.node_id], storage_state="gone", worker_state="disabled"
+                )
+            elif isinstance(decision, SnapshotAndTrim):
+                loglets = {k: (0, active) for k, (_, active) in loglets.items()}
+            elif isinstance(decision, RemoveNode):
+                if loglets.get(decision.node_id, (0, 0)) != (0, 0):
+                    continue  # Restate refuses; the loop retries on a later pass
+                del nodes[decision.node_id]
+    else:
+        raise AssertionError(f"no steady state: {log[-10:]}")
+    assert sorted(n.location for n in nodes.values()) == ["region.a", "region.b", "region.c"]
+    assert all(n.serving for n in nodes.values())
+    assert log.index(("remove", 2)) < log.index(("disable", 1)) < log.index(("remove", 1))
+    assert log[:2] == [("run", "a", None), ("run", "b", None)]
