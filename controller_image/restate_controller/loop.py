@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+import traceback
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
 from restate_controller.backends.base import TaskBackend
 from restate_controller.model import (
+    TAG_REPLACES,
+    TAG_TRIMMED_AT,
+    ClusterView,
     Decision,
     DesiredSpec,
     DisableDeadNode,
@@ -25,6 +30,7 @@ from restate_controller.model import (
     Status,
     StopTask,
     TagTask,
+    TaskInfo,
     TemporaryError,
     Wait,
 )
@@ -63,6 +69,22 @@ def describe(decision: Decision) -> dict[str, Any]:
 #: A halt after a permanent error is retried after this long (the planner's safety rules
 #: still decide every action); a halt the planner decides is re-checked on every pass.
 HALT_RETRY_SECONDS = 900.0
+#: Passes that end in error (a temporary failure: ECS throttling or capacity, restatectl
+#: unreachable, a leader change) are retried and only reported as `error`. When every pass has
+#: failed for this long, and for at least ERROR_PASSES_BEFORE_ALARM passes in a row, the failure
+#: is not a hiccup (those clear within seconds to a few minutes) and the status turns `halted`,
+#: which the ControllerHaltedPasses metric counts and alarms on; the loop keeps retrying and
+#: the status clears by itself once a pass succeeds.
+ERRORS_ALARM_AFTER_SECONDS = 900.0
+ERROR_PASSES_BEFORE_ALARM = 3
+#: The same wait, pass after pass, for this long also turns the status `halted` (still
+#: waiting). Nothing the planner waits for by design takes this long: a Fargate task starts and
+#: registers in minutes, a not-alive node is replaced after the unhealthy grace (5 minutes by
+#: default), a gossip update takes seconds, and a drain halts by itself at drain_timeout_seconds
+#: (so the bound is never below drain timeout + unhealthy grace: the planner's own halt, with its
+#: precise reason, comes first). What is left waits forever without help: two zones lost, a
+#: cluster that stays unhealthy, a live node without a task.
+WAITS_ALARM_AFTER_SECONDS = 1_800.0
 
 
 @dataclass
@@ -112,9 +134,72 @@ class StatusBoard:
         return status
 
 
+class Chains:
+    """Which decisions of one plan depend on each other.
+
+    The planner orders the steps of one task (phase tag, call, pacing tag) and the launches into
+    one zone; everything else in a plan is independent: each decision was allowed by the
+    disruption budget on its own, computed as if every earlier one succeeds, so a decision
+    that fails only leaves less disrupted than planned. When a decision fails, the later
+    decisions that share a key with it (same task, same node, same zone) are skipped, and skip
+    their own chains in turn; the others are applied. SnapshotAndTrim is shared by every drain of
+    the pass: it stands on its own (a snapshot with log trim is safe at any time; Restate's own
+    trimmer does the same), and only the `trimmed-at` tags that record it depend on it.
+    """
+
+    SNAPSHOT = "snapshot"
+
+    def __init__(self, tasks: Sequence[TaskInfo], view: ClusterView) -> None:
+        self.zone_of_task = {task.task_id: task.az for task in tasks}
+        self.tasks_of_node: dict[int, set[str]] = {}
+        for task in tasks:
+            node = view.node_by_name(task.node_name)
+            for node_id in {task.tagged_node_id, node.node_id if node else None} - {None}:
+                assert node_id is not None
+                self.tasks_of_node.setdefault(node_id, set()).add(task.task_id)
+        # NodeInfo.location is "region.zone".
+        self.zone_of_node = {
+            node.node_id: node.location.rsplit(".", 1)[-1] for node in view.nodes if node.location
+        }
+
+    def _task(self, task_id: str) -> set[str]:
+        zone = self.zone_of_task.get(task_id)
+        return {f"task:{task_id}"} | ({f"zone:{zone}"} if zone else set())
+
+    def _node(self, node_id: int) -> set[str]:
+        keys = {f"node:{node_id}"}
+        for task_id in self.tasks_of_node.get(node_id, set()):
+            keys |= self._task(task_id)
+        zone = self.zone_of_node.get(node_id)
+        return keys | ({f"zone:{zone}"} if zone else set())
+
+    def keys(self, decision: Decision) -> set[str]:
+        match decision:
+            case RunTask(az=az, tags=tags):
+                replaced = tags.get(TAG_REPLACES)
+                return {f"zone:{az}"} | (self._task(replaced) if replaced else set())
+            case TagTask(task_id=task_id, tags=tags):
+                return self._task(task_id) | ({self.SNAPSHOT} if TAG_TRIMMED_AT in tags else set())
+            case StopTask(task_id=task_id):
+                return self._task(task_id)
+            case MarkDraining(node_id=node_id) | DisableDeadNode(node_id=node_id):
+                return self._node(node_id)
+            case RemoveNode(node_id=node_id):
+                return self._node(node_id)
+            case SnapshotAndTrim():
+                return {self.SNAPSHOT}
+        return {f"decision:{type(decision).__name__}"}
+
+
+def wait_key(reason: str) -> str:
+    """A wait's identity across passes: its reason without the numbers that change while it
+    lasts (seconds waited, replica counts). Node names (N3) and task ids stay."""
+    return re.sub(r"\b\d+(?:\.\d+)?\b", "#", reason)
+
+
 class Reconciler:
-    """Runs passes until stopped. A PermanentError ends all acting for HALT_RETRY_SECONDS (or
-    until the process restarts)."""
+    """Runs passes until stopped. A PermanentError (or an unexpected exception) ends all acting
+    for HALT_RETRY_SECONDS (or until the process restarts)."""
 
     def __init__(
         self,
@@ -129,6 +214,8 @@ class Reconciler:
         log: Callable[..., None] | None = None,
         board: StatusBoard | None = None,
         housekeeping: Housekeeping | None = None,
+        errors_alarm_after_seconds: float = ERRORS_ALARM_AFTER_SECONDS,
+        waits_alarm_after_seconds: float | None = None,
     ) -> None:
         self.desired = desired
         self.backend = backend
@@ -145,11 +232,28 @@ class Reconciler:
         self.halted: str | None = None
         self.halted_at = 0.0
         self.passes = 0
+        self.errors_alarm_after_seconds = errors_alarm_after_seconds
+        self.waits_alarm_after_seconds = (
+            waits_alarm_after_seconds
+            if waits_alarm_after_seconds is not None
+            else max(
+                WAITS_ALARM_AFTER_SECONDS,
+                desired.drain_timeout_seconds + desired.unhealthy_grace_seconds,
+            )
+        )
+        # Consecutive passes that ended in error, since when.
+        self.error_passes = 0
+        self.failing_since: float | None = None
+        # wait_key -> when that wait was first planned (waits of the last planned pass only).
+        self.waiting_since: dict[str, float] = {}
+        self.acted = False
 
     # -- one pass ----------------------------------------------------------------------------
     def run_once(self) -> Status:
-        """Observe, plan, apply in order; stop at the first failure. Returns the new status."""
+        """Observe, plan, apply in order (a failed decision skips only its own chain). Returns
+        the new status."""
         self.passes += 1
+        self.acted = False
         now = self.clock()
         if self.halted is not None:
             if now - self.halted_at < HALT_RETRY_SECONDS:
@@ -160,63 +264,155 @@ class Reconciler:
             self.log("retrying", after_halt=self.halted, halted_seconds=int(now - self.halted_at))
             self.halted = None
         try:
+            return self._pass(now)
+        except Exception as error:
+            # A bug or an answer nobody expected (a KeyError on an odd API shape): stop acting
+            # and say why, like a permanent error, instead of exiting with a traceback only.
+            self.log(
+                "unexpected_error",
+                error=f"{type(error).__name__}: {error}",
+                traceback=traceback.format_exc(),
+            )
+            return self._halt(f"unexpected {type(error).__name__}: {error}", now)
+
+    def _pass(self, now: float) -> Status:
+        try:
             tasks = self.backend.list_tasks()
             view = self.ops.observe()
         except PermanentError as error:
             return self._halt(f"observing the cluster failed permanently: {error}", now)
         except TemporaryError as error:
             self.log("observe_failed", error=str(error), retry=True)
-            return self._report(True, "error", f"observing the cluster failed: {error}", (), now)
+            return self._failed(f"observing the cluster failed: {error}", (), now)
 
         decisions = plan(self.desired, tasks, view, now)
-        if any(isinstance(decision, Halt) for decision in decisions):
+        halts = [decision for decision in decisions if isinstance(decision, Halt)]
+        # A Halt for one zone only (`az`, newer planners) stops launches there; the planner
+        # keeps the rest of the plan safe to apply. Any other Halt stops everything.
+        if any(getattr(halt, "az", None) is None for halt in halts):
             for decision in decisions:
                 self.log("decision", outcome="not acting", **describe(decision))
+            self._clear_errors()
             reasons = "; ".join(decision.reason for decision in decisions)
             return self._report(False, "halted", reasons, tuple(d.reason for d in decisions), now)
+        stalled_wait = self._track_waits(decisions, now)
 
+        chains = Chains(tasks, view)
+        broken: set[str] = set()  # chain keys of decisions that failed or were skipped
+        failures: list[str] = []
         done: list[str] = []
-        for index, decision in enumerate(decisions):
+        actions = [decision for decision in decisions if not isinstance(decision, Halt)]
+        for index, decision in enumerate(actions):
             if isinstance(decision, Wait):
                 self.log("decision", outcome="waiting", **describe(decision))
                 done.append(f"wait: {decision.reason}")
                 continue
-            try:
-                result = self._apply(decision)
-            except PermanentError as error:
+            keys = chains.keys(decision)
+            if keys & broken:
                 self.log(
                     "decision",
-                    outcome="failed",
-                    error=str(error),
-                    retry=False,
+                    outcome="skipped",
+                    after_failure_in=sorted(keys & broken),
                     **describe(decision),
                 )
-                self._skip(decisions[index + 1 :])
-                return self._halt(f"{type(decision).__name__} failed permanently: {error}", now)
+                broken |= keys  # what depends on this skipped step is skipped too
+                continue
+            try:
+                result = self._apply(decision)
             except TemporaryError as error:
                 self.log(
                     "decision", outcome="failed", error=str(error), retry=True, **describe(decision)
                 )
-                self._skip(decisions[index + 1 :])
-                return self._report(
-                    True,
-                    "error",
-                    f"{type(decision).__name__} failed, retrying: {error}",
-                    tuple(done),
-                    now,
+                broken |= keys
+                failures.append(f"{type(decision).__name__} failed, retrying: {error}")
+                continue
+            except Exception as error:
+                # Permanent (or unexpected): nothing more is applied in this pass or the next
+                # HALT_RETRY_SECONDS.
+                self.log(
+                    "decision",
+                    outcome="failed",
+                    error=f"{type(error).__name__}: {error}",
+                    retry=False,
+                    **describe(decision),
                 )
+                self._skip(actions[index + 1 :])
+                how = "permanently" if isinstance(error, PermanentError) else "unexpectedly"
+                detail = str(error) if isinstance(error, PermanentError) else repr(error)
+                return self._halt(f"{type(decision).__name__} failed {how}: {detail}", now)
+            self.acted = True
             self.log("decision", outcome="applied", **result, **describe(decision))
             done.append(f"{type(decision).__name__}: {decision.reason}")
 
         self._housekeeping(now)
-        acted = any(not isinstance(decision, Wait) for decision in decisions)
-        if not decisions:
+        failed = None
+        if failures:
+            applied = sum(1 for line in done if not line.startswith("wait: "))
+            note = f" ({applied} independent decision(s) applied)" if applied else ""
+            failed = "; ".join(failures) + note
+        persistent = self._count_failure(failed, now)
+        # Anything that needs a human turns the status `halted` (the metric, the alarm); the
+        # pass itself still applied what it could.
+        alarms = [halt.reason for halt in halts] + [
+            reason for reason in (persistent, stalled_wait) if reason is not None
+        ]
+        if alarms:
+            if failed is not None and persistent is None:
+                alarms.append(failed)
+            return self._report(False, "halted", "; ".join(alarms), tuple(done), now, stalled=True)
+        if failed is not None:
+            return self._report(True, "error", failed, tuple(done), now)
+        if not actions:
             return self._report(True, "idle", "cluster is as desired", (), now)
-        if acted:
+        if self.acted:
             return self._report(True, "acting", done[-1], tuple(done), now)
-        return self._report(
-            True, "waiting", "; ".join(d.reason for d in decisions), tuple(done), now
+        return self._report(True, "waiting", "; ".join(d.reason for d in actions), tuple(done), now)
+
+    def _track_waits(self, decisions: Sequence[Decision], now: float) -> str | None:
+        """Remember since when each wait of this plan has been planned; the reason for a
+        `halted` status when one has lasted waits_alarm_after_seconds."""
+        reasons = {wait_key(d.reason): d.reason for d in decisions if isinstance(d, Wait)}
+        self.waiting_since = {key: self.waiting_since.get(key, now) for key in reasons}
+        if not self.waiting_since:
+            return None
+        key, since = min(self.waiting_since.items(), key=lambda item: item[1])
+        if now - since < self.waits_alarm_after_seconds:
+            return None
+        return (
+            f"waiting for {int(now - since)} s (alarm after "
+            f"{int(self.waits_alarm_after_seconds)} s), nothing forced: {reasons[key]}"
         )
+
+    def _failed(self, reason: str, done: tuple[str, ...], now: float) -> Status:
+        """A pass that ended in a temporary failure before planning."""
+        persistent = self._count_failure(reason, now)
+        if persistent is not None:
+            return self._report(False, "halted", persistent, done, now, stalled=True)
+        return self._report(True, "error", reason, done, now)
+
+    def _count_failure(self, reason: str | None, now: float) -> str | None:
+        """Count a pass that ended in a temporary failure (reason) or not (None). The reason
+        for a `halted` status once every pass has failed for errors_alarm_after_seconds."""
+        if reason is None:
+            self._clear_errors()
+            return None
+        self.error_passes += 1
+        if self.failing_since is None:
+            self.failing_since = now
+        failing_for = now - self.failing_since
+        if (
+            self.error_passes < ERROR_PASSES_BEFORE_ALARM
+            or failing_for < self.errors_alarm_after_seconds
+        ):
+            return None
+        return (
+            f"every pass failed for {int(failing_for)} s ({self.error_passes} in a row), "
+            f"still retrying: {reason}"
+        )
+
+    def _clear_errors(self) -> None:
+        self.error_passes = 0
+        self.failing_since = None
 
     def _apply(self, decision: Decision) -> dict[str, Any]:
         match decision:
@@ -249,24 +445,41 @@ class Reconciler:
         try:
             for line in self.housekeeping(now):
                 self.log("housekeeping", outcome="applied", detail=line)
-        except (TemporaryError, PermanentError) as error:
+        except Exception as error:
             # Housekeeping never blocks node replacement; it is retried on the next pass.
-            self.log("housekeeping", outcome="failed", error=str(error), retry=True)
+            self.log(
+                "housekeeping",
+                outcome="failed",
+                error=f"{type(error).__name__}: {error}",
+                retry=True,
+            )
 
     def _halt(self, reason: str, now: float) -> Status:
         self.halted = reason
         self.halted_at = now
+        self._clear_errors()
         self.log("halted", reason=reason)
         return self._report(False, "halted", reason, (), now)
 
     def _report(
-        self, healthy: bool, phase: str, reason: str, decisions: tuple[str, ...], now: float
+        self,
+        healthy: bool,
+        phase: str,
+        reason: str,
+        decisions: tuple[str, ...],
+        now: float,
+        *,
+        stalled: bool = False,
     ) -> Status:
         status = Status(
             healthy=healthy, phase=phase, reason=reason, last_decisions=decisions, at=now
         )
         self.board.set(status)
-        self.log("status", healthy=healthy, phase=phase, reason=reason)
+        # `halted` status lines are what the ControllerHaltedPasses metric filter counts
+        # (event "status", phase "halted"). `stalled` marks a halted pass that still retries or
+        # waits (a persistent failure, a wait with no end) rather than one that stopped acting.
+        extra = {"stalled": True} if stalled else {}
+        self.log("status", healthy=healthy, phase=phase, reason=reason, **extra)
         return status
 
     # -- forever -------------------------------------------------------------------------------

@@ -37,8 +37,16 @@ _SNAPSHOT_LINE = re.compile(
 _NODE_REF = re.compile(r"N(\d+)")
 # restatectl messages that mean "Restate said no", as opposed to "could not ask".
 _REFUSAL_MARKERS = ("not safe", "unsafe", "cannot be", "refus", "changed it state")
-# A query naming a column this server version does not have will never succeed.
-_VERSION_MISMATCH_MARKERS = ("schema error", "no field named", "table not found")
+# A query naming a column this server version does not have will never succeed; neither will a
+# command line this restatectl version does not know (clap's "unexpected argument '--x' found",
+# "unrecognized subcommand 'x'"): the controller's arguments are fixed in its code.
+_VERSION_MISMATCH_MARKERS = (
+    "schema error",
+    "no field named",
+    "table not found",
+    "unexpected argument",
+    "unrecognized subcommand",
+)
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 

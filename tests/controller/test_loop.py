@@ -665,3 +665,304 @@ def test_the_halted_metric_filter_matches_the_controllers_halted_status_lines() 
     halted_passes = [r for r in records if r.get("phase") == "halted"]
     assert matching and matching == halted_passes
     assert all(r["event"] == "status" and r["healthy"] is False for r in matching)
+
+
+# ---------------------------------------------------------------------------------------------
+# Failures that must not block everything, and failures that must alarm
+# ---------------------------------------------------------------------------------------------
+class NoCapacityIn(FakeBackend):
+    """Every RunTask into the given zones fails as ECS does without Fargate capacity."""
+
+    def __init__(self, world: World, full: set[str]) -> None:
+        super().__init__(world)
+        self.full = full
+        self.refused: list[str] = []
+
+    def run_task(self, az: str, tags: Mapping[str, str]) -> TaskInfo:
+        if az in self.full:
+            self.refused.append(az)
+            raise TemporaryError(f"ecs:RunTask started no task in {az}: RESOURCE:FARGATE")
+        return super().run_task(az, tags)
+
+
+def loop_on(
+    world: World,
+    spec: DesiredSpec,
+    backend: FakeBackend,
+    log: io.StringIO,
+    board: StatusBoard | None = None,
+    ops: object | None = None,
+) -> Reconciler:
+    world.desired_td = spec.task_definition
+    return Reconciler(
+        spec,
+        backend,
+        ops or FakeRestate(world),  # type: ignore[arg-type]
+        interval_seconds=2.0,
+        clock=lambda: world.clock,
+        sleep=lambda seconds: None,
+        log=JsonLog(log, clock=lambda: world.clock),
+        board=board or StatusBoard(clock=lambda: world.clock),
+    )
+
+
+def records(log: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in log.getvalue().splitlines()]
+
+
+def halted_metric_lines(log: io.StringIO) -> list[dict[str, object]]:
+    """The status lines the construct's ControllerHaltedPasses metric filter counts."""
+    import re
+
+    from cdktf_restate.monitoring import HALTED_PATTERN
+
+    terms = dict(re.findall(r'\(\$\.(\w+) = "([^"]+)"\)', HALTED_PATTERN))
+    return [r for r in records(log) if all(r.get(k) == v for k, v in terms.items())]
+
+
+def test_a_zone_without_capacity_does_not_block_a_drain_elsewhere() -> None:
+    """A fill into a zone out of Fargate capacity fails on every pass. A drain under way in
+    another zone still runs to its end (before, the first failure skipped the rest of every
+    pass, indefinitely)."""
+    world = World()
+    world.start_steady()
+    spec = desired()
+    loop = controller(world, spec)
+    while world.tasks["task-1"].tags.get(TAG_PHASE) != "draining":
+        assert loop.run_once().phase != "halted"
+        world.clock += 1
+    drained = world.node_of_task["task-1"]
+
+    # The cluster gains a fourth zone, which has no capacity.
+    spec4 = replace(spec, azs=(*AZS, "az-d"))
+    backend = NoCapacityIn(world, {"az-d"})
+    log = io.StringIO()
+    loop = loop_on(world, spec4, backend, log)
+    phases = []
+    for _ in range(40):
+        phases.append(loop.run_once().phase)
+        world.clock += 2
+    assert world.violations == []
+    assert len(backend.refused) >= 40, "the fill is retried on every pass"
+    assert world.tasks["task-1"].status == "STOPPED" and drained not in world.nodes
+    assert world.tasks["task-1"].tags[TAG_PHASE] == "removed"
+    assert set(phases) <= {"error"}, phases  # 80 s of failures is no alarm yet
+    failed = [r for r in records(log) if r.get("outcome") == "failed"]
+    assert failed and all(r["action"] == "RunTask" and r["az"] == "az-d" for r in failed)
+    skipped = [r for r in records(log) if r.get("outcome") == "skipped"]
+    assert all(r.get("az") == "az-d" for r in skipped), skipped
+
+
+def test_a_failed_step_skips_only_its_own_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop applies a plan in order; a step that fails skips the later steps of the same
+    task, node or zone (which assumed it happened) and nothing else."""
+    from restate_controller import loop as loop_module
+    from restate_controller.model import (
+        TAG_DRAIN_ISSUED_AT,
+        TAG_TRIMMED_AT,
+        MarkDraining,
+        RunTask,
+        SnapshotAndTrim,
+        TagTask,
+    )
+
+    world = World()
+    world.start_steady(td="td:2")
+    node2 = world.node_of_task["task-2"]
+    script = [
+        TagTask("task-1", {"note": "1"}, "bookkeeping in az-a"),
+        RunTask("az-d", {TAG_AZ: "az-d"}, "fill az-d (no capacity)"),
+        RunTask("az-d", {TAG_AZ: "az-d"}, "second fill of az-d"),
+        TagTask("task-2", {TAG_PHASE: "draining"}, "begin drain of task-2"),
+        MarkDraining(node2, "drain node of task-2"),
+        TagTask("task-2", {TAG_DRAIN_ISSUED_AT: "1"}, "pacing tag of task-2"),
+        TagTask("task-3", {TAG_PHASE: "trimming"}, "task-3 drained"),
+        SnapshotAndTrim("trim for task-3"),
+        TagTask("task-3", {TAG_TRIMMED_AT: "1"}, "trim recorded for task-3"),
+    ]
+    monkeypatch.setattr(loop_module, "plan", lambda *args: list(script))
+    backend = NoCapacityIn(world, {"az-d"})
+    failing_tags = {"task-2"}
+    original_tag = backend.tag_task
+
+    def tag_task(task_id: str, tags: Mapping[str, str]) -> None:
+        if task_id in failing_tags:
+            raise TemporaryError(f"ecs:TagResource: ThrottlingException on {task_id}")
+        original_tag(task_id, tags)
+
+    backend.tag_task = tag_task  # type: ignore[method-assign]
+    log = io.StringIO()
+    status = loop_on(world, desired(), backend, log).run_once()
+
+    outcomes = [(r["reason"], r["outcome"]) for r in records(log) if r["event"] == "decision"]
+    assert outcomes == [
+        ("bookkeeping in az-a", "applied"),
+        ("fill az-d (no capacity)", "failed"),
+        ("second fill of az-d", "skipped"),
+        ("begin drain of task-2", "failed"),
+        ("drain node of task-2", "skipped"),
+        ("pacing tag of task-2", "skipped"),
+        ("task-3 drained", "applied"),
+        ("trim for task-3", "applied"),
+        ("trim recorded for task-3", "applied"),
+    ]
+    assert ("mark_draining", node2) not in world.calls
+    assert status.phase == "error" and status.healthy
+    assert "RunTask failed" in status.reason and "TagTask failed" in status.reason
+    assert "(4 independent decision(s) applied)" in status.reason
+
+    # A failed snapshot: the tag recording it is skipped, the other chains go on.
+    world.fail["snapshot_and_trim"] = TemporaryError("restatectl timed out")
+    backend.full.clear()
+    failing_tags.clear()
+    log = io.StringIO()
+    loop_on(world, desired(), backend, log).run_once()
+    outcomes = [(r["reason"], r["outcome"]) for r in records(log) if r["event"] == "decision"]
+    assert outcomes[-2:] == [("trim for task-3", "failed"), ("trim recorded for task-3", "skipped")]
+    assert [o for _, o in outcomes[:-2]] == ["applied"] * 7
+
+
+def test_failures_on_every_pass_for_15_minutes_alarm_and_clear() -> None:
+    """Temporary failures are retried quietly (`error`); on every pass for 15 minutes they are
+    not a hiccup: the status turns `halted`, which the halted metric counts and /health says,
+    while the loop keeps retrying and recovers by itself."""
+    world = World()
+    world.start_steady(td="td:2")
+    log = io.StringIO()
+    board = StatusBoard(clock=lambda: world.clock)
+    loop = loop_on(world, desired(), FakeBackend(world), log, board)
+    health = HealthServer(board, 0).start()
+    try:
+        statuses = []
+        for _ in range(100):  # every 10 s
+            world.fail["observe"] = TemporaryError("admin unreachable")
+            statuses.append(loop.run_once())
+            world.clock += 10
+        first_halted = next(i for i, s in enumerate(statuses) if s.phase == "halted")
+        assert {s.phase for s in statuses[:first_halted]} == {"error"}
+        assert first_halted == 90  # 900 s after the first failure
+        assert all(s.phase == "halted" for s in statuses[first_halted:])
+        assert len(halted_metric_lines(log)) == 10
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"http://127.0.0.1:{health.port}/health", timeout=5)
+        body = json.loads(answer.value.read())
+        assert answer.value.code == 503 and body["phase"] == "halted"
+        assert "every pass failed for 990 s" in body["reason"]
+        assert "still retrying" in body["reason"] and "admin unreachable" in body["reason"]
+        assert loop.halted is None  # not the sticky halt of a permanent error
+
+        status = loop.run_once()  # the cluster answers again
+        assert status.phase == "idle" and status.healthy
+        with urllib.request.urlopen(f"http://127.0.0.1:{health.port}/health", timeout=5) as ok:
+            assert ok.status == 200
+        # A new failure starts a new count: a single one is no alarm.
+        world.fail["observe"] = TemporaryError("admin unreachable")
+        assert loop.run_once().phase == "error"
+    finally:
+        health.stop()
+
+
+def test_a_zone_out_of_capacity_for_15_minutes_alarms() -> None:
+    world = World()
+    world.start_steady(td="td:2")
+    log = io.StringIO()
+    backend = NoCapacityIn(world, {"az-d"})
+    loop = loop_on(world, desired(azs=(*AZS, "az-d")), backend, log)
+    phases = []
+    for _ in range(95):
+        phases.append(loop.run_once().phase)
+        world.clock += 10
+    assert phases[:90] == ["error"] * 90 and phases[90:] == ["halted"] * 5
+    last = halted_metric_lines(log)[-1]
+    assert "every pass failed for" in str(last["reason"]) and "az-d" in str(last["reason"])
+    assert last["stalled"] is True and len(backend.refused) == 95
+
+
+def test_a_wait_without_end_alarms_after_30_minutes_and_forces_nothing() -> None:
+    """Two zones lost: nothing is safe to do, and nothing is done; after 30 minutes of the same
+    wait the status turns `halted` so somebody hears of it."""
+    world = World()
+    world.start_steady(td="td:2")
+    world.kill("task-1")
+    world.kill("task-2")
+    log = io.StringIO()
+    board = StatusBoard(clock=lambda: world.clock)
+    loop = loop_on(world, desired(), FakeBackend(world), log, board)
+    assert loop.waits_alarm_after_seconds == 1_800
+    phases = []
+    for _ in range(200):  # every 10 s
+        phases.append(loop.run_once().phase)
+        world.clock += 10
+    assert phases[:180] == ["waiting"] * 180 and set(phases[180:]) == {"halted"}
+    assert world.calls == []
+    current = board.current()
+    assert not current.healthy and current.phase == "halted"
+    assert "waiting for" in current.reason and "nothing forced" in current.reason
+    assert "task-1" in current.reason or "task-2" in current.reason
+    assert len(halted_metric_lines(log)) == 20
+
+
+def test_the_wait_bound_is_never_below_the_drain_timeout() -> None:
+    """A drain halts by itself at drain_timeout_seconds with its precise reason; a longer
+    configured timeout is honoured, not cut short by the wait alarm."""
+    world = World()
+    spec = desired(drain_timeout_seconds=7_200, unhealthy_grace_seconds=300)
+    assert loop_on(world, spec, FakeBackend(world), io.StringIO()).waits_alarm_after_seconds == (
+        7_500
+    )
+
+
+def test_an_unexpected_exception_halts_with_its_reason_instead_of_exiting() -> None:
+    world = World()
+    world.start_steady()
+    log = io.StringIO()
+    board = StatusBoard(clock=lambda: world.clock)
+    loop = loop_on(world, desired(), FakeBackend(world), log, board)
+    world.fail["observe"] = ValueError("invalid literal for int() with base 10: 'None'")
+    status = loop.run_once()  # does not raise
+    assert status.phase == "halted" and not status.healthy
+    assert status.reason == "unexpected ValueError: invalid literal for int() with base 10: 'None'"
+    assert board.current().reason == status.reason and len(halted_metric_lines(log)) == 1
+    (error,) = [r for r in records(log) if r["event"] == "unexpected_error"]
+    assert "Traceback" in str(error["traceback"])
+    # Like a permanent error: nothing is done until HALT_RETRY_SECONDS have passed.
+    world.clock += HALT_RETRY_SECONDS - 1
+    assert loop.run_once().phase == "halted" and world.calls == []
+    world.clock += 1
+    assert loop.run_once().phase == "acting"
+
+    # One raised while applying a decision: the rest of the pass is skipped, then halted.
+    world = World()
+    world.start_steady()
+    world.fail["run_task"] = KeyError("tasks")
+    log = io.StringIO()
+    status = loop_on(world, desired(), FakeBackend(world), log).run_once()
+    assert status.phase == "halted" and "RunTask failed unexpectedly: KeyError('tasks')" in (
+        status.reason
+    )
+    assert world.calls == []
+
+
+def test_restatectl_of_another_version_halts_at_once(tmp_path: object) -> None:
+    """A restatectl that does not know an argument the controller passes (clap: "unexpected
+    argument") will never succeed: a permanent error, not a retry every pass."""
+    from pathlib import Path
+
+    from restate_controller.restate_client import RestatectlClient
+
+    real = (
+        Path(__file__).resolve().parents[2]
+        / "node_modules/@restatedev/restatectl-linux-x64/bin/restatectl"
+    )
+    assert real.is_file()
+    other_version = Path(str(tmp_path)) / "restatectl"
+    other_version.write_text(f'#!/bin/sh\nexec "{real}" --removed-in-this-version "$@"\n')
+    other_version.chmod(0o755)
+    client = RestatectlClient("http://127.0.0.1:1", restatectl_path=str(other_version))
+    world = World()
+    world.start_steady()
+    log = io.StringIO()
+    status = loop_on(world, desired(), FakeBackend(world), log, ops=client).run_once()
+    assert status.phase == "halted" and "observing the cluster failed permanently" in status.reason
+    assert "unexpected argument '--removed-in-this-version'" in status.reason
+    assert world.calls == []
