@@ -77,14 +77,15 @@ HALT_RETRY_SECONDS = 900.0
 #: the status clears by itself once a pass succeeds.
 ERRORS_ALARM_AFTER_SECONDS = 900.0
 ERROR_PASSES_BEFORE_ALARM = 3
-#: The same wait, pass after pass, for this long also turns the status `halted` (still
-#: waiting). Nothing the planner waits for by design takes this long: a Fargate task starts and
-#: registers in minutes, a not-alive node is replaced after the unhealthy grace (5 minutes by
-#: default), a gossip update takes seconds, and a drain halts by itself at drain_timeout_seconds
-#: (so the bound is never below drain timeout + unhealthy grace: the planner's own halt, with its
-#: precise reason, comes first). What is left waits forever without help: two zones lost, a
-#: cluster that stays unhealthy, a live node without a task.
-WAITS_ALARM_AFTER_SECONDS = 1_800.0
+#: The same wait, pass after pass, for this long beyond the longer of drain_timeout_seconds and
+#: unhealthy_grace_seconds also turns the status `halted` (still waiting, nothing forced). The
+#: longest wait by design is a zone waiting for another zone's replacement: a Fargate task start
+#: and registration (minutes), a drain (at most the drain timeout, then the planner halts with
+#: its own reason), snapshot, trim and stop (the 120 s stop timeout at most); a node not alive is
+#: waited for the unhealthy grace, then replaced. 30 minutes beyond covers them with a wide
+#: margin (40 minutes with the defaults). What is left waits forever without help: two zones
+#: lost, a cluster that stays unhealthy, a zone that never gets its node.
+WAITS_ALARM_MARGIN_SECONDS = 1_800.0
 
 
 @dataclass
@@ -236,10 +237,8 @@ class Reconciler:
         self.waits_alarm_after_seconds = (
             waits_alarm_after_seconds
             if waits_alarm_after_seconds is not None
-            else max(
-                WAITS_ALARM_AFTER_SECONDS,
-                desired.drain_timeout_seconds + desired.unhealthy_grace_seconds,
-            )
+            else WAITS_ALARM_MARGIN_SECONDS
+            + max(desired.drain_timeout_seconds, desired.unhealthy_grace_seconds)
         )
         # Consecutive passes that ended in error, since when.
         self.error_passes = 0
