@@ -154,10 +154,11 @@ class Chains:
         self.zone_of_task = {task.task_id: task.az for task in tasks}
         self.tasks_of_node: dict[int, set[str]] = {}
         for task in tasks:
+            # The planner finds a task's node by name, else by the node-id tag: both count.
             node = view.node_by_name(task.node_name)
-            for node_id in {task.tagged_node_id, node.node_id if node else None} - {None}:
-                assert node_id is not None
-                self.tasks_of_node.setdefault(node_id, set()).add(task.task_id)
+            for node_id in (task.tagged_node_id, node.node_id if node else None):
+                if node_id is not None:
+                    self.tasks_of_node.setdefault(node_id, set()).add(task.task_id)
         # NodeInfo.location is "region.zone".
         self.zone_of_node = {
             node.node_id: node.location.rsplit(".", 1)[-1] for node in view.nodes if node.location
@@ -194,7 +195,9 @@ class Chains:
 
 def wait_key(reason: str) -> str:
     """A wait's identity across passes: its reason without the numbers that change while it
-    lasts (seconds waited, replica counts). Node names (N3) and task ids stay."""
+    lasts (seconds waited, replica counts). Node names (N3) and task ARNs' hex ids stay (only
+    digits-only words become #: an account id, rarely a task id, which merges nothing that
+    matters for how long one situation lasts)."""
     return re.sub(r"\b\d+(?:\.\d+)?\b", "#", reason)
 
 
