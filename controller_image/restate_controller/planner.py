@@ -256,15 +256,18 @@ def _live_replacements(members: Sequence[TaskInfo]) -> dict[str, list[TaskInfo]]
 
 
 def _orphans(state: _Pass, pending: Sequence[TaskInfo]) -> list[NodeInfo]:
-    """Nodes in the cluster that no unfinished listed task runs.
+    """Nodes in the cluster that no listed task runs.
 
     Their task aged out of ListTasks (a crash while the controller was down or halted for more
     than an hour, a stopping task whose record expired before RemoveNode), or was never ours.
-    A task tagged removed whose node is still listed does not own it either: it is cleaned up
-    again the same way.
+    A finished task still owns its node by name: right after `nodes remove` the cluster's node
+    listing can show the node for a pass more, and removing it twice is refused.
     """
+    names = {task.node_name for task in state.tasks}
     owned = {node.node_id for node in map(state.node_of, pending) if node is not None}
-    return [node for node in state.view.nodes if node.node_id not in owned]
+    return [
+        node for node in state.view.nodes if node.node_id not in owned and node.name not in names
+    ]
 
 
 def _bookkeeping(state: _Pass, tasks: Sequence[TaskInfo], members: Sequence[TaskInfo]) -> None:
