@@ -391,6 +391,8 @@ class EcsAsInAws:
         self.launches_by_token: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.tokens: list[str] = []
         self.started = 0
+        # Subnets without Fargate capacity right now: RunTask answers with `failures`.
+        self.no_capacity: set[str] = set()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
@@ -433,6 +435,12 @@ class EcsAsInAws:
                     {"Error": {"Code": "ConflictException", "Message": "token reused"}}, "RunTask"
                 )
             return response
+        subnets = params["networkConfiguration"]["awsvpcConfiguration"]["subnets"]
+        if set(subnets) & self.no_capacity:
+            # Worst case: the refusal is stored under the token like a launch.
+            refusal = {"tasks": [], "failures": [{"reason": "RESOURCE:FARGATE"}]}
+            self.launches_by_token[token] = (params, refusal)
+            return refusal
         response = self.client.run_task(**params)
         self.started += len(response["tasks"])
         self.launches_by_token[token] = (params, response)
@@ -562,3 +570,24 @@ def test_launches_of_one_pass_and_changed_requests_get_their_own_tokens(
     later.list_tasks()
     four = later.run_task("us-east-1c", tags)
     assert four.task_id != three.task_id and ecs.started == 4
+
+
+def test_a_launch_refused_for_capacity_is_retried_with_a_new_token(
+    aws_world: AwsWorld, ecs_cluster: str
+) -> None:
+    """RunTask that starts nothing (no Fargate capacity) may be stored under its token like a
+    launch; repeating the token would get the refusal back for up to 24 hours. Nothing started,
+    so the retry takes a new token and launches once capacity is back."""
+    recorder = CallRecorder()
+    backend, ecs = aws_like_backend(aws_world, ecs_cluster, recorder)
+    backend.list_tasks()
+    ecs.no_capacity.add(aws_world.subnets_by_az["us-east-1b"])
+    tags = {TAG_AZ: "us-east-1b", TAG_PHASE: "starting"}
+    for _ in range(2):
+        with pytest.raises(TemporaryError, match="started no task in us-east-1b: RESOURCE:FARGATE"):
+            backend.run_task("us-east-1b", tags)
+    ecs.no_capacity.clear()
+    backend.list_tasks()
+    task = backend.run_task("us-east-1b", tags)
+    assert task.az == "us-east-1b" and ecs.started == 1
+    assert len(set(ecs.tokens)) == 3

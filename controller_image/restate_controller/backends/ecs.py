@@ -127,12 +127,19 @@ def run_task_request(
     return request
 
 
-def client_token(request: Mapping[str, Any], known_task_ids: Iterable[str], now: float) -> str:
-    """RunTask's idempotency token for one launch decision (see CLIENT_TOKEN_PERIOD_SECONDS)."""
+def client_token(
+    request: Mapping[str, Any], known_task_ids: Iterable[str], now: float, refused: int = 0
+) -> str:
+    """RunTask's idempotency token for one launch decision (see CLIENT_TOKEN_PERIOD_SECONDS).
+
+    `refused` counts the attempts of this decision that ECS answered with no task (capacity,
+    ENI limits): the next attempt gets a new token, so ECS tries again rather than possibly
+    answering with the stored refusal. Nothing started, so nothing can be duplicated."""
     material = {
         "request": {key: value for key, value in request.items() if key != "clientToken"},
         "known_task_ids": sorted(set(known_task_ids)),
         "period": int(now // CLIENT_TOKEN_PERIOD_SECONDS),
+        "refused": refused,
     }
     text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()  # 64 hex characters: the maximum
@@ -213,6 +220,8 @@ class EcsBackend:
         # Ids of this cluster's tasks per zone, from the last listing plus launches since: part
         # of the RunTask clientToken.
         self.known_by_az: dict[str, set[str]] = {}
+        # Token of a launch decision's first attempt -> attempts ECS answered with no task.
+        self.refused_launches: dict[str, int] = {}
         self.az_by_subnet = {subnet: az for az, subnet in settings.subnets_by_az.items()}
 
     @classmethod
@@ -312,7 +321,10 @@ class EcsBackend:
         # retries, the next pass after a read timeout, a restarted controller): ECS then answers
         # with the task it already started instead of starting a second one.
         known = self.known_by_az.setdefault(az, set())
-        request["clientToken"] = client_token(request, known, self.clock())
+        now = self.clock()
+        decision = client_token(request, known, now)
+        refused = self.refused_launches.get(decision, 0)
+        request["clientToken"] = client_token(request, known, now, refused)
         try:
             response = self.ecs.run_task(**request)
         except Exception as error:
@@ -323,7 +335,9 @@ class EcsBackend:
                 f"{failure.get('reason')} {failure.get('detail') or ''}".strip()
                 for failure in response.get("failures", [])
             )
-            # Capacity and similar failures clear by themselves; the next pass retries.
+            # Capacity and similar failures clear by themselves; the next pass retries, with a
+            # new token. (A timeout above keeps the token: the task may have started.)
+            self.refused_launches[decision] = refused + 1
             raise TemporaryError(
                 f"ecs:RunTask started no task in {az}: {failures or 'no reason given'}"
             )
