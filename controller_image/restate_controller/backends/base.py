@@ -12,11 +12,19 @@ class TaskBackend(Protocol):
     """Runs and stops stateful tasks. Raise TemporaryError/PermanentError from model on failure."""
 
     def list_tasks(self) -> list[TaskInfo]:
-        """Managed stateful tasks of this cluster, including recently STOPPED ones."""
+        """Managed stateful tasks of this cluster, including recently STOPPED ones.
+
+        All of them or an error: a task left out (one the platform listed but could not
+        describe) would make its zone look undisturbed or empty, and the planner would act on
+        that. Raise TemporaryError instead of returning a partial list."""
         ...
 
     def run_task(self, az: str, tags: Mapping[str, str]) -> TaskInfo:
-        """Start one task on the desired task definition in `az`, tagged with `tags`."""
+        """Start one task on the desired task definition in `az`, tagged with `tags`.
+
+        The same launch decision repeated before the first launch shows in `list_tasks` (after
+        a timeout, or by a restarted controller) should return the task already started where
+        the platform allows it (ECS: a deterministic clientToken), not start a second one."""
         ...
 
     def tag_task(self, task_id: str, tags: Mapping[str, str]) -> None:
