@@ -1072,6 +1072,25 @@ CASES = [
         reason="node N9 (name-other, location region.b) is alive but no listed task runs it",
     ),
     Case(
+        "a draining task missing from one listing (partial DescribeTasks): its live node still "
+        "holds its zone, so b's drain does not start",
+        [
+            task("r1", "a", node=4, replaces="t1"),
+            task("t2", "b", node=2, td="td:1"),
+            task("r2", "b", node=5, replaces="t2"),
+            HEALTHY_TASKS[2],
+        ],
+        view(
+            node(1, "t1", "a", storage="read-only", worker="draining"),
+            node(4, "r1", "a"),
+            HEALTHY_NODES[1],
+            node(5, "r2", "b"),
+            HEALTHY_NODES[2],
+        ),
+        [("wait",), ("wait",)],
+        reason="drain of task t2 (replaced by r2) waits (zones already disrupted: a;",
+    ),
+    Case(
         "two dead nodes without listed tasks, fills serve: two zones reduced, nothing forced",
         [task("f1", "a", node=5), task("f2", "b", node=6), HEALTHY_TASKS[2]],
         view(
