@@ -7,7 +7,7 @@ from typing import Unpack
 import cdktf
 from constructs import Construct
 
-from cdktf_restate._tf import DataSource
+from cdktf_restate._tf import DataSource, fn, op, plain_references, tokenize_attributes
 from cdktf_restate.context import (
     CLUSTER_TAG,
     ClusterContext,
@@ -60,6 +60,13 @@ class RestateEcsFargateCluster(Construct):
         props = props if props is not None else RestateClusterProps(**fields)
         validate_props(props)
         super().__init__(scope, id)
+        # Our resources reference each other as text while they are built (synth speed);
+        # what the construct exposes is turned into tokens before users see it (_tf.py).
+        with plain_references(self):
+            self._build(props, output_prefix=id)
+            tokenize_attributes(self)
+
+    def _build(self, props: RestateClusterProps, *, output_prefix: str) -> None:
         self.props = props
         self.cluster_name: str = props.cluster_name or cluster_name_from_path(self.node.path)
 
@@ -127,7 +134,7 @@ class RestateEcsFargateCluster(Construct):
 
         self.outputs = add_outputs(
             self,
-            prefix=id,
+            prefix=output_prefix,
             values={
                 "ingress_url": self.ingress_url,
                 "admin_url": self.admin_url,
@@ -255,7 +262,7 @@ def lambda_architecture(cpu_architecture: str) -> str:
     chosen by Terraform for a token (the generated module's variable)."""
     if is_token(cpu_architecture):
         return cdktf.Token.as_string(
-            cdktf.Fn.conditional(cdktf.Op.eq(cpu_architecture, "ARM64"), "arm64", "x86_64")
+            fn.conditional(op.eq(cpu_architecture, "ARM64"), "arm64", "x86_64")
         )
     return "arm64" if cpu_architecture == "ARM64" else "x86_64"
 
@@ -273,4 +280,4 @@ def optional_count(disabled: bool | str) -> float | None:
 
 def splat(objects: object, attribute: str) -> list[str]:
     """``objects[*].attribute`` of a token list of objects."""
-    return cdktf.Token.as_list(cdktf.Fn.lookup_nested(objects, ["*", attribute]))
+    return cdktf.Token.as_list(fn.lookup_nested(objects, ["*", attribute]))

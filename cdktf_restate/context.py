@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import cdktf
 from constructs import Construct
 
+from cdktf_restate._tf import as_tokens, fn, op
 from cdktf_restate.props import RestateClusterProps, Subnet
 from cdktf_restate.validation import is_token
 
@@ -55,7 +56,7 @@ class ClusterContext:
         """A load balancer or target group name: ``name()`` within 32 characters, and only
         letters, digits and hyphens (the cluster name may hold ``_``)."""
         if is_token(self.cluster_name):
-            return f"{cdktf.Fn.replace(self.name(suffix, 32), '_', '-')}"
+            return f"{fn.replace(self.name(suffix, 32), '_', '-')}"
         return self.name(suffix, 32).replace("_", "-").lstrip("-")
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
@@ -73,44 +74,44 @@ def shortened(name: str, length: int) -> str:
     Terraform, the same rule: names start with a letter or digit, so ``trim`` only cuts the
     end), so construct and generated module derive the same names."""
     if is_token(name):
-        return cdktf.Token.as_string(cdktf.Fn.trim(cdktf.Fn.substr(name, 0, length), "-_"))
+        return cdktf.Token.as_string(fn.trim(fn.substr(name, 0, length), "-_"))
     return name[:length].rstrip("-_")
 
 
 def merged_tags(tags: Mapping[str, str] | str, extra: Mapping[str, str]) -> Mapping[str, str] | str:
     """``{**tags, **extra}``; for a token map (a Terraform variable) Terraform's ``merge``."""
     if isinstance(tags, str) and is_token(tags):
-        return cdktf.Fn.merge([tags, dict(extra)]) if extra else tags
+        return fn.merge([tags, dict(extra)]) if extra else tags
     return {**tags, **extra}
 
 
 def negated(flag: bool | str) -> bool | str:
     """``not flag``, in Terraform for a boolean token (a variable)."""
     if is_token(flag):
-        return cdktf.Token.as_string(cdktf.Op.not_(flag))
+        return cdktf.Token.as_string(op.not_(flag))
     return not flag
 
 
 def count_if(flag: object) -> float:
     """``count`` of a resource that exists when the Terraform boolean ``flag`` is true."""
-    return cdktf.Token.as_number(cdktf.Fn.conditional(flag, 1, 0))
+    return cdktf.Token.as_number(fn.conditional(flag, 1, 0))
 
 
 def count_unless(flag: object) -> float:
     """``count`` of a resource that exists when the Terraform boolean ``flag`` is false."""
-    return cdktf.Token.as_number(cdktf.Fn.conditional(flag, 0, 1))
+    return cdktf.Token.as_number(fn.conditional(flag, 0, 1))
 
 
 def count_if_null(value: str) -> float:
     """``count`` of a resource created when the Terraform value ``value`` is null."""
     null = cdktf.Token.null_value()
-    return cdktf.Token.as_number(cdktf.Fn.conditional(cdktf.Op.eq(value, null), 1, 0))
+    return cdktf.Token.as_number(fn.conditional(op.eq(value, null), 1, 0))
 
 
 def count_unless_null(value: str) -> float:
     """``count`` of a data source read when the Terraform value ``value`` is given."""
     null = cdktf.Token.null_value()
-    return cdktf.Token.as_number(cdktf.Fn.conditional(cdktf.Op.eq(value, null), 0, 1))
+    return cdktf.Token.as_number(fn.conditional(op.eq(value, null), 0, 1))
 
 
 def local(ctx: ClusterContext, id: str, expression: object) -> str:
@@ -128,17 +129,17 @@ _STRING_TOKEN = re.compile(r"(\$\{TfToken\[TOKEN\.\d+\]\})")
 def function_argument(value: str) -> str:
     """A string with embedded references, fit to be an argument of a cdktf function: cdktf
     functions do not take ``"...${ref}..."`` templates, so it becomes ``join("", [...])``."""
-    parts = [part for part in _STRING_TOKEN.split(value) if part]
+    parts = [part for part in _STRING_TOKEN.split(as_tokens(value)) if part]
     if len(parts) <= 1:
         return value
-    return cdktf.Token.as_string(cdktf.Fn.join("", parts))
+    return cdktf.Token.as_string(fn.join("", parts))
 
 
 def given_or(given: str | None, default: str) -> str:
     """``given or default``; ``coalesce`` in Terraform for a token that may be null (the
     generated module's variables)."""
     if is_token(given):
-        return cdktf.Token.as_string(cdktf.Fn.coalesce([given, function_argument(default)]))
+        return cdktf.Token.as_string(fn.coalesce([given, function_argument(default)]))
     return given or default
 
 
@@ -155,5 +156,5 @@ def last_path_segment(value: str) -> str:
     """What follows the last ``/`` (``arn:...:role/path/name`` -> ``name``); a token expression
     for tokens. A value without ``/`` is its own last segment."""
     if is_token(value):
-        return cdktf.Fn.element(cdktf.Fn.reverse(cdktf.Fn.split("/", value)), 0)
+        return fn.element(fn.reverse(fn.split("/", value)), 0)
     return value.rsplit("/", 1)[-1]

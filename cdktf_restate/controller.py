@@ -11,7 +11,7 @@ from typing import Any
 
 import cdktf
 
-from cdktf_restate._tf import Resource
+from cdktf_restate._tf import Resource, fn, op
 from cdktf_restate.context import ClusterContext, count_unless_null, text
 from cdktf_restate.controller_iam import (
     controller_task_statements,
@@ -84,7 +84,7 @@ def controller_image(ctx: ClusterContext) -> tuple[str, str | None]:
             ["arn:", ctx.partition, ":ecr:", ctx.region, ":", ctx.account_id, ":repository/",
              DEFAULT_CONTROLLER_REPOSITORY]
         )  # fmt: skip
-        image = cdktf.Token.as_string(cdktf.Fn.coalesce([image, default_image]))
+        image = cdktf.Token.as_string(fn.coalesce([image, default_image]))
         return image, ecr_repository_arn_expression(image, ctx, fallback=default_repository)
     return image, ecr_repository_arn(image, ctx)
 
@@ -94,7 +94,7 @@ def subnets_by_zone(ctx: ClusterContext) -> str:
     token lists (the generated module's subnets, any number)."""
     zones, ids = list(ctx.availability_zones), list(ctx.subnet_ids)
     if is_token(ids) and any(TOKEN_LIST_MARKER in v for v in ids):
-        return cdktf.Token.as_string(cdktf.Fn.jsonencode(cdktf.Fn.zipmap(zones, ids)))
+        return cdktf.Token.as_string(fn.jsonencode(fn.zipmap(zones, ids)))
     return json.dumps(dict(zip(zones, ids, strict=True)))
 
 
@@ -102,7 +102,7 @@ def json_list(values: list[str]) -> str:
     """A JSON list of strings; ``jsonencode`` in Terraform for a token list (the generated
     module's security groups, chosen at plan time)."""
     if is_token(values) and any(TOKEN_LIST_MARKER in v for v in values):
-        return cdktf.Token.as_string(cdktf.Fn.jsonencode(values))
+        return cdktf.Token.as_string(fn.jsonencode(values))
     return json.dumps(values)
 
 
@@ -110,7 +110,7 @@ def boolean_text(flag: bool | str) -> str:
     """``true``/``false``; ``tostring()`` in Terraform for a boolean token (the generated
     module's variable), since ECS takes only strings as environment values."""
     if is_token(flag):
-        return cdktf.Token.as_string(cdktf.Fn.tostring(flag))
+        return cdktf.Token.as_string(fn.tostring(flag))
     return text(flag)
 
 
@@ -119,7 +119,7 @@ def registry_parts(ctx: ClusterContext) -> list[str]:
 
 
 def _joined(parts: list[str]) -> str:
-    return cdktf.Token.as_string(cdktf.Fn.join("", parts))
+    return cdktf.Token.as_string(fn.join("", parts))
 
 
 def controller_environment(
@@ -185,11 +185,9 @@ def ebs_volume_json(ebs: object, ebs_role: Role) -> str:
     optional fields are JSON nulls instead of missing keys (docs/controller-config.md)."""
     null = cdktf.Token.null_value()
     # Only read when the volume is set.
-    volume = {name: cdktf.Fn.lookup_nested(ebs, [name]) for name in EBS_VOLUME_FIELDS}
+    volume = {name: fn.lookup_nested(ebs, [name]) for name in EBS_VOLUME_FIELDS}
     volume["role_arn"] = ebs_role.arn
-    return cdktf.Token.as_string(
-        cdktf.Fn.conditional(cdktf.Op.eq(ebs, null), "null", cdktf.Fn.jsonencode(volume))
-    )
+    return cdktf.Token.as_string(fn.conditional(op.eq(ebs, null), "null", fn.jsonencode(volume)))
 
 
 #: The volume's fields in the controller's JSON, in the construct's order.

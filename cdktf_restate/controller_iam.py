@@ -7,7 +7,7 @@ from typing import Any
 
 import cdktf
 
-from cdktf_restate._tf import Resource
+from cdktf_restate._tf import Resource, fn, op
 from cdktf_restate.context import ClusterContext, local
 from cdktf_restate.ecs import EcsCluster
 from cdktf_restate.iam import (
@@ -54,9 +54,9 @@ def _counted_ebs_volume_role(ctx: ClusterContext, ebs: object) -> Role:
     """The generated module's volume role: created (with its managed policy) when a volume
     is set without a role; locals hold the ARN/name in use (null without a volume)."""
     null = cdktf.Token.null_value()
-    given_arn = cdktf.Fn.lookup_nested(ebs, ["role_arn"])
-    created = cdktf.Fn.conditional(cdktf.Op.eq(given_arn, null), 1, 0)
-    count = cdktf.Token.as_number(cdktf.Fn.conditional(cdktf.Op.eq(ebs, null), 0, created))
+    given_arn = fn.lookup_nested(ebs, ["role_arn"])
+    created = fn.conditional(op.eq(given_arn, null), 1, 0)
+    count = cdktf.Token.as_number(fn.conditional(op.eq(ebs, null), 0, created))
     role = new_role(
         ctx,
         "ebs_role",
@@ -75,9 +75,7 @@ def _counted_ebs_volume_role(ctx: ClusterContext, ebs: object) -> Role:
         },
         count=count,
     )
-    arn = cdktf.Fn.conditional(
-        cdktf.Op.eq(ebs, null), null, cdktf.Fn.coalesce([given_arn, role.one("arn")])
-    )
+    arn = fn.conditional(op.eq(ebs, null), null, fn.coalesce([given_arn, role.one("arn")]))
     return Role(arn=local(ctx, "ebs_role_arn", arn), name="", created=role, count=count)
 
 

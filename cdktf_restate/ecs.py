@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cdktf
-
-from cdktf_restate._tf import Resource
+from cdktf_restate._tf import Resource, fn
 from cdktf_restate.context import (
     ClusterContext,
     count_if_null,
@@ -72,13 +70,11 @@ def _cluster_unless_given(ctx: ClusterContext, existing: str, logs: LogGroups) -
     conditional, so expressions over a null value are wrapped in ``try``."""
     cluster = _created_cluster(ctx, logs, count=count_if_null(existing))
     # "" when there is no given cluster: coalesce() skips it like null (cdktf cannot pass null).
-    given_name = cdktf.Fn.try_([last_path_segment(existing), ""])
-    name = local(ctx, "ecs_cluster_name", cdktf.Fn.coalesce([given_name, cluster.one("name")]))
+    given_name = fn.try_([last_path_segment(existing), ""])
+    name = local(ctx, "ecs_cluster_name", fn.coalesce([given_name, cluster.one("name")]))
     built_arn = function_argument(ctx.arn("ecs", f"cluster/{name}"))
-    given_arn = cdktf.Fn.try_(
-        [cdktf.Fn.conditional(cdktf.Fn.startswith(existing, "arn:"), existing, built_arn), ""]
-    )
-    arn = local(ctx, "ecs_cluster_arn", cdktf.Fn.coalesce([given_arn, cluster.one("arn")]))
+    given_arn = fn.try_([fn.conditional(fn.startswith(existing, "arn:"), existing, built_arn), ""])
+    arn = local(ctx, "ecs_cluster_arn", fn.coalesce([given_arn, cluster.one("arn")]))
     return EcsCluster(arn=arn, name=name, created=cluster)
 
 

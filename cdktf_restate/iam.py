@@ -14,7 +14,7 @@ from typing import Any
 
 import cdktf
 
-from cdktf_restate._tf import Resource
+from cdktf_restate._tf import Resource, fn
 from cdktf_restate.context import (
     ClusterContext,
     count_if,
@@ -96,10 +96,10 @@ def existing_or_new_role(
     if is_token(arn):
         count = count_if_null(arn)
         role = new_role(ctx, id, suffix, service, description, count)
-        given_name = cdktf.Fn.try_([last_path_segment(arn), ""])
+        given_name = fn.try_([last_path_segment(arn), ""])
         return Role(
-            arn=local(ctx, f"{id}_arn", cdktf.Fn.coalesce([arn, role.one("arn")])),
-            name=local(ctx, f"{id}_name", cdktf.Fn.coalesce([given_name, role.one("name")])),
+            arn=local(ctx, f"{id}_arn", fn.coalesce([arn, role.one("arn")])),
+            name=local(ctx, f"{id}_name", fn.coalesce([given_name, role.one("name")])),
             created=role,
             count=count,
         )
@@ -229,10 +229,10 @@ ECR_IMAGE_PATTERN = "^([0-9]+)[.]dkr[.]ecr[.]([a-z0-9-]+)[.]amazonaws[.]com(?:[.
 def ecr_repository_arn_expression(image: str, ctx: ClusterContext, *, fallback: str) -> str:
     """``ecr_repository_arn`` in Terraform, for an image known only at plan time; an image
     outside ECR gets ``fallback`` (a policy statement needs a resource)."""
-    parts = cdktf.Fn.regex(ECR_IMAGE_PATTERN, image)
-    arn = cdktf.Fn.format(
+    parts = fn.regex(ECR_IMAGE_PATTERN, image)
+    arn = fn.format(
         "arn:%s:ecr:%s:%s:repository/%s",
-        [ctx.partition, cdktf.Fn.element(parts, 1), cdktf.Fn.element(parts, 0),
-         cdktf.Fn.element(parts, 2)],
+        [ctx.partition, fn.element(parts, 1), fn.element(parts, 0),
+         fn.element(parts, 2)],
     )  # fmt: skip
-    return cdktf.Token.as_string(cdktf.Fn.try_([arn, fallback]))
+    return cdktf.Token.as_string(fn.try_([arn, fallback]))

@@ -18,13 +18,13 @@ import cdktf
 from constructs import Construct
 
 from cdktf_restate import lambda_build
-from cdktf_restate._tf import Resource
+from cdktf_restate._tf import Resource, fn
 from cdktf_restate.context import count_if_null, function_argument
 from cdktf_restate.functions.retirement_watcher import (
     CLUSTER_ARN_ENV,
     RETIREMENT_EVENT_TYPE,
 )
-from cdktf_restate.validation import TOKEN_LIST_MARKER
+from cdktf_restate.validation import TOKEN_LIST_MARKER, is_token
 
 # Function, role and queue names are "<prefix>-<suffix>"; the longest suffix is
 # "-retirement-watcher" (19) and Lambda/IAM names stop at 64 characters.
@@ -104,9 +104,9 @@ class RetirementWatcher:
 
 def _validate_common(name_prefix: str, log_retention_days: int) -> None:
     # Unresolved tokens (Terraform variables of the generated module) are checked by Terraform.
-    if cdktf.Token.is_unresolved(name_prefix):
+    if is_token(name_prefix):
         name_prefix = "token"
-    if cdktf.Token.is_unresolved(log_retention_days):
+    if is_token(log_retention_days):
         log_retention_days = 0
     if not NAME_PREFIX_PATTERN.match(name_prefix) or len(name_prefix) > MAX_NAME_PREFIX_LENGTH:
         raise ValueError(
@@ -137,10 +137,10 @@ def _network_arns(partition: str, subnet_ids: Sequence[str], group_ids: Sequence
     parts: list[Any] = [[function_argument(f"arn:{partition}:ec2:*:*:network-interface/*")]]
     for kind, ids in (("subnet", subnet_ids), ("security-group", group_ids)):
         if _is_list_token(ids):
-            parts.append(cdktf.Fn.formatlist(f"arn:%s:ec2:*:*:{kind}/%s", [partition, ids]))
+            parts.append(fn.formatlist(f"arn:%s:ec2:*:*:{kind}/%s", [partition, ids]))
         else:
             parts.append([function_argument(f"arn:{partition}:ec2:*:*:{kind}/{i}") for i in ids])
-    return cdktf.Fn.concat(parts)
+    return fn.concat(parts)
 
 
 def _tags(tags: Mapping[str, str] | str) -> Mapping[str, str] | str:
@@ -149,7 +149,7 @@ def _tags(tags: Mapping[str, str] | str) -> Mapping[str, str] | str:
 
 
 def _policy(statements: list[dict[str, Any]]) -> str:
-    return cdktf.Fn.jsonencode({"Version": "2012-10-17", "Statement": statements})
+    return fn.jsonencode({"Version": "2012-10-17", "Statement": statements})
 
 
 def _log_group(
@@ -235,12 +235,12 @@ def _execution_role(
 
     A token that may be null (the generated module's variable) gets both: the role exists
     (with ``count``) only when it is null."""
-    if given_arn and cdktf.Token.is_unresolved(given_arn):
+    if given_arn and is_token(given_arn):
         role_count = count_if_null(given_arn)
         if count is not None:  # and only when the Lambda exists
-            role_count = cdktf.Token.as_number(cdktf.Fn.min([count, role_count]))
+            role_count = cdktf.Token.as_number(fn.min([count, role_count]))
         role, policy = _role(scope, function_name, statements, tags, role_count)
-        arn = cdktf.Token.as_string(cdktf.Fn.coalesce([given_arn, role.one("arn")]))
+        arn = cdktf.Token.as_string(fn.coalesce([given_arn, role.one("arn")]))
         return arn, [policy]
     if given_arn:
         return given_arn, []
@@ -313,7 +313,7 @@ def _code(
     }
 
     def choose(values: Mapping[str, str]) -> str:
-        return cdktf.Token.as_string(cdktf.Fn.lookup(dict(values), architecture))
+        return cdktf.Token.as_string(fn.lookup(dict(values), architecture))
 
     hashes = {name: package.source_code_hash for name, package in packages.items()}
     return choose(paths), choose(hashes)
@@ -383,7 +383,7 @@ def add_restatectl_lambda(
     """
     _validate_common(name_prefix, log_retention_days)
     # A token (the generated module's variable) is one of ARCHITECTURES at plan time.
-    known_architecture = not cdktf.Token.is_unresolved(architecture)
+    known_architecture = not is_token(architecture)
     if known_architecture and architecture not in lambda_build.ARCHITECTURES:
         raise ValueError(
             f"restatectl architecture must be one of {', '.join(lambda_build.ARCHITECTURES)}, got {architecture!r}"
@@ -489,7 +489,7 @@ def add_retirement_watcher(
     construct = Construct(scope, id)
     function_name = f"{name_prefix}-retirement-watcher"
     # arn:...:cluster/NAME -> arn:...:task/NAME/ (long ARN format, which Fargate tasks use)
-    task_prefix = f"{cdktf.Fn.replace(ecs_cluster_arn, ':cluster/', ':task/')}/"
+    task_prefix = f"{fn.replace(ecs_cluster_arn, ':cluster/', ':task/')}/"
 
     log_group = _log_group(construct, function_name, log_retention_days, kms_key_arn, tags, count)
     dead_letters = _dead_letter_queue(
@@ -502,7 +502,7 @@ def add_retirement_watcher(
         {
             "name": function_name,
             "description": "ECS task retirement announcements for this Restate cluster's tasks",
-            "event_pattern": cdktf.Fn.jsonencode(
+            "event_pattern": fn.jsonencode(
                 {
                     "source": ["aws.health"],
                     "detail-type": ["AWS Health Event"],
@@ -519,10 +519,10 @@ def add_retirement_watcher(
     # and delete, each SQS change costing ~25 s of Terraform's propagation wait. The queue's
     # own ARN cannot be referenced from its attributes, so it is built from the cluster ARN's
     # partition, region and account (arn:PARTITION:ecs:REGION:ACCOUNT:cluster/NAME).
-    arn_parts = cdktf.Fn.split(":", ecs_cluster_arn)
+    arn_parts = fn.split(":", ecs_cluster_arn)
     queue_arn = (
-        f"arn:{cdktf.Fn.element(arn_parts, 1)}:sqs:{cdktf.Fn.element(arn_parts, 3)}"
-        f":{cdktf.Fn.element(arn_parts, 4)}:{queue_name}"
+        f"arn:{fn.element(arn_parts, 1)}:sqs:{fn.element(arn_parts, 3)}"
+        f":{fn.element(arn_parts, 4)}:{queue_name}"
     )
     queue = Resource(
         construct,
@@ -533,7 +533,7 @@ def add_retirement_watcher(
             "visibility_timeout_seconds": WATCHER_QUEUE_VISIBILITY_SECONDS,
             "kms_master_key_id": queue_kms_key_arn,
             "sqs_managed_sse_enabled": None if queue_kms_key_arn else True,
-            "redrive_policy": cdktf.Fn.jsonencode(
+            "redrive_policy": fn.jsonencode(
                 {
                     "deadLetterTargetArn": dead_letters.ref("arn"),
                     "maxReceiveCount": WATCHER_MAX_RECEIVES,

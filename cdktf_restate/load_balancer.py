@@ -7,7 +7,7 @@ from typing import Any
 
 import cdktf
 
-from cdktf_restate._tf import DataSource, Resource
+from cdktf_restate._tf import DataSource, Resource, fn, op
 from cdktf_restate.context import (
     ClusterContext,
     count_if,
@@ -66,11 +66,11 @@ def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> 
             ctx.scope, "existing_nlb", "aws_lb", {"arn": given}, count=count_unless_null(given)
         )
         created = _created_nlb(ctx, security_group_ids, count=count_if_null(given))
-        arn = local(ctx, "nlb_arn", cdktf.Fn.coalesce([given, created.one("arn")]))
+        arn = local(ctx, "nlb_arn", fn.coalesce([given, created.one("arn")]))
         dns_name = local(
             ctx,
             "nlb_dns_name",
-            cdktf.Fn.coalesce([existing.one("dns_name"), created.one("dns_name")]),
+            fn.coalesce([existing.one("dns_name"), created.one("dns_name")]),
         )
     elif given is not None:
         existing = DataSource(ctx.scope, "nlb", "aws_lb", {"arn": given})
@@ -86,7 +86,7 @@ def add_load_balancer(ctx: ClusterContext, *, security_group_ids: list[str]) -> 
     for port_name, port in RESTATE_PORTS.items():
         # The generated module's list variable: a count per port that may be disabled.
         count = (
-            count_unless(cdktf.Fn.contains(disabled, port_name))
+            count_unless(fn.contains(disabled, port_name))
             if is_token(disabled) and port_name in SHARED_NLB_PORTS
             else None
         )
@@ -198,7 +198,7 @@ def _dynamic_access_logs(ctx: ClusterContext) -> dict[str, Any]:
     null = cdktf.Token.null_value()
     return {
         "access_logs": {
-            "for_each": cdktf.Fn.conditional(cdktf.Op.eq(bucket, null), [], [bucket]),
+            "for_each": fn.conditional(op.eq(bucket, null), [], [bucket]),
             "content": {
                 "bucket": "${access_logs.value}",
                 "prefix": ctx.name("nlb"),
@@ -229,5 +229,5 @@ def _nlb_subnets(ctx: ClusterContext) -> list[str]:
     if given is None:
         return list(ctx.subnet_ids)
     if is_token(given):
-        return cdktf.Token.as_list(cdktf.Fn.coalescelist([given, list(ctx.subnet_ids)]))
+        return cdktf.Token.as_list(fn.coalescelist([given, list(ctx.subnet_ids)]))
     return list(given)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import cdktf
 
-from cdktf_restate._tf import Resource
+from cdktf_restate._tf import Resource, fn, op
 from cdktf_restate.context import ClusterContext
 from cdktf_restate.validation import is_token
 
@@ -65,8 +65,8 @@ def alarm_period_seconds(reconcile_interval_seconds: float | str) -> float | str
     """Whole minutes covering a pass and the pause after it (the interval is at most an hour:
     3 periods stay within CloudWatch's limits)."""
     if is_token(reconcile_interval_seconds):
-        minutes = cdktf.Fn.ceil(cdktf.Op.div(cdktf.Op.add(reconcile_interval_seconds, 60), 60))
-        period = cdktf.Fn.max([MIN_ALARM_PERIOD_SECONDS, cdktf.Op.mul(minutes, 60)])
+        minutes = fn.ceil(op.div(op.add(reconcile_interval_seconds, 60), 60))
+        period = fn.max([MIN_ALARM_PERIOD_SECONDS, op.mul(minutes, 60)])
         return cdktf.Token.as_number(period)
     return max(
         MIN_ALARM_PERIOD_SECONDS, 60 * math.ceil((float(reconcile_interval_seconds) + 60) / 60)
@@ -89,7 +89,7 @@ def add_controller_alarms(
     count = None
     if is_token(actions):
         # The generated module's list, empty by default: the alarms only when it has actions.
-        count = cdktf.Token.as_number(cdktf.Fn.min([1, cdktf.Fn.length_of(actions)]))
+        count = cdktf.Token.as_number(fn.min([1, fn.length_of(actions)]))
     elif not actions:
         return None
     targets = actions if is_token(actions) else list(actions)

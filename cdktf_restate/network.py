@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import cdktf
 
-from cdktf_restate._tf import Resource
+from cdktf_restate._tf import Resource, fn
 from cdktf_restate.context import ClusterContext, count_if_null, local_list
 from cdktf_restate.validation import is_token
 
@@ -27,9 +27,7 @@ def add_network(ctx: ClusterContext) -> Network:
     if given is not None and is_token(given):
         # The generated module's variable, null by default: the group exists only then.
         group = _created_group(ctx, count=count_if_null(given))
-        ids = local_list(
-            ctx, "security_group_ids", cdktf.Fn.coalescelist([given, [group.one("id")]])
-        )
+        ids = local_list(ctx, "security_group_ids", fn.coalescelist([given, [group.one("id")]]))
         return Network(security_group_ids=ids, security_group=group)
     if given is not None:
         return Network(security_group_ids=list(given), security_group=None)
@@ -75,8 +73,8 @@ def _created_group(ctx: ClusterContext, count: float | None = None) -> Resource:
             # A Terraform list (the generated module's, empty by default): a rule only when it
             # has blocks (and the group exists). min(), not comparisons or *: cdktf renders a
             # literal 0 operand as undefined and does not parenthesize conditional operands.
-            limits = [1, cdktf.Fn.length_of(blocks)] + ([] if count is None else [count])
-            rule_count = cdktf.Token.as_number(cdktf.Fn.min(limits))
+            limits = [1, fn.length_of(blocks)] + ([] if count is None else [count])
+            rule_count = cdktf.Token.as_number(fn.min(limits))
         elif not blocks:
             continue
         port = RESTATE_PORTS[port_name]

@@ -10,7 +10,7 @@ from typing import Any
 
 import cdktf
 
-from cdktf_restate._tf import Resource
+from cdktf_restate._tf import Resource, fn, op
 from cdktf_restate.context import (
     ClusterContext,
     count_unless_null,
@@ -168,7 +168,7 @@ def restate_environment(
     if isinstance(user, str) and is_token(user):
         fixed = {name: function_argument(env[name]) for name in sorted(env)}
         # tomap: the number of partitions becomes a string, as ECS wants every value.
-        local(ctx, local_name, cdktf.Fn.merge([cdktf.Fn.tomap(fixed), user]))
+        local(ctx, local_name, fn.merge([fn.tomap(fixed), user]))
         return local_name
     env.update(user)
     return env
@@ -194,9 +194,7 @@ def log_configuration(
         # The generated module's variables: the given options, else the awslogs defaults
         # (validation requires options for any other driver, as in the construct).
         null = cdktf.Token.null_value()
-        chosen = cdktf.Fn.conditional(
-            cdktf.Op.neq(tasks.log_options, null), tasks.log_options, defaults
-        )
+        chosen = fn.conditional(op.neq(tasks.log_options, null), tasks.log_options, defaults)
         return {"logDriver": tasks.log_driver, "options": cdktf.Token.as_string(chosen)}
     if tasks.log_driver == "awslogs" and tasks.log_options is None:
         options = defaults

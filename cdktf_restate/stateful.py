@@ -11,7 +11,7 @@ from typing import Any
 
 import cdktf
 
-from cdktf_restate._tf import Resource
+from cdktf_restate._tf import Resource, fn, op
 from cdktf_restate.context import ClusterContext
 from cdktf_restate.ecs import LogGroups
 from cdktf_restate.props import DEFAULT_EPHEMERAL_STORAGE_GIB
@@ -61,7 +61,7 @@ def add_stateful(
     null = cdktf.Token.null_value()
     if counted_ebs:
         # The generated module: configured at launch exactly when a volume is set.
-        volume["configure_at_launch"] = cdktf.Op.neq(props.ebs_volume, null)
+        volume["configure_at_launch"] = op.neq(props.ebs_volume, null)
     elif props.ebs_volume is not None:
         # The controller passes the volume settings to RunTask (volumeConfigurations).
         volume["configure_at_launch"] = True
@@ -79,7 +79,7 @@ def add_stateful(
     if counted_ebs:
         attributes["dynamic"] = {
             "ephemeral_storage": {
-                "for_each": cdktf.Fn.conditional(cdktf.Op.eq(props.ebs_volume, null), [1], []),
+                "for_each": fn.conditional(op.eq(props.ebs_volume, null), [1], []),
                 "content": {"size_in_gib": DEFAULT_EPHEMERAL_STORAGE_GIB},
             }
         }
@@ -106,9 +106,9 @@ def looked_up_zones_rule(ctx: ClusterContext) -> dict[str, str] | None:
     needed = parse_replication(ctx.replication, "stateless_node.default_replication").get("zone")
     if needed is None:
         return None
-    distinct_zones = cdktf.Fn.length_of(cdktf.Fn.distinct(zones))
+    distinct_zones = fn.length_of(fn.distinct(zones))
     return {
-        "condition": cdktf.Token.as_string(cdktf.Op.gte(distinct_zones, needed + 1)),
+        "condition": cdktf.Token.as_string(op.gte(distinct_zones, needed + 1)),
         "error_message": (
             f"subnets: the subnets are in fewer than {needed + 1} distinct availability zones,"
             f" so the cluster cannot survive the loss of a zone with"

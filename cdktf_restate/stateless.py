@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import cdktf
-
-from cdktf_restate._tf import Resource
+from cdktf_restate._tf import Resource, fn
 from cdktf_restate.context import ClusterContext, given_or
 from cdktf_restate.ecs import EcsCluster, LogGroups
 from cdktf_restate.load_balancer import LoadBalancer
@@ -150,7 +148,7 @@ def _dynamic_targets(load_balancer: LoadBalancer) -> dict[str, Any]:
     ]
     return {
         "load_balancer": {
-            "for_each": cdktf.Fn.concat(groups),
+            "for_each": fn.concat(groups),
             "content": {
                 "target_group_arn": "${load_balancer.value.arn}",
                 "container_name": CONTAINER_NAME,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import cdktf
 
-from cdktf_restate._tf import Resource
+from cdktf_restate._tf import Resource, fn
 from cdktf_restate.context import ClusterContext, count_if_null, count_unless_null, local
 from cdktf_restate.iam import Statement, statement
 from cdktf_restate.validation import is_token
@@ -54,7 +54,7 @@ def key_prefix(prefix: str) -> str:
     if is_token(prefix):
         # "" -> "/" -> "": a valid prefix never starts with '/'. (cdktf's Op renders "" and 0
         # operands as `undefined`, so no comparison here.)
-        return cdktf.Token.as_string(cdktf.Fn.trimprefix(f"{prefix}/", "/"))
+        return cdktf.Token.as_string(fn.trimprefix(f"{prefix}/", "/"))
     return f"{prefix}/" if prefix else ""
 
 
@@ -63,10 +63,8 @@ def bucket_name_for(ctx: ClusterContext) -> str:
     the default unique and stable; lower case and no ``_`` as S3 requires."""
     name = ctx.cluster_name
     if is_token(name):
-        base = cdktf.Fn.trim(
-            cdktf.Fn.lower(
-                cdktf.Fn.replace(cdktf.Fn.substr(name, 0, BUCKET_CLUSTER_PART), "_", "-")
-            ),
+        base = fn.trim(
+            fn.lower(fn.replace(fn.substr(name, 0, BUCKET_CLUSTER_PART), "_", "-")),
             "-",
         )
     else:
@@ -81,7 +79,7 @@ def add_storage(ctx: ClusterContext) -> Storage:
     if is_token(given):
         # The generated module's variable, null by default: the bucket exists only then.
         bucket = _hardened_bucket(ctx, prefix, count=count_if_null(given))
-        name = local(ctx, "bucket_name", cdktf.Fn.coalesce([given, bucket.one("bucket")]))
+        name = local(ctx, "bucket_name", fn.coalesce([given, bucket.one("bucket")]))
         arn = f"arn:{ctx.partition}:s3:::{name}"
     elif given is not None:
         name = given
@@ -201,9 +199,7 @@ def _hardened_bucket(ctx: ClusterContext, prefix: str, count: float | None = Non
         if is_token(props.access_logs_bucket):
             # The generated module's variable (null by default): logging only when given.
             given = count_unless_null(props.access_logs_bucket)
-            logs_count = (
-                given if count is None else cdktf.Token.as_number(cdktf.Fn.min([count, given]))
-            )
+            logs_count = given if count is None else cdktf.Token.as_number(fn.min([count, given]))
         Resource(
             scope,
             "bucket_logging",

@@ -17,6 +17,7 @@ from typing import Any
 
 import cdktf
 
+from cdktf_restate._tf import contains_plain_reference
 from cdktf_restate.props import (
     SUPPORTED_RESTATE_VERSIONS,
     ControllerProps,
@@ -49,19 +50,24 @@ def is_token(value: Any) -> bool:
     checked later.
 
     Plain strings without the marker and plain ints are answered in Python (no round trip
-    to the jsii process, which keeps synthesis fast); everything else asks cdktf.
+    to the jsii process, which keeps synthesis fast); everything else asks cdktf. A reference
+    handed out as text while the construct builds (``_tf.plain_references``) is a token too.
     """
     if isinstance(value, bool) or value is None:
         return False
     if isinstance(value, str):
-        return TOKEN_MARKER in value and _string_is_token(value)
+        if TOKEN_MARKER in value and _string_is_token(value):
+            return True
+        return "${" in value and contains_plain_reference(value)
     if isinstance(value, int):
         return False  # number tokens are floats
     if isinstance(value, float):
         return bool(cdktf.Token.is_unresolved(value))
     if isinstance(value, list):
-        if any(isinstance(v, str) and TOKEN_MARKER in v for v in value):
-            return bool(cdktf.Token.is_unresolved(value))
+        if any(isinstance(v, str) and TOKEN_MARKER in v for v in value) and (
+            cdktf.Token.is_unresolved(value)
+        ):
+            return True
         return any(is_token(v) for v in value)
     if hasattr(value, "__jsii_ref__"):
         # A jsii object where a value belongs: an IResolvable such as a TerraformVariable's

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shlex
 import subprocess
 from pathlib import Path
@@ -53,6 +54,15 @@ def test_example_synthesizes_validates_and_has_outputs(
     terraform = Terraform(workdir)
     terraform.init()
     terraform.validate()
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_no_reference_is_escaped(name: str, synthesized: dict[str, Path]) -> None:
+    # cdktf escapes "${" in text it takes for a literal inside a function ("$${"): a reference
+    # written so would reach AWS as text. (The entrypoint's shell "$${VAR}" are meant so.)
+    text = (synthesized[name] / "cdk.tf.json").read_text()
+    assert not re.search(r"\$\$\{(data\.|var\.|local\.)?aws_", text)
+    assert "${aws_" in text  # references are there, unescaped
 
 
 def test_cdktf_json_app_synthesizes_the_minimal_example(tmp_path: Path) -> None:

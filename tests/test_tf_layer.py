@@ -9,15 +9,18 @@ by `terraform validate` against the real AWS provider.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import cdktf
 import jsii
+import pytest
 from constructs import Construct
 
-from cdktf_restate._tf import AwsProvider, DataSource, Resource
+from cdktf_restate._tf import AwsProvider, DataSource, Resource, fn, plain_references
 from cdktf_restate.devtools.terraform import Terraform
+from cdktf_restate.validation import is_token
 
 
 def _synth(build: Any, outdir: Path, stacks: tuple[str, ...] = ("s",)) -> dict[str, Any]:
@@ -218,3 +221,90 @@ def test_public_aws_provider_pins_the_tested_provider_line(tmp_path: Path) -> No
         "version": "5.100.0",  # cdktf writes the provider version, an exact pin
     }
     assert document["provider"]["aws"] == [{"region": "eu-west-1"}]
+
+
+# ---------------------------------------------------------------- plain references (synth speed)
+
+_PLAIN_REFERENCE = re.compile(r"\$\{(data\.)?aws_")
+_ESCAPED_REFERENCE = re.compile(r"\$\$\{(data\.|var\.|local\.)?aws_")
+
+
+def test_references_are_text_while_a_construct_builds_and_tokens_in_functions(
+    tmp_path: Path,
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def build(app: cdktf.App) -> None:
+        stack = cdktf.TerraformStack(app, "s")
+        other = cdktf.TerraformStack(app, "other")
+        AwsProvider(stack, "aws", region="us-east-1")
+        AwsProvider(other, "aws", region="us-east-1")
+        elsewhere = Resource(other, "elsewhere", "aws_sqs_queue", {"name": "e"})
+        with plain_references(stack):
+            queue = Resource(stack, "queue", "aws_sqs_queue", {"name": "q"})
+            seen["inside"] = queue.arn
+            seen["other_stack"] = elsewhere.arn  # not this build's stack: a token
+            seen["is_token"] = is_token(f"{queue.arn}/x")
+            Resource(stack, "user", "aws_sqs_queue", {"name": fn.join("-", [queue.name, "u"])})
+            cdktf.TerraformOutput(stack, "arn", value=queue.arn)
+            with pytest.raises(RuntimeError, match="logical id is already used"):
+                queue.override_logical_id("renamed")
+        seen["after"] = queue.arn
+
+    document = _synth(build, tmp_path / "out")["s"]
+    assert seen["inside"] == "${aws_sqs_queue.queue.arn}"
+    assert cdktf.Token.is_unresolved(seen["other_stack"])
+    assert seen["is_token"] is True  # validation skips it like any reference
+    assert cdktf.Token.is_unresolved(seen["after"])
+    # Inside a function the text became a token: a reference, not escaped text.
+    assert document["resource"]["aws_sqs_queue"]["user"]["name"] == (
+        '${join("-", [aws_sqs_queue.queue.name, "u"])}'
+    )
+    assert document["output"]["arn"]["value"] == "${aws_sqs_queue.queue.arn}"
+
+
+def _public_strings(owner: object, seen: set[int]) -> list[tuple[str, str]]:
+    """Every string reachable from ``owner``'s public attributes (not through jsii objects)."""
+    found: list[tuple[str, str]] = []
+    if id(owner) in seen or not hasattr(owner, "__dict__"):
+        return found
+    seen.add(id(owner))
+    for name, value in vars(owner).items():
+        if name.startswith("_") or hasattr(value, "__jsii_ref__"):
+            continue
+        values = list(value.values()) if isinstance(value, dict) else value
+        for item in values if isinstance(values, list | tuple) else [values]:
+            if isinstance(item, str):
+                found.append((name, item))
+            elif not isinstance(item, int | float | bool | type(None)):
+                found.extend(_public_strings(item, seen))
+    return found
+
+
+def test_the_cluster_gives_users_tokens_that_work_in_functions(tmp_path: Path) -> None:
+    from cdktf_restate import RestateEcsFargateCluster, Subnet
+
+    cluster: dict[str, RestateEcsFargateCluster] = {}
+
+    def build(app: cdktf.App) -> None:
+        stack = cdktf.TerraformStack(app, "s")
+        AwsProvider(stack, "aws", region="us-east-1")
+        zones = ("us-east-1a", "us-east-1b", "us-east-1c")
+        subnets = [
+            Subnet(subnet_id=f"subnet-0000000{i}", availability_zone=zone)
+            for i, zone in enumerate(zones)
+        ]
+        built = RestateEcsFargateCluster(stack, "restate", vpc_id="vpc-0000aaaa", subnets=subnets)
+        cluster["built"] = built
+        cdktf.TerraformOutput(
+            stack, "joined", value=cdktf.Fn.join(" ", [built.admin_url, built.kms_key_arn])
+        )
+
+    document = _synth(build, tmp_path / "out")["s"]
+    strings = _public_strings(cluster["built"], set())
+    assert len(strings) > 20
+    plain = [(name, value) for name, value in strings if _PLAIN_REFERENCE.search(value)]
+    assert plain == []  # all references users can read are tokens
+    joined = document["output"]["joined"]["value"]
+    assert joined.startswith('${join(" ", ["http://${aws_lb.') and "aws_kms_key." in joined
+    assert not _ESCAPED_REFERENCE.search(json.dumps(document))
