@@ -1,7 +1,8 @@
 """The pure planner: desired spec + observed tasks + cluster view + clock -> decisions with reasons.
 
-No I/O. Every rule is here; the loop only applies what this returns, in order, and stops at the
-first failure, so a later decision never runs when an earlier one did not happen.
+No I/O. Every rule is here; the loop only applies what this returns, in order; a failed decision
+skips the later decisions of its own task, node or zone (a later step never runs when an earlier
+one of its chain did not happen), the others are applied.
 
 Vocabulary used below:
 - a task is *finished* when nothing is left to do for it (phase `removed`, or stopped with no node
