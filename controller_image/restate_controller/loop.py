@@ -138,11 +138,12 @@ class StatusBoard:
 class Chains:
     """Which decisions of one plan depend on each other.
 
-    The planner orders the steps of one task (phase tag, call, pacing tag) and the launches into
-    one zone; everything else in a plan is independent: each decision was allowed by the
+    The planner orders the steps of one task or node (phase tag, call, pacing tag); everything
+    else in a plan is independent, including the steps of different tasks in one zone (a fill
+    refused for capacity must not stall a drain there): each decision was allowed by the
     disruption budget on its own, computed as if every earlier one succeeds, so a decision
     that fails only leaves less disrupted than planned. When a decision fails, the later
-    decisions that share a key with it (same task, same node, same zone) are skipped, and skip
+    decisions that share a key with it (same task, same node, same fill slot) are skipped, and skip
     their own chains in turn; the others are applied. SnapshotAndTrim is shared by every drain of
     the pass: it stands on its own (a snapshot with log trim is safe at any time; Restate's own
     trimmer does the same), and only the `trimmed-at` tags that record it depend on it.
@@ -151,7 +152,6 @@ class Chains:
     SNAPSHOT = "snapshot"
 
     def __init__(self, tasks: Sequence[TaskInfo], view: ClusterView) -> None:
-        self.zone_of_task = {task.task_id: task.az for task in tasks}
         self.tasks_of_node: dict[int, set[str]] = {}
         for task in tasks:
             # The planner finds a task's node by name, else by the node-id tag: both count.
@@ -159,27 +159,24 @@ class Chains:
             for node_id in (task.tagged_node_id, node.node_id if node else None):
                 if node_id is not None:
                     self.tasks_of_node.setdefault(node_id, set()).add(task.task_id)
-        # NodeInfo.location is "region.zone".
-        self.zone_of_node = {
-            node.node_id: node.location.rsplit(".", 1)[-1] for node in view.nodes if node.location
-        }
 
     def _task(self, task_id: str) -> set[str]:
-        zone = self.zone_of_task.get(task_id)
-        return {f"task:{task_id}"} | ({f"zone:{zone}"} if zone else set())
+        return {f"task:{task_id}"}
 
     def _node(self, node_id: int) -> set[str]:
         keys = {f"node:{node_id}"}
         for task_id in self.tasks_of_node.get(node_id, set()):
             keys |= self._task(task_id)
-        zone = self.zone_of_node.get(node_id)
-        return keys | ({f"zone:{zone}"} if zone else set())
+        return keys
 
     def keys(self, decision: Decision) -> set[str]:
+        # No zone key: steps of one zone's other tasks or nodes do not depend on each other (a
+        # fill refused for capacity must not stall a drain, nor a refused orphan removal a
+        # replacement); each launch is its own slot.
         match decision:
             case RunTask(az=az, tags=tags):
                 replaced = tags.get(TAG_REPLACES)
-                return {f"zone:{az}"} | (self._task(replaced) if replaced else set())
+                return self._task(replaced) if replaced else {f"fill:{az}"}
             case TagTask(task_id=task_id, tags=tags):
                 return self._task(task_id) | ({self.SNAPSHOT} if TAG_TRIMMED_AT in tags else set())
             case StopTask(task_id=task_id):

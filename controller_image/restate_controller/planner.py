@@ -1,7 +1,7 @@
 """The pure planner: desired spec + observed tasks + cluster view + clock -> decisions with reasons.
 
 No I/O. Every rule is here; the loop only applies what this returns, in order; a failed decision
-skips the later decisions of its own task, node or zone (a later step never runs when an earlier
+skips the later decisions of its own task or node (a later step never runs when an earlier
 one of its chain did not happen), the others are applied.
 
 Vocabulary used below:
@@ -335,15 +335,25 @@ def _crash_loops(state: _Pass) -> list[Halt]:
     """One Halt per desired AZ where tasks of the desired task definition keep stopping without
     ever serving: before their node registered, or after (a bad image, config or S3 path), and
     whatever became of them since (phase removed included). Tasks of other task definitions do
-    not count, so a fixed task definition launches again at once."""
+    not count, so a fixed task definition launches again at once; nor do failures that started
+    before a task of the definition served in that zone (it recovered)."""
     desired = state.desired
+    ours = [
+        task
+        for task in state.tasks
+        if task.az in desired.azs and task.task_definition == desired.task_definition
+    ]
+    # A zone where the definition has served since recovered: only later failures count.
+    served_since: dict[str, float] = {}
+    for task in ours:
+        if _served(task):
+            served_since[task.az] = max(served_since.get(task.az, 0.0), task.started_at or 0.0)
     failed: dict[str, list[TaskInfo]] = {}
-    for task in state.tasks:
+    for task in ours:
         if (
             task.is_stopped
-            and task.az in desired.azs
-            and task.task_definition == desired.task_definition
             and not _served(task)
+            and (task.started_at or 0.0) > served_since.get(task.az, -1.0)
         ):
             failed.setdefault(task.az, []).append(task)
     halts: list[Halt] = []

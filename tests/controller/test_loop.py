@@ -23,6 +23,7 @@ from restate_controller.model import (
     TAG_MANAGED_BY,
     TAG_NODE_ID,
     TAG_PHASE,
+    TAG_REPLACES,
     ClusterView,
     DesiredSpec,
     DisruptionBudget,
@@ -820,6 +821,42 @@ def test_a_failed_step_skips_only_its_own_chain(monkeypatch: pytest.MonkeyPatch)
     outcomes = [(r["reason"], r["outcome"]) for r in records(log) if r["event"] == "decision"]
     assert outcomes[-2:] == [("trim for task-3", "failed"), ("trim recorded for task-3", "skipped")]
     assert [o for _, o in outcomes[:-2]] == ["applied"] * 7
+
+
+def test_a_failed_launch_does_not_skip_other_steps_in_its_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Steps of one zone's other tasks and nodes do not depend on a launch there (review H24):
+    a fill refused for capacity must not stall a drain in the same zone, and a refused removal
+    of a node must not stall the replacement of another task in that zone."""
+    from restate_controller import loop as loop_module
+    from restate_controller.model import MarkDraining, RemoveNode, RunTask, TagTask
+
+    world = World()
+    world.start_steady(td="td:2")
+    node1 = world.node_of_task["task-1"]
+    script = [
+        RunTask("az-a", {TAG_AZ: "az-a"}, "fill az-a (no capacity)"),
+        TagTask("task-1", {TAG_PHASE: "draining"}, "begin drain of task-1 in az-a"),
+        MarkDraining(node1, "drain node of task-1"),
+        RemoveNode(99, "remove a node without a task in az-a (refused)"),
+        RunTask("az-a", {TAG_AZ: "az-a", TAG_REPLACES: "task-1"}, "replace task-1 in az-a"),
+    ]
+    monkeypatch.setattr(loop_module, "plan", lambda *args: list(script))
+    backend = NoCapacityIn(world, {"az-a"})
+    world.fail["remove_node"] = TemporaryError("nodes remove refused: a log segment names N99")
+    log = io.StringIO()
+    loop_on(world, desired(), backend, log).run_once()
+    outcomes = [(r["reason"], r["outcome"]) for r in records(log) if r["event"] == "decision"]
+    assert outcomes[:4] == [
+        ("fill az-a (no capacity)", "failed"),
+        ("begin drain of task-1 in az-a", "applied"),
+        ("drain node of task-1", "applied"),
+        ("remove a node without a task in az-a (refused)", "failed"),
+    ]
+    # Its own launch in the zone without capacity fails too, but it is tried, not skipped.
+    assert outcomes[4] == ("replace task-1 in az-a", "failed")
+    assert ("mark_draining", node1) in world.calls
 
 
 def test_failures_on_every_pass_for_15_minutes_alarm_and_clear() -> None:

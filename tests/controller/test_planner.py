@@ -1193,6 +1193,33 @@ CASES = [
         [("run", "a", None)],
     ),
     Case(
+        "failed starts before the definition served in the zone: recovered, the upgrade goes on",
+        [
+            *(
+                dead(f"x{i}", "a", 10 + i, phase="removed", replaces="t1", started_at=200.0 + i)
+                for i in range(3)
+            ),
+            task("r4", "a", node=4, replaces="t1", started_at=300.0),
+            *(replace(t, task_definition="td:1") for t in HEALTHY_TASKS[1:]),
+        ],
+        view(node(4, "r4", "a"), *HEALTHY_NODES[1:]),
+        [("run", "b", "t2"), ("wait",)],
+    ),
+    Case(
+        "failed starts after the definition last served in the zone: a crash loop",
+        [
+            task("t1", "a", node=1, started_at=100.0),
+            *(
+                task(f"x{i}", "a", phase="starting", status="STOPPED", started_at=200.0 + i)
+                for i in range(3)
+            ),
+            *HEALTHY_TASKS[1:],
+        ],
+        view(*HEALTHY_NODES),
+        [("halt", "a")],
+        reason="crash loop in a: 3 tasks of td:2",
+    ),
+    Case(
         "failed starts spread over zones: no zone halted",
         [
             *HEALTHY_TASKS,
@@ -1216,7 +1243,10 @@ CASES = [
                 ),
                 node(1, "t1", "a", storage="read-only", worker="draining"),
             )[0],
-            *(task(f"x{i}", "b", phase="starting", status="STOPPED") for i in range(3)),
+            *(
+                task(f"x{i}", "b", phase="starting", status="STOPPED", started_at=200.0 + i)
+                for i in range(3)
+            ),
         ],
         with_replacement_serving(
             task("t1", "a", node=1, phase="draining", td="td:1"),
