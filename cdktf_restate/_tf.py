@@ -264,6 +264,9 @@ class _Attributed:
 
     block: str
     resource_type: str
+    # The values rendered for this element, for reading and add_override. References between
+    # the construct's own resources are Terraform text here: to refer to an attribute, use
+    # attr()/arn/id_/name, which give tokens (text inside cdktf.Fn would be escaped).
     attributes: dict[str, Any]
     counted: bool  # has a ``count``; known here, reading cdktf's costs a kernel round trip
     _logical_id: str | None = None
@@ -308,8 +311,9 @@ class _Attributed:
     def _check_id_not_referenced(self) -> None:
         if self._referenced_as_text:
             raise RuntimeError(
-                f"{self.resource_type} {self.logical_id}: its logical id is already used by a "
-                "reference; override it right after creating the element"
+                f"{self.resource_type} {self.logical_id}: its logical id is already used by "
+                "references; a logical id can only be overridden right after the element is "
+                "created (to rename a deployed resource, use a moved block or terraform state mv)"
             )
 
     def add_override(self, path: str, value: Any) -> None:

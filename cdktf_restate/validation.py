@@ -64,11 +64,11 @@ def is_token(value: Any) -> bool:
     if isinstance(value, float):
         return bool(cdktf.Token.is_unresolved(value))
     if isinstance(value, list):
-        if any(isinstance(v, str) and TOKEN_MARKER in v for v in value) and (
-            cdktf.Token.is_unresolved(value)
-        ):
-            return True
-        return any(is_token(v) for v in value)
+        # A list of references is a list (checked item by item), not a list token: only a
+        # whole-list token (``Token.as_list``, the generated module's variables) is one.
+        if any(isinstance(v, str) and TOKEN_MARKER in v for v in value):
+            return bool(cdktf.Token.is_unresolved(value))
+        return any(is_token(v) for v in value if not isinstance(v, str))
     if hasattr(value, "__jsii_ref__"):
         # A jsii object where a value belongs: an IResolvable such as a TerraformVariable's
         # boolean_value (booleans have no string encoding in cdktf).

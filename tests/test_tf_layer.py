@@ -308,3 +308,60 @@ def test_the_cluster_gives_users_tokens_that_work_in_functions(tmp_path: Path) -
     joined = document["output"]["joined"]["value"]
     assert joined.startswith('${join(" ", ["http://${aws_lb.') and "aws_kms_key." in joined
     assert not _ESCAPED_REFERENCE.search(json.dumps(document))
+
+
+def test_lists_of_references_stay_lists_and_are_validated(tmp_path: Path) -> None:
+    """Review H25: a user's list of references (ids from other resources) is a list, not the
+    generated module's list variable: same resources, same checks as plain strings."""
+    from cdktf_restate import RestateEcsFargateCluster, Subnet
+    from cdktf_restate.props import MonitoringProps
+    from cdktf_restate.validation import RestateConfigError
+
+    zones = ("us-east-1a", "us-east-1b", "us-east-1c")
+
+    def build(app: cdktf.App) -> None:
+        stack = cdktf.TerraformStack(app, "s")
+        AwsProvider(stack, "aws", region="us-east-1")
+        subnets = [
+            Resource(stack, f"sn{i}", "aws_subnet", {"vpc_id": "vpc-0000aaaa", "cidr_block": "x"})
+            for i in range(3)
+        ]
+        group = Resource(stack, "sg", "aws_security_group", {"vpc_id": "vpc-0000aaaa"})
+        topic = Resource(stack, "topic", "aws_sns_topic", {"name": "t"})
+        RestateEcsFargateCluster(
+            stack,
+            "restate",
+            vpc_id="vpc-0000aaaa",
+            subnets=[
+                Subnet(subnet_id=s.id_, availability_zone=zone)
+                for s, zone in zip(subnets, zones, strict=True)
+            ],
+            security_group_ids=[group.id_],
+            monitoring=MonitoringProps(alarm_actions=[topic.arn]),
+        )
+
+    document = _synth(build, tmp_path / "out")["s"]
+    text = json.dumps(document)
+    assert "[*].subnet_id" not in text
+    assert set(document["resource"]["aws_security_group"]) == {"sg"}  # none created
+    alarms = document["resource"]["aws_cloudwatch_metric_alarm"].values()
+    assert alarms and all("count" not in alarm for alarm in alarms)
+    assert all(alarm["alarm_actions"] == ["${aws_sns_topic.topic.arn}"] for alarm in alarms)
+
+    def too_many_actions(app: cdktf.App) -> None:
+        stack = cdktf.TerraformStack(app, "s")
+        topic = Resource(stack, "topic", "aws_sns_topic", {"name": "t"})
+        subnets = [
+            Subnet(subnet_id=f"subnet-0000000{i}", availability_zone=zone)
+            for i, zone in enumerate(zones)
+        ]
+        RestateEcsFargateCluster(
+            stack,
+            "restate",
+            vpc_id="vpc-0000aaaa",
+            subnets=subnets,
+            monitoring=MonitoringProps(alarm_actions=[topic.arn] * 6),
+        )
+
+    with pytest.raises(RestateConfigError, match="alarm_actions"):
+        _synth(too_many_actions, tmp_path / "bad")
