@@ -489,7 +489,10 @@ def add_retirement_watcher(
     construct = Construct(scope, id)
     function_name = f"{name_prefix}-retirement-watcher"
     # arn:...:cluster/NAME -> arn:...:task/NAME/ (long ARN format, which Fargate tasks use)
-    task_prefix = f"{fn.replace(ecs_cluster_arn, ':cluster/', ':task/')}/"
+    # function_argument: an ARN built from parts (an ECS cluster given by name) is a template,
+    # which cdktf functions do not take.
+    cluster_arn = function_argument(ecs_cluster_arn)
+    task_prefix = f"{fn.replace(cluster_arn, ':cluster/', ':task/')}/"
 
     log_group = _log_group(construct, function_name, log_retention_days, kms_key_arn, tags, count)
     dead_letters = _dead_letter_queue(
@@ -519,7 +522,7 @@ def add_retirement_watcher(
     # and delete, each SQS change costing ~25 s of Terraform's propagation wait. The queue's
     # own ARN cannot be referenced from its attributes, so it is built from the cluster ARN's
     # partition, region and account (arn:PARTITION:ecs:REGION:ACCOUNT:cluster/NAME).
-    arn_parts = fn.split(":", ecs_cluster_arn)
+    arn_parts = fn.split(":", cluster_arn)
     queue_arn = (
         f"arn:{fn.element(arn_parts, 1)}:sqs:{fn.element(arn_parts, 3)}"
         f":{fn.element(arn_parts, 4)}:{queue_name}"

@@ -826,3 +826,17 @@ def test_cluster_name_from_the_construct_path_follows_the_cluster_name_rule(
 
     assert cluster_name_from_path(path) == name
     assert re.fullmatch(CLUSTER_NAME_PATTERN, name)
+
+
+def test_an_ecs_cluster_given_by_name_synthesizes_quietly(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # The ARN built from its parts is a template; passed to a cdktf function as it is, cdktf
+    # printed each such call (124 lines) while synthesizing (review H25).
+    doc = synth_cluster(
+        tmp_path, ecs_cluster="my-ecs", retirement_watcher=props_module.RetirementWatcherProps()
+    )
+    captured = capfd.readouterr()
+    assert "split(" not in captured.out + captured.err
+    rule = one(doc, "aws_cloudwatch_event_rule")
+    assert ":cluster/my-ecs" in rule["event_pattern"] and "replace(join(" in rule["event_pattern"]
