@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,6 +42,9 @@ BUCKET = "restate-dev"
 NUM_PARTITIONS = 4
 REPLICATION = "{zone: 2}"
 STATE_FILE = "dev.json"
+# What restate-server prints, and exits on, when a port it should bind is taken.
+PORT_TAKEN = "Address in use"
+PORT_RESTARTS = 3
 
 
 @dataclass
@@ -162,6 +166,15 @@ def spawn(command: list[str], *, env: Mapping[str, str], log: Path, cwd: Path) -
     return process.pid
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: each is held until all are chosen, so none repeats."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind((LOOPBACK, 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+
+
 def wait_until(
     condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2
 ) -> None:
@@ -269,18 +282,30 @@ def controller_env(cluster: DevCluster) -> dict[str, str]:
 # Lifecycle
 # --------------------------------------------------------------------------------------------
 def start_emulator(state_dir: Path) -> tuple[str, int]:
-    port = free_port()
-    pid = spawn(
-        [sys.executable, "-m", "cdktf_restate.devtools.local_cluster", "emulator", str(port)],
-        env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
-        log=state_dir / "emulator.log",
-        cwd=state_dir,
-    )
-    url = f"http://{LOOPBACK}:{port}"
-    wait_until(lambda: http_ok(f"{url}/moto-api/"), timeout=30, what="the S3 emulator")
-    request = urllib.request.Request(f"{url}/{BUCKET}", method="PUT")
-    urllib.request.urlopen(request, timeout=10).read()
-    return url, pid
+    """moto S3 on a free port, with the cluster's bucket. Started again on a new port if the
+    chosen one was taken before moto bound it (see wait_for_stateless_nodes)."""
+    log = state_dir / "emulator.log"
+    for _ in range(PORT_RESTARTS + 1):
+        port = free_port()
+        pid = spawn(
+            [sys.executable, "-m", "cdktf_restate.devtools.local_cluster", "emulator", str(port)],
+            env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
+            log=log,
+            cwd=state_dir,
+        )
+        url = f"http://{LOOPBACK}:{port}"
+        wait_until(
+            lambda: http_ok(f"{url}/moto-api/") or not pid_alive(pid),  # noqa: B023 - same pass
+            timeout=30,
+            what="the S3 emulator",
+        )
+        if pid_alive(pid):
+            request = urllib.request.Request(f"{url}/{BUCKET}", method="PUT")
+            urllib.request.urlopen(request, timeout=10).read()
+            return url, pid
+        if "in use" not in log_tail(log, 5):
+            break
+    raise RuntimeError(f"the S3 emulator exited while starting; the end of {log}:\n{log_tail(log)}")
 
 
 def start_stateless(state_dir: Path, node: StatelessNode) -> int:
@@ -307,6 +332,64 @@ def start_stateless(state_dir: Path, node: StatelessNode) -> int:
     return spawn(
         [str(RESTATE_SERVER), "--no-logo"], env=env, log=node_dir / "restate.log", cwd=node_dir
     )
+
+
+def stateless_log(state_dir: Path, node: StatelessNode) -> Path:
+    return state_dir / "stateless" / node.name / "restate.log"
+
+
+def log_tail(log: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as error:
+        return f"(no log: {error})"
+
+
+def wait_for_stateless_nodes(cluster: DevCluster, *, timeout: float) -> None:
+    """Wait for every stateless node's admin API.
+
+    A port is chosen free and then bound by the node a moment later; in between any other
+    process (a connection's source port) can take it, and the node exits "Address in use".
+    Such a node is started again on new ports, under the same name and data (a restart, as
+    Restate allows). Any other exit, or the timeout, fails with the nodes' logs.
+    """
+    state_dir = Path(cluster.state_dir)
+    restarts = dict.fromkeys((node.name for node in cluster.stateless), 0)
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = [
+            node
+            for node in cluster.stateless
+            if not http_ok(f"http://{LOOPBACK}:{node.admin_port}/health")
+        ]
+        if not waiting:
+            return
+        for node in waiting:
+            if pid_alive(node.pid):
+                continue
+            log = stateless_log(state_dir, node)
+            if PORT_TAKEN in log_tail(log, 5) and restarts[node.name] < PORT_RESTARTS:
+                restarts[node.name] += 1
+                node.fabric_port, node.admin_port, node.ingress_port = free_ports(3)
+                node.pid = start_stateless(state_dir, node)
+                cluster.save()
+                continue
+            raise RuntimeError(
+                f"stateless node {node.name} exited while starting; the end of {log}:\n"
+                + log_tail(log)
+            )
+        if time.monotonic() > deadline:
+            logs = "\n".join(
+                f"--- {node.name} (pid {node.pid}, alive: {pid_alive(node.pid)}), the end of "
+                f"{stateless_log(state_dir, node)}:\n{log_tail(stateless_log(state_dir, node))}"
+                for node in waiting
+            )
+            emulator = "answers" if http_ok(f"{cluster.emulator_url}/moto-api/") else "no answer"
+            raise TimeoutError(
+                f"timed out after {timeout:.0f}s waiting for the stateless nodes' admin API "
+                f"(S3 emulator {cluster.emulator_url}: {emulator})\n{logs}"
+            )
+        time.sleep(0.2)
 
 
 def controller_command() -> list[str]:
@@ -353,18 +436,19 @@ def up(
     for stale in (STATE_FILE, "tasks.json", "restate.toml"):
         (state_dir / stale).unlink(missing_ok=True)
     emulator_url, emulator_pid = start_emulator(state_dir)
+    ports = free_ports(3 * 2 + 1)  # fabric, admin, ingress of 2 stateless nodes; the controller
     (state_dir / "restate.toml").write_text(restate_config(emulator_url))
     cluster = DevCluster(
         state_dir=str(state_dir),
         emulator_url=emulator_url,
         emulator_pid=emulator_pid,
         stateless=[
-            StatelessNode(f"stateless-{az}", az, free_port(), free_port(), free_port())
-            for az in AZS[:2]
+            StatelessNode(f"stateless-{az}", az, *ports[3 * index : 3 * index + 3])
+            for index, az in enumerate(AZS[:2])
         ],
         task_definition=register_revision(state_dir, 1),
         revision=1,
-        health_port=free_port(),
+        health_port=ports[-1],
         reconcile_interval=reconcile_interval,
     )
     cluster.save()
@@ -372,13 +456,7 @@ def up(
         for node in cluster.stateless:
             node.pid = start_stateless(state_dir, node)
         cluster.save()
-        wait_until(
-            lambda: all(
-                http_ok(f"http://{LOOPBACK}:{node.admin_port}/health") for node in cluster.stateless
-            ),
-            timeout=timeout,
-            what="the stateless nodes' admin API",
-        )
+        wait_for_stateless_nodes(cluster, timeout=timeout)
         if with_controller:
             start_controller(cluster)
             if wait_for_nodes:
@@ -402,7 +480,14 @@ def wait_for_serving_nodes(cluster: DevCluster, count: int, *, timeout: float) -
         serving = [node for node in view.nodes if node.serving]
         return view.provisioned and len(serving) >= count and view.healthy_reason is None
 
-    wait_until(ready, timeout=timeout, what=f"{count} serving stateful nodes", interval=0.5)
+    try:
+        wait_until(ready, timeout=timeout, what=f"{count} serving stateful nodes", interval=0.5)
+    except TimeoutError as error:
+        log = Path(cluster.state_dir) / "controller.log"
+        alive = pid_alive(cluster.controller_pid)
+        raise TimeoutError(
+            f"{error} (controller alive: {alive}); the end of {log}:\n{log_tail(log)}"
+        ) from None
     wait_until(
         lambda: all(http_ok(f"{url}/restate/health") for url in cluster.ingress_urls),
         timeout=timeout,
