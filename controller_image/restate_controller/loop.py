@@ -245,6 +245,9 @@ class Reconciler:
         self.failing_since: float | None = None
         # wait_key -> when that wait was first planned (waits of the last planned pass only).
         self.waiting_since: dict[str, float] = {}
+        # node id -> since when DisableDeadNode(without_task=True) has been planned on every
+        # pass (a controller restart starts the count again: the safe direction).
+        self.unlisted_dead_since: dict[int, float] = {}
         self.acted = False
 
     # -- one pass ----------------------------------------------------------------------------
@@ -295,6 +298,7 @@ class Reconciler:
             reasons = "; ".join(decision.reason for decision in decisions)
             return self._report(False, "halted", reasons, tuple(d.reason for d in decisions), now)
         stalled_wait = self._track_waits(decisions, now)
+        self._track_unlisted_dead(decisions, now)
 
         chains = Chains(tasks, view)
         broken: set[str] = set()  # chain keys of decisions that failed or were skipped
@@ -307,6 +311,12 @@ class Reconciler:
                 done.append(f"wait: {decision.reason}")
                 continue
             keys = chains.keys(decision)
+            unconfirmed = self._unconfirmed(decision, now)
+            if unconfirmed is not None:
+                self.log("decision", outcome="confirming", detail=unconfirmed, **describe(decision))
+                done.append(f"wait: {unconfirmed}")
+                broken |= keys
+                continue
             if keys & broken:
                 self.log(
                     "decision",
@@ -366,6 +376,33 @@ class Reconciler:
         if self.acted:
             return self._report(True, "acting", done[-1], tuple(done), now)
         return self._report(True, "waiting", "; ".join(d.reason for d in actions), tuple(done), now)
+
+    def _track_unlisted_dead(self, decisions: Sequence[Decision], now: float) -> None:
+        planned = {
+            decision.node_id
+            for decision in decisions
+            if isinstance(decision, DisableDeadNode) and decision.without_task
+        }
+        self.unlisted_dead_since = {
+            node_id: self.unlisted_dead_since.get(node_id, now) for node_id in planned
+        }
+
+    def _unconfirmed(self, decision: Decision, now: float) -> str | None:
+        """Why a step on one look's evidence is not applied yet, or None to apply it.
+
+        A node without a listed task is judged dead by the failure detector alone; a node back
+        within the grace (a restart, a network blip) drops out of the plan and is never touched.
+        """
+        if not (isinstance(decision, DisableDeadNode) and decision.without_task):
+            return None
+        seen_for = now - self.unlisted_dead_since.get(decision.node_id, now)
+        grace = self.desired.unhealthy_grace_seconds
+        if seen_for >= grace:
+            return None
+        return (
+            f"node N{decision.node_id} without a listed task has been seen dead for "
+            f"{int(seen_for)} s; it is disabled once seen dead on every pass for {int(grace)} s"
+        )
 
     def _track_waits(self, decisions: Sequence[Decision], now: float) -> str | None:
         """Remember since when each wait of this plan has been planned; the reason for a

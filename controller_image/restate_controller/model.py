@@ -222,6 +222,10 @@ class RemoveNode:
 class DisableDeadNode:
     node_id: int
     reason: str
+    # True when no listed task runs the node: the only evidence is the cluster's failure
+    # detector at one look (for a task's node, ECS itself says the task stopped). The loop
+    # applies such a step only once it was planned on every pass for the unhealthy grace.
+    without_task: bool = False
 
 
 @dataclass(frozen=True)

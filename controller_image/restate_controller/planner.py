@@ -596,7 +596,7 @@ def _orphan_step(state: _Pass, node: NodeInfo) -> list[Decision]:
     name = format_node_id(node.node_id)
     gone = "its task is no longer listed (ECS forgets stopped tasks after about an hour); its data is gone"
     if _open_to_placement(node):
-        return [DisableDeadNode(node.node_id, f"dead node {name}: {gone}")]
+        return [DisableDeadNode(node.node_id, f"dead node {name}: {gone}", without_task=True)]
     if not state.drained(node):
         if state.view.partition_replicas.get(node.node_id, 0) == 0:
             # Without a task there is no tag to pace the retry by; the step only reconfigures
@@ -614,13 +614,18 @@ def _orphan_step(state: _Pass, node: NodeInfo) -> list[Decision]:
                 f"{state.placement(node)} to reach 0 and none"
             )
         ]
-    if state.loglets_empty(node, dead=True):
-        return [RemoveNode(node.node_id, f"dead node {name} without a listed task holds nothing")]
     counts = state.view.loglet_servers.get(node.node_id)
+    if counts == (0, 0):
+        return [RemoveNode(node.node_id, f"dead node {name} without a listed task holds nothing")]
+    # A dead server is often missing from the listing: its sealed segments are unknown, not
+    # absent, so they are trimmed anyway (a task's dead node goes through trimming likewise).
     # Trim and remove in one pass: `nodes remove` refuses while a log segment still names the
     # node (a temporary error), so the retry comes at the loop's error pace, not every second.
     return [
-        SnapshotAndTrim(f"dead node {name} without a listed task still has loglets {counts}"),
+        SnapshotAndTrim(
+            f"dead node {name} without a listed task may still be named by log segments "
+            f"(its loglet server reports {counts if counts is not None else 'nothing'})"
+        ),
         RemoveNode(
             node.node_id,
             f"dead node {name} without a listed task is out of placement; removed once the trim "

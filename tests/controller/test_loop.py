@@ -450,6 +450,59 @@ def test_killed_node_is_replaced_and_cleaned_up() -> None:
     assert running == sorted(AZS)
 
 
+def lose_task_record(world: World, task_id: str) -> int:
+    """The task died and aged out of ListTasks (ECS forgets it after about an hour) while the
+    controller was away: its dead node is left in the cluster without a listed task."""
+    world.kill(task_id)
+    del world.tasks[task_id]
+    return world.node_of_task.pop(task_id)
+
+
+def test_a_dead_node_without_a_listed_task_is_disabled_only_after_the_grace() -> None:
+    world = World()
+    world.start_steady(td="td:2")
+    node_id = lose_task_record(world, "task-1")
+    spec = desired(unhealthy_grace_seconds=60)
+    loop = controller(world, spec)
+    first_look = world.clock
+    disabled_at = None
+    for _ in range(300):
+        status = loop.run_once()
+        assert status.phase != "halted", status.reason
+        if disabled_at is None and ("disable_dead_node", node_id) in world.calls:
+            disabled_at = world.clock
+        if status.phase == "idle":
+            break
+        loop.sleep(loop.interval_seconds)
+    assert status.phase == "idle"
+    assert disabled_at is not None and disabled_at - first_look >= 60
+    assert world.calls.index(("run_task", "az-a")) < world.calls.index(
+        ("disable_dead_node", node_id)
+    )
+    assert node_id not in world.nodes and world.violations == []
+
+
+def test_a_node_without_a_listed_task_back_within_the_grace_is_never_touched() -> None:
+    world = World()
+    world.start_steady(td="td:2")
+    node_id = lose_task_record(world, "task-1")
+    log = io.StringIO()
+    loop = controller(world, desired(unhealthy_grace_seconds=60), log=log)
+    for _ in range(10):  # 20 s of passes: a's fill starts and serves, the dead node is confirming
+        loop.run_once()
+        loop.sleep(loop.interval_seconds)
+    assert ("disable_dead_node", node_id) not in world.calls
+    assert any(
+        json.loads(line).get("outcome") == "confirming" for line in log.getvalue().splitlines()
+    )
+    world.nodes[node_id] = replace(world.nodes[node_id], alive=True)  # a blip, not a death
+    for _ in range(60):  # 120 s, twice the grace
+        loop.run_once()
+        loop.sleep(loop.interval_seconds)
+    assert ("disable_dead_node", node_id) not in world.calls
+    assert ("remove_node", node_id) not in world.calls and world.violations == []
+
+
 def test_two_zones_lost_does_nothing() -> None:
     world = World()
     world.start_steady(td="td:2")

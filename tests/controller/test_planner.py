@@ -172,6 +172,8 @@ def summary(decision: Decision) -> tuple[object, ...]:
             return ("stop", task_id)
         case RemoveNode(node_id=node_id):
             return ("remove", node_id)
+        case DisableDeadNode(node_id=node_id, without_task=True):
+            return ("disable-unlisted", node_id)  # the loop confirms it over the grace first
         case DisableDeadNode(node_id=node_id):
             return ("disable", node_id)
         case Wait():
@@ -974,7 +976,7 @@ CASES = [
         "dead node without a listed task, its zone's fill serves: forced clean-up begins",
         [task("f1", "a", node=5), *HEALTHY_TASKS[1:]],
         view(node(1, "gone1", "a", alive=False), node(5, "f1", "a"), *HEALTHY_NODES[1:]),
-        [("disable", 1)],
+        [("disable-unlisted", 1)],
         reason="its task is no longer listed",
     ),
     Case(
@@ -1027,6 +1029,35 @@ CASES = [
         [("trim",), ("remove", 1)],
     ),
     Case(
+        "dead node without a listed task out of placement, its loglet server not listed: "
+        "trim anyway (sealed segments may name it), then remove",
+        [task("f1", "a", node=5), *HEALTHY_TASKS[1:]],
+        view(
+            node(1, "gone1", "a", alive=False, storage="gone", worker="disabled"),
+            node(5, "f1", "a"),
+            *HEALTHY_NODES[1:],
+            replicas={2: 2, 3: 2, 5: 2},
+            nodesets=frozenset({2, 3, 5}),
+            loglets={2: (3, 1), 3: (3, 1), 5: (0, 1)},
+        ),
+        [("trim",), ("remove", 1)],
+        reason="its loglet server reports nothing",
+    ),
+    Case(
+        "dead node without a listed task out of placement, its loglet server reports (0, 0): "
+        "removed",
+        [task("f1", "a", node=5), *HEALTHY_TASKS[1:]],
+        view(
+            node(1, "gone1", "a", alive=False, storage="gone", worker="disabled"),
+            node(5, "f1", "a"),
+            *HEALTHY_NODES[1:],
+            replicas={2: 2, 3: 2, 5: 2},
+            nodesets=frozenset({2, 3, 5}),
+            loglets={1: (0, 0), 2: (3, 1), 3: (3, 1), 5: (0, 1)},
+        ),
+        [("remove", 1)],
+    ),
+    Case(
         "stopping task forgotten by ECS before RemoveNode: its drained dead node is removed",
         [task("r1", "a", node=4, replaces="t1"), *HEALTHY_TASKS[1:]],
         view(
@@ -1058,7 +1089,7 @@ CASES = [
         "dead node without a listed task in a zone no longer kept: cleaned up",
         HEALTHY_TASKS,
         view(*HEALTHY_NODES, node(9, "gone9", "zz", alive=False)),
-        [("disable", 9)],
+        [("disable-unlisted", 9)],
     ),
     Case(
         "live node without a listed task: never touched; its zone holds a's drain back",
@@ -1123,7 +1154,7 @@ CASES = [
         "dead node without a listed task, then an upgrade: clean-up first, replacement waits",
         [task("f1", "a", node=5), task("t2", "b", node=2, td="td:1"), HEALTHY_TASKS[2]],
         view(node(1, "gone1", "a", alive=False), node(5, "f1", "a"), *HEALTHY_NODES[1:]),
-        [("disable", 1), ("wait",)],
+        [("disable-unlisted", 1), ("wait",)],
         reason="zones already disrupted: a;",
     ),
     Case(
@@ -1135,7 +1166,7 @@ CASES = [
             *HEALTHY_NODES[1:],
             node(6, "t6", "c"),
         ),
-        [("disable", 1), ("wait",)],
+        [("disable-unlisted", 1), ("wait",)],
         reason="nodes already disrupted: name-gone1;",
         desired=replace(DESIRED, budget=disruption_budget(parse_replication("2"))),
     ),
@@ -1735,5 +1766,5 @@ def test_dead_nodes_without_listed_tasks_are_removed_one_zone_at_a_time() -> Non
         raise AssertionError(f"no steady state: {log[-10:]}")
     assert sorted(n.location for n in nodes.values()) == ["region.a", "region.b", "region.c"]
     assert all(n.serving for n in nodes.values())
-    assert log.index(("remove", 2)) < log.index(("disable", 1)) < log.index(("remove", 1))
+    assert log.index(("remove", 2)) < log.index(("disable-unlisted", 1)) < log.index(("remove", 1))
     assert log[:2] == [("run", "a", None), ("run", "b", None)]
