@@ -83,6 +83,7 @@ class Config:
     health_port: int
     drain_timeout_seconds: float
     trim_retry_seconds: float
+    unhealthy_grace_seconds: float
     aws_region: str | None
 
     def desired_spec(self) -> DesiredSpec:
@@ -94,6 +95,7 @@ class Config:
             budget=self.budget,
             drain_timeout_seconds=self.drain_timeout_seconds,
             trim_retry_seconds=self.trim_retry_seconds,
+            unhealthy_grace_seconds=self.unhealthy_grace_seconds,
         )
 
 
@@ -330,6 +332,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         health_port=read.integer("HEALTH_PORT", 8080, minimum=1, maximum=65535),
         drain_timeout_seconds=read.positive_number("DRAIN_TIMEOUT_SECONDS", 600.0),
         trim_retry_seconds=read.positive_number("TRIM_RETRY_SECONDS", 5.0),
+        unhealthy_grace_seconds=read.positive_number("UNHEALTHY_GRACE_SECONDS", 300.0),
         aws_region=aws_region,
     )
 

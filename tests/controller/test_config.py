@@ -265,6 +265,7 @@ OPTIONAL_FIELDS = {
     "HEALTH_PORT": "health_port",
     "DRAIN_TIMEOUT_SECONDS": "drain_timeout_seconds",
     "TRIM_RETRY_SECONDS": "trim_retry_seconds",
+    "UNHEALTHY_GRACE_SECONDS": "unhealthy_grace_seconds",
 }
 
 
@@ -338,6 +339,17 @@ def test_trim_retry_seconds_reaches_the_planner() -> None:
     config = load_config(changed(TRIM_RETRY_SECONDS="2.5"))
     assert config.trim_retry_seconds == 2.5
     assert config.desired_spec().trim_retry_seconds == 2.5
+
+
+def test_unhealthy_grace_reaches_the_planner_and_must_be_positive() -> None:
+    assert (
+        load_config(changed(UNHEALTHY_GRACE_SECONDS="45")).desired_spec().unhealthy_grace_seconds
+        == 45
+    )
+    with pytest.raises(
+        ConfigError, match="RESTATE_CONTROLLER_UNHEALTHY_GRACE_SECONDS='0' is invalid"
+    ):
+        load_config(changed(UNHEALTHY_GRACE_SECONDS="0"))
 
 
 def test_ebs_volume_parsed() -> None:

@@ -250,6 +250,15 @@ class LocalBackend:
         with self._state() as state:
             return f"http://{LOOPBACK}:{self._record(state, task_id)['port']}/"
 
+    def forget_stopped_task(self, task_id: str) -> None:
+        """Drop a stopped task's record now, as ECS does about an hour after a stop: rehearses
+        a controller that was away that long (its node is left without a listed task)."""
+        with self._state() as state:
+            self._refresh(state)
+            if self._record(state, task_id)["stopped_at"] is None:
+                raise PermanentError(f"local task {task_id!r} is not stopped; ECS lists it")
+            del state["tasks"][task_id]
+
     def log_path(self, task_id: str) -> Path:
         return self.state_dir / "tasks" / task_id / "restate.log"
 
