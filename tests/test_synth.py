@@ -384,6 +384,7 @@ def test_controller_environment_is_exactly_the_contract(minimal: Doc) -> None:
         "RESTATE_CONTROLLER_EBS_VOLUME",
         "RESTATE_CONTROLLER_LOCAL_STATE_DIR",  # local backend only
         "RESTATE_CONTROLLER_TRIM_RETRY_SECONDS",  # controller tuning; its default applies
+        "RESTATE_CONTROLLER_UNHEALTHY_GRACE_SECONDS",  # likewise (300 s)
     }
     assert environment["RESTATE_CONTROLLER_BACKEND"] == "ecs"
     assert environment["RESTATE_CONTROLLER_CLUSTER_NAME"] == "minimal-restate"

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-LOOPBACK = "127.0.0.1"
+from restate_controller.backends.local import LOOPBACK, free_port, free_ports
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
+__all__ = ["LOOPBACK", "Emulator", "free_port", "free_ports", "running_emulator"]
 
 
 @dataclass(frozen=True)

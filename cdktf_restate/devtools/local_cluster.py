@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from restate_controller.backends.local import (
 )
 from restate_controller.restate_client import RestatectlClient
 
-from cdktf_restate.devtools.emulator import LOOPBACK, free_port
+from cdktf_restate.devtools.emulator import LOOPBACK, free_port, free_ports
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESTATE_SERVER = REPO_ROOT / "node_modules/@restatedev/restate-server-linux-x64/bin/restate-server"
@@ -42,6 +41,12 @@ BUCKET = "restate-dev"
 NUM_PARTITIONS = 4
 REPLICATION = "{zone: 2}"
 STATE_FILE = "dev.json"
+
+
+class InfraStartTimeout(TimeoutError):
+    """moto or a stateless node (restate-server itself, not the controller) did not come up."""
+
+
 # What restate-server prints, and exits on, when a port it should bind is taken.
 PORT_TAKEN = "Address in use"
 PORT_RESTARTS = 3
@@ -166,15 +171,6 @@ def spawn(command: list[str], *, env: Mapping[str, str], log: Path, cwd: Path) -
     return process.pid
 
 
-def free_ports(count: int) -> list[int]:
-    """`count` distinct free ports: each is held until all are chosen, so none repeats."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind((LOOPBACK, 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-
-
 def wait_until(
     condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2
 ) -> None:
@@ -283,10 +279,11 @@ def controller_env(cluster: DevCluster) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 def start_emulator(state_dir: Path) -> tuple[str, int]:
     """moto S3 on a free port, with the cluster's bucket. Started again on a new port if the
-    chosen one was taken before moto bound it (see wait_for_stateless_nodes)."""
+    chosen one was taken before moto bound it (see wait_for_stateless_nodes); stopped again
+    when it does not come up."""
     log = state_dir / "emulator.log"
     for _ in range(PORT_RESTARTS + 1):
-        port = free_port()
+        port, since = free_port(), log_size(log)
         pid = spawn(
             [sys.executable, "-m", "cdktf_restate.devtools.local_cluster", "emulator", str(port)],
             env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
@@ -294,18 +291,27 @@ def start_emulator(state_dir: Path) -> tuple[str, int]:
             cwd=state_dir,
         )
         url = f"http://{LOOPBACK}:{port}"
-        wait_until(
-            lambda: http_ok(f"{url}/moto-api/") or not pid_alive(pid),  # noqa: B023 - same pass
-            timeout=30,
-            what="the S3 emulator",
-        )
-        if pid_alive(pid):
-            request = urllib.request.Request(f"{url}/{BUCKET}", method="PUT")
-            urllib.request.urlopen(request, timeout=10).read()
-            return url, pid
-        if "in use" not in log_tail(log, 5):
+        try:
+            wait_until(
+                lambda: http_ok(f"{url}/moto-api/") or not pid_alive(pid),  # noqa: B023
+                timeout=30,
+                what="the S3 emulator",
+            )
+            if pid_alive(pid):
+                request = urllib.request.Request(f"{url}/{BUCKET}", method="PUT")
+                urllib.request.urlopen(request, timeout=10).read()
+                return url, pid
+        except (TimeoutError, OSError) as error:
+            stop_pid(pid)
+            raise InfraStartTimeout(
+                f"the S3 emulator did not start: {error}; the end of {log}:\n"
+                + log_tail(log, since=since)
+            ) from None
+        if "in use" not in log_tail(log, 5, since):
             break
-    raise RuntimeError(f"the S3 emulator exited while starting; the end of {log}:\n{log_tail(log)}")
+    raise RuntimeError(
+        f"the S3 emulator exited while starting; the end of {log}:\n{log_tail(log, since=since)}"
+    )
 
 
 def start_stateless(state_dir: Path, node: StatelessNode) -> int:
@@ -338,23 +344,38 @@ def stateless_log(state_dir: Path, node: StatelessNode) -> Path:
     return state_dir / "stateless" / node.name / "restate.log"
 
 
-def log_tail(log: Path, lines: int = 20) -> str:
+def log_size(log: Path) -> int:
     try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+        return log.stat().st_size
+    except OSError:
+        return 0
+
+
+def log_tail(log: Path, lines: int = 20, since: int = 0) -> str:
+    """The last `lines` lines of `log`, from byte `since` on (logs are appended to: what an
+    earlier start printed must not be read as this one's)."""
+    try:
+        with log.open("rb") as stream:
+            stream.seek(since)
+            text = stream.read().decode(errors="replace")
     except OSError as error:
         return f"(no log: {error})"
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def wait_for_stateless_nodes(cluster: DevCluster, *, timeout: float) -> None:
     """Wait for every stateless node's admin API.
 
-    A port is chosen free and then bound by the node a moment later; in between any other
-    process (a connection's source port) can take it, and the node exits "Address in use".
-    Such a node is started again on new ports, under the same name and data (a restart, as
-    Restate allows). Any other exit, or the timeout, fails with the nodes' logs.
+    A port is chosen free and bound by the node a moment later. Ports come from below the
+    kernel's ephemeral range, so no outgoing connection takes one meanwhile, yet another server
+    still can, and the node exits "Address in use". Such a node is started again on new ports,
+    under the same name and data (a restart, as Restate allows). Any other exit fails at once
+    with the node's log; the timeout (InfraStartTimeout) with every waiting node's log.
     """
     state_dir = Path(cluster.state_dir)
     restarts = dict.fromkeys((node.name for node in cluster.stateless), 0)
+    # Where the current start's output begins in each (appended) log: `up` starts clean.
+    since = dict.fromkeys((node.name for node in cluster.stateless), 0)
     deadline = time.monotonic() + timeout
     while True:
         waiting = [
@@ -368,15 +389,17 @@ def wait_for_stateless_nodes(cluster: DevCluster, *, timeout: float) -> None:
             if pid_alive(node.pid):
                 continue
             log = stateless_log(state_dir, node)
-            if PORT_TAKEN in log_tail(log, 5) and restarts[node.name] < PORT_RESTARTS:
+            output = log_tail(log, 5, since[node.name])
+            if PORT_TAKEN in output and restarts[node.name] < PORT_RESTARTS:
                 restarts[node.name] += 1
                 node.fabric_port, node.admin_port, node.ingress_port = free_ports(3)
+                since[node.name] = log_size(log)
                 node.pid = start_stateless(state_dir, node)
                 cluster.save()
                 continue
             raise RuntimeError(
                 f"stateless node {node.name} exited while starting; the end of {log}:\n"
-                + log_tail(log)
+                + log_tail(log, since=since[node.name])
             )
         if time.monotonic() > deadline:
             logs = "\n".join(
@@ -385,7 +408,7 @@ def wait_for_stateless_nodes(cluster: DevCluster, *, timeout: float) -> None:
                 for node in waiting
             )
             emulator = "answers" if http_ok(f"{cluster.emulator_url}/moto-api/") else "no answer"
-            raise TimeoutError(
+            raise InfraStartTimeout(
                 f"timed out after {timeout:.0f}s waiting for the stateless nodes' admin API "
                 f"(S3 emulator {cluster.emulator_url}: {emulator})\n{logs}"
             )

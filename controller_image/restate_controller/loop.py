@@ -246,8 +246,10 @@ class Reconciler:
         # wait_key -> when that wait was first planned (waits of the last planned pass only).
         self.waiting_since: dict[str, float] = {}
         # node id -> since when DisableDeadNode(without_task=True) has been planned on every
-        # pass (a controller restart starts the count again: the safe direction).
+        # pass, the last one included (a controller restart starts the count again: the safe
+        # direction).
         self.unlisted_dead_since: dict[int, float] = {}
+        self.unlisted_dead_carried: dict[int, float] = {}
         self.acted = False
 
     # -- one pass ----------------------------------------------------------------------------
@@ -257,6 +259,9 @@ class Reconciler:
         self.passes += 1
         self.acted = False
         now = self.clock()
+        # Only a pass that plans carries the count on: one that halts or cannot observe did not
+        # see the node dead, so the grace starts again after it.
+        self.unlisted_dead_carried, self.unlisted_dead_since = self.unlisted_dead_since, {}
         if self.halted is not None:
             if now - self.halted_at < HALT_RETRY_SECONDS:
                 return self._report(False, "halted", self.halted, (), now)
@@ -384,7 +389,7 @@ class Reconciler:
             if isinstance(decision, DisableDeadNode) and decision.without_task
         }
         self.unlisted_dead_since = {
-            node_id: self.unlisted_dead_since.get(node_id, now) for node_id in planned
+            node_id: self.unlisted_dead_carried.get(node_id, now) for node_id in planned
         }
 
     def _unconfirmed(self, decision: Decision, now: float) -> str | None:

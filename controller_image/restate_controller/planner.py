@@ -618,9 +618,10 @@ def _orphan_step(state: _Pass, node: NodeInfo) -> list[Decision]:
     if counts == (0, 0):
         return [RemoveNode(node.node_id, f"dead node {name} without a listed task holds nothing")]
     # A dead server is often missing from the listing: its sealed segments are unknown, not
-    # absent, so they are trimmed anyway (a task's dead node goes through trimming likewise).
-    # Trim and remove in one pass: `nodes remove` refuses while a log segment still names the
-    # node (a temporary error), so the retry comes at the loop's error pace, not every second.
+    # absent, so they are trimmed anyway. (A task's dead node is trimmed once, in its trimming
+    # phase, with the task's tags to pace it; without a task, trim and remove go together.)
+    # `nodes remove` refuses while a log segment still names the node (a temporary error), so
+    # a retry of the pair comes at the loop's error pace, not every second.
     return [
         SnapshotAndTrim(
             f"dead node {name} without a listed task may still be named by log segments "

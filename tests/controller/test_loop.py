@@ -458,28 +458,47 @@ def lose_task_record(world: World, task_id: str) -> int:
     return world.node_of_task.pop(task_id)
 
 
+GRACE = 60.0
+
+
+def log_records(log: io.StringIO, **match: object) -> list[dict[str, object]]:
+    records = [json.loads(line) for line in log.getvalue().splitlines()]
+    return [r for r in records if all(r.get(key) == value for key, value in match.items())]
+
+
+def passes(loop: Reconciler, world: World, count: int, **fail: BaseException) -> None:
+    """`count` passes 2 s apart; `fail` is injected again before each of them."""
+    for _ in range(count):
+        world.fail.update(fail)
+        loop.run_once()
+        loop.sleep(loop.interval_seconds)
+
+
+def run_until_idle_with(loop: Reconciler, passes: int = 300) -> None:
+    for _ in range(passes):
+        status = loop.run_once()
+        assert status.phase != "halted", status.reason
+        if status.phase == "idle":
+            return
+        loop.sleep(loop.interval_seconds)
+    raise AssertionError(f"not idle after {passes} passes")
+
+
 def test_a_dead_node_without_a_listed_task_is_disabled_only_after_the_grace() -> None:
     world = World()
     world.start_steady(td="td:2")
     node_id = lose_task_record(world, "task-1")
-    spec = desired(unhealthy_grace_seconds=60)
-    loop = controller(world, spec)
-    first_look = world.clock
-    disabled_at = None
-    for _ in range(300):
-        status = loop.run_once()
-        assert status.phase != "halted", status.reason
-        if disabled_at is None and ("disable_dead_node", node_id) in world.calls:
-            disabled_at = world.clock
-        if status.phase == "idle":
-            break
-        loop.sleep(loop.interval_seconds)
-    assert status.phase == "idle"
-    assert disabled_at is not None and disabled_at - first_look >= 60
+    log = io.StringIO()
+    loop = controller(world, desired(unhealthy_grace_seconds=GRACE), log=log)
+    run_until_idle_with(loop)
+    [disabled] = log_records(log, action="DisableDeadNode", outcome="applied")
+    first_confirming = log_records(log, action="DisableDeadNode", outcome="confirming")[0]
+    assert float(disabled["ts"]) - float(first_confirming["ts"]) >= GRACE
     assert world.calls.index(("run_task", "az-a")) < world.calls.index(
         ("disable_dead_node", node_id)
     )
     assert node_id not in world.nodes and world.violations == []
+    assert loop.unlisted_dead_since == {}
 
 
 def test_a_node_without_a_listed_task_back_within_the_grace_is_never_touched() -> None:
@@ -487,20 +506,62 @@ def test_a_node_without_a_listed_task_back_within_the_grace_is_never_touched() -
     world.start_steady(td="td:2")
     node_id = lose_task_record(world, "task-1")
     log = io.StringIO()
-    loop = controller(world, desired(unhealthy_grace_seconds=60), log=log)
-    for _ in range(10):  # 20 s of passes: a's fill starts and serves, the dead node is confirming
-        loop.run_once()
-        loop.sleep(loop.interval_seconds)
+    loop = controller(world, desired(unhealthy_grace_seconds=GRACE), log=log)
+    passes(loop, world, 20)  # 40 s: a's fill serves, the dead node is confirming
     assert ("disable_dead_node", node_id) not in world.calls
-    assert any(
-        json.loads(line).get("outcome") == "confirming" for line in log.getvalue().splitlines()
-    )
+    assert log_records(log, node_id=node_id, outcome="confirming")
     world.nodes[node_id] = replace(world.nodes[node_id], alive=True)  # a blip, not a death
-    for _ in range(60):  # 120 s, twice the grace
-        loop.run_once()
-        loop.sleep(loop.interval_seconds)
+    passes(loop, world, 60)  # 120 s, twice the grace
     assert ("disable_dead_node", node_id) not in world.calls
     assert ("remove_node", node_id) not in world.calls and world.violations == []
+    # Dead again: the whole grace counts from the new death, not from the first one.
+    world.nodes[node_id] = replace(world.nodes[node_id], alive=False)
+    died_again = world.clock
+    passes(loop, world, int(GRACE / 2) - 2)  # just under the grace, 2 s a pass
+    assert ("disable_dead_node", node_id) not in world.calls
+    passes(loop, world, 4)
+    assert ("disable_dead_node", node_id) in world.calls
+    [disabled] = log_records(log, action="DisableDeadNode", outcome="applied")
+    assert float(disabled["ts"]) - died_again >= GRACE and world.violations == []
+
+
+@pytest.mark.parametrize(
+    ("blind", "every_pass"),
+    [
+        pytest.param(TemporaryError("restatectl: connection refused"), True, id="outage"),
+        # One permanent error halts the loop for HALT_RETRY_SECONDS: passes return at once.
+        pytest.param(PermanentError("restatectl: unknown answer"), False, id="halted"),
+    ],
+)
+def test_passes_that_do_not_look_at_the_cluster_restart_the_grace(
+    blind: BaseException, every_pass: bool
+) -> None:
+    """The grace is 'seen dead on every pass': an outage or a halt in between is not a look,
+    so the first pass after it starts the count again instead of disabling at once."""
+    world = World()
+    world.start_steady(td="td:2")
+    node_id = lose_task_record(world, "task-1")
+    log = io.StringIO()
+    loop = controller(world, desired(unhealthy_grace_seconds=GRACE), log=log)
+    passes(loop, world, 20)
+    assert log_records(log, node_id=node_id, outcome="confirming")
+    blind_from = world.clock
+    world.fail["observe"] = blind
+    # Longer than the grace without a look (and than a halt, which lasts HALT_RETRY_SECONDS).
+    blind_passes = int(HALT_RETRY_SECONDS / loop.interval_seconds) - 1
+    passes(loop, world, blind_passes, **({"observe": blind} if every_pass else {}))
+    world.fail.clear()
+    passes(loop, world, 4)
+    assert ("disable_dead_node", node_id) not in world.calls
+    run_until_idle_with(loop)
+    [disabled] = log_records(log, action="DisableDeadNode", outcome="applied")
+    looks_after = [
+        float(r["ts"])
+        for r in log_records(log, node_id=node_id, outcome="confirming")
+        if float(r["ts"]) > blind_from
+    ]
+    assert looks_after and float(disabled["ts"]) - looks_after[0] >= GRACE
+    assert looks_after[0] - blind_from >= GRACE and world.violations == []
 
 
 def test_two_zones_lost_does_nothing() -> None:

@@ -86,3 +86,30 @@ def test_stateless_node_that_exits_for_another_reason_fails_at_once_with_its_log
     # `up` stopped what it started (the emulator) before raising.
     cluster = local_cluster.DevCluster.load(tmp_path / "state")
     assert not local_cluster.pid_alive(cluster.emulator_pid)
+
+
+def test_a_restarted_node_that_then_fails_otherwise_is_not_taken_for_a_port_clash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logs are appended to: the first start's "Address in use" must not make every later exit
+    look like another port clash (it would be restarted 3 times, then fail with the wrong log)."""
+    starts = tmp_path / "starts"
+    server = tmp_path / "restate-server"
+    server.write_text(
+        "#!/bin/sh\n"
+        'if [ "$RESTATE_NODE_NAME" != stateless-a ]; then exec sleep 60; fi\n'
+        f"echo started >> {starts}\n"
+        f'if [ "$(wc -l < {starts})" -eq 1 ]; then\n'
+        "  echo \"Failed: binding to address '127.0.0.1:1': Address in use (os error 98)\"\n"
+        "else\n"
+        "  echo 'Failed: out of memory'\n"
+        "fi\n"
+        "exit 1\n"
+    )
+    server.chmod(0o755)
+    monkeypatch.setattr(local_cluster, "RESTATE_SERVER", server)
+    with pytest.raises(RuntimeError, match="stateless node stateless-a exited") as error:
+        local_cluster.up(tmp_path / "state", with_controller=False, timeout=60)
+    message = str(error.value)
+    assert "out of memory" in message and "Address in use" not in message
+    assert len(starts.read_text().splitlines()) == 2  # the clash and one restart, no more

@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -46,10 +47,43 @@ STATEFUL_ROLES = "[log-server,worker]"
 STOPPED_RETENTION_SECONDS = 3600.0
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+# Ports handed out are taken from this many ports just below the kernel's ephemeral range.
+LISTEN_RANGE_SIZE = 16_384
+
+
+def _listen_range() -> range:
+    """Loopback ports for servers we start: below the ephemeral range, because a port from that
+    range (what bind(0) gives) can be taken by any outgoing connection, to moto say, between
+    choosing it and the server binding it; the server then exits "Address in use"."""
+    try:
+        lowest_ephemeral = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        lowest_ephemeral = 32_768
+    return range(max(1_024, lowest_ephemeral - LISTEN_RANGE_SIZE), max(1_025, lowest_ephemeral))
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free loopback ports outside the ephemeral range; each stays bound until
+    all are chosen, so none repeats."""
+    candidates = list(_listen_range())
+    random.shuffle(candidates)
+    with contextlib.ExitStack() as stack:
+        chosen: list[int] = []
+        for port in candidates:
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            try:
+                sock.bind((LOOPBACK, port))
+            except OSError:
+                continue
+            chosen.append(port)
+            if len(chosen) == count:
+                return chosen
+    raise TemporaryError(f"no {count} free loopback ports in {_listen_range()}")
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def location_for(az: str) -> str:
