@@ -380,7 +380,9 @@ class Reconciler:
             return self._report(True, "idle", "cluster is as desired", (), now)
         if self.acted:
             return self._report(True, "acting", done[-1], tuple(done), now)
-        return self._report(True, "waiting", "; ".join(d.reason for d in actions), tuple(done), now)
+        # A step held back for confirmation is shown as what it waits for, not as the step.
+        reasons = [self._unconfirmed(d, now) or d.reason for d in actions]
+        return self._report(True, "waiting", "; ".join(reasons), tuple(done), now)
 
     def _track_unlisted_dead(self, decisions: Sequence[Decision], now: float) -> None:
         planned = {

@@ -510,6 +510,9 @@ def test_a_node_without_a_listed_task_back_within_the_grace_is_never_touched() -
     passes(loop, world, 20)  # 40 s: a's fill serves, the dead node is confirming
     assert ("disable_dead_node", node_id) not in world.calls
     assert log_records(log, node_id=node_id, outcome="confirming")
+    status = loop.board.current()
+    assert status.phase == "waiting" and "without a listed task has been seen dead" in status.reason
+    assert "data is gone" not in status.reason
     world.nodes[node_id] = replace(world.nodes[node_id], alive=True)  # a blip, not a death
     passes(loop, world, 60)  # 120 s, twice the grace
     assert ("disable_dead_node", node_id) not in world.calls
