@@ -33,6 +33,7 @@ from restate_controller.model import (
     TaskInfo,
     TemporaryError,
     Wait,
+    unlisted_node_subject,
 )
 from restate_controller.planner import plan
 
@@ -302,8 +303,8 @@ class Reconciler:
             self._clear_errors()
             reasons = "; ".join(decision.reason for decision in decisions)
             return self._report(False, "halted", reasons, tuple(d.reason for d in decisions), now)
-        stalled_wait = self._track_waits(decisions, now)
         self._track_unlisted_dead(decisions, now)
+        stalled_wait = self._track_waits(decisions, now)
 
         chains = Chains(tasks, view)
         broken: set[str] = set()  # chain keys of decisions that failed or were skipped
@@ -414,7 +415,15 @@ class Reconciler:
     def _track_waits(self, decisions: Sequence[Decision], now: float) -> str | None:
         """Remember since when each wait of this plan has been planned; the reason for a
         `halted` status when one has lasted waits_alarm_after_seconds."""
-        reasons = {wait_key(d.reason): d.reason for d in decisions if isinstance(d, Wait)}
+        reasons = {
+            d.subject or wait_key(d.reason): d.reason for d in decisions if isinstance(d, Wait)
+        }
+        # A step held back for confirmation waits too, under its node's subject: a node without
+        # a listed task that is seen alive and dead by turns never gets disabled, and alarms.
+        for decision in decisions:
+            unconfirmed = self._unconfirmed(decision, now)
+            if isinstance(decision, DisableDeadNode) and unconfirmed is not None:
+                reasons.setdefault(unlisted_node_subject(decision.node_id), unconfirmed)
         self.waiting_since = {key: self.waiting_since.get(key, now) for key in reasons}
         if not self.waiting_since:
             return None

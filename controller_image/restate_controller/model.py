@@ -233,6 +233,14 @@ class Wait:
     """Nothing to do for this item now; the reason says what it waits for."""
 
     reason: str
+    # What the wait is about, when the reason changes while one situation lasts (a node without
+    # a listed task seen alive, then dead, then alive): the loop's alarm on a wait without end
+    # counts by subject, else by reason.
+    subject: str | None = None
+
+
+def unlisted_node_subject(node_id: int) -> str:
+    return f"node N{node_id} without a listed task"
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ from restate_controller.model import (
     TaskInfo,
     Wait,
     format_node_id,
+    unlisted_node_subject,
 )
 
 # A dead node in these states can still be chosen for log segments or partitions: disable it.
@@ -556,11 +557,13 @@ def _clean_up_orphans(state: _Pass, orphans: Sequence[NodeInfo], reduced: set[st
     for node in orphans:
         name = format_node_id(node.node_id)
         where = f"{name} ({node.name}, location {node.location or 'unknown'})"
+        subject = unlisted_node_subject(node.node_id)
         if node.alive:
             state.add(
                 Wait(
                     f"node {where} is alive but no listed task runs it; a live node the "
-                    "controller does not run is never touched (its zone counts as disrupted)"
+                    "controller does not run is never touched (its zone counts as disrupted)",
+                    subject,
                 )
             )
             continue
@@ -572,14 +575,19 @@ def _clean_up_orphans(state: _Pass, orphans: Sequence[NodeInfo], reduced: set[st
             state.add(
                 Wait(
                     f"dead node {where} has no listed task; its clean-up waits until {zone} serves "
-                    f"{state.desired.nodes_per_az} node(s)"
+                    f"{state.desired.nodes_per_az} node(s)",
+                    subject,
                 )
             )
             continue
         unit = state.orphan_unit(node)
         allowed, detail = _within_budget(state, reduced | state.planned_reduced, unit)
         if not allowed:
-            state.add(Wait(f"clean-up of dead node {where} without a listed task waits ({detail})"))
+            state.add(
+                Wait(
+                    f"clean-up of dead node {where} without a listed task waits ({detail})", subject
+                )
+            )
             continue
         state.planned_reduced.add(unit)
         state.add(*_orphan_step(state, node))
@@ -611,7 +619,8 @@ def _orphan_step(state: _Pass, node: NodeInfo) -> list[Decision]:
         return [
             Wait(
                 f"dead node {name} without a listed task is disabled; waiting for "
-                f"{state.placement(node)} to reach 0 and none"
+                f"{state.placement(node)} to reach 0 and none",
+                unlisted_node_subject(node.node_id),
             )
         ]
     counts = state.view.loglet_servers.get(node.node_id)

@@ -528,6 +528,31 @@ def test_a_node_without_a_listed_task_back_within_the_grace_is_never_touched() -
     assert float(disabled["ts"]) - died_again >= GRACE and world.violations == []
 
 
+def test_a_node_without_a_listed_task_seen_alive_and_dead_by_turns_alarms_and_is_never_touched() -> (
+    None
+):
+    """Back within the grace every time, the node is never disabled; the situation, alive or
+    dead, is one wait about that node, which turns the status `halted` once it has lasted."""
+    world = World()
+    world.start_steady(td="td:2")
+    node_id = lose_task_record(world, "task-1")
+    loop = controller(world, desired(unhealthy_grace_seconds=GRACE))
+    started = world.clock
+    halted_at = None
+    while world.clock - started < loop.waits_alarm_after_seconds + 120:
+        dead_now = int((world.clock - started) // (GRACE / 2)) % 2 == 0  # 30 s dead, 30 s alive
+        world.nodes[node_id] = replace(world.nodes[node_id], alive=not dead_now)
+        status = loop.run_once()
+        if status.phase == "halted" and halted_at is None:
+            halted_at = world.clock
+            assert f"node N{node_id}" in status.reason and "nothing forced" in status.reason
+        loop.sleep(loop.interval_seconds)
+    assert halted_at is not None
+    assert halted_at - started >= loop.waits_alarm_after_seconds
+    assert ("disable_dead_node", node_id) not in world.calls
+    assert ("remove_node", node_id) not in world.calls and world.violations == []
+
+
 @pytest.mark.parametrize(
     ("blind", "every_pass"),
     [
