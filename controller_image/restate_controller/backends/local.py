@@ -64,22 +64,32 @@ def _listen_range() -> range:
 
 
 def free_ports(count: int) -> list[int]:
-    """`count` distinct free loopback ports outside the ephemeral range; each stays bound until
-    all are chosen, so none repeats."""
+    """`count` distinct free loopback ports, outside the ephemeral range where it has room;
+    each stays bound until all are chosen, so none repeats."""
     candidates = list(_listen_range())
     random.shuffle(candidates)
     with contextlib.ExitStack() as stack:
         chosen: list[int] = []
-        for port in candidates:
-            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+
+        def hold(port: int) -> int:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
                 sock.bind((LOOPBACK, port))
             except OSError:
-                continue
-            chosen.append(port)
+                sock.close()
+                raise
+            stack.callback(sock.close)
+            return int(sock.getsockname()[1])
+
+        for port in candidates:
             if len(chosen) == count:
-                return chosen
-    raise TemporaryError(f"no {count} free loopback ports in {_listen_range()}")
+                break
+            with contextlib.suppress(OSError):
+                chosen.append(hold(port))
+        # A kernel whose ephemeral range starts low leaves no room below it: its own choice.
+        while len(chosen) < count:
+            chosen.append(hold(0))
+        return chosen
 
 
 def free_port() -> int:
