@@ -301,12 +301,15 @@ def start_emulator(state_dir: Path) -> tuple[str, int]:
                 request = urllib.request.Request(f"{url}/{BUCKET}", method="PUT")
                 urllib.request.urlopen(request, timeout=10).read()
                 return url, pid
-        except (TimeoutError, OSError) as error:
+        except TimeoutError as error:
             stop_pid(pid)
             raise InfraStartTimeout(
                 f"the S3 emulator did not start: {error}; the end of {log}:\n"
                 + log_tail(log, since=since)
             ) from None
+        except BaseException:
+            stop_pid(pid)  # e.g. the bucket PUT failed: not a start timeout, not retried
+            raise
         if "in use" not in log_tail(log, 5, since):
             break
     raise RuntimeError(
@@ -404,7 +407,8 @@ def wait_for_stateless_nodes(cluster: DevCluster, *, timeout: float) -> None:
         if time.monotonic() > deadline:
             logs = "\n".join(
                 f"--- {node.name} (pid {node.pid}, alive: {pid_alive(node.pid)}), the end of "
-                f"{stateless_log(state_dir, node)}:\n{log_tail(stateless_log(state_dir, node))}"
+                f"{stateless_log(state_dir, node)}:\n"
+                + log_tail(stateless_log(state_dir, node), since=since[node.name])
                 for node in waiting
             )
             emulator = "answers" if http_ok(f"{cluster.emulator_url}/moto-api/") else "no answer"

@@ -228,6 +228,16 @@ def plan(
     blocked = _cluster_not_ready(view)
     if blocked is not None:
         state.add(Wait(blocked))
+        # Still a wait about each node without a listed task: a node whose every death makes
+        # the cluster briefly unhealthy must not restart the alarm on waits without end.
+        for node in orphans:
+            state.add(
+                Wait(
+                    f"node {format_node_id(node.node_id)} ({node.name}) has no listed task; "
+                    "nothing is done about it while the cluster is not ready",
+                    unlisted_node_subject(node.node_id),
+                )
+            )
         return _outcome(state, zone_halts)
 
     reduced, busy = _disrupted_units(state, pending, replacement_of, orphans)
@@ -614,7 +624,12 @@ def _orphan_step(state: _Pass, node: NodeInfo) -> list[Decision]:
                     node.node_id,
                     f"retry: dead node {name} without a listed task holds no partition replicas "
                     "but a log tail segment still names it; issuing it again to move those logs off",
-                )
+                ),
+                # Counted by the alarm on waits without end, should the logs never move.
+                Wait(
+                    f"dead node {name} without a listed task: waiting for its logs to move off",
+                    unlisted_node_subject(node.node_id),
+                ),
             ]
         return [
             Wait(

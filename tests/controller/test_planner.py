@@ -1012,7 +1012,7 @@ CASES = [
             *HEALTHY_NODES[1:],
             replicas={2: 2, 3: 2, 5: 2},
         ),
-        [("disable", 1)],
+        [("disable", 1), ("wait",)],
         reason="retry: dead node N1 without a listed task",
     ),
     Case(
@@ -1312,6 +1312,17 @@ CASES = [
         view(*HEALTHY_NODES, healthy_reason="metadata store unreachable"),
         [("wait",)],
         reason="metadata store unreachable",
+    ),
+    Case(
+        "cluster unhealthy with a node without a listed task: still a wait about that node",
+        HEALTHY_TASKS[1:],
+        view(
+            node(1, "gone1", "a", alive=False),
+            *HEALTHY_NODES[1:],
+            healthy_reason="partition 3 has no alive leader",
+        ),
+        [("run", "a", None), ("wait",), ("wait",)],
+        reason="N1 (name-gone1) has no listed task; nothing is done about it while the cluster is not ready",
     ),
     Case(
         "not provisioned: no replacement",

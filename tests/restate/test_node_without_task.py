@@ -72,7 +72,7 @@ def test_dead_node_without_a_listed_task_is_removed_after_the_grace(
     fill = next(t for t in backend.list_tasks() if t.az == "c" and t.is_active)
     assert fill.started_at is not None and fill.started_at < float(disabled[0]["ts"])
     # Trim and remove go together; Restate may apply the trim a moment late on a loaded machine,
-    # which one refused removal (retried) tolerates. Without the trim every pass was refused.
+    # which a refused removal or two (retried) tolerate. Without the trim every pass was refused.
     assert len(refused_removals(cluster)) <= 2, refused_removals(cluster)
     removed = [
         d

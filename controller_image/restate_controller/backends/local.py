@@ -60,7 +60,14 @@ def _listen_range() -> range:
         lowest_ephemeral = int(EPHEMERAL_RANGE.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         lowest_ephemeral = 32_768
-    return range(max(1_024, lowest_ephemeral - LISTEN_RANGE_SIZE), max(1_025, lowest_ephemeral))
+    start = max(1_024, lowest_ephemeral - LISTEN_RANGE_SIZE)
+    # A range starting low (some containers) leaves no useful room: free_ports falls back.
+    return range(start, lowest_ephemeral) if lowest_ephemeral - start >= 1_024 else range(0)
+
+
+# Ports this process handed out: one may be bound only much later (the controller's health
+# port, after the stateless nodes answer), and must not be handed out again meanwhile.
+_HANDED_OUT: set[int] = set()
 
 
 def free_ports(count: int) -> list[int]:
@@ -84,12 +91,14 @@ def free_ports(count: int) -> list[int]:
         for port in candidates:
             if len(chosen) == count:
                 break
-            with contextlib.suppress(OSError):
-                chosen.append(hold(port))
+            if port not in _HANDED_OUT:
+                with contextlib.suppress(OSError):
+                    chosen.append(hold(port))
         # A kernel whose ephemeral range starts low leaves no room below it: its own choice.
         while len(chosen) < count:
             chosen.append(hold(0))
-        return chosen
+    _HANDED_OUT.update(chosen)
+    return chosen
 
 
 def free_port() -> int:
