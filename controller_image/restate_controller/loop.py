@@ -250,7 +250,6 @@ class Reconciler:
         # pass, the last one included (a controller restart starts the count again: the safe
         # direction).
         self.unlisted_dead_since: dict[int, float] = {}
-        self.unlisted_dead_carried: dict[int, float] = {}
         self.acted = False
 
     # -- one pass ----------------------------------------------------------------------------
@@ -262,7 +261,7 @@ class Reconciler:
         now = self.clock()
         # Only a pass that plans carries the count on: one that halts or cannot observe did not
         # see the node dead, so the grace starts again after it.
-        self.unlisted_dead_carried, self.unlisted_dead_since = self.unlisted_dead_since, {}
+        carried, self.unlisted_dead_since = self.unlisted_dead_since, {}
         if self.halted is not None:
             if now - self.halted_at < HALT_RETRY_SECONDS:
                 return self._report(False, "halted", self.halted, (), now)
@@ -272,7 +271,7 @@ class Reconciler:
             self.log("retrying", after_halt=self.halted, halted_seconds=int(now - self.halted_at))
             self.halted = None
         try:
-            return self._pass(now)
+            return self._pass(now, carried)
         except Exception as error:
             # A bug or an answer nobody expected (a KeyError on an odd API shape): stop acting
             # and say why, like a permanent error, instead of exiting with a traceback only.
@@ -283,7 +282,7 @@ class Reconciler:
             )
             return self._halt(f"unexpected {type(error).__name__}: {error}", now)
 
-    def _pass(self, now: float) -> Status:
+    def _pass(self, now: float, unlisted_dead_carried: Mapping[int, float]) -> Status:
         try:
             tasks = self.backend.list_tasks()
             view = self.ops.observe()
@@ -303,7 +302,7 @@ class Reconciler:
             self._clear_errors()
             reasons = "; ".join(decision.reason for decision in decisions)
             return self._report(False, "halted", reasons, tuple(d.reason for d in decisions), now)
-        self._track_unlisted_dead(decisions, now)
+        self._track_unlisted_dead(decisions, now, unlisted_dead_carried)
         stalled_wait = self._track_waits(decisions, now)
 
         chains = Chains(tasks, view)
@@ -385,15 +384,15 @@ class Reconciler:
         reasons = [self._unconfirmed(d, now) or d.reason for d in actions]
         return self._report(True, "waiting", "; ".join(reasons), tuple(done), now)
 
-    def _track_unlisted_dead(self, decisions: Sequence[Decision], now: float) -> None:
+    def _track_unlisted_dead(
+        self, decisions: Sequence[Decision], now: float, carried: Mapping[int, float]
+    ) -> None:
         planned = {
             decision.node_id
             for decision in decisions
             if isinstance(decision, DisableDeadNode) and decision.without_task
         }
-        self.unlisted_dead_since = {
-            node_id: self.unlisted_dead_carried.get(node_id, now) for node_id in planned
-        }
+        self.unlisted_dead_since = {node_id: carried.get(node_id, now) for node_id in planned}
 
     def _unconfirmed(self, decision: Decision, now: float) -> str | None:
         """Why a step on one look's evidence is not applied yet, or None to apply it.
