@@ -1,9 +1,11 @@
 """Synth benchmark: wall time and peak memory to synthesize examples/minimal in a fresh process.
 
 Each run is a new Python process that imports the construct, builds examples/minimal and
-writes cdktf.out (the jsii node runtime included). Wall time is measured from just before the
-process is started to the moment ``app.synth()`` returned (files written), as the process
-reports it; the median of 5 runs after one warm-up run is printed. Peak memory is the peak
+writes cdktf.out (the jsii node runtime included). examples/minimal starts jsii's kernel through
+cdktf_restate/synth_kernel.py, with a node code cache: the timed runs use the bench's own cache,
+filled by the warm-up; each round also times one "first synth" with a new, empty cache. Wall
+time is measured from just before the process is started to the moment ``app.synth()``
+returned (files written), as the process reports it; the median of 5 runs after one warm-up run is printed. Peak memory is the peak
 RSS (VmHWM) of the Python process and of its node descendants (the jsii kernel), read from
 /proc right after the synth; the kernel's maxrss of each run's process tree (``wait4``, the
 figure ``getrusage(RUSAGE_CHILDREN)`` gives: the largest single process over our runs,
@@ -38,8 +40,12 @@ the construct avoids by not using the generated provider bindings (see cdktf_res
 Targets: median <= 4.0 s (0.8 x the 5.0 s the issue quotes for the reference TypeScript
 construct), and, measured side by side, ours / reference TypeScript app <= 0.8.
 
+``--without-extra-ca-certs`` runs both sides without NODE_EXTRA_CA_CERTS, which our machines set
+and which our kernel leaves out anyway: the comparison on a machine that does not set it.
+
 Usage: .venv/bin/python bench/synth.py [--runs 5] [--skip-provider-import]
                                        [--reference | --skip-reference] [--reference-typecheck]
+                                       [--without-extra-ca-certs]
 """
 
 from __future__ import annotations
@@ -145,8 +151,28 @@ print(json.dumps({
 """
 
 
+# Set by --without-extra-ca-certs: a second environment, without the variable, for both sides.
+LEAVE_OUT_OF_ENVIRONMENT: list[str] = []
+
+
 def bench_env() -> dict[str, str]:
-    return {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    for name in LEAVE_OUT_OF_ENVIRONMENT:
+        env.pop(name, None)
+    return env
+
+
+def byte_compile_ours() -> None:
+    """Bring our bytecode up to date, as installing a wheel does.
+
+    This machine sets PYTHONDONTWRITEBYTECODE=1, so a source edited since scripts/setup.sh ran
+    would be compiled again on every run: ~3 ms a module, ~55 ms for the construct."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "cdktf_restate", "examples/minimal"],
+        cwd=REPO_ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 @dataclass(frozen=True)
@@ -176,9 +202,13 @@ def run_process(command: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) 
         return Finished(process.returncode, stdout, stderr.read(), exited, usage.ru_maxrss)
 
 
-def run_synth(outdir: Path) -> dict[str, float]:
+def run_synth(outdir: Path, code_cache: Path) -> dict[str, float]:
     env = bench_env()
     env.pop("CDKTF_RESTATE_AWS_ENDPOINT", None)  # synthesize the real-AWS configuration
+    env.pop("CDKTF_RESTATE_KEEP_KERNEL_ENV", None)
+    # The bench's own node code cache (cdktf_restate/synth_kernel.py): filled by the warm-up for
+    # the timed runs; a new, empty one for each "first synth" run.
+    env["CDKTF_RESTATE_CODE_CACHE_DIR"] = str(code_cache)
     started = time.time()
     finished = run_process(
         [sys.executable, "-c", CHILD, str(REPO_ROOT / "examples" / "minimal"), str(outdir)], env
@@ -348,7 +378,15 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="also time the reference TypeScript app with ts-node's type-check (8-20 s a run)",
     )
+    parser.add_argument(
+        "--without-extra-ca-certs",
+        action="store_true",
+        help="run both sides without NODE_EXTRA_CA_CERTS (set on our machines; node parses it"
+        " at every start, ~80 ms)",
+    )
     args = parser.parse_args(argv)
+    if args.without_extra_ca_certs:
+        LEAVE_OUT_OF_ENVIRONMENT.append("NODE_EXTRA_CA_CERTS")
     if args.runs < 1:
         raise SystemExit(f"--runs must be at least 1, got {args.runs}")
     if args.reference_typecheck and args.skip_reference:
@@ -371,18 +409,27 @@ def main(argv: list[str]) -> int:
     if args.reference_typecheck:
         ways.append(TYPESCRIPT_TYPECHECKED)
 
+    byte_compile_ours()
+    extra_ca_certs = bench_env().get("NODE_EXTRA_CA_CERTS")
+    print(
+        "environment of both sides: "
+        + (f"NODE_EXTRA_CA_CERTS={extra_ca_certs}" if extra_ca_certs else "no NODE_EXTRA_CA_CERTS")
+    )
     runs: list[dict[str, float]] = []
+    cold_runs: list[dict[str, float]] = []
     reference_runs: dict[ReferenceWay, list[dict[str, float]]] = {way: [] for way in ways}
     with tempfile.TemporaryDirectory(prefix="synth-bench-") as scratch:
         # Ours and the reference's runs alternate, so that whatever else loads the machine
         # meanwhile (2 cores, shared) weighs on all alike.
-        warm_up = run_synth(Path(scratch) / "warm-up")
+        code_cache = Path(scratch) / "code-cache"
+        warm_up = run_synth(Path(scratch) / "warm-up", code_cache)
         if with_reference:
             assert node is not None
             for way in ways:
                 run_reference(node, way, Path(scratch) / f"reference-{way.key}-warm-up")
         for i in range(args.runs):
-            runs.append(run_synth(Path(scratch) / f"run-{i}"))
+            runs.append(run_synth(Path(scratch) / f"run-{i}", code_cache))
+            cold_runs.append(run_synth(Path(scratch) / f"cold-{i}", Path(scratch) / f"cache-{i}"))
             if with_reference:
                 assert node is not None
                 for way in ways:
@@ -396,6 +443,11 @@ def main(argv: list[str]) -> int:
     print("  wall to files written (s): " + " ".join(f"{r['to_files']:.2f}" for r in runs))
     print(f"  median wall to files written: {median:.2f} s")
     print(f"  median wall to process exit:  {statistics.median(r['to_exit'] for r in runs):.2f} s")
+    cold = statistics.median(r["to_files"] for r in cold_runs)
+    print(
+        f"  first synth, empty node code cache: median {cold:.2f} s to files written,"
+        f" {statistics.median(r['to_exit'] for r in cold_runs):.2f} s to exit (writes the cache)"
+    )
     python_peak = max(r["python_mib"] for r in runs)
     node_peak = max(r["node_mib"] for r in runs)
     print(

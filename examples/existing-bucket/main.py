@@ -8,6 +8,12 @@ Run as a script, or call ``build(outdir)``; the stack is written to
 
 from __future__ import annotations
 
+from cdktf_restate.synth_kernel import start_synth_kernel
+
+# First, before cdktf: starts jsii's node kernel for a synth, which is faster that way
+# (docs/synth-speed.md).
+start_synth_kernel()
+
 import os
 
 import cdktf

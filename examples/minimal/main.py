@@ -10,6 +10,12 @@ local emulator (moto) instead of AWS.
 
 from __future__ import annotations
 
+from cdktf_restate.synth_kernel import start_synth_kernel
+
+# First, before cdktf: starts jsii's node kernel for a synth, which is faster that way
+# (docs/synth-speed.md).
+start_synth_kernel()
+
 import json
 import os
 

@@ -1,0 +1,340 @@
+"""cdktf_restate.synth_kernel and node_code_cache.js, on real node and jsii kernel processes.
+
+Each case that starts a kernel runs in a fresh Python process (a process has one kernel) and
+reads the environment of the kernel's node processes from /proc.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cdktf_restate.synth_kernel import CODE_CACHE_HOOK, private_directory
+
+REPO = Path(__file__).resolve().parents[1]
+NODE = shutil.which("node")
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+# Starts the kernel the way the examples do, optionally synthesizes examples/minimal, and prints
+# what start_synth_kernel returned, this process's environment afterwards, and the environment
+# of every node process under it (the jsii kernel: a relay and the kernel itself).
+PROBE = r"""
+import json, os, sys
+from pathlib import Path
+
+def descendants(pid):
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found.append(int(child))
+            found.extend(descendants(int(child)))
+    return found
+
+def environment(pid):
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(entry.decode().split("=", 1) for entry in raw if b"=" in entry)
+
+if sys.argv[1] == "import-cdktf-first":
+    import cdktf  # noqa: F401
+from cdktf_restate.synth_kernel import start_synth_kernel
+result = start_synth_kernel()
+kernel = [environment(pid) for pid in descendants(os.getpid())]
+if len(sys.argv) > 2:
+    sys.path.insert(0, sys.argv[3])
+    import main
+    main.build(sys.argv[2])
+names = ("NODE_EXTRA_CA_CERTS", "NODE_OPTIONS", "CDKTF_RESTATE_CODE_CACHE_DIR")
+print(json.dumps({
+    "started": result.started,
+    "left_out": list(result.left_out),
+    "code_cache": str(result.code_cache) if result.code_cache else None,
+    "note": result.note,
+    "after": {name: os.environ.get(name) for name in names},
+    "kernel": [{name: env.get(name) for name in names} for env in kernel],
+}))
+"""
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "NODE_EXTRA_CA_CERTS",
+            "NODE_OPTIONS",
+            "CDKTF_RESTATE_CODE_CACHE_DIR",
+            "CDKTF_RESTATE_CODE_CACHE_REPORT",
+            "CDKTF_RESTATE_KEEP_KERNEL_ENV",
+        )
+    }
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    env.update(overrides)
+    return env
+
+
+def probe(env: dict[str, str], *extra: str, mode: str = "kernel-first") -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, mode, *extra],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def synth(env: dict[str, str], outdir: Path) -> dict:
+    return probe(env, str(outdir), str(REPO / "examples" / "minimal"))
+
+
+def reports(path: Path) -> list[dict]:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [json.loads(line) for line in lines]
+
+
+def kernel_report(path: Path) -> dict:
+    """The kernel's line of a synth's report: the process that compiled cdktf's modules."""
+    (kernel,) = [r for r in reports(path) if r["hits"] + r["misses"] > 50]
+    return kernel
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Path:
+    return tmp_path / "code-cache"
+
+
+def test_kernel_starts_without_extra_ca_certs_with_the_cache_and_the_environment_is_restored(
+    cache_dir: Path,
+) -> None:
+    env = clean_env(
+        NODE_EXTRA_CA_CERTS=CA_BUNDLE,
+        NODE_OPTIONS="--max-old-space-size=3000",
+        CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir),
+    )
+    seen = probe(env)
+
+    assert seen["started"] is True
+    assert seen["left_out"] == ["NODE_EXTRA_CA_CERTS"]
+    assert seen["code_cache"] == str(cache_dir)
+    assert len(seen["kernel"]) == 2, "jsii's relay and its kernel"
+    for kernel in seen["kernel"]:
+        assert kernel["NODE_EXTRA_CA_CERTS"] is None
+        assert kernel["NODE_OPTIONS"] == f'--max-old-space-size=3000 --require "{CODE_CACHE_HOOK}"'
+        assert kernel["CDKTF_RESTATE_CODE_CACHE_DIR"] == str(cache_dir)
+    assert seen["after"] == {
+        "NODE_EXTRA_CA_CERTS": CA_BUNDLE,
+        "NODE_OPTIONS": "--max-old-space-size=3000",
+        "CDKTF_RESTATE_CODE_CACHE_DIR": str(cache_dir),
+    }
+    assert (cache_dir.stat().st_mode & 0o777) == 0o700
+
+
+def test_the_default_cache_lives_under_xdg_cache_home_and_variables_it_set_are_removed(
+    tmp_path: Path,
+) -> None:
+    seen = probe(clean_env(XDG_CACHE_HOME=str(tmp_path)))
+    expected = tmp_path / "cdktf-restate" / "node-code-cache"
+    assert seen["code_cache"] == str(expected)
+    assert seen["left_out"] == []
+    assert all(k["CDKTF_RESTATE_CODE_CACHE_DIR"] == str(expected) for k in seen["kernel"])
+    assert seen["after"] == dict.fromkeys(seen["after"])  # all three unset again
+
+
+def test_code_cache_is_written_then_used_and_the_synth_is_byte_identical(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    report = tmp_path / "report.jsonl"
+    env = clean_env(
+        CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir), CDKTF_RESTATE_CODE_CACHE_REPORT=str(report)
+    )
+    synth(env, tmp_path / "first")
+    first = kernel_report(report)
+    assert first["hits"] == 0 and first["misses"] > 300 and first["written"] == first["misses"]
+    entries = {p.name: p.stat().st_mtime_ns for p in cache_dir.iterdir()}
+    assert len(entries) >= first["written"]
+
+    report.unlink()
+    synth(env, tmp_path / "second")
+    second = kernel_report(report)
+    assert second == {**second, "hits": first["misses"], "misses": 0, "written": 0}
+    assert {p.name: p.stat().st_mtime_ns for p in cache_dir.iterdir()} == entries
+
+    plain = synth(clean_env(CDKTF_RESTATE_KEEP_KERNEL_ENV="1"), tmp_path / "plain")
+    assert plain["code_cache"] is None and plain["note"] == "CDKTF_RESTATE_KEEP_KERNEL_ENV is set"
+    stack = Path("stacks") / "minimal" / "cdk.tf.json"
+    reference = (tmp_path / "plain" / stack).read_bytes()
+    assert (tmp_path / "first" / stack).read_bytes() == reference
+    assert (tmp_path / "second" / stack).read_bytes() == reference
+
+
+def test_corrupt_cache_entries_are_rejected_and_rewritten(tmp_path: Path, cache_dir: Path) -> None:
+    report = tmp_path / "report.jsonl"
+    env = clean_env(
+        CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir), CDKTF_RESTATE_CODE_CACHE_REPORT=str(report)
+    )
+    synth(env, tmp_path / "first")
+    cached = kernel_report(report)["written"]
+    for entry in cache_dir.iterdir():
+        entry.write_bytes(b"not V8 code cache data")
+    report.unlink()
+
+    synth(env, tmp_path / "after-corruption")
+    assert kernel_report(report)["misses"] == cached  # every entry rejected by V8, compiled anew
+    assert not any(p.read_bytes() == b"not V8 code cache data" for p in cache_dir.iterdir())
+    stack = Path("stacks") / "minimal" / "cdk.tf.json"
+    assert (tmp_path / "after-corruption" / stack).read_bytes() == (
+        tmp_path / "first" / stack
+    ).read_bytes()
+
+
+def test_a_cache_directory_others_can_write_is_not_used(tmp_path: Path, cache_dir: Path) -> None:
+    cache_dir.mkdir(mode=0o700)
+    cache_dir.chmod(0o777)
+    seen = probe(
+        clean_env(NODE_EXTRA_CA_CERTS=CA_BUNDLE, CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir))
+    )
+    assert seen["code_cache"] is None
+    assert seen["note"] == f"{cache_dir} can be written by others (mode 777)"
+    assert seen["left_out"] == ["NODE_EXTRA_CA_CERTS"]  # the certificates are still left out
+    assert all(k["NODE_OPTIONS"] is None for k in seen["kernel"])
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_opting_out_keeps_the_kernel_environment(cache_dir: Path) -> None:
+    env = clean_env(
+        NODE_EXTRA_CA_CERTS=CA_BUNDLE,
+        CDKTF_RESTATE_KEEP_KERNEL_ENV="1",
+        CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir),
+    )
+    seen = probe(env)
+    assert seen["started"] is True and seen["left_out"] == [] and seen["code_cache"] is None
+    assert all(k["NODE_EXTRA_CA_CERTS"] == CA_BUNDLE for k in seen["kernel"])
+    assert all(k["NODE_OPTIONS"] is None for k in seen["kernel"])
+    assert not cache_dir.exists()
+
+
+def test_a_kernel_already_running_is_left_alone(cache_dir: Path) -> None:
+    env = clean_env(NODE_EXTRA_CA_CERTS=CA_BUNDLE, CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir))
+    seen = probe(env, mode="import-cdktf-first")
+    assert seen["started"] is False and seen["code_cache"] is None
+    assert all(k["NODE_EXTRA_CA_CERTS"] == CA_BUNDLE for k in seen["kernel"])
+    assert seen["after"]["NODE_EXTRA_CA_CERTS"] == CA_BUNDLE
+    assert not cache_dir.exists()
+
+
+def test_a_failed_start_restores_the_environment_and_raises(cache_dir: Path) -> None:
+    script = (
+        "import os\n"
+        "from cdktf_restate.synth_kernel import start_synth_kernel\n"
+        "try:\n"
+        "    start_synth_kernel()\n"
+        "except OSError as error:\n"
+        "    print('raised', type(error).__name__)\n"
+        "print(os.environ.get('NODE_EXTRA_CA_CERTS'), os.environ.get('NODE_OPTIONS'))\n"
+    )
+    env = clean_env(
+        NODE_EXTRA_CA_CERTS=CA_BUNDLE,
+        NODE_OPTIONS="--max-old-space-size=3000",
+        CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir),
+        JSII_NODE=str(cache_dir / "no-such-node"),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.splitlines() == [
+        "raised FileNotFoundError",
+        f"{CA_BUNDLE} --max-old-space-size=3000",
+    ]
+
+
+def test_private_directory_refuses_a_symlink_and_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "real"
+    target.mkdir(mode=0o700)
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    assert private_directory(link) == f"{link} is not a directory (a symlink is not accepted)"
+    file = tmp_path / "file"
+    file.write_text("")
+    assert private_directory(file).startswith(f"{file}: ")
+    assert private_directory(target) == ""
+
+
+# node_code_cache.js on its own, with plain node: CommonJS behaves as without it.
+MODULES = {
+    "main.js": (
+        "const a = require('./a');\n"
+        "const dynamic = require('./dynamic');\n"
+        "dynamic.then((m) => console.log(JSON.stringify({\n"
+        "  a: a.value, b: require('./b').fromA, resolved: require.resolve('./a'),\n"
+        "  paths: Array.isArray(require.resolve.paths('x')), main: require.main === module,\n"
+        "  dir: __dirname, esm: m.default,\n"
+        "})));\n"
+    ),
+    "a.js": "exports.value = 'a'; exports.b = require('./b'); exports.late = 1;\n",
+    # A require cycle: b sees a's exports as they are when a requires b.
+    "b.js": "exports.fromA = Object.keys(require('./a')).join(',');\n",
+    "dynamic.js": "module.exports = import('./esm.mjs');\n",
+    "esm.mjs": "export default 'esm';\n",
+    "broken.js": "module.exports = {;\n",
+}
+
+
+def run_node(directory: Path, script: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    assert NODE, "node is on PATH on our machines"
+    return subprocess.run(
+        [NODE, "--require", str(CODE_CACHE_HOOK), script],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_hook_keeps_commonjs_behaviour_cold_and_warm(tmp_path: Path, cache_dir: Path) -> None:
+    for name, text in MODULES.items():
+        (tmp_path / name).write_text(text)
+    cache_dir.mkdir(mode=0o700)
+    report = tmp_path / "report.jsonl"
+    plain = subprocess.run(
+        [NODE or "node", "main.js"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    env = clean_env(
+        CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir), CDKTF_RESTATE_CODE_CACHE_REPORT=str(report)
+    )
+    cold = run_node(tmp_path, "main.js", env)
+    warm = run_node(tmp_path, "main.js", env)
+
+    assert json.loads(plain.stdout) == {
+        "a": "a",
+        "b": "value",
+        "resolved": str(tmp_path / "a.js"),
+        "paths": True,
+        "main": True,
+        "dir": str(tmp_path),
+        "esm": "esm",
+    }
+    assert cold.stdout == warm.stdout == plain.stdout
+    first, second = reports(report)
+    # main, a, b are cached; dynamic.js uses import() and is left to node.
+    assert first == {**first, "hits": 0, "misses": 3, "skipped": 1, "written": 3}
+    assert second == {**second, "hits": 3, "misses": 0, "skipped": 1, "written": 0}
+
+
+def test_hook_leaves_a_syntax_error_to_node(tmp_path: Path, cache_dir: Path) -> None:
+    (tmp_path / "broken.js").write_text(MODULES["broken.js"])
+    cache_dir.mkdir(mode=0o700)
+    done = run_node(tmp_path, "broken.js", clean_env(CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir)))
+    assert done.returncode == 1
+    assert f"{tmp_path / 'broken.js'}:1" in done.stderr
+    assert "SyntaxError: Unexpected token ';'" in done.stderr
+    assert list(cache_dir.iterdir()) == []
