@@ -1,13 +1,20 @@
 'use strict';
 // A V8 code cache for the CommonJS modules of jsii's kernel during a synth.
 //
-// Loaded with `node --require` (NODE_OPTIONS) by cdktf_restate/synth_kernel.py, into the jsii
-// kernel's node processes only. Node 20 has no compile cache of its own (22 has), so every synth
-// parses and compiles the kernel and cdktf's JavaScript (~380 modules) again. Here each module's
-// compiled code is kept in CDKTF_RESTATE_CODE_CACHE_DIR (made private by the Python side), keyed
-// by a digest of its source, node's version and the CPU architecture; V8 checks the source and
-// its flags again and rejects data that does not fit, and such a module compiles as usual. Any
-// failure here falls back to node's own compile: the cache can make a synth faster, never wrong.
+// Loaded with `node --require` (NODE_OPTIONS) by cdktf_restate/synth_kernel.py into jsii's two
+// node processes (the relay and the kernel it starts). Node 20 has no compile cache of its own
+// (22 has), so every synth compiles the kernel's and cdktf's JavaScript (~380 modules) again.
+//
+// Trust: V8 checks little more than a cache entry's length and its own version and flags, and
+// runs the code an entry holds. So entries are named by a digest of the module's source (and
+// node's version and architecture), each carries a digest of its own bytes, checked before V8
+// sees it, and only a directory and files of this user that no one else can write are read.
+// Anything unusual falls back to node's own compile.
+//
+// Environment: synth_kernel.py starts node with NODE_EXTRA_CA_CERTS left out and this file in
+// NODE_OPTIONS. Once the main script has run its first synchronous part (where jsii's relay
+// starts the kernel, which must inherit both), the user's values are put back into process.env,
+// so that processes the kernel's JavaScript may start get the user's environment.
 
 const Module = require('module');
 const crypto = require('crypto');
@@ -15,9 +22,47 @@ const fs = require('fs');
 const path = require('path');
 const vm = require('vm');
 
+const DIGEST_BYTES = 32;
+const RESTORE_VARIABLE = 'CDKTF_RESTATE_KERNEL_RESTORE_ENV';
+
+process.nextTick(restoreUserEnvironment);
 const cacheDir = process.env.CDKTF_RESTATE_CODE_CACHE_DIR;
-if (cacheDir) {
+if (cacheDir && compatibleWithThisProcess() && privateDirectory(cacheDir)) {
   installCodeCache(cacheDir);
+}
+
+function restoreUserEnvironment() {
+  const saved = process.env[RESTORE_VARIABLE];
+  if (saved === undefined) return;
+  try {
+    for (const [name, value] of Object.entries(JSON.parse(saved))) {
+      if (value === null) delete process.env[name];
+      else process.env[name] = value;
+    }
+  } catch {
+    // Malformed: leave the environment as it is.
+  }
+  delete process.env[RESTORE_VARIABLE];
+}
+
+// Source maps, a debugger and policies work on node's own compile; leave them to it.
+function compatibleWithThisProcess() {
+  if (process.sourceMapsEnabled) return false;
+  const options = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS || ''}`;
+  return !/--(inspect|debug|experimental-policy|policy-integrity|enable-source-maps)/.test(options);
+}
+
+function privateDirectory(dir) {
+  try {
+    return trustworthy(fs.lstatSync(dir), true);
+  } catch {
+    return false;
+  }
+}
+
+function trustworthy(stats, directory) {
+  const ownType = directory ? stats.isDirectory() : stats.isFile();
+  return ownType && stats.uid === process.getuid() && (stats.mode & 0o022) === 0;
 }
 
 function installCodeCache(dir) {
@@ -25,17 +70,20 @@ function installCodeCache(dir) {
   const toWrite = [];
   const counts = { hits: 0, misses: 0, skipped: 0 };
 
-  Module.prototype._compile = function compileWithCache(content, filename) {
-    // A script compiled by vm.Script cannot run `import()`; leave such modules to node.
-    if (content.includes('import(')) {
+  Module.prototype._compile = function compileWithCache(content, filename, format) {
+    // Node 20.19+ also sends ES modules here (require(esm)); a compiled script cannot run
+    // `import()`. Both stay with node.
+    if ((format !== undefined && format !== 'commonjs') || usesDynamicImport(content)) {
       counts.skipped += 1;
-      return nodeCompile.call(this, content, filename);
+      return nodeCompile.call(this, content, filename, format);
     }
     let script;
     try {
       const file = path.join(dir, cacheKey(content));
-      const cachedData = readIfPresent(file);
-      script = new vm.Script(Module.wrap(content), { filename, cachedData });
+      const cachedData = readEntry(file);
+      // The wrapper on lines of its own: line and column numbers match node's compile.
+      const source = `${Module.wrapper[0]}\n${content}\n${Module.wrapper[1]}`;
+      script = new vm.Script(source, { filename, cachedData, lineOffset: -1 });
       if (cachedData === undefined || script.cachedDataRejected) {
         counts.misses += 1;
         toWrite.push({ script, file });
@@ -45,7 +93,7 @@ function installCodeCache(dir) {
     } catch {
       // A syntax error, for one: node's compile reports it as usual.
       counts.skipped += 1;
-      return nodeCompile.call(this, content, filename);
+      return nodeCompile.call(this, content, filename, format);
     }
     const moduleFunction = script.runInThisContext({ displayErrors: true });
     return moduleFunction.call(
@@ -61,7 +109,7 @@ function installCodeCache(dir) {
   // Written at exit, after the synth, so that functions compiled lazily during it are included.
   process.once('exit', () => {
     for (const { script, file } of toWrite) {
-      writeAtomically(file, script.createCachedData());
+      writeEntry(file, script.createCachedData());
     }
     const report = process.env.CDKTF_RESTATE_CODE_CACHE_REPORT;
     if (report) {
@@ -75,6 +123,11 @@ function installCodeCache(dir) {
   });
 }
 
+function usesDynamicImport(content) {
+  // `import(`, also with spaces or comments before the parenthesis.
+  return /\bimport\s*(\/\*[\s\S]*?\*\/\s*|\/\/[^\n]*\n\s*)*\(/.test(content);
+}
+
 function cacheKey(content) {
   return crypto
     .createHash('sha256')
@@ -83,18 +136,31 @@ function cacheKey(content) {
     .digest('hex');
 }
 
-function readIfPresent(file) {
+// An entry: the sha256 of the code cache data, then the data.
+function readEntry(file) {
+  let fd;
   try {
-    return fs.readFileSync(file);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    if (!trustworthy(fs.fstatSync(fd), false)) return undefined;
+    const entry = fs.readFileSync(fd);
+    const data = entry.subarray(DIGEST_BYTES);
+    const digest = crypto.createHash('sha256').update(data).digest();
+    if (entry.length <= DIGEST_BYTES || !digest.equals(entry.subarray(0, DIGEST_BYTES))) {
+      return undefined; // damaged: compiled anew and written again at exit
+    }
+    return data;
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
-function writeAtomically(file, data) {
-  const temporary = `${file}.${process.pid}.tmp`;
+function writeEntry(file, data) {
+  const temporary = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
   try {
-    fs.writeFileSync(temporary, data, { mode: 0o600 });
+    const digest = crypto.createHash('sha256').update(data).digest();
+    fs.writeFileSync(temporary, Buffer.concat([digest, data]), { mode: 0o600, flag: 'wx' });
     fs.renameSync(temporary, file);
   } catch {
     try {

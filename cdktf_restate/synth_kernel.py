@@ -3,44 +3,54 @@
 cdktf runs in node: jsii starts its kernel (a relay process and the kernel under it, two node
 processes) at the first assembly load, i.e. at the first ``import constructs`` or ``import
 cdktf``, with the environment of that moment. :func:`start_synth_kernel`, called before that,
-starts it for a synth and then puts the environment back, so the Python process and every other
-child process keep theirs. Two things change for the kernel's node processes only:
+from the main thread, starts it for a synth and then puts the environment back, so the Python
+process and every other child process keep theirs. Two things change for the kernel's two node
+processes only:
 
 - ``NODE_EXTRA_CA_CERTS`` is left out. Node parses every certificate in that file when it
   starts; with the system bundle, as on our machines, that is ~80 ms per node process. A synth
   makes no network call.
 - ``node_code_cache.js`` is loaded (``NODE_OPTIONS=--require``): it keeps V8's compiled code of
   the ~380 JavaScript modules the kernel loads (its own and cdktf's) in a private directory, so
-  later synths do not compile them again. Node 20 has no such cache of its own.
+  later synths do not compile them again. Node 20 has no such cache of its own. The hook also
+  puts the user's values back into the kernel's ``process.env`` once the kernel has started, so
+  that processes the kernel's JavaScript starts get the user's environment.
 
-Together they take ~0.25 s off the ~1.2 s synth of ``examples/minimal`` (bench/README.md). The
-examples call this first thing; see docs/synth-speed.md.
+The examples call this first thing; docs/synth-speed.md has the figures and the caveats.
 
 Environment:
 - ``CDKTF_RESTATE_KEEP_KERNEL_ENV=1``: start the kernel with the environment unchanged and no
   code cache, e.g. if a JavaScript construct library of yours makes HTTPS calls during synth
   through a proxy that needs the extra certificates.
 - ``CDKTF_RESTATE_CODE_CACHE_DIR``: where the code cache lives (default
-  ``$XDG_CACHE_HOME/cdktf-restate/node-code-cache``, else ``~/.cache/...``). It must be a
-  directory of ours that no one else can write, since node runs what it holds; otherwise the
-  kernel starts without the cache and the result says why.
+  ``$XDG_CACHE_HOME/cdktf-restate/node-code-cache``, else ``~/.cache/...``). Node runs what it
+  holds, so it must be a directory of ours that no one else can write, under directories no one
+  else can change; otherwise the kernel starts without the cache and a warning says why.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import stat
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 KEEP_ENV_VARIABLE = "CDKTF_RESTATE_KEEP_KERNEL_ENV"
 # Also read by node_code_cache.js in the kernel's processes, which get it set while they start.
 CODE_CACHE_DIR_VARIABLE = "CDKTF_RESTATE_CODE_CACHE_DIR"
+# The user's values of what the kernel starts with changed, for node_code_cache.js to put back.
+RESTORE_VARIABLE = "CDKTF_RESTATE_KERNEL_RESTORE_ENV"
 # Read by node at start-up, and only for TLS: nothing a synth does.
 UNUSED_BY_SYNTH = ("NODE_EXTRA_CA_CERTS",)
 CODE_CACHE_HOOK = Path(__file__).with_name("node_code_cache.js")
+
+
+class SynthKernelWarning(UserWarning):
+    """start_synth_kernel() could not do all it does: the synth is the same, only slower."""
 
 
 @dataclass(frozen=True)
@@ -60,16 +70,26 @@ def kernel_running() -> bool:
     return any(name.endswith("._jsii") for name in sys.modules)
 
 
-def default_code_cache_dir() -> Path:
+def default_code_cache_dir() -> Path | str:
+    """The code cache directory (absolute), or why there is none."""
     configured = os.environ.get(CODE_CACHE_DIR_VARIABLE, "")
     if configured:
-        return Path(configured)
-    cache_home = os.environ.get("XDG_CACHE_HOME", "") or str(Path.home() / ".cache")
-    return Path(cache_home) / "cdktf-restate" / "node-code-cache"
+        return Path(configured).absolute()
+    cache_home = os.environ.get("XDG_CACHE_HOME", "")
+    if not cache_home:
+        try:
+            cache_home = str(Path.home() / ".cache")
+        except RuntimeError as error:  # no HOME and no passwd entry, as in some containers
+            return f"no cache directory: {error}; set {CODE_CACHE_DIR_VARIABLE}"
+    return (Path(cache_home) / "cdktf-restate" / "node-code-cache").absolute()
 
 
 def private_directory(directory: Path) -> str:
-    """Create ``directory`` (mode 0700) if missing; return why it can't hold code, or ""."""
+    """Create ``directory`` (mode 0700) if missing; return why it can't hold code, or "".
+
+    Whoever can write it, or replace it through a parent directory, could run code in the
+    kernel: it must be ours alone, and each parent must be root's or ours, and not writable by
+    others unless sticky (like /tmp)."""
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         status = directory.lstat()
@@ -81,46 +101,66 @@ def private_directory(directory: Path) -> str:
         return f"{directory} belongs to uid {status.st_uid}, not to this user ({os.getuid()})"
     if status.st_mode & 0o022:
         return f"{directory} can be written by others (mode {stat.S_IMODE(status.st_mode):o})"
+    for parent in directory.parents:
+        try:
+            parent_status = parent.stat()
+        except OSError as error:
+            return f"{parent}: {error.strerror or error}"
+        if parent_status.st_uid not in (0, os.getuid()):
+            return f"{directory}: its parent {parent} belongs to uid {parent_status.st_uid}"
+        if parent_status.st_mode & 0o022 and not parent_status.st_mode & stat.S_ISVTX:
+            mode = stat.S_IMODE(parent_status.st_mode)
+            return f"{directory}: its parent {parent} can be written by others (mode {mode:o})"
     return ""
 
 
-def code_cache_option(directory: Path) -> tuple[str, str]:
-    """The NODE_OPTIONS entry that loads the cache hook, or ("", why not)."""
+def hook_option() -> str:
+    """The NODE_OPTIONS entry that loads node_code_cache.js, or "" if it can't."""
     hook = str(CODE_CACHE_HOOK)
-    if not CODE_CACHE_HOOK.is_file():
-        return "", f"{hook} is missing"
-    if any(character in hook for character in '"\\'):
-        return "", f"{hook}: a path with a quote or a backslash cannot go into NODE_OPTIONS"
-    why_not = private_directory(directory)
-    if why_not:
-        return "", why_not
-    return f'--require "{hook}"', ""
+    if not CODE_CACHE_HOOK.is_file() or any(character in hook for character in '"\\'):
+        return ""  # a quote or backslash can't go into NODE_OPTIONS
+    return f'--require "{hook}"'
 
 
 def start_synth_kernel() -> KernelStart:
     """Start jsii's kernel now, for a synth; see the module's docstring.
 
-    Does nothing if the kernel already runs. Always puts the environment back, also when the
-    start fails (the error then propagates)."""
+    Does nothing if the kernel already runs, and warns. Always puts the environment back, also
+    when the start fails (the error then propagates)."""
     if kernel_running():
+        warnings.warn(
+            "start_synth_kernel() changes nothing: a jsii library (cdktf, constructs) was"
+            " imported before it; call it before those imports (docs/synth-speed.md)",
+            SynthKernelWarning,
+            stacklevel=2,
+        )
         return KernelStart(started=False)
     if os.environ.get(KEEP_ENV_VARIABLE, "") not in ("", "0"):
         importlib.import_module("constructs")
         return KernelStart(started=True, note=f"{KEEP_ENV_VARIABLE} is set")
 
+    option = hook_option()
     directory = default_code_cache_dir()
-    option, note = code_cache_option(directory)
-    changed = (*UNUSED_BY_SYNTH, "NODE_OPTIONS", CODE_CACHE_DIR_VARIABLE)
+    note = private_directory(directory) if isinstance(directory, Path) else directory
+    if not option:
+        note = f"{CODE_CACHE_HOOK} cannot be loaded through NODE_OPTIONS"
+    code_cache = directory if isinstance(directory, Path) and not note else None
+
+    changed = (*UNUSED_BY_SYNTH, "NODE_OPTIONS", CODE_CACHE_DIR_VARIABLE, RESTORE_VARIABLE)
     saved = {name: os.environ.get(name) for name in changed}
     left_out = tuple(name for name in UNUSED_BY_SYNTH if name in os.environ)
     try:
-        for name in left_out:
-            del os.environ[name]
+        for name in (*left_out, CODE_CACHE_DIR_VARIABLE):
+            os.environ.pop(name, None)
         if option:
             os.environ["NODE_OPTIONS"] = " ".join(
                 part for part in (saved["NODE_OPTIONS"], option) if part
             )
-            os.environ[CODE_CACHE_DIR_VARIABLE] = str(directory)
+            os.environ[RESTORE_VARIABLE] = json.dumps(
+                {name: saved[name] for name in changed if name != RESTORE_VARIABLE}
+            )
+        if code_cache is not None:
+            os.environ[CODE_CACHE_DIR_VARIABLE] = str(code_cache)
         # Loading the constructs assembly starts the kernel, with the environment as it is now.
         importlib.import_module("constructs")
     finally:
@@ -129,9 +169,10 @@ def start_synth_kernel() -> KernelStart:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    return KernelStart(
-        started=True,
-        left_out=left_out,
-        code_cache=directory if option else None,
-        note=note,
-    )
+    if note:
+        warnings.warn(
+            f"jsii's kernel starts without the node code cache: {note}",
+            SynthKernelWarning,
+            stacklevel=2,
+        )
+    return KernelStart(started=True, left_out=left_out, code_cache=code_cache, note=note)

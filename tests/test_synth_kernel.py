@@ -15,7 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from cdktf_restate.synth_kernel import CODE_CACHE_HOOK, private_directory
+from cdktf_restate.synth_kernel import (
+    CODE_CACHE_HOOK,
+    default_code_cache_dir,
+    private_directory,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 NODE = shutil.which("node")
@@ -40,17 +44,26 @@ def environment(pid):
     raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     return dict(entry.decode().split("=", 1) for entry in raw if b"=" in entry)
 
+import warnings
 if sys.argv[1] == "import-cdktf-first":
     import cdktf  # noqa: F401
 from cdktf_restate.synth_kernel import start_synth_kernel
-result = start_synth_kernel()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    result = start_synth_kernel()
 kernel = [environment(pid) for pid in descendants(os.getpid())]
 if len(sys.argv) > 2:
     sys.path.insert(0, sys.argv[3])
     import main
     main.build(sys.argv[2])
-names = ("NODE_EXTRA_CA_CERTS", "NODE_OPTIONS", "CDKTF_RESTATE_CODE_CACHE_DIR")
+names = (
+    "NODE_EXTRA_CA_CERTS",
+    "NODE_OPTIONS",
+    "CDKTF_RESTATE_CODE_CACHE_DIR",
+    "CDKTF_RESTATE_KERNEL_RESTORE_ENV",
+)
 print(json.dumps({
+    "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
     "started": result.started,
     "left_out": list(result.left_out),
     "code_cache": str(result.code_cache) if result.code_cache else None,
@@ -72,6 +85,7 @@ def clean_env(**overrides: str) -> dict[str, str]:
             "CDKTF_RESTATE_CODE_CACHE_DIR",
             "CDKTF_RESTATE_CODE_CACHE_REPORT",
             "CDKTF_RESTATE_KEEP_KERNEL_ENV",
+            "CDKTF_RESTATE_KERNEL_RESTORE_ENV",
         )
     }
     env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
@@ -92,8 +106,16 @@ def probe(env: dict[str, str], *extra: str, mode: str = "kernel-first") -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def synth(env: dict[str, str], outdir: Path) -> dict:
-    return probe(env, str(outdir), str(REPO / "examples" / "minimal"))
+def synth(env: dict[str, str], outdir: Path, example: str = "minimal") -> dict:
+    return probe(env, str(outdir), str(REPO / "examples" / example))
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(directory)): path.read_bytes()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
 
 
 def reports(path: Path) -> list[dict]:
@@ -125,15 +147,23 @@ def test_kernel_starts_without_extra_ca_certs_with_the_cache_and_the_environment
     assert seen["started"] is True
     assert seen["left_out"] == ["NODE_EXTRA_CA_CERTS"]
     assert seen["code_cache"] == str(cache_dir)
+    assert seen["warnings"] == []
     assert len(seen["kernel"]) == 2, "jsii's relay and its kernel"
     for kernel in seen["kernel"]:
         assert kernel["NODE_EXTRA_CA_CERTS"] is None
         assert kernel["NODE_OPTIONS"] == f'--max-old-space-size=3000 --require "{CODE_CACHE_HOOK}"'
         assert kernel["CDKTF_RESTATE_CODE_CACHE_DIR"] == str(cache_dir)
+        # What the hook puts back into the kernel's process.env once it has started.
+        assert json.loads(kernel["CDKTF_RESTATE_KERNEL_RESTORE_ENV"]) == {
+            "NODE_EXTRA_CA_CERTS": CA_BUNDLE,
+            "NODE_OPTIONS": "--max-old-space-size=3000",
+            "CDKTF_RESTATE_CODE_CACHE_DIR": str(cache_dir),
+        }
     assert seen["after"] == {
         "NODE_EXTRA_CA_CERTS": CA_BUNDLE,
         "NODE_OPTIONS": "--max-old-space-size=3000",
         "CDKTF_RESTATE_CODE_CACHE_DIR": str(cache_dir),
+        "CDKTF_RESTATE_KERNEL_RESTORE_ENV": None,
     }
     assert (cache_dir.stat().st_mode & 0o777) == 0o700
 
@@ -146,7 +176,7 @@ def test_the_default_cache_lives_under_xdg_cache_home_and_variables_it_set_are_r
     assert seen["code_cache"] == str(expected)
     assert seen["left_out"] == []
     assert all(k["CDKTF_RESTATE_CODE_CACHE_DIR"] == str(expected) for k in seen["kernel"])
-    assert seen["after"] == dict.fromkeys(seen["after"])  # all three unset again
+    assert seen["after"] == dict.fromkeys(seen["after"])  # all unset again
 
 
 def test_code_cache_is_written_then_used_and_the_synth_is_byte_identical(
@@ -170,10 +200,20 @@ def test_code_cache_is_written_then_used_and_the_synth_is_byte_identical(
 
     plain = synth(clean_env(CDKTF_RESTATE_KEEP_KERNEL_ENV="1"), tmp_path / "plain")
     assert plain["code_cache"] is None and plain["note"] == "CDKTF_RESTATE_KEEP_KERNEL_ENV is set"
-    stack = Path("stacks") / "minimal" / "cdk.tf.json"
-    reference = (tmp_path / "plain" / stack).read_bytes()
-    assert (tmp_path / "first" / stack).read_bytes() == reference
-    assert (tmp_path / "second" / stack).read_bytes() == reference
+    reference = tree(tmp_path / "plain")
+    assert len(reference) >= 3 and tree(tmp_path / "first") == reference
+    assert tree(tmp_path / "second") == reference
+
+
+@pytest.mark.parametrize("example", ["existing-bucket", "custom-resources"])
+def test_the_other_examples_synthesize_the_same_with_a_filled_cache(
+    tmp_path: Path, cache_dir: Path, example: str
+) -> None:
+    env = clean_env(CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir))
+    synth(env, tmp_path / "fills", example)
+    synth(env, tmp_path / "uses", example)
+    synth(clean_env(CDKTF_RESTATE_KEEP_KERNEL_ENV="1"), tmp_path / "plain", example)
+    assert tree(tmp_path / "uses") == tree(tmp_path / "plain") == tree(tmp_path / "fills")
 
 
 def test_corrupt_cache_entries_are_rejected_and_rewritten(tmp_path: Path, cache_dir: Path) -> None:
@@ -183,17 +223,22 @@ def test_corrupt_cache_entries_are_rejected_and_rewritten(tmp_path: Path, cache_
     )
     synth(env, tmp_path / "first")
     cached = kernel_report(report)["written"]
-    for entry in cache_dir.iterdir():
-        entry.write_bytes(b"not V8 code cache data")
+    damaged = {}
+    for number, entry in enumerate(sorted(cache_dir.iterdir())):
+        data = bytearray(entry.read_bytes())
+        if number % 2:
+            data = bytearray(b"not V8 code cache data")
+        else:  # V8 itself would crash on a flipped byte inside its data (review H28)
+            middle = len(data) // 2
+            data[middle : middle + 8] = bytes(b ^ 0xFF for b in data[middle : middle + 8])
+        entry.write_bytes(bytes(data))
+        damaged[entry.name] = bytes(data)
     report.unlink()
 
-    synth(env, tmp_path / "after-corruption")
-    assert kernel_report(report)["misses"] == cached  # every entry rejected by V8, compiled anew
-    assert not any(p.read_bytes() == b"not V8 code cache data" for p in cache_dir.iterdir())
-    stack = Path("stacks") / "minimal" / "cdk.tf.json"
-    assert (tmp_path / "after-corruption" / stack).read_bytes() == (
-        tmp_path / "first" / stack
-    ).read_bytes()
+    synth(env, tmp_path / "after-damage")
+    assert kernel_report(report)["misses"] == cached  # every entry refused, compiled anew
+    assert all((cache_dir / name).read_bytes() != data for name, data in damaged.items())
+    assert tree(tmp_path / "after-damage") == tree(tmp_path / "first")
 
 
 def test_a_cache_directory_others_can_write_is_not_used(tmp_path: Path, cache_dir: Path) -> None:
@@ -204,9 +249,15 @@ def test_a_cache_directory_others_can_write_is_not_used(tmp_path: Path, cache_di
     )
     assert seen["code_cache"] is None
     assert seen["note"] == f"{cache_dir} can be written by others (mode 777)"
+    assert seen["warnings"] == [
+        "SynthKernelWarning: jsii's kernel starts without the node code cache:"
+        f" {cache_dir} can be written by others (mode 777)"
+    ]
     assert seen["left_out"] == ["NODE_EXTRA_CA_CERTS"]  # the certificates are still left out
-    assert all(k["NODE_OPTIONS"] is None for k in seen["kernel"])
+    # The hook is still loaded, to put the environment back, but is given no cache directory.
+    assert all(k["CDKTF_RESTATE_CODE_CACHE_DIR"] is None for k in seen["kernel"])
     assert list(cache_dir.iterdir()) == []
+    assert seen["after"]["CDKTF_RESTATE_CODE_CACHE_DIR"] == str(cache_dir)
 
 
 def test_opting_out_keeps_the_kernel_environment(cache_dir: Path) -> None:
@@ -226,6 +277,10 @@ def test_a_kernel_already_running_is_left_alone(cache_dir: Path) -> None:
     env = clean_env(NODE_EXTRA_CA_CERTS=CA_BUNDLE, CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir))
     seen = probe(env, mode="import-cdktf-first")
     assert seen["started"] is False and seen["code_cache"] is None
+    assert seen["warnings"] == [
+        "SynthKernelWarning: start_synth_kernel() changes nothing: a jsii library (cdktf,"
+        " constructs) was imported before it; call it before those imports (docs/synth-speed.md)"
+    ]
     assert all(k["NODE_EXTRA_CA_CERTS"] == CA_BUNDLE for k in seen["kernel"])
     assert seen["after"]["NODE_EXTRA_CA_CERTS"] == CA_BUNDLE
     assert not cache_dir.exists()
@@ -254,6 +309,31 @@ def test_a_failed_start_restores_the_environment_and_raises(cache_dir: Path) -> 
         "raised FileNotFoundError",
         f"{CA_BUNDLE} --max-old-space-size=3000",
     ]
+
+
+def test_private_directory_refuses_a_parent_others_can_change(tmp_path: Path) -> None:
+    open_parent = tmp_path / "open"
+    open_parent.mkdir()
+    open_parent.chmod(0o777)
+    assert private_directory(open_parent / "cache") == (
+        f"{open_parent / 'cache'}: its parent {open_parent} can be written by others (mode 777)"
+    )
+    sticky = tmp_path / "sticky"
+    sticky.mkdir()
+    sticky.chmod(0o1777)  # like /tmp: others cannot replace what is ours
+    assert private_directory(sticky / "cache") == ""
+
+
+def test_no_home_directory_means_no_cache_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    for name in ("CDKTF_RESTATE_CODE_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(Path, "home", no_home)
+    assert default_code_cache_dir() == (
+        "no cache directory: Could not determine home directory.; set CDKTF_RESTATE_CODE_CACHE_DIR"
+    )
 
 
 def test_private_directory_refuses_a_symlink_and_a_file(tmp_path: Path) -> None:
@@ -338,3 +418,83 @@ def test_hook_leaves_a_syntax_error_to_node(tmp_path: Path, cache_dir: Path) -> 
     assert f"{tmp_path / 'broken.js'}:1" in done.stderr
     assert "SyntaxError: Unexpected token ';'" in done.stderr
     assert list(cache_dir.iterdir()) == []
+
+
+# Found by review H28: each of these behaved differently under the hook than under plain node.
+EDGE_MODULES = {
+    # One line, like jsii's minified program.js: the column of the throw must not move.
+    "thrower.js": "module.exports = () => { throw new Error('where'); };\n",
+    "spaced_import.js": "module.exports = import ('./esm.mjs');\n",
+    "esm.mjs": "export default 'esm';\n",
+    # An ES module without import/export syntax: node 20.19+ require()s it as ESM.
+    "plain.mjs": "globalThis.seenRequire = typeof require;\n",
+    "edge.js": (
+        "let column;\n"
+        "try { require('./thrower')(); } catch (e) { column = e.stack.split('\\n')[1].trim(); }\n"
+        "require('./plain.mjs');\n"
+        "require('./spaced_import').then((m) => console.log(JSON.stringify({\n"
+        "  column, seenRequire: globalThis.seenRequire, esm: m.default,\n"
+        "})));\n"
+    ),
+}
+
+
+def test_hook_keeps_stack_columns_es_modules_and_spaced_dynamic_import(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    for name, text in EDGE_MODULES.items():
+        (tmp_path / name).write_text(text)
+    cache_dir.mkdir(mode=0o700)
+    plain = subprocess.run(
+        [NODE or "node", "edge.js"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    seen = json.loads(plain.stdout)
+    assert seen["column"] == f"at module.exports ({tmp_path / 'thrower.js'}:1:32)"
+    assert seen["seenRequire"] == "undefined" and seen["esm"] == "esm"
+    env = clean_env(CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir))
+    cold = run_node(tmp_path, "edge.js", env)
+    warm = run_node(tmp_path, "edge.js", env)
+    assert cold.stdout == warm.stdout == plain.stdout, cold.stderr
+    assert len(list(cache_dir.iterdir())) == 2  # edge.js and thrower.js; the rest left to node
+
+
+def test_hook_stands_aside_when_source_maps_are_on(tmp_path: Path, cache_dir: Path) -> None:
+    for name, text in MODULES.items():
+        (tmp_path / name).write_text(text)
+    cache_dir.mkdir(mode=0o700)
+    env = clean_env(CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir))
+    done = subprocess.run(
+        [NODE or "node", "--enable-source-maps", "--require", str(CODE_CACHE_HOOK), "main.js"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_hook_gives_later_child_processes_the_users_environment(tmp_path: Path) -> None:
+    # jsii's relay starts the kernel in its first synchronous run, which must inherit the synth
+    # environment; what the kernel's JavaScript starts later gets the user's environment back.
+    (tmp_path / "relay.js").write_text(
+        "const { spawnSync } = require('child_process');\n"
+        "const show = () => spawnSync(process.execPath, ['-e',\n"
+        "  'console.log(process.env.NODE_EXTRA_CA_CERTS + \" \" + process.env.NODE_OPTIONS)'],\n"
+        "  { encoding: 'utf8' }).stdout.trim();\n"
+        "console.log(show());\n"
+        "setImmediate(() => console.log(show()));\n"
+    )
+    restore = {"NODE_EXTRA_CA_CERTS": CA_BUNDLE, "NODE_OPTIONS": "--max-old-space-size=3000"}
+    env = clean_env(
+        NODE_OPTIONS=f'--max-old-space-size=3000 --require "{CODE_CACHE_HOOK}"',
+        CDKTF_RESTATE_KERNEL_RESTORE_ENV=json.dumps(restore),
+    )
+    done = subprocess.run(
+        [NODE or "node", "relay.js"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.stdout.splitlines() == [
+        f'undefined --max-old-space-size=3000 --require "{CODE_CACHE_HOOK}"',
+        f"{CA_BUNDLE} --max-old-space-size=3000",
+    ]
