@@ -12,9 +12,11 @@
 // Anything unusual falls back to node's own compile.
 //
 // Environment: synth_kernel.py starts node with NODE_EXTRA_CA_CERTS left out and this file in
-// NODE_OPTIONS. Once the main script has run its first synchronous part (where jsii's relay
-// starts the kernel, which must inherit both), the user's values are put back into process.env,
-// so that processes the kernel's JavaScript may start get the user's environment.
+// NODE_OPTIONS. The first node process (jsii's relay) starts only the kernel, which must inherit
+// both, so it keeps them and marks the environment. The process started under it (the kernel)
+// puts the user's values back into its process.env at once, so that processes the kernel's
+// JavaScript may start get the user's environment. (If jsii ever runs the kernel in one process,
+// its children simply keep the synth environment.)
 
 const Module = require('module');
 const crypto = require('crypto');
@@ -24,9 +26,14 @@ const vm = require('vm');
 
 const DIGEST_BYTES = 32;
 const RESTORE_VARIABLE = 'CDKTF_RESTATE_KERNEL_RESTORE_ENV';
+const STARTED_UNDER_HOOK = 'CDKTF_RESTATE_KERNEL_HOOK_PARENT';
 
-process.nextTick(restoreUserEnvironment);
-const cacheDir = process.env.CDKTF_RESTATE_CODE_CACHE_DIR;
+const cacheDir = process.env.CDKTF_RESTATE_CODE_CACHE_DIR; // read before the restore below
+if (process.env[STARTED_UNDER_HOOK] === undefined) {
+  process.env[STARTED_UNDER_HOOK] = String(process.pid);
+} else {
+  restoreUserEnvironment();
+}
 if (cacheDir && compatibleWithThisProcess() && privateDirectory(cacheDir)) {
   installCodeCache(cacheDir);
 }
@@ -43,6 +50,7 @@ function restoreUserEnvironment() {
     // Malformed: leave the environment as it is.
   }
   delete process.env[RESTORE_VARIABLE];
+  delete process.env[STARTED_UNDER_HOOK];
 }
 
 // Source maps, a debugger and policies work on node's own compile; leave them to it.

@@ -33,6 +33,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import stat
 import sys
 import warnings
@@ -44,9 +45,15 @@ KEEP_ENV_VARIABLE = "CDKTF_RESTATE_KEEP_KERNEL_ENV"
 CODE_CACHE_DIR_VARIABLE = "CDKTF_RESTATE_CODE_CACHE_DIR"
 # The user's values of what the kernel starts with changed, for node_code_cache.js to put back.
 RESTORE_VARIABLE = "CDKTF_RESTATE_KERNEL_RESTORE_ENV"
+# Set by node_code_cache.js in the first node process (jsii's relay) for the one under it.
+HOOK_PARENT_VARIABLE = "CDKTF_RESTATE_KERNEL_HOOK_PARENT"
 # Read by node at start-up, and only for TLS: nothing a synth does.
 UNUSED_BY_SYNTH = ("NODE_EXTRA_CA_CERTS",)
 CODE_CACHE_HOOK = Path(__file__).with_name("node_code_cache.js")
+# node_code_cache.js stands aside for these (they need node's own compile), as Python says here.
+NODE_OPTIONS_THE_CACHE_STANDS_ASIDE_FOR = re.compile(
+    r"--(inspect|debug|experimental-policy|policy-integrity|enable-source-maps)"
+)
 
 
 class SynthKernelWarning(UserWarning):
@@ -88,20 +95,29 @@ def private_directory(directory: Path) -> str:
     """Create ``directory`` (mode 0700) if missing; return why it can't hold code, or "".
 
     Whoever can write it, or replace it through a parent directory, could run code in the
-    kernel: it must be ours alone, and each parent must be root's or ours, and not writable by
-    others unless sticky (like /tmp)."""
+    kernel: it must be ours alone, and each parent (as written, and where it really is) must be
+    root's or ours, and not writable by others unless sticky (like /tmp)."""
+    if not hasattr(os, "getuid"):
+        return "no code cache on this platform (no file owners to check)"
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Each missing directory 0700 itself: mkdir(parents=True) would make the middle ones
+        # by the umask (0775 under umask 002), which the parent check below then refuses.
+        for missing in reversed([d for d in (directory, *directory.parents) if not d.exists()]):
+            missing.mkdir(mode=0o700, exist_ok=True)
         status = directory.lstat()
     except OSError as error:
         return f"{directory}: {error.strerror or error}"
     if not stat.S_ISDIR(status.st_mode):
-        return f"{directory} is not a directory (a symlink is not accepted)"
+        return f"{directory} is not a real directory (a file, or a symlink)"
     if status.st_uid != os.getuid():
         return f"{directory} belongs to uid {status.st_uid}, not to this user ({os.getuid()})"
     if status.st_mode & 0o022:
         return f"{directory} can be written by others (mode {stat.S_IMODE(status.st_mode):o})"
-    for parent in directory.parents:
+    try:
+        real_parents = [directory.parent.resolve(), *directory.parent.resolve().parents]
+    except OSError as error:
+        return f"{directory.parent}: {error.strerror or error}"
+    for parent in dict.fromkeys([*directory.parents, *real_parents]):
         try:
             parent_status = parent.stat()
         except OSError as error:
@@ -140,25 +156,33 @@ def start_synth_kernel() -> KernelStart:
         return KernelStart(started=True, note=f"{KEEP_ENV_VARIABLE} is set")
 
     option = hook_option()
+    if not option:
+        # Without the hook the kernel could not give its child processes the user's values
+        # back: leave everything as it is.
+        importlib.import_module("constructs")
+        note = f"{CODE_CACHE_HOOK} cannot be loaded through NODE_OPTIONS"
+        warnings.warn(f"jsii's kernel starts unchanged: {note}", SynthKernelWarning, stacklevel=2)
+        return KernelStart(started=True, note=note)
     directory = default_code_cache_dir()
     note = private_directory(directory) if isinstance(directory, Path) else directory
-    if not option:
-        note = f"{CODE_CACHE_HOOK} cannot be loaded through NODE_OPTIONS"
+    stands_aside = NODE_OPTIONS_THE_CACHE_STANDS_ASIDE_FOR.search(
+        os.environ.get("NODE_OPTIONS", "")
+    )
+    if stands_aside and not note:
+        note = f"NODE_OPTIONS has {stands_aside.group(0)}, which needs node's own compile"
     code_cache = directory if isinstance(directory, Path) and not note else None
 
-    changed = (*UNUSED_BY_SYNTH, "NODE_OPTIONS", CODE_CACHE_DIR_VARIABLE, RESTORE_VARIABLE)
-    saved = {name: os.environ.get(name) for name in changed}
+    changed = (*UNUSED_BY_SYNTH, "NODE_OPTIONS", CODE_CACHE_DIR_VARIABLE)
+    saved = {name: os.environ.get(name) for name in (*changed, RESTORE_VARIABLE)}
+    saved[HOOK_PARENT_VARIABLE] = os.environ.get(HOOK_PARENT_VARIABLE)
     left_out = tuple(name for name in UNUSED_BY_SYNTH if name in os.environ)
     try:
-        for name in (*left_out, CODE_CACHE_DIR_VARIABLE):
+        for name in (*left_out, CODE_CACHE_DIR_VARIABLE, HOOK_PARENT_VARIABLE):
             os.environ.pop(name, None)
-        if option:
-            os.environ["NODE_OPTIONS"] = " ".join(
-                part for part in (saved["NODE_OPTIONS"], option) if part
-            )
-            os.environ[RESTORE_VARIABLE] = json.dumps(
-                {name: saved[name] for name in changed if name != RESTORE_VARIABLE}
-            )
+        os.environ["NODE_OPTIONS"] = " ".join(
+            part for part in (saved["NODE_OPTIONS"], option) if part
+        )
+        os.environ[RESTORE_VARIABLE] = json.dumps({name: saved[name] for name in changed})
         if code_cache is not None:
             os.environ[CODE_CACHE_DIR_VARIABLE] = str(code_cache)
         # Loading the constructs assembly starts the kernel, with the environment as it is now.

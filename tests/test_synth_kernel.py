@@ -341,10 +341,11 @@ def test_private_directory_refuses_a_symlink_and_a_file(tmp_path: Path) -> None:
     target.mkdir(mode=0o700)
     link = tmp_path / "link"
     link.symlink_to(target)
-    assert private_directory(link) == f"{link} is not a directory (a symlink is not accepted)"
+    assert private_directory(link) == f"{link} is not a real directory (a file, or a symlink)"
     file = tmp_path / "file"
     file.write_text("")
-    assert private_directory(file).startswith(f"{file}: ")
+    assert private_directory(file) == f"{file} is not a real directory (a file, or a symlink)"
+    assert private_directory(file / "below").startswith(f"{file / 'below'}: ")
     assert private_directory(target) == ""
 
 
@@ -475,26 +476,89 @@ def test_hook_stands_aside_when_source_maps_are_on(tmp_path: Path, cache_dir: Pa
     assert list(cache_dir.iterdir()) == []
 
 
-def test_hook_gives_later_child_processes_the_users_environment(tmp_path: Path) -> None:
-    # jsii's relay starts the kernel in its first synchronous run, which must inherit the synth
-    # environment; what the kernel's JavaScript starts later gets the user's environment back.
+KERNEL_LIKE = (
+    "const fs = require('fs');\n"
+    "const { spawnSync } = require('child_process');\n"
+    "const started = Object.fromEntries(fs.readFileSync('/proc/self/environ', 'latin1')\n"
+    "  .split('\\0').filter(Boolean).map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]));\n"
+    "const child = spawnSync(process.execPath, ['-e',\n"
+    "  'console.log(process.env.NODE_EXTRA_CA_CERTS + \"|\" + process.env.NODE_OPTIONS)'],\n"
+    "  { encoding: 'utf8' }).stdout.trim();\n"
+    "console.log(JSON.stringify({\n"
+    "  startedWithCa: started.NODE_EXTRA_CA_CERTS || null,\n"
+    "  startedWithHook: (started.NODE_OPTIONS || '').includes('node_code_cache.js'),\n"
+    "  ca: process.env.NODE_EXTRA_CA_CERTS, options: process.env.NODE_OPTIONS, child,\n"
+    "}));\n"
+)
+
+
+@pytest.mark.parametrize("user_option", ["", "--import ./empty.mjs"])
+def test_the_kernel_starts_with_the_synth_environment_and_gives_its_children_the_users(
+    tmp_path: Path, user_option: str
+) -> None:
+    # Like jsii: a relay whose only child is the kernel. The kernel must start with the synth
+    # environment, also when the user's NODE_OPTIONS runs the relay through the ES module loader
+    # (review H29); what the kernel's JavaScript starts gets the user's environment back.
+    (tmp_path / "empty.mjs").write_text("")
+    (tmp_path / "kernel.js").write_text(KERNEL_LIKE)
     (tmp_path / "relay.js").write_text(
         "const { spawnSync } = require('child_process');\n"
-        "const show = () => spawnSync(process.execPath, ['-e',\n"
-        "  'console.log(process.env.NODE_EXTRA_CA_CERTS + \" \" + process.env.NODE_OPTIONS)'],\n"
-        "  { encoding: 'utf8' }).stdout.trim();\n"
-        "console.log(show());\n"
-        "setImmediate(() => console.log(show()));\n"
+        "setTimeout(() => process.stdout.write(spawnSync(process.execPath, ['kernel.js'],\n"
+        "  { encoding: 'utf8' }).stdout), 10);\n"
     )
-    restore = {"NODE_EXTRA_CA_CERTS": CA_BUNDLE, "NODE_OPTIONS": "--max-old-space-size=3000"}
+    user_options = " ".join(part for part in ("--max-old-space-size=3000", user_option) if part)
+    restore = {"NODE_EXTRA_CA_CERTS": CA_BUNDLE, "NODE_OPTIONS": user_options}
     env = clean_env(
-        NODE_OPTIONS=f'--max-old-space-size=3000 --require "{CODE_CACHE_HOOK}"',
+        NODE_OPTIONS=f'{user_options} --require "{CODE_CACHE_HOOK}"',
         CDKTF_RESTATE_KERNEL_RESTORE_ENV=json.dumps(restore),
     )
     done = subprocess.run(
         [NODE or "node", "relay.js"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
-    assert done.stdout.splitlines() == [
-        f'undefined --max-old-space-size=3000 --require "{CODE_CACHE_HOOK}"',
-        f"{CA_BUNDLE} --max-old-space-size=3000",
+    assert json.loads(done.stdout) == {
+        "startedWithCa": None,
+        "startedWithHook": True,
+        "ca": CA_BUNDLE,
+        "options": user_options,
+        "child": f"{CA_BUNDLE}|{user_options}",
+    }, done.stderr
+
+
+def test_missing_directories_are_made_private_whatever_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o002)
+    try:
+        reason = private_directory(tmp_path / "xdg" / "cdktf-restate" / "node-code-cache")
+    finally:
+        os.umask(previous)
+    assert reason == ""
+    for made in ("xdg", "xdg/cdktf-restate", "xdg/cdktf-restate/node-code-cache"):
+        assert ((tmp_path / made).stat().st_mode & 0o777) == 0o700
+
+
+def test_a_parent_reached_through_a_symlink_is_checked_where_it_really_is(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    (shared / "real").mkdir(parents=True)
+    shared.chmod(0o777)
+    link = tmp_path / "home-cache"
+    link.symlink_to(shared / "real")
+    assert private_directory(link / "node-code-cache") == (
+        f"{link / 'node-code-cache'}: its parent {shared} can be written by others (mode 777)"
+    )
+
+
+def test_no_file_owners_means_no_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delattr(os, "getuid")
+    assert private_directory(tmp_path / "cache") == (
+        "no code cache on this platform (no file owners to check)"
+    )
+
+
+def test_node_options_that_need_nodes_own_compile_are_reported(cache_dir: Path) -> None:
+    seen = probe(
+        clean_env(CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir), NODE_OPTIONS="--enable-source-maps")
+    )
+    note = "NODE_OPTIONS has --enable-source-maps, which needs node's own compile"
+    assert seen["code_cache"] is None and seen["note"] == note
+    assert seen["warnings"] == [
+        f"SynthKernelWarning: jsii's kernel starts without the node code cache: {note}"
     ]
