@@ -26,11 +26,11 @@ const vm = require('vm');
 
 const DIGEST_BYTES = 32;
 const RESTORE_VARIABLE = 'CDKTF_RESTATE_KERNEL_RESTORE_ENV';
-const STARTED_UNDER_HOOK = 'CDKTF_RESTATE_KERNEL_HOOK_PARENT';
+const HOOK_PARENT_VARIABLE = 'CDKTF_RESTATE_KERNEL_HOOK_PARENT';
 
 const cacheDir = process.env.CDKTF_RESTATE_CODE_CACHE_DIR; // read before the restore below
-if (process.env[STARTED_UNDER_HOOK] === undefined) {
-  process.env[STARTED_UNDER_HOOK] = String(process.pid);
+if (process.env[HOOK_PARENT_VARIABLE] === undefined) {
+  process.env[HOOK_PARENT_VARIABLE] = String(process.pid);
 } else {
   restoreUserEnvironment();
 }
@@ -50,7 +50,7 @@ function restoreUserEnvironment() {
     // Malformed: leave the environment as it is.
   }
   delete process.env[RESTORE_VARIABLE];
-  delete process.env[STARTED_UNDER_HOOK];
+  delete process.env[HOOK_PARENT_VARIABLE];
 }
 
 // Source maps, a debugger and policies work on node's own compile; leave them to it.

@@ -114,10 +114,10 @@ def private_directory(directory: Path) -> str:
     if status.st_mode & 0o022:
         return f"{directory} can be written by others (mode {stat.S_IMODE(status.st_mode):o})"
     try:
-        real_parents = [directory.parent.resolve(), *directory.parent.resolve().parents]
+        real_parent = directory.parent.resolve()
     except OSError as error:
         return f"{directory.parent}: {error.strerror or error}"
-    for parent in dict.fromkeys([*directory.parents, *real_parents]):
+    for parent in dict.fromkeys([*directory.parents, real_parent, *real_parent.parents]):
         try:
             parent_status = parent.stat()
         except OSError as error:
