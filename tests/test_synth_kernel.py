@@ -369,15 +369,15 @@ MODULES = {
 }
 
 
-def run_node(directory: Path, script: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+WITH_HOOK = ("--require", str(CODE_CACHE_HOOK))
+
+
+def run_node(
+    directory: Path, *arguments: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     assert NODE, "node is on PATH on our machines"
     return subprocess.run(
-        [NODE, "--require", str(CODE_CACHE_HOOK), script],
-        cwd=directory,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [NODE, *arguments], cwd=directory, env=env, capture_output=True, text=True, timeout=60
     )
 
 
@@ -386,14 +386,12 @@ def test_hook_keeps_commonjs_behaviour_cold_and_warm(tmp_path: Path, cache_dir: 
         (tmp_path / name).write_text(text)
     cache_dir.mkdir(mode=0o700)
     report = tmp_path / "report.jsonl"
-    plain = subprocess.run(
-        [NODE or "node", "main.js"], cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
+    plain = run_node(tmp_path, "main.js")
     env = clean_env(
         CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir), CDKTF_RESTATE_CODE_CACHE_REPORT=str(report)
     )
-    cold = run_node(tmp_path, "main.js", env)
-    warm = run_node(tmp_path, "main.js", env)
+    cold = run_node(tmp_path, *WITH_HOOK, "main.js", env=env)
+    warm = run_node(tmp_path, *WITH_HOOK, "main.js", env=env)
 
     assert json.loads(plain.stdout) == {
         "a": "a",
@@ -414,7 +412,8 @@ def test_hook_keeps_commonjs_behaviour_cold_and_warm(tmp_path: Path, cache_dir: 
 def test_hook_leaves_a_syntax_error_to_node(tmp_path: Path, cache_dir: Path) -> None:
     (tmp_path / "broken.js").write_text(MODULES["broken.js"])
     cache_dir.mkdir(mode=0o700)
-    done = run_node(tmp_path, "broken.js", clean_env(CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir)))
+    env = clean_env(CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir))
+    done = run_node(tmp_path, *WITH_HOOK, "broken.js", env=env)
     assert done.returncode == 1
     assert f"{tmp_path / 'broken.js'}:1" in done.stderr
     assert "SyntaxError: Unexpected token ';'" in done.stderr
@@ -446,15 +445,13 @@ def test_hook_keeps_stack_columns_es_modules_and_spaced_dynamic_import(
     for name, text in EDGE_MODULES.items():
         (tmp_path / name).write_text(text)
     cache_dir.mkdir(mode=0o700)
-    plain = subprocess.run(
-        [NODE or "node", "edge.js"], cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
+    plain = run_node(tmp_path, "edge.js")
     seen = json.loads(plain.stdout)
     assert seen["column"] == f"at module.exports ({tmp_path / 'thrower.js'}:1:32)"
     assert seen["seenRequire"] == "undefined" and seen["esm"] == "esm"
     env = clean_env(CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir))
-    cold = run_node(tmp_path, "edge.js", env)
-    warm = run_node(tmp_path, "edge.js", env)
+    cold = run_node(tmp_path, *WITH_HOOK, "edge.js", env=env)
+    warm = run_node(tmp_path, *WITH_HOOK, "edge.js", env=env)
     assert cold.stdout == warm.stdout == plain.stdout, cold.stderr
     assert len(list(cache_dir.iterdir())) == 2  # edge.js and thrower.js; the rest left to node
 
@@ -464,14 +461,7 @@ def test_hook_stands_aside_when_source_maps_are_on(tmp_path: Path, cache_dir: Pa
         (tmp_path / name).write_text(text)
     cache_dir.mkdir(mode=0o700)
     env = clean_env(CDKTF_RESTATE_CODE_CACHE_DIR=str(cache_dir))
-    done = subprocess.run(
-        [NODE or "node", "--enable-source-maps", "--require", str(CODE_CACHE_HOOK), "main.js"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_node(tmp_path, "--enable-source-maps", *WITH_HOOK, "main.js", env=env)
     assert done.returncode == 0, done.stderr
     assert list(cache_dir.iterdir()) == []
 
@@ -512,9 +502,7 @@ def test_the_kernel_starts_with_the_synth_environment_and_gives_its_children_the
         NODE_OPTIONS=f'{user_options} --require "{CODE_CACHE_HOOK}"',
         CDKTF_RESTATE_KERNEL_RESTORE_ENV=json.dumps(restore),
     )
-    done = subprocess.run(
-        [NODE or "node", "relay.js"], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
+    done = run_node(tmp_path, "relay.js", env=env)
     assert json.loads(done.stdout) == {
         "startedWithCa": None,
         "startedWithHook": True,
