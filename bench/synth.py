@@ -65,6 +65,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cdktf_restate.synth_kernel import CODE_CACHE_DIR_VARIABLE, hook_option
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 4.0
 REFERENCE_SECONDS = 5.0
@@ -219,7 +221,7 @@ def run_synth(outdir: Path, code_cache: Path) -> dict[str, float]:
     env.pop("CDKTF_RESTATE_KEEP_KERNEL_ENV", None)
     # The bench's own node code cache (cdktf_restate/synth_kernel.py): filled by the warm-up for
     # the timed runs; a new, empty one for each "first synth" run.
-    env["CDKTF_RESTATE_CODE_CACHE_DIR"] = str(code_cache)
+    env[CODE_CACHE_DIR_VARIABLE] = str(code_cache)
     started = time.time()
     finished = run_process(
         [sys.executable, "-c", CHILD, str(REPO_ROOT / "examples" / "minimal"), str(outdir)], env
@@ -277,8 +279,8 @@ def run_reference(node: str, way: ReferenceWay, outdir: Path) -> dict[str, float
         code_cache = outdir.parent / "reference-code-cache"
         code_cache.mkdir(mode=0o700, exist_ok=True)
         env.pop("NODE_EXTRA_CA_CERTS", None)
-        env["NODE_OPTIONS"] = f'--require "{REPO_ROOT / "cdktf_restate" / "node_code_cache.js"}"'
-        env["CDKTF_RESTATE_CODE_CACHE_DIR"] = str(code_cache)
+        env["NODE_OPTIONS"] = hook_option()
+        env[CODE_CACHE_DIR_VARIABLE] = str(code_cache)
     cwd = REFERENCE_DIR if way.through_cli else REPO_ROOT
     started = time.time()
     finished = run_process([node, *way.arguments, str(outdir)], env, cwd)
