@@ -14,22 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "AwsProvider": "cdktf_restate._tf",
-    "RestateEcsFargateCluster": "cdktf_restate.cluster",
-    "RestateConfigError": "cdktf_restate.validation",
-    "RestateClusterProps": "cdktf_restate.props",
-    "Subnet": "cdktf_restate.props",
-    "Resources": "cdktf_restate.props",
-    "ObjectStorageProps": "cdktf_restate.props",
-    "LoadBalancerProps": "cdktf_restate.props",
-    "AddressesProps": "cdktf_restate.props",
-    "StatelessNodeProps": "cdktf_restate.props",
-    "StatefulNodeProps": "cdktf_restate.props",
-    "EbsVolumeProps": "cdktf_restate.props",
-    "ControllerProps": "cdktf_restate.props",
-    "TaskProps": "cdktf_restate.props",
-    "RestatectlProps": "cdktf_restate.props",
-    "RetirementWatcherProps": "cdktf_restate.props",
-    "MonitoringProps": "cdktf_restate.props",
+    "RestateEcsFargateCluster": "cdktf_restate.cluster.construct",
+    "RestateConfigError": "cdktf_restate.schema.errors",
+    "RestateClusterProps": "cdktf_restate.schema.props",
+    "Subnet": "cdktf_restate.schema.props",
+    "Resources": "cdktf_restate.schema.props",
+    "ObjectStorageProps": "cdktf_restate.schema.props",
+    "LoadBalancerProps": "cdktf_restate.schema.props",
+    "AddressesProps": "cdktf_restate.schema.props",
+    "StatelessNodeProps": "cdktf_restate.schema.props",
+    "StatefulNodeProps": "cdktf_restate.schema.props",
+    "EbsVolumeProps": "cdktf_restate.schema.props",
+    "ControllerProps": "cdktf_restate.schema.props",
+    "TaskProps": "cdktf_restate.schema.props",
+    "RestatectlProps": "cdktf_restate.schema.props",
+    "RetirementWatcherProps": "cdktf_restate.schema.props",
+    "MonitoringProps": "cdktf_restate.schema.props",
 }
 
 __all__ = [
@@ -54,8 +54,9 @@ __all__ = [
 
 if TYPE_CHECKING:
     from cdktf_restate._tf import AwsProvider
-    from cdktf_restate.cluster import RestateEcsFargateCluster
-    from cdktf_restate.props import (
+    from cdktf_restate.cluster.construct import RestateEcsFargateCluster
+    from cdktf_restate.schema.errors import RestateConfigError
+    from cdktf_restate.schema.props import (
         AddressesProps,
         ControllerProps,
         EbsVolumeProps,
@@ -71,7 +72,6 @@ if TYPE_CHECKING:
         Subnet,
         TaskProps,
     )
-    from cdktf_restate.validation import RestateConfigError
 
 
 def __getattr__(name: str) -> Any:

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from cdktf_restate.demo import synthesize_example
+from cdktf_restate.cli.demo import synthesize_example
 from cdktf_restate.devtools.emulator import Emulator, running_emulator
 from cdktf_restate.devtools.terraform import Terraform
 
@@ -210,7 +210,7 @@ def test_stack_dir_is_self_contained(applied: Applied) -> None:
 
 def test_retirement_event_flows_from_the_rule_to_a_tagged_task(applied: Applied) -> None:
     """AWS Health event -> rule (this cluster's task prefix only) -> SQS -> handler -> tag."""
-    from cdktf_restate.functions import retirement_watcher
+    from cdktf_restate.lambdas import retirement_watcher
 
     ecs, ec2, sqs = applied.client("ecs"), applied.client("ec2"), applied.client("sqs")
     cluster = applied.outputs["restate_ecs_cluster_arn"]

@@ -45,7 +45,7 @@ def test_demo_prints_the_plan_summary_and_outputs(tmp_path: Path) -> None:
 
 
 def test_summary_counts_like_terraform_and_marks_unknown_outputs() -> None:
-    from cdktf_restate.demo import format_summary
+    from cdktf_restate.cli.demo import format_summary
 
     def change(kind: str, actions: list[str], mode: str = "managed") -> dict[str, object]:
         return {"type": kind, "mode": mode, "change": {"actions": actions}}

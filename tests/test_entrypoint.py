@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cdktf_restate.entrypoint import COMMAND, ENTRYPOINT, ENTRYPOINT_SCRIPT
+from cdktf_restate.cluster.entrypoint import COMMAND, ENTRYPOINT, ENTRYPOINT_SCRIPT
 
 TASK_ARN = "arn:aws:ecs:eu-west-1:123456789012:task/restate/0f1e2d3c4b5a"
 TASK = {

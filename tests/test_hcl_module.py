@@ -23,11 +23,12 @@ from typing import Any
 import hcl2
 import pytest
 
-from cdktf_restate import hcl_module, hcl_render, plan_review
-from cdktf_restate.demo import synthesize_example
+from cdktf_restate.cli import plan_review
+from cdktf_restate.cli.demo import synthesize_example
 from cdktf_restate.devtools.emulator import Emulator, running_emulator
 from cdktf_restate.devtools.terraform import Terraform
-from cdktf_restate.props import (
+from cdktf_restate.schema.errors import RestateConfigError
+from cdktf_restate.schema.props import (
     AddressesProps,
     ControllerProps,
     EbsVolumeProps,
@@ -43,7 +44,9 @@ from cdktf_restate.props import (
     Subnet,
     TaskProps,
 )
-from cdktf_restate.validation import RestateConfigError, validate_props
+from cdktf_restate.schema.validation import validate_props
+from cdktf_restate.terraform_module import generate as hcl_module
+from cdktf_restate.terraform_module import hcl_render
 
 REPO = Path(__file__).resolve().parents[1]
 MODULE_PATH = Path("modules") / hcl_module.MODULE_NAME
@@ -940,8 +943,8 @@ def test_controller_ebs_volume_json_is_read_by_the_controller(tmp_path: Path) ->
     import cdktf
     from restate_controller.config import load_config
 
-    from cdktf_restate.controller import ebs_volume_json
-    from cdktf_restate.iam import Role
+    from cdktf_restate.cluster.controller import ebs_volume_json
+    from cdktf_restate.cluster.iam import Role
 
     role_arn = "arn:aws:iam::123456789012:role/ebs"
     volume = EbsVolumeProps(size_gib=50, throughput=300, role_arn=role_arn, kms_key_id="alias/e")
@@ -1075,7 +1078,7 @@ def test_controller_image_repository_expression_matches_the_construct(tmp_path: 
     exactly as the construct computes it for a literal image (or the default repository)."""
     import cdktf
 
-    from cdktf_restate.iam import ecr_repository_arn, ecr_repository_arn_expression
+    from cdktf_restate.cluster.iam import ecr_repository_arn, ecr_repository_arn_expression
 
     @dataclass
     class Partition:

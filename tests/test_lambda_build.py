@@ -19,8 +19,8 @@ from typing import Any
 import cdktf
 import pytest
 
-from cdktf_restate import lambda_build
-from cdktf_restate.lambda_build import LambdaBuildError, ZipEntry
+from cdktf_restate.lambdas import build as lambda_build
+from cdktf_restate.lambdas.build import LambdaBuildError, ZipEntry
 
 
 @pytest.fixture
@@ -313,7 +313,7 @@ def test_synthesized_functions_reference_zips_inside_the_stack_dir(
     tmp_path: Path, shared_cache: Path
 ) -> None:
     from cdktf_restate._tf import Resource
-    from cdktf_restate.lambdas import add_restatectl_lambda, add_retirement_watcher
+    from cdktf_restate.cluster.functions import add_restatectl_lambda, add_retirement_watcher
 
     app = cdktf.App(outdir=str(tmp_path / "out"))
     stack = cdktf.TerraformStack(app, "probe")
@@ -396,7 +396,7 @@ def _restatectl_args(**overrides: Any) -> dict[str, Any]:
     ],
 )
 def test_restatectl_lambda_refuses_bad_input(overrides: dict[str, Any], message: str) -> None:
-    from cdktf_restate.lambdas import add_restatectl_lambda
+    from cdktf_restate.cluster.functions import add_restatectl_lambda
 
     stack = cdktf.TerraformStack(cdktf.App(), "probe")
     with pytest.raises(ValueError, match=message):
@@ -405,7 +405,7 @@ def test_restatectl_lambda_refuses_bad_input(overrides: dict[str, Any], message:
 
 
 def test_a_token_name_prefix_is_left_to_aws(shared_cache: Path) -> None:
-    from cdktf_restate.lambdas import add_restatectl_lambda
+    from cdktf_restate.cluster.functions import add_restatectl_lambda
 
     stack = cdktf.TerraformStack(cdktf.App(), "probe")
     prefix = cdktf.TerraformVariable(stack, "prefix", type="string").string_value

@@ -3,8 +3,8 @@ the construct validates; these twins must stay equal (docs/controller-config.md)
 
 from restate_controller import config as controller
 
-from cdktf_restate import validation as construct
-from cdktf_restate.controller import EBS_VOLUME_FIELDS
+from cdktf_restate.cluster.controller import EBS_VOLUME_FIELDS
+from cdktf_restate.schema import validation as construct
 
 
 def test_ebs_rules_are_the_same_on_both_sides() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cdktf_restate import plan_review
+from cdktf_restate.cli import plan_review
 from cdktf_restate.devtools.emulator import running_emulator
 from cdktf_restate.devtools.terraform import Terraform
 

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from cdktf_restate.functions import retirement_watcher as watcher
+from cdktf_restate.lambdas import retirement_watcher as watcher
 
 REGION = "us-east-1"
 

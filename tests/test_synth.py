@@ -26,12 +26,10 @@ from cdktf_restate import (
     Subnet,
     TaskProps,
 )
-from cdktf_restate import (
-    props as props_module,
-)
 from cdktf_restate._tf import AwsProvider
+from cdktf_restate.cluster.iam import CLUSTER_CONDITIONED_ACTIONS, UNSCOPABLE_ACTIONS
 from cdktf_restate.devtools.terraform import Terraform
-from cdktf_restate.iam import CLUSTER_CONDITIONED_ACTIONS, UNSCOPABLE_ACTIONS
+from cdktf_restate.schema import props as props_module
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT = REPO / "docs" / "controller-config.md"
@@ -822,8 +820,8 @@ def test_controller_alarms_notify_the_given_topics(
 def test_cluster_name_from_the_construct_path_follows_the_cluster_name_rule(
     path: str, name: str
 ) -> None:
-    from cdktf_restate.context import cluster_name_from_path
-    from cdktf_restate.validation import CLUSTER_NAME_PATTERN
+    from cdktf_restate.cluster.context import cluster_name_from_path
+    from cdktf_restate.schema.validation import CLUSTER_NAME_PATTERN
 
     assert cluster_name_from_path(path) == name
     assert re.fullmatch(CLUSTER_NAME_PATTERN, name)

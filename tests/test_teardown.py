@@ -26,7 +26,8 @@ from restate_controller.backends.ecs import started_by
 from restate_controller.model import MANAGED_BY, TAG_CLUSTER, TAG_MANAGED_BY
 from restate_controller.volumes import TAG_VOLUME_ID
 
-from cdktf_restate import cli, teardown
+from cdktf_restate import cli
+from cdktf_restate.cli import teardown
 from cdktf_restate.devtools.emulator import Emulator, running_emulator
 
 REGION = "us-east-1"

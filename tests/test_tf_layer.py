@@ -20,7 +20,7 @@ from constructs import Construct
 
 from cdktf_restate._tf import AwsProvider, DataSource, Resource, fn, plain_references
 from cdktf_restate.devtools.terraform import Terraform
-from cdktf_restate.validation import is_token
+from cdktf_restate.schema.tokens import is_token
 
 
 def _synth(build: Any, outdir: Path, stacks: tuple[str, ...] = ("s",)) -> dict[str, Any]:
@@ -314,8 +314,8 @@ def test_lists_of_references_stay_lists_and_are_validated(tmp_path: Path) -> Non
     """Review H25: a user's list of references (ids from other resources) is a list, not the
     generated module's list variable: same resources, same checks as plain strings."""
     from cdktf_restate import RestateEcsFargateCluster, Subnet
-    from cdktf_restate.props import MonitoringProps
-    from cdktf_restate.validation import RestateConfigError
+    from cdktf_restate.schema.errors import RestateConfigError
+    from cdktf_restate.schema.props import MonitoringProps
 
     zones = ("us-east-1a", "us-east-1b", "us-east-1c")
 

@@ -24,7 +24,7 @@ from cdktf_restate import (
     Subnet,
     TaskProps,
 )
-from cdktf_restate.validation import (
+from cdktf_restate.schema.validation import (
     format_replication,
     parse_replication,
     restate_version,
@@ -686,7 +686,7 @@ def test_every_prop_has_a_description_with_a_default() -> None:
 
 
 def test_token_detection_agrees_with_cdktf() -> None:
-    from cdktf_restate.validation import is_token
+    from cdktf_restate.schema.tokens import is_token
 
     app = cdktf.App()
     stack = cdktf.TerraformStack(app, "tokens")
@@ -728,13 +728,13 @@ def test_keyword_arguments_are_typed_exactly_like_the_props() -> None:
     """The construct's **fields are typed for editors and type checkers by a TypedDict."""
     import typing
 
-    from cdktf_restate import props as props_module
+    from cdktf_restate.schema import props as props_module
 
     namespace = vars(props_module)
     keywords = typing.get_type_hints(props_module.RestateClusterKeywords, namespace)
     fields = typing.get_type_hints(props_module.RestateClusterProps, namespace)
     assert keywords == fields
-    from cdktf_restate import cluster as cluster_module
+    from cdktf_restate.cluster import construct as cluster_module
 
     init = typing.get_type_hints(RestateEcsFargateCluster.__init__, vars(cluster_module))
     assert init["fields"] == typing.Unpack[props_module.RestateClusterKeywords]

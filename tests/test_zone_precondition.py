@@ -14,7 +14,7 @@ from cdktf_restate import RestateEcsFargateCluster
 from cdktf_restate._tf import AwsProvider, emulator_provider_arguments
 from cdktf_restate.devtools.emulator import Emulator, running_emulator
 from cdktf_restate.devtools.terraform import Terraform
-from cdktf_restate.props import RestatectlProps, RetirementWatcherProps
+from cdktf_restate.schema.props import RestatectlProps, RetirementWatcherProps
 
 REGION = "us-east-1"
 

@@ -791,11 +791,11 @@ def test_hung_node_is_replaced_after_the_grace_but_never_stopped_unverified() ->
 
 
 def test_the_halted_metric_filter_matches_the_controllers_halted_status_lines() -> None:
-    """The construct's CloudWatch metric filter (cdktf_restate/monitoring.py) counts the JSON
+    """The construct's CloudWatch metric filter (cdktf_restate/cluster/monitoring.py) counts the JSON
     status lines the controller writes while halted, and no others."""
     import re
 
-    from cdktf_restate.monitoring import HALTED_PATTERN
+    from cdktf_restate.cluster.monitoring import HALTED_PATTERN
 
     # The pattern's terms, `($.field = "value")`, all joined by &&.
     terms = dict(re.findall(r'\(\$\.(\w+) = "([^"]+)"\)', HALTED_PATTERN))
@@ -864,7 +864,7 @@ def halted_metric_lines(log: io.StringIO) -> list[dict[str, object]]:
     """The status lines the construct's ControllerHaltedPasses metric filter counts."""
     import re
 
-    from cdktf_restate.monitoring import HALTED_PATTERN
+    from cdktf_restate.cluster.monitoring import HALTED_PATTERN
 
     terms = dict(re.findall(r'\(\$\.(\w+) = "([^"]+)"\)', HALTED_PATTERN))
     return [r for r in records(log) if all(r.get(k) == v for k, v in terms.items())]

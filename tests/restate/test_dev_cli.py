@@ -24,7 +24,7 @@ def dev(state_dir: Path, *args: str, timeout: float = 120) -> subprocess.Complet
 
 def test_dev_does_not_load_the_construct_code():
     probe = (
-        "import sys, cdktf_restate.dev; "
+        "import sys, cdktf_restate.cli.dev; "
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('cdktf', 'constructs', 'jsii')]; "
         "print(loaded)"
     )
@@ -70,7 +70,7 @@ def test_status_without_a_cluster_says_how_to_start_one(tmp_path: Path):
 
 
 def test_state_dir_may_follow_the_command(tmp_path: Path):
-    from cdktf_restate.dev import parse_args
+    from cdktf_restate.cli.dev import parse_args
 
     assert parse_args(["up", "--state-dir", str(tmp_path)]).state_dir == tmp_path
     assert parse_args(["--state-dir", str(tmp_path), "status"]).state_dir == tmp_path

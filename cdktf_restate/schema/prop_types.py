@@ -11,8 +11,9 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktf_restate import props as props_module
-from cdktf_restate.validation import fail, is_token
+from cdktf_restate.schema import props as props_module
+from cdktf_restate.schema.errors import fail
+from cdktf_restate.schema.tokens import is_token
 
 
 def check_keyword_properties(fields: Mapping[str, Any]) -> None:

@@ -10,8 +10,8 @@ import cdktf
 from constructs import Construct
 
 from cdktf_restate._tf import as_tokens, fn, op
-from cdktf_restate.props import RestateClusterProps, Subnet
-from cdktf_restate.validation import is_token
+from cdktf_restate.schema.props import RestateClusterProps, Subnet
+from cdktf_restate.schema.tokens import is_token
 
 CLUSTER_TAG = "restate:cluster"
 

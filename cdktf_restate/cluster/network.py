@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import cdktf
 
 from cdktf_restate._tf import Resource, fn
-from cdktf_restate.context import ClusterContext, count_if_null, local_list
-from cdktf_restate.validation import is_token
+from cdktf_restate.cluster.context import ClusterContext, count_if_null, local_list
+from cdktf_restate.schema.tokens import is_token
 
 INGRESS_PORT = 8080
 ADMIN_PORT = 9070

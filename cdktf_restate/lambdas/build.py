@@ -45,7 +45,7 @@ NPM_SUFFIX = {"arm64": "arm64", "x86_64": "x64"}
 RESTATECTL_BOOTSTRAP = b'#!/bin/sh\nexec "${LAMBDA_TASK_ROOT:-.}/restatectl" lambda\n'
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-SOURCE_CHECKOUT_ROOT = PACKAGE_DIR.parent
+SOURCE_CHECKOUT_ROOT = PACKAGE_DIR.parents[1]
 
 
 class LambdaBuildError(RuntimeError):
@@ -227,5 +227,5 @@ def restatectl_zip(architecture: str) -> BuiltZip:
 
 def retirement_watcher_zip() -> BuiltZip:
     """The retirement watcher package: its single handler module at the zip root."""
-    source = PACKAGE_DIR / "functions" / "retirement_watcher.py"
+    source = PACKAGE_DIR / "retirement_watcher.py"
     return cached_zip("retirement-watcher", {"retirement_watcher.py": (source, False)})

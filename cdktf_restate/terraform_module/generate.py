@@ -22,11 +22,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from cdktf_restate import hcl_render
 from cdktf_restate._tf import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION_CONSTRAINT
-from cdktf_restate.module_inputs import INPUTS, ModuleInput
-from cdktf_restate.module_props import build_props
-from cdktf_restate.module_rules import PRECONDITIONS
+from cdktf_restate.terraform_module import hcl_render
+from cdktf_restate.terraform_module.inputs import INPUTS, ModuleInput
+from cdktf_restate.terraform_module.props import build_props
+from cdktf_restate.terraform_module.rules import PRECONDITIONS
 
 MODULE_NAME = "restate-ecs-fargate-cluster"
 REQUIRED_TERRAFORM = ">= 1.5"
@@ -408,7 +408,7 @@ def render_main(
     body: Mapping[str, Any], schemas: Mapping[str, Any], numeric: frozenset[str]
 ) -> str:
     """main.tf in sections by cluster component (the grouping plan-review uses too)."""
-    from cdktf_restate.plan_review import COMPONENTS, ResourceChange, component_of
+    from cdktf_restate.cli.plan_review import COMPONENTS, ResourceChange, component_of
 
     sections: dict[str, dict[str, dict[str, Any]]] = {c: {} for c in COMPONENTS}
     for resource_type, resources in (body.get("resource") or {}).items():
@@ -561,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"cdktf-restate module: {error}\n\n{USAGE}", file=sys.stderr)
         return 2
-    from cdktf_restate.lambda_build import LambdaBuildError
+    from cdktf_restate.lambdas.build import LambdaBuildError
 
     with tempfile.TemporaryDirectory(prefix="cdktf-restate-release-") as tmp:
         out = options.get("--out", Path(tmp) / MODULE_NAME)

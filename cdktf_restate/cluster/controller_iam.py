@@ -8,17 +8,17 @@ from typing import Any
 import cdktf
 
 from cdktf_restate._tf import Resource, fn, op
-from cdktf_restate.context import ClusterContext, local
-from cdktf_restate.ecs import EcsCluster
-from cdktf_restate.iam import (
+from cdktf_restate.cluster.context import ClusterContext, local
+from cdktf_restate.cluster.ecs import EcsCluster
+from cdktf_restate.cluster.iam import (
     Role,
     existing_or_new_role,
     new_role,
     statement,
 )
-from cdktf_restate.restate_tasks import ECS_TASKS_SERVICE, RestateRoles
-from cdktf_restate.stateful import Stateful
-from cdktf_restate.validation import is_token
+from cdktf_restate.cluster.restate_tasks import ECS_TASKS_SERVICE, RestateRoles
+from cdktf_restate.cluster.stateful import Stateful
+from cdktf_restate.schema.tokens import is_token
 
 EBS_MANAGED_POLICY = "service-role/AmazonECSInfrastructureRolePolicyForVolumes"
 

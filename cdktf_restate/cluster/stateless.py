@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdktf_restate._tf import Resource, fn
-from cdktf_restate.context import ClusterContext, given_or
-from cdktf_restate.ecs import EcsCluster, LogGroups
-from cdktf_restate.load_balancer import LoadBalancer
-from cdktf_restate.network import RESTATE_PORTS
-from cdktf_restate.restate_tasks import (
+from cdktf_restate.cluster.context import ClusterContext, given_or
+from cdktf_restate.cluster.ecs import EcsCluster, LogGroups
+from cdktf_restate.cluster.load_balancer import LoadBalancer
+from cdktf_restate.cluster.network import RESTATE_PORTS
+from cdktf_restate.cluster.restate_tasks import (
     CONTAINER_NAME,
     DATA_VOLUME,
     RestateRoles,
@@ -18,7 +18,7 @@ from cdktf_restate.restate_tasks import (
     restate_environment,
     task_definition_attributes,
 )
-from cdktf_restate.storage import Storage
+from cdktf_restate.cluster.storage import Storage
 
 STATELESS_ROLES = ("admin", "http-ingress")
 HEALTH_CHECK = (

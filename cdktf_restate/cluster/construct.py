@@ -8,7 +8,7 @@ import cdktf
 from constructs import Construct
 
 from cdktf_restate._tf import DataSource, fn, op, plain_references, tokenize_attributes
-from cdktf_restate.context import (
+from cdktf_restate.cluster.context import (
     CLUSTER_TAG,
     ClusterContext,
     cluster_name_from_path,
@@ -17,22 +17,22 @@ from cdktf_restate.context import (
     merged_tags,
     shortened,
 )
-from cdktf_restate.controller import Controller, add_controller
-from cdktf_restate.ecs import add_ecs_cluster, add_log_groups
-from cdktf_restate.encryption import add_cluster_key
-from cdktf_restate.load_balancer import Listeners, add_load_balancer
-from cdktf_restate.monitoring import add_controller_alarms, add_controller_halted_metric
-from cdktf_restate.network import add_network
-from cdktf_restate.outputs import add_outputs
-from cdktf_restate.prop_types import check_keyword_properties
-from cdktf_restate.props import RestateClusterKeywords, RestateClusterProps, Subnet
-from cdktf_restate.restate_tasks import add_restate_roles
-from cdktf_restate.stateful import add_stateful
-from cdktf_restate.stateless import add_stateless
-from cdktf_restate.storage import add_storage
-from cdktf_restate.validation import (
+from cdktf_restate.cluster.controller import Controller, add_controller
+from cdktf_restate.cluster.ecs import add_ecs_cluster, add_log_groups
+from cdktf_restate.cluster.encryption import add_cluster_key
+from cdktf_restate.cluster.load_balancer import Listeners, add_load_balancer
+from cdktf_restate.cluster.monitoring import add_controller_alarms, add_controller_halted_metric
+from cdktf_restate.cluster.network import add_network
+from cdktf_restate.cluster.outputs import add_outputs
+from cdktf_restate.cluster.restate_tasks import add_restate_roles
+from cdktf_restate.cluster.stateful import add_stateful
+from cdktf_restate.cluster.stateless import add_stateless
+from cdktf_restate.cluster.storage import add_storage
+from cdktf_restate.schema.prop_types import check_keyword_properties
+from cdktf_restate.schema.props import RestateClusterKeywords, RestateClusterProps, Subnet
+from cdktf_restate.schema.tokens import is_token
+from cdktf_restate.schema.validation import (
     format_replication,
-    is_token,
     normalized_subnets,
     parse_replication,
     validate_props,
@@ -215,7 +215,7 @@ class RestateEcsFargateCluster(Construct):
         if is_disabled(restatectl_off) and is_disabled(watcher_off):
             return
         # Imported only when needed: the Lambda packaging code is not part of every synth.
-        from cdktf_restate import lambdas
+        from cdktf_restate.cluster import functions as lambdas
 
         name = self.cluster_name
         # Shortened so that every Lambda, queue and role name derived from it fits AWS's limits

@@ -8,7 +8,7 @@ from typing import Any
 
 import cdktf
 
-from cdktf_restate.props import (
+from cdktf_restate.schema.props import (
     AddressesProps,
     ControllerProps,
     LoadBalancerProps,

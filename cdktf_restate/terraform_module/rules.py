@@ -8,10 +8,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf_restate.props import (
+from cdktf_restate.schema.props import (
     SUPPORTED_RESTATE_VERSIONS,
 )
-from cdktf_restate.validation import (
+from cdktf_restate.schema.validation import (
     EC2_ID_HEX,
     EC2_ID_KINDS,
     FARGATE_MEMORY_BY_CPU,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import cdktf
 
 from cdktf_restate._tf import Resource, fn, op
-from cdktf_restate.context import ClusterContext
-from cdktf_restate.validation import is_token
+from cdktf_restate.cluster.context import ClusterContext
+from cdktf_restate.schema.tokens import is_token
 
 HALTED_METRIC_NAME = "ControllerHaltedPasses"
 HALTED_PATTERN = '{ ($.event = "status") && ($.phase = "halted") }'

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import cdktf
 
 from cdktf_restate._tf import Resource, fn
-from cdktf_restate.context import ClusterContext, count_if_null, count_unless_null, local
-from cdktf_restate.iam import Statement, statement
-from cdktf_restate.validation import is_token
+from cdktf_restate.cluster.context import ClusterContext, count_if_null, count_unless_null, local
+from cdktf_restate.cluster.iam import Statement, statement
+from cdktf_restate.schema.tokens import is_token
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 #: 30 + 1 + 12 (account) + 1 + region (<= 14) stays within S3's 63 characters.

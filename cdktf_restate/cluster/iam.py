@@ -15,14 +15,14 @@ from typing import Any
 import cdktf
 
 from cdktf_restate._tf import Resource, fn
-from cdktf_restate.context import (
+from cdktf_restate.cluster.context import (
     ClusterContext,
     count_if,
     count_if_null,
     last_path_segment,
     local,
 )
-from cdktf_restate.validation import is_token
+from cdktf_restate.schema.tokens import is_token
 
 #: Actions without resource-level permissions in IAM: only ``"Resource": "*"`` works.
 UNSCOPABLE_ACTIONS = frozenset(

@@ -11,20 +11,23 @@ import sys
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": (
-        "cdktf_restate.demo",
+        "cdktf_restate.cli.demo",
         "synthesize examples/minimal and plan it against a local AWS emulator",
     ),
     "dev": (
-        "cdktf_restate.dev",
+        "cdktf_restate.cli.dev",
         "run a local Restate cluster with the controller (up/roll/status/down)",
     ),
-    "module": ("cdktf_restate.hcl_module", "generate the Terraform module (--out DIR)"),
+    "module": (
+        "cdktf_restate.terraform_module.generate",
+        "generate the Terraform module (--out DIR)",
+    ),
     "plan-review": (
-        "cdktf_restate.plan_review",
+        "cdktf_restate.cli.plan_review",
         "summarize `terraform show -json` output for a PR",
     ),
     "teardown": (
-        "cdktf_restate.teardown",
+        "cdktf_restate.cli.teardown",
         "stop the controller's Restate tasks before `terraform destroy` (see docs/teardown.md)",
     ),
 }

@@ -9,16 +9,14 @@ checks them at plan time.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import cdktf
-
-from cdktf_restate._tf import contains_plain_reference
-from cdktf_restate.props import (
+from cdktf_restate.schema.errors import fail
+from cdktf_restate.schema.prop_types import check_prop_types
+from cdktf_restate.schema.props import (
     SUPPORTED_RESTATE_VERSIONS,
     ControllerProps,
     EbsVolumeProps,
@@ -27,61 +25,10 @@ from cdktf_restate.props import (
     Subnet,
     TaskProps,
 )
-
-
-class RestateConfigError(ValueError):
-    """An invalid construct property; the message names the property and what is allowed."""
-
-
-#: Every cdktf string/list token contains this marker; values without it need no jsii call.
-TOKEN_MARKER = "TfToken["
-#: A whole list that is one token (``Token.as_list``) is a one-element list of this form.
-TOKEN_LIST_MARKER = "#{TfToken["
-
-
-@functools.lru_cache(maxsize=4096)
-def _string_is_token(value: str) -> bool:
-    """A token string stays one for the process: each is asked of cdktf once."""
-    return bool(cdktf.Token.is_unresolved(value))
-
-
-def is_token(value: Any) -> bool:
-    """True for unresolved cdktf tokens (strings, numbers, lists, IResolvables), which are
-    checked later.
-
-    Plain strings without the marker and plain ints are answered in Python (no round trip
-    to the jsii process, which keeps synthesis fast); everything else asks cdktf. A reference
-    handed out as text while the construct builds (``_tf.plain_references``) is a token too.
-    """
-    if isinstance(value, bool) or value is None:
-        return False
-    if isinstance(value, str):
-        if TOKEN_MARKER in value and _string_is_token(value):
-            return True
-        return "${" in value and contains_plain_reference(value)
-    if isinstance(value, int):
-        return False  # number tokens are floats
-    if isinstance(value, float):
-        return bool(cdktf.Token.is_unresolved(value))
-    if isinstance(value, list):
-        # A list of references is a list (checked item by item), not a list token: only a
-        # whole-list token (``Token.as_list``, the generated module's variables) is one.
-        if any(isinstance(v, str) and TOKEN_MARKER in v for v in value):
-            return bool(cdktf.Token.is_unresolved(value))
-        return any(is_token(v) for v in value if not isinstance(v, str))
-    if hasattr(value, "__jsii_ref__"):
-        # A jsii object where a value belongs: an IResolvable such as a TerraformVariable's
-        # boolean_value (booleans have no string encoding in cdktf).
-        return bool(cdktf.Tokenization.is_resolvable(value))
-    return False
-
+from cdktf_restate.schema.tokens import is_token
 
 #: CloudWatch: at most 5 actions per alarm state.
 MAX_ALARM_ACTIONS = 5
-
-
-def fail(path: str, problem: str, allowed: str) -> RestateConfigError:
-    return RestateConfigError(f"{path}: {problem}; allowed: {allowed}")
 
 
 # ---- Reusable parsers (pure, also used by the modules) ----------------------------------
@@ -551,8 +498,6 @@ def validate_props(props: RestateClusterProps) -> None:
     """
     if not isinstance(props, RestateClusterProps):
         raise fail("props", f"{type(props).__name__} given", "RestateClusterProps")
-    from cdktf_restate.prop_types import check_prop_types  # it builds on this module
-
     check_prop_types(props)
     check_required(props, "")
     check_identity(props)

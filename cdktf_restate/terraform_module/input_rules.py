@@ -6,20 +6,7 @@ from __future__ import annotations
 
 import re
 
-from cdktf_restate.module_rules import (
-    Rule,
-    choice_rule,
-    cidr_rules,
-    disabled_port_rules,
-    ec2_id_list_rules,
-    image_rules,
-    int_rules,
-    positive_rule,
-    replication_rules,
-    resources_rules,
-    url_rule,
-)
-from cdktf_restate.validation import (
+from cdktf_restate.schema.validation import (
     CPU_ARCHITECTURES,
     EBS_IOPS_LIMITS,
     EBS_MAX_IOPS_PER_GIB,
@@ -31,6 +18,19 @@ from cdktf_restate.validation import (
     MAX_SECURITY_GROUPS,
     MAX_USER_TAGS,
     TAG_CHARACTERS,
+)
+from cdktf_restate.terraform_module.rules import (
+    Rule,
+    choice_rule,
+    cidr_rules,
+    disabled_port_rules,
+    ec2_id_list_rules,
+    image_rules,
+    int_rules,
+    positive_rule,
+    replication_rules,
+    resources_rules,
+    url_rule,
 )
 
 

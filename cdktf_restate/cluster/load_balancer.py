@@ -8,7 +8,7 @@ from typing import Any
 import cdktf
 
 from cdktf_restate._tf import DataSource, Resource, fn, op
-from cdktf_restate.context import (
+from cdktf_restate.cluster.context import (
     ClusterContext,
     count_if,
     count_if_null,
@@ -17,8 +17,9 @@ from cdktf_restate.context import (
     local,
     negated,
 )
-from cdktf_restate.network import RESTATE_PORTS
-from cdktf_restate.validation import SHARED_NLB_PORTS, is_token
+from cdktf_restate.cluster.network import RESTATE_PORTS
+from cdktf_restate.schema.tokens import is_token
+from cdktf_restate.schema.validation import SHARED_NLB_PORTS
 
 HEALTH_CHECK_PATHS = {"ingress": "/restate/health", "admin": "/health", "node": "/health"}
 HEALTH_CHECK_INTERVAL_SECONDS = 5

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf_restate._tf import Resource, fn
-from cdktf_restate.context import (
+from cdktf_restate.cluster.context import (
     ClusterContext,
     count_if_null,
     function_argument,
     last_path_segment,
     local,
 )
-from cdktf_restate.validation import is_token
+from cdktf_restate.schema.tokens import is_token
 
 
 @dataclass(frozen=True)

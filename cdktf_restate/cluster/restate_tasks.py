@@ -11,7 +11,7 @@ from typing import Any
 import cdktf
 
 from cdktf_restate._tf import Resource, fn, op
-from cdktf_restate.context import (
+from cdktf_restate.cluster.context import (
     ClusterContext,
     count_unless_null,
     function_argument,
@@ -19,9 +19,9 @@ from cdktf_restate.context import (
     negated,
     text,
 )
-from cdktf_restate.ecs import LogGroups
-from cdktf_restate.entrypoint import COMMAND, ENTRYPOINT
-from cdktf_restate.iam import (
+from cdktf_restate.cluster.ecs import LogGroups
+from cdktf_restate.cluster.entrypoint import COMMAND, ENTRYPOINT
+from cdktf_restate.cluster.iam import (
     Role,
     add_exec_statements,
     attach_policy,
@@ -31,10 +31,10 @@ from cdktf_restate.iam import (
     log_statements,
     statement,
 )
-from cdktf_restate.network import RESTATE_PORTS
-from cdktf_restate.props import DEFAULT_RESTATE_LOG_STREAM_PREFIX, Resources, TaskProps
-from cdktf_restate.storage import Storage
-from cdktf_restate.validation import is_token
+from cdktf_restate.cluster.network import RESTATE_PORTS
+from cdktf_restate.cluster.storage import Storage
+from cdktf_restate.schema.props import DEFAULT_RESTATE_LOG_STREAM_PREFIX, Resources, TaskProps
+from cdktf_restate.schema.tokens import is_token
 
 CONTAINER_NAME = "restate"
 DATA_VOLUME = "restate-data"

@@ -17,29 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf_restate.controller import EBS_VOLUME_FIELDS
-from cdktf_restate.module_input_rules import (
-    arn_rule,
-    controller_rules,
-    ecs_cluster_rules,
-    load_balancer_rules,
-    object_storage_rules,
-    role_arn_rule,
-    security_group_rules,
-    stateful_rules,
-    stateless_rules,
-    tags_rules,
-    tasks_rules,
-)
-from cdktf_restate.module_rules import (
-    Rule,
-    alarm_actions_rules,
-    choice_rule,
-    ec2_id_test,
-    subnet_rules,
-    url_rule,
-)
-from cdktf_restate.props import (
+from cdktf_restate.cluster.controller import EBS_VOLUME_FIELDS
+from cdktf_restate.schema.props import (
     AddressesProps,
     ControllerProps,
     EbsVolumeProps,
@@ -53,11 +32,32 @@ from cdktf_restate.props import (
     StatelessNodeProps,
     TaskProps,
 )
-from cdktf_restate.validation import (
+from cdktf_restate.schema.validation import (
     CLUSTER_NAME_RULE,
     CONTAINER_INSIGHTS,
     LOG_RETENTION_DAYS,
     ec2_id_allowed,
+)
+from cdktf_restate.terraform_module.input_rules import (
+    arn_rule,
+    controller_rules,
+    ecs_cluster_rules,
+    load_balancer_rules,
+    object_storage_rules,
+    role_arn_rule,
+    security_group_rules,
+    stateful_rules,
+    stateless_rules,
+    tags_rules,
+    tasks_rules,
+)
+from cdktf_restate.terraform_module.rules import (
+    Rule,
+    alarm_actions_rules,
+    choice_rule,
+    ec2_id_test,
+    subnet_rules,
+    url_rule,
 )
 
 DEFAULT_CLUSTER_NAME = "restate"

@@ -12,18 +12,19 @@ from typing import Any
 import cdktf
 
 from cdktf_restate._tf import Resource, fn, op
-from cdktf_restate.context import ClusterContext
-from cdktf_restate.ecs import LogGroups
-from cdktf_restate.props import DEFAULT_EPHEMERAL_STORAGE_GIB
-from cdktf_restate.restate_tasks import (
+from cdktf_restate.cluster.context import ClusterContext
+from cdktf_restate.cluster.ecs import LogGroups
+from cdktf_restate.cluster.restate_tasks import (
     DATA_VOLUME,
     RestateRoles,
     restate_container,
     restate_environment,
     task_definition_attributes,
 )
-from cdktf_restate.storage import Storage
-from cdktf_restate.validation import is_token, parse_replication
+from cdktf_restate.cluster.storage import Storage
+from cdktf_restate.schema.props import DEFAULT_EPHEMERAL_STORAGE_GIB
+from cdktf_restate.schema.tokens import is_token
+from cdktf_restate.schema.validation import parse_replication
 
 STATEFUL_ROLES = ("log-server", "worker")
 HEALTH_CHECK = "curl --fail --silent --output /dev/null http://127.0.0.1:5122/health"

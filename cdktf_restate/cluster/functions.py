@@ -17,14 +17,14 @@ from typing import Any
 import cdktf
 from constructs import Construct
 
-from cdktf_restate import lambda_build
 from cdktf_restate._tf import Resource, fn
-from cdktf_restate.context import count_if_null, function_argument
-from cdktf_restate.functions.retirement_watcher import (
+from cdktf_restate.cluster.context import count_if_null, function_argument
+from cdktf_restate.lambdas import build as lambda_build
+from cdktf_restate.lambdas.retirement_watcher import (
     CLUSTER_ARN_ENV,
     RETIREMENT_EVENT_TYPE,
 )
-from cdktf_restate.validation import TOKEN_LIST_MARKER, is_token
+from cdktf_restate.schema.tokens import TOKEN_LIST_MARKER, is_token
 
 # Function, role and queue names are "<prefix>-<suffix>"; the longest suffix is
 # "-retirement-watcher" (19) and Lambda/IAM names stop at 64 characters.

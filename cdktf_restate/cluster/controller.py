@@ -12,14 +12,14 @@ from typing import Any
 import cdktf
 
 from cdktf_restate._tf import Resource, fn, op
-from cdktf_restate.context import ClusterContext, count_unless_null, text
-from cdktf_restate.controller_iam import (
+from cdktf_restate.cluster.context import ClusterContext, count_unless_null, text
+from cdktf_restate.cluster.controller_iam import (
     controller_task_statements,
     ebs_statements,
     ebs_volume_role,
 )
-from cdktf_restate.ecs import EcsCluster, LogGroups
-from cdktf_restate.iam import (
+from cdktf_restate.cluster.ecs import EcsCluster, LogGroups
+from cdktf_restate.cluster.iam import (
     Role,
     add_exec_statements,
     attach_policy,
@@ -29,12 +29,7 @@ from cdktf_restate.iam import (
     existing_or_new_role,
     log_statements,
 )
-from cdktf_restate.props import (
-    DEFAULT_CONTROLLER_LOG_STREAM_PREFIX,
-    DEFAULT_CONTROLLER_REPOSITORY,
-    DEFAULT_CONTROLLER_TAG,
-)
-from cdktf_restate.restate_tasks import (
+from cdktf_restate.cluster.restate_tasks import (
     CONTAINER_NAME,
     ECS_TASKS_SERVICE,
     RestateRoles,
@@ -42,8 +37,13 @@ from cdktf_restate.restate_tasks import (
     read_only_root,
     task_definition_attributes,
 )
-from cdktf_restate.stateful import Stateful
-from cdktf_restate.validation import TOKEN_LIST_MARKER, is_token
+from cdktf_restate.cluster.stateful import Stateful
+from cdktf_restate.schema.props import (
+    DEFAULT_CONTROLLER_LOG_STREAM_PREFIX,
+    DEFAULT_CONTROLLER_REPOSITORY,
+    DEFAULT_CONTROLLER_TAG,
+)
+from cdktf_restate.schema.tokens import TOKEN_LIST_MARKER, is_token
 
 CONTROLLER_CONTAINER_NAME = "controller"
 CONTROLLER_HEALTH_PORT = 8080

@@ -1,1 +1,0 @@
-"""Lambda function code shipped by the construct (each module is packaged on its own)."""

@@ -1,0 +1,1 @@
+"""The props of the constructs: their types, defaults and rules (validated before any synth)."""
