@@ -275,7 +275,9 @@ def archive_size(archive: Path) -> ArchiveSize:
         compressed = uncompressed = 0
         for layer in manifest["layers"]:
             compressed += layer["size"]
-            with tarfile.open(fileobj=oci.extractfile("blobs/" + layer["digest"].replace(":", "/"))) as content:
+            with tarfile.open(
+                fileobj=oci.extractfile("blobs/" + layer["digest"].replace(":", "/"))
+            ) as content:
                 uncompressed += sum(member.size for member in content if member.isfile())
         return ArchiveSize(compressed, uncompressed, len(manifest["layers"]))
 

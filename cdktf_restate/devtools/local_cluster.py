@@ -83,6 +83,11 @@ class DevCluster:
     reconcile_interval: float
     controller_pid: int = 0
     controller_env: dict[str, str] = field(default_factory=dict)
+    # How the controller starts: empty runs this checkout's `restate-controller`; else a command
+    # whose process is the controller (the image's entrypoint: devtools/image_run.py), with
+    # these variables set over controller_env (e.g. the image's own restatectl path).
+    controller_launch: list[str] = field(default_factory=list)
+    controller_env_overrides: dict[str, str] = field(default_factory=dict)
 
     # ---- addresses
     @property
@@ -425,10 +430,10 @@ def controller_command() -> list[str]:
 
 
 def start_controller(cluster: DevCluster) -> None:
-    env = controller_env(cluster)
+    env = {**controller_env(cluster), **cluster.controller_env_overrides}
     cluster.controller_env = env
     cluster.controller_pid = spawn(
-        controller_command(),
+        cluster.controller_launch or controller_command(),
         env={**os.environ, **env},
         log=Path(cluster.state_dir) / "controller.log",
         cwd=Path(cluster.state_dir),
@@ -447,8 +452,11 @@ def up(
     with_controller: bool = True,
     wait_for_nodes: bool = True,
     timeout: float = 90.0,
+    controller_launch: list[str] | None = None,
+    controller_env_overrides: dict[str, str] | None = None,
 ) -> DevCluster:
-    """Start moto, 2 stateless nodes, the controller; wait until 3 stateful nodes serve."""
+    """Start moto, 2 stateless nodes, the controller; wait until 3 stateful nodes serve.
+    `controller_launch` and `controller_env_overrides`: see DevCluster."""
     state_dir = Path(state_dir).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     if (state_dir / STATE_FILE).exists():
@@ -477,6 +485,8 @@ def up(
         revision=1,
         health_port=ports[-1],
         reconcile_interval=reconcile_interval,
+        controller_launch=list(controller_launch or []),
+        controller_env_overrides=dict(controller_env_overrides or {}),
     )
     cluster.save()
     try:
