@@ -36,11 +36,12 @@ BASE_NAME = "localhost/cdktf-restate-controller-base"
 SUITE = "bookworm"
 # Debian architecture -> the npm package suffix of restatectl.
 NPM_ARCH = {"amd64": "x64", "arm64": "arm64"}
-# python3 only (no pip, no recommends, no docs): the controller needs the standard library.
-# The merged-usr hook sets up /usr without installing usrmerge (which pulls in 45 MB of perl).
+# python3 (no pip, no recommends, no docs): the controller needs the standard library; and
+# ca-certificates as in the public python:3.11-slim base: restatectl and restate-server load
+# the system's roots (boto3 brings its own bundle). The merged-usr hook sets up /usr without installing usrmerge (which pulls in 45 MB of perl).
 MMDEBSTRAP_OPTIONS = (
     "--variant=essential",
-    "--include=python3",
+    "--include=python3,ca-certificates",
     "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
     '--aptopt=APT::Install-Recommends "false"',
     "--dpkgopt=path-exclude=/usr/share/doc/*",
