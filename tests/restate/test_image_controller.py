@@ -75,7 +75,10 @@ def root_mount_options(pid: int) -> list[str]:
 
 
 def assert_runs_in_the_image(pid: int, rootfs: Path) -> None:
-    assert process_root(pid) == str(rootfs)
+    # A controller just started is the runner for a moment, until it execs into the image.
+    local_cluster.wait_until(
+        lambda: process_root(pid) == str(rootfs), timeout=15, what=f"pid {pid} in the image"
+    )
     assert process_uid(pid) == IMAGE_UID
     assert "ro" in root_mount_options(pid)
 
