@@ -7,7 +7,7 @@ controller's own: AWS calls per pass (counted with botocore event hooks) and tim
 with "own" = the pass minus the HTTP round trips to moto (botocore's before-send ..
 response-received; request building and response parsing count as ours).
 
-    .venv/bin/python bench/controller_scale.py [--nodes 3 12 48]
+    .venv/bin/python bench/controller_scale.py [--nodes 3 12 48] [--rolls N]
 
 Steady: a converged cluster, one pass. Roll: a new task definition, every pass until idle (one
 zone at a time, `nodes_per_az` replacements at once); max and mean per pass.
@@ -16,6 +16,7 @@ zone at a time, `nodes_per_az` replacements at once); max and mean per pass.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import time
@@ -50,14 +51,17 @@ class CallMeter:
     """AWS calls a client makes and the time spent waiting on the wire for them."""
 
     calls: dict[str, int] = field(default_factory=dict)
+    described: int = 0  # tasks named in DescribeTasks calls
     wire_seconds: float = 0.0
     _sent: float = 0.0
 
     def attach(self, client: Any) -> Any:
         events = client.meta.events
 
-        def count(model: Any, **_: Any) -> None:
+        def count(model: Any, params: dict[str, Any], **_: Any) -> None:
             self.calls[model.name] = self.calls.get(model.name, 0) + 1
+            if model.name == "DescribeTasks":
+                self.described += len(params.get("tasks", []))
 
         def sent(**_: Any) -> None:
             self._sent = time.perf_counter()
@@ -72,6 +76,7 @@ class CallMeter:
 
     def reset(self) -> None:
         self.calls.clear()
+        self.described = 0
         self.wire_seconds = 0.0
 
     @property
@@ -209,9 +214,12 @@ class Row:
     roll_mean_calls: float
     roll_max_own: float
     roll_calls: Mapping[str, int]
+    after_calls: Mapping[str, int]
+    after_described: int
+    after_own: float
 
 
-def measure(world: World, nodes: int, old_td: str, new_td: str) -> Row:
+def measure(world: World, nodes: int, old_td: str, new_td: str, rolls: int = 1) -> Row:
     ecs_cluster = world.client("ecs").create_cluster(clusterName=f"scale-{uuid.uuid4().hex[:6]}")
     meter = CallMeter()
 
@@ -239,14 +247,15 @@ def measure(world: World, nodes: int, old_td: str, new_td: str) -> Row:
         silent = lambda *_, **__: None  # noqa: E731 - the log is not what is measured
         return Reconciler(desired, backend, ops, sleep=lambda _: None, log=silent)
 
-    def timed_pass(loop: Reconciler) -> tuple[str, int, float, float, dict[str, int]]:
+    def timed_pass(loop: Reconciler) -> tuple[str, int, float, float, dict[str, int], int]:
         meter.reset()
         started = time.perf_counter()
         status = loop.run_once()
         wall = time.perf_counter() - started
         if not status.healthy:
             raise SystemExit(f"{nodes} nodes: pass unhealthy: {status.reason}")
-        return status.phase, meter.total, wall, wall - meter.wire_seconds, dict(meter.calls)
+        own = wall - meter.wire_seconds
+        return status.phase, meter.total, wall, own, dict(meter.calls), meter.described
 
     loop = reconciler(old_td, None)
     for _ in until_idle(loop, timed_pass):
@@ -255,8 +264,13 @@ def measure(world: World, nodes: int, old_td: str, new_td: str) -> Row:
     steady = min((timed_pass(loop) for _ in range(5)), key=lambda result: result[3])
     assert steady[0] == "idle", steady
 
-    roll = reconciler(new_td, loop.ops)  # type: ignore[arg-type]
-    passes = list(until_idle(roll, timed_pass))
+    passes = []
+    for index in range(rolls):  # the last roll's passes are the ones reported
+        roll = reconciler(new_td if index % 2 == 0 else old_td, loop.ops)  # type: ignore[arg-type]
+        passes = list(until_idle(roll, timed_pass))
+    # Steady again, now with the replaced tasks listed as STOPPED (ECS keeps them ~1 hour).
+    after = min((timed_pass(roll) for _ in range(5)), key=lambda result: result[3])
+    assert after[0] == "idle", after
     totals: dict[str, int] = {}
     for result in passes:
         for operation, count in result[4].items():
@@ -271,6 +285,9 @@ def measure(world: World, nodes: int, old_td: str, new_td: str) -> Row:
         roll_mean_calls=statistics.mean(result[1] for result in passes),
         roll_max_own=max(result[3] for result in passes),
         roll_calls=totals,
+        after_calls=after[4],
+        after_described=after[5],
+        after_own=after[3],
     )
 
 
@@ -290,26 +307,36 @@ def calls_text(calls: Mapping[str, int]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, nargs="+", default=[3, 12, 48])
+    parser.add_argument(
+        "--rolls",
+        type=int,
+        default=1,
+        help="rolls before the 'after roll' pass (stopped tasks pile up)",
+    )
     options = parser.parse_args(argv)
     if any(count % len(AZS) for count in options.nodes):
         parser.error(f"--nodes: allowed: multiples of {len(AZS)} (one count per zone)")
     rows = []
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
     with running_emulator() as emulator:
         world = make_world(emulator)
         old_td = world.register_revision("restate:1.7.11")
         new_td = world.register_revision("restate:1.7.12")
         for nodes in options.nodes:
-            rows.append(measure(world, nodes, old_td, new_td))
+            rows.append(measure(world, nodes, old_td, new_td, options.rolls))
     print(
         f"{'nodes':>5} | {'steady calls':>12} {'wall ms':>8} {'own ms':>7} | "
-        f"{'roll passes':>11} {'max calls':>9} {'mean calls':>10} {'max own ms':>10}"
+        f"{'roll passes':>11} {'max calls':>9} {'mean calls':>10} {'max own ms':>10} | "
+        f"{'after roll calls':>16} {'described':>9} {'own ms':>7}"
     )
     for row in rows:
         print(
             f"{row.nodes:>5} | {sum(row.steady_calls.values()):>12} "
             f"{row.steady_wall * 1e3:>8.1f} {row.steady_own * 1e3:>7.1f} | "
             f"{row.roll_passes:>11} {row.roll_max_calls:>9} {row.roll_mean_calls:>10.1f} "
-            f"{row.roll_max_own * 1e3:>10.1f}"
+            f"{row.roll_max_own * 1e3:>10.1f} | "
+            f"{sum(row.after_calls.values()):>16} {row.after_described:>9} "
+            f"{row.after_own * 1e3:>7.1f}"
         )
     print()
     for row in rows:

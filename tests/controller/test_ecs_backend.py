@@ -297,6 +297,61 @@ def test_lists_only_this_clusters_tasks(aws_world: AwsWorld, ecs_cluster: str) -
     }
 
 
+def described_arns(recorder: CallRecorder) -> list[str]:
+    return [
+        arn
+        for _, operation, params in recorder.calls
+        if operation == "DescribeTasks"
+        for arn in params["tasks"]
+    ]
+
+
+def test_a_stopped_task_is_described_once_and_keeps_the_tags_the_controller_gives_it(
+    aws_world: AwsWorld, ecs_cluster: str
+) -> None:
+    """ECS lists stopped tasks for about an hour; after a roll they are half of the list. A
+    STOPPED task changes only by the controller's tags, so it is not described again."""
+    recorder = CallRecorder()
+    backend = make_backend(aws_world, ecs_cluster, aws_world.task_definitions[1], recorder)
+    tags = {TAG_CLUSTER: "demo", TAG_PHASE: "running"}
+    kept = backend.run_task("us-east-1a", {**tags, TAG_AZ: "us-east-1a"})
+    gone = backend.run_task("us-east-1b", {**tags, TAG_AZ: "us-east-1b"})
+    backend.stop_task(gone.task_id, "replaced")
+    recorder.calls.clear()
+    first = {task.task_id: task for task in backend.list_tasks()}
+    assert sorted(described_arns(recorder)) == sorted([kept.task_id, gone.task_id])
+    assert first[gone.task_id].status == "STOPPED"
+
+    recorder.calls.clear()
+    second = {task.task_id: task for task in backend.list_tasks()}
+    assert described_arns(recorder) == [kept.task_id]
+    assert second == first
+
+    # The controller's tag reaches AWS and the remembered task alike.
+    backend.tag_task(gone.task_id, {TAG_PHASE: "removed"})
+    recorder.calls.clear()
+    third = {task.task_id: task for task in backend.list_tasks()}
+    assert described_arns(recorder) == [kept.task_id]
+    assert third[gone.task_id].phase == "removed"
+    (on_aws,) = aws_world.client("ecs").describe_tasks(
+        cluster=ecs_cluster, tasks=[gone.task_id], include=["TAGS"]
+    )["tasks"]
+    assert tags_of(on_aws)[TAG_PHASE] == "removed"
+
+    # Nothing running: a pass lists and describes nothing.
+    backend.stop_task(kept.task_id, "replaced")
+    backend.list_tasks()
+    recorder.calls.clear()
+    assert {task.status for task in backend.list_tasks()} == {"STOPPED"}
+    assert recorder.operations() == ["ecs:ListTasks", "ecs:ListTasks"]
+
+    # A restarted controller describes every listed task once again.
+    restarted = CallRecorder()
+    fresh = make_backend(aws_world, ecs_cluster, aws_world.task_definitions[1], restarted)
+    assert {task.task_id: task for task in fresh.list_tasks()}.keys() == third.keys()
+    assert sorted(described_arns(restarted)) == sorted([kept.task_id, gone.task_id])
+
+
 def test_errors_are_classified(aws_world: AwsWorld, ecs_cluster: str) -> None:
     recorder = CallRecorder()
     missing = ecs_cluster.rsplit("/", 1)[0] + "/no-such-cluster"

@@ -45,7 +45,9 @@ def test_controller_needs_only_the_standard_library_and_boto3() -> None:
 
 
 def test_dockerfile_copies_existing_files_runs_non_root_with_the_same_entrypoint() -> None:
-    for source in re.findall(r"^COPY (?!--from)(\S+) ", DOCKERFILE, re.M):
+    sources = re.findall(r"^COPY (?!.*--from)(?:--\S+ )*(\S+) ", DOCKERFILE, re.M)
+    assert "docker/restate-controller" in sources and "restate_controller" in sources
+    for source in sources:
         assert (IMAGE_DIR / source).exists(), source
     assert re.search(r"^USER 10001", DOCKERFILE, re.M)
     assert 'ENTRYPOINT ["restate-controller"]' in DOCKERFILE
@@ -53,12 +55,29 @@ def test_dockerfile_copies_existing_files_runs_non_root_with_the_same_entrypoint
     assert os.access(IMAGE_DIR / "docker" / "restate-controller", os.X_OK)
 
 
-def test_the_tmp_volume_is_writable_for_the_non_root_user() -> None:
-    """HOME=/tmp sits on the task's bind mount: declared as a VOLUME, world-writable, before
-    USER, so Fargate gives the mount the image's mode instead of root's 0755."""
-    tmp_mode = DOCKERFILE.index("RUN chmod 1777 /tmp")
-    volume = DOCKERFILE.index('VOLUME ["/tmp"]')
-    assert tmp_mode < volume < DOCKERFILE.index("USER 10001")
+def test_the_tmp_volume_is_declared_before_the_non_root_user() -> None:
+    """HOME=/tmp sits on the task's bind mount: declared as a VOLUME, so Fargate gives the
+    mount the image's mode (1777, checked on the built image in test_image_build.py) instead
+    of root's 0755."""
+    assert DOCKERFILE.index('VOLUME ["/tmp"]') < DOCKERFILE.index("USER 10001")
+
+
+def test_the_final_stage_runs_nothing_so_cross_builds_need_no_emulation() -> None:
+    """Every RUN is in a stage on the build machine's platform; the final stage only copies."""
+    stages = re.split(r"^FROM ", DOCKERFILE, flags=re.M)[1:]
+    assert stages[-1].startswith("${BASE_IMAGE}")
+    assert not re.search(r"^RUN ", stages[-1], re.M)
+    for stage in stages[:-1]:
+        if re.search(r"^RUN ", stage, re.M):
+            assert stage.startswith("--platform=$BUILDPLATFORM "), stage.splitlines()[0]
+
+
+def test_each_fetching_stage_has_the_name_its_build_context_replaces() -> None:
+    """`--build-context restatectl=DIR` / `python-deps=DIR` replace these stages (what
+    `cdktf-restate image build` passes); the final stage copies from them at their root."""
+    for name in ("restatectl", "python-deps"):
+        assert re.search(rf"^FROM scratch AS {name}$", DOCKERFILE, re.M), name
+        assert re.search(rf"^COPY --from={name} (--\S+ )*/", DOCKERFILE, re.M), name
 
 
 @pytest.mark.parametrize("arch", ["s390x", "386"])

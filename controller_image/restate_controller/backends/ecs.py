@@ -11,13 +11,14 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from restate_controller.config import Config, EbsVolume
 from restate_controller.model import (
     MANAGED_BY,
+    STOPPED_STATUS,
     TAG_AZ,
     TAG_CLUSTER,
     TAG_MANAGED_BY,
@@ -223,6 +224,12 @@ class EcsBackend:
         # Token of a launch decision's first attempt -> attempts ECS answered with no task.
         self.refused_launches: dict[str, int] = {}
         self.az_by_subnet = {subnet: az for az, subnet in settings.subnets_by_az.items()}
+        # This cluster's STOPPED tasks as last described, by ARN. A stopped task never changes
+        # again but for its tags, and only the controller tags a stopped task (its phase), so
+        # it is described once, not on every pass: ECS lists stopped tasks for about an hour,
+        # and after a roll they are half of the list (bench/controller_scale.py). Kept only
+        # while ListTasks still lists them; a restarted controller describes them once again.
+        self.stopped: dict[str, TaskInfo] = {}
 
     @classmethod
     def from_config(cls, config: Config) -> EcsBackend:
@@ -279,7 +286,8 @@ class EcsBackend:
             arn: at for arn, at in self.recent_launches.items() if now - at < RECENT_LAUNCH_SECONDS
         }
         wanted = list(dict.fromkeys([*arns, *self.recent_launches]))
-        described, failures = self._describe(wanted)
+        known_stopped = {arn: self.stopped[arn] for arn in wanted if arn in self.stopped}
+        described, failures = self._describe([arn for arn in wanted if arn not in known_stopped])
         # A task ListTasks returned but DescribeTasks could not describe would be missing from
         # the view: a draining task's zone would look undisturbed, a zone would look empty. The
         # pass must not act on that, so it fails (and is retried). Only a launch of the last few
@@ -296,7 +304,9 @@ class EcsBackend:
                 "ecs:DescribeTasks did not describe every listed task, not acting on a partial "
                 f"view: {describe_failures(unexplained)}"
             )
-        ours = [task for task in described if self._is_ours(task)]
+        by_arn = {**known_stopped, **{task.task_id: task for task in described}}
+        ours = [by_arn[arn] for arn in wanted if arn in by_arn and self._is_ours(by_arn[arn])]
+        self.stopped = {task.task_id: task for task in ours if task.status == STOPPED_STATUS}
         self.known_by_az = {}
         for task in ours:
             self.known_by_az.setdefault(task.az, set()).add(task.task_id)
@@ -352,6 +362,9 @@ class EcsBackend:
             self.ecs.tag_resource(resourceArn=task_id, tags=to_aws_tags(tags))
         except Exception as error:
             raise classify(error, "ecs:TagResource") from error
+        stopped = self.stopped.get(task_id)
+        if stopped is not None:
+            self.stopped[task_id] = replace(stopped, tags={**stopped.tags, **tags})
 
     def stop_task(self, task_id: str, reason: str) -> None:
         try:
