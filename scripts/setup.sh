@@ -4,6 +4,7 @@
 #   node_modules/     real restate-server / restatectl binaries for this machine (npm)
 #   .cache/npm/       restatectl for the other Lambda architecture than this CPU's (both are packaged)
 #   .cache/terraformrc  Terraform CLI config pointing at the local provider mirror
+#   buildah, mmdebstrap (apt-get, as root, when missing) for `cdktf-restate image build`
 # Overrides: PYTHON (interpreter), CDKTF_RESTATE_PROVIDER_MIRROR (folder holding
 # registry.terraform.io/hashicorp/aws/5.100.0/...).
 set -euo pipefail
@@ -46,6 +47,19 @@ for arch in arm64 x64; do
     chmod +x "$arch_dir/bin/restatectl"
   fi
 done
+
+# --- Controller image tools (buildah, mmdebstrap) -----------------------------
+# `cdktf-restate image build` and its tests build the controller image with them. Installed
+# from Debian packages when missing and running as root; nothing is done when both are present.
+if ! command -v buildah >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah mmdebstrap >/dev/null
+  else
+    echo "setup: buildah and mmdebstrap are missing (cdktf-restate image build needs them);" \
+         "install them as root: apt-get install buildah mmdebstrap" >&2
+  fi
+fi
 
 # --- Terraform CLI config ----------------------------------------------------
 if ! command -v terraform >/dev/null 2>&1; then
