@@ -18,6 +18,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "cdktf_restate.cli.dev",
         "run a local Restate cluster with the controller (up/roll/status/down)",
     ),
+    "image": (
+        "cdktf_restate.cli.image",
+        "build the controller image offline into build/controller-image/ (build [--arch])",
+    ),
     "module": (
         "cdktf_restate.terraform_module.generate",
         "generate the Terraform module (--out DIR)",

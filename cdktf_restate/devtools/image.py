@@ -1,4 +1,4 @@
-"""`cdktf-restate image build`: the controller image, built offline with buildah.
+"""The controller image, built offline with buildah (`cdktf-restate image build`).
 
 The same controller_image/Dockerfile users build with `docker build` from the public bases is
 built here from local inputs that take the place of its fetching stages:
@@ -14,7 +14,6 @@ the vfs storage driver and chroot isolation, its storage kept in .cache/containe
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import shutil
@@ -281,34 +280,3 @@ def archive_size(archive: Path) -> ArchiveSize:
             ) as content:
                 uncompressed += sum(member.size for member in content if member.isfile())
         return ArchiveSize(compressed, uncompressed, len(manifest["layers"]))
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="cdktf-restate image",
-        description="Build the controller image offline (buildah, mmdebstrap; run as root).",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    build_parser = commands.add_parser("build", help="build and write an OCI archive")
-    build_parser.add_argument(
-        "--arch", action="append", choices=sorted(NPM_ARCH), help="amd64 (default) and/or arm64"
-    )
-    build_parser.add_argument("--tag", help="image tag (default: the package version)")
-    args = parser.parse_args(argv)
-    try:
-        for arch in args.arch or ["amd64"]:
-            built = build(arch, tag=args.tag)
-            size = archive_size(built.archive)
-            print(
-                f"{built.reference}: {built.archive} "
-                f"({size.compressed_bytes / 1e6:.1f} MB compressed, "
-                f"{size.uncompressed_bytes / 1e6:.1f} MB unpacked)"
-            )
-    except ImageBuildError as error:
-        print(f"cdktf-restate image: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

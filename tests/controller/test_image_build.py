@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import tarfile
 from collections.abc import Iterator
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +20,19 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def built() -> image.BuiltImage:
-    return image.build("amd64")
+    """Built through the command line users run (the base and inputs are cached)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cdktf_restate.cli", "image", "build", "--arch", "amd64"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    reference, archive = result.stdout.split(" (")[0].split(": ")
+    assert "MB compressed" in result.stdout
+    assert reference == f"{image.IMAGE_NAME}:{version('cdktf-restate')}-amd64"
+    return image.BuiltImage("amd64", reference, Path(archive))
 
 
 @pytest.fixture(scope="module")
