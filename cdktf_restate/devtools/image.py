@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,7 @@ OUTPUT = REPO_ROOT / "build" / "controller-image"
 IMAGE_NAME = "localhost/cdktf-restate-controller"
 BASE_NAME = "localhost/cdktf-restate-controller-base"
 SUITE = "bookworm"
+BINFMT_MISC = Path("/proc/sys/fs/binfmt_misc")
 # Debian architecture -> the npm package suffix of restatectl.
 NPM_ARCH = {"amd64": "x64", "arm64": "arm64"}
 # python3 (no pip, no recommends, no docs): the controller needs the standard library; and
@@ -105,17 +107,37 @@ def base_key(arch: str) -> str:
     return f"{SUITE}-{arch}-{digest[:12]}"
 
 
+def host_arch() -> str:
+    machine = platform.machine()
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+
+
+def require_emulation(arch: str) -> None:
+    """mmdebstrap runs the packages' scripts for `arch`: another architecture than this
+    machine's needs qemu-user-static registered with binfmt_misc (the F flag, so it works
+    inside the chroot). Only the base needs it: the Dockerfile's final stage runs nothing."""
+    qemu = {"arm64": "qemu-aarch64", "amd64": "qemu-x86_64"}[arch]
+    handler = BINFMT_MISC / qemu
+    if arch != host_arch() and not (handler.exists() and handler.read_text().startswith("enabled")):
+        raise ImageBuildError(
+            f"building the {arch} base on {host_arch()} needs emulation: apt-get install "
+            f"qemu-user-static binfmt-support; mount -t binfmt_misc binfmt_misc {BINFMT_MISC} "
+            f"(if not mounted); update-binfmts --enable {qemu}"
+        )
+
+
 def base_rootfs(arch: str) -> Path:
-    """The Debian base as a tarball, made by mmdebstrap once per option set (~40-60 s)."""
+    """The Debian base as a tarball, made by mmdebstrap once per option set (~40-60 s; ~5 min
+    for another architecture under qemu)."""
     tarball = CACHE / f"base-{base_key(arch)}.tar"
     if tarball.exists():
         return tarball
+    require_emulation(arch)
     CACHE.mkdir(parents=True, exist_ok=True)
     partial = tarball.with_suffix(".partial.tar")
     run(
         ["mmdebstrap", f"--architectures={arch}", *MMDEBSTRAP_OPTIONS, SUITE, str(partial)],
-        what=f"mmdebstrap of the {arch} base (a foreign architecture needs qemu-user-static "
-        "and binfmt_misc)",
+        what=f"mmdebstrap of the {arch} base",
     )
     partial.replace(tarball)
     return tarball
