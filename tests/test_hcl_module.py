@@ -210,21 +210,12 @@ def test_committed_module_is_exactly_what_the_generator_writes(
 ) -> None:
     root, written = generated_files
     generated_dir = root / MODULE_PATH
-    ignored = {
-        line.lstrip("/")
-        for line in (generated_dir / ".gitignore").read_text().splitlines()
-        if line and not line.startswith("#")
-    }
     # What generate reports is what it wrote: every file in the folder but the stray one,
     # which it leaves alone.
     in_folder = sorted(p for p in generated_dir.rglob("*") if p.is_file())
     assert (generated_dir / STRAY_FILE).read_text() == "{}"
     assert sorted(written) == [p for p in in_folder if p.name != STRAY_FILE]
-    generated = sorted(
-        str(p.relative_to(generated_dir))
-        for p in written
-        if str(p.relative_to(generated_dir)) not in ignored
-    )
+    generated = sorted(str(p.relative_to(generated_dir)) for p in written)
     assert committed_module_files() == generated, "regenerate: cdktf-restate module --out " + str(
         MODULE_PATH
     )
@@ -232,8 +223,8 @@ def test_committed_module_is_exactly_what_the_generator_writes(
         assert (REPO / MODULE_PATH / name).read_bytes() == (generated_dir / name).read_bytes(), (
             f"{MODULE_PATH / name} drifted from the construct: run cdktf-restate module --out {MODULE_PATH}"
         )
-    # The ignored (large) zip is still pinned: main.tf carries its source_code_hash.
-    assert ignored == {"lambda/restatectl-arm64.zip", "lambda/restatectl-x86_64.zip"}
+    # Nothing is git-ignored: a checkout of the module is the whole module.
+    assert not (generated_dir / ".gitignore").exists()
 
 
 def test_every_tf_file_parses_with_python_hcl2() -> None:
@@ -327,7 +318,8 @@ KEY_ATTRIBUTES = {
     "aws_cloudwatch_log_group": ("retention_in_days",),
     "aws_s3_bucket_versioning": ("versioning_configuration",),
     "aws_security_group_rule": ("type", "from_port", "to_port", "protocol"),
-    "aws_lambda_function": ("runtime", "handler", "architectures", "source_code_hash"),
+    "aws_lambda_function": ("runtime", "handler", "architectures", "source_code_hash",
+                            "package_type", "image_config"),
     "aws_sqs_queue": ("message_retention_seconds",),
     "aws_kms_key": ("enable_key_rotation",),
 }  # fmt: skip
@@ -817,7 +809,7 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
     for function in planned(custom_plan, "custom", "aws_lambda_function"):
         if "vpc_config" in function and function["vpc_config"]:
             assert function["vpc_config"][0]["subnet_ids"] == four
-    # The restatectl Lambda follows the tasks' architecture: the x86_64 package.
+    # The restatectl Lambda is the controller image, on the controller's architecture.
     (restatectl,) = [
         f for f in planned(custom_plan, "custom", "aws_lambda_function")
         if f["function_name"].endswith("-restatectl")
@@ -827,7 +819,14 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
         if t == "aws_lambda_function" and b["function_name"].endswith("-restatectl")
     ]  # fmt: skip
     assert restatectl["architectures"] == construct_restatectl["architectures"] == ["x86_64"]
-    assert restatectl["source_code_hash"] == construct_restatectl["source_code_hash"]
+    assert restatectl["package_type"] == construct_restatectl["package_type"]
+    assert restatectl["image_config"][0]["command"] == construct_restatectl["image_config"][0][
+        "command"
+    ]
+    assert restatectl["package_type"] == "Image"
+    (image_config,) = restatectl["image_config"]
+    assert image_config["command"] == ["lambda"]
+    assert image_config["entry_point"] == ["/usr/local/bin/restatectl"]
     # The bucket prefix in the Restate configuration (the stateful definition is known at plan).
     stateful = [
         d for d in planned(custom_plan, "custom", "aws_ecs_task_definition")
@@ -1611,31 +1610,6 @@ def test_a_bad_id_next_to_one_known_after_apply_fails_the_plan(workspace: Worksp
     assert not any('module "fine"' in e for e in errors)
 
 
-def test_missing_restatectl_package_fails_the_plan_not_the_apply(workspace: Workspace) -> None:
-    """The restatectl zips are built, not committed: from a plain checkout `plan` must say so,
-    instead of `apply` stopping at the Lambda with most of the cluster created."""
-    module = workspace.root / "module-without-packages"
-    shutil.copytree(workspace.root / MODULE_PATH, module)
-    for package in (module / "lambda").glob("restatectl-*.zip"):
-        package.unlink()
-    result = plan_module_instances(
-        workspace,
-        "missing-packages",
-        module,
-        {
-            "packages_missing": "",
-            "restatectl_disabled": "  restatectl = { disabled = true }\n",
-        },
-    )
-    assert result.returncode == 1, result.stdout
-    errors = normalized(result.stdout + result.stderr).split("Error: ")[1:]
-    # One error: the instance with restatectl disabled needs no package.
-    (error,) = errors
-    assert 'in resource "aws_lambda_function" "restatectl_function"' in error
-    assert "restatectl: the Lambda package" in error and "restatectl-arm64.zip is missing" in error
-    assert "cdktf-restate module --out" in error
-
-
 @contextmanager
 def served(directory: Path) -> Iterator[str]:
     """``directory`` over plain HTTP on loopback (a stand-in for a release's download URL)."""
@@ -1670,9 +1644,7 @@ def test_release_archive_is_reproducible_and_plans_from_its_url(
     (module / "lambda" / "notes.txt").unlink()
     packaged = sorted(p.relative_to(module).as_posix() for p in module.rglob("*") if p.is_file())
     assert sorted(n for n, m in members.items() if m.isfile()) == packaged
-    assert {"main.tf", "lambda/restatectl-arm64.zip", "lambda/restatectl-x86_64.zip"} <= set(
-        members
-    )
+    assert {"main.tf", "lambda/retirement-watcher.zip"} <= set(members)
     assert {(m.mtime, m.uid, m.gid) for m in members.values()} == {(0, 0, 0)}
     workdir = workspace.root / "from-release"
     workdir.mkdir()
@@ -1682,18 +1654,16 @@ def test_release_archive_is_reproducible_and_plans_from_its_url(
         )
         plan = planned_root_module(workspace, workdir, calls)
     lambdas = {
-        c["change"]["after"]["function_name"]: c["change"]["after"]["source_code_hash"]
+        c["change"]["after"]["function_name"]: c["change"]["after"].get("source_code_hash")
         for c in created(plan)
         if c["type"] == "aws_lambda_function" and c["address"].startswith("module.released.")
     }
-    package = module / "lambda" / "restatectl-arm64.zip"
+    package = module / "lambda" / "retirement-watcher.zip"
     digest = base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()
-    assert lambdas["restate-restatectl"] == digest
+    assert lambdas["restate-retirement-watcher"] == digest
 
 
-def test_module_cli_usage_and_missing_binary(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:
+def test_module_cli_usage(capsys: pytest.CaptureFixture) -> None:
     assert hcl_module.main([]) == 2
     assert "usage: cdktf-restate module --out DIR" in capsys.readouterr().err
     for wrong, says in (
@@ -1714,8 +1684,3 @@ def test_module_cli_usage_and_missing_binary(
 
     assert cli.main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == "cdktf-restate 0.1.0"
-    # Without the restatectl binary the command fails with the build's message, no traceback.
-    monkeypatch.setenv("CDKTF_RESTATE_RESTATECTL_BINARY_ARM64", str(tmp_path / "missing"))
-    monkeypatch.setenv("CDKTF_RESTATE_CACHE_DIR", str(tmp_path / "cache"))
-    assert hcl_module.main(["--out", str(tmp_path / "module")]) == 1
-    assert "CDKTF_RESTATE_RESTATECTL_BINARY_ARM64" in capsys.readouterr().err

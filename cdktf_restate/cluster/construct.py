@@ -17,7 +17,7 @@ from cdktf_restate.cluster.context import (
     merged_tags,
     shortened,
 )
-from cdktf_restate.cluster.controller import Controller, add_controller
+from cdktf_restate.cluster.controller import Controller, add_controller, controller_image
 from cdktf_restate.cluster.ecs import add_ecs_cluster, add_log_groups
 from cdktf_restate.cluster.encryption import add_cluster_key
 from cdktf_restate.cluster.load_balancer import Listeners, add_load_balancer
@@ -221,13 +221,15 @@ class RestateEcsFargateCluster(Construct):
         # Shortened so that every Lambda, queue and role name derived from it fits AWS's limits
         # (in Terraform for a token: the generated module's variable).
         name_prefix = shortened(name, lambdas.MAX_NAME_PREFIX_LENGTH)
-        architecture = lambda_architecture(props.restate_tasks.cpu_architecture)
         if not is_disabled(restatectl_off):
+            # The function is the controller image, so it runs on the controller's architecture.
+            image_uri, _ = controller_image(ctx)
             restatectl = lambdas.add_restatectl_lambda(
                 self,
                 "restatectl",
                 name_prefix=name_prefix,
-                architecture=architecture,
+                architecture=lambda_architecture(props.controller.tasks.cpu_architecture),
+                image_uri=image_uri,
                 subnet_ids=list(ctx.subnet_ids),
                 security_group_ids=security_group_ids,
                 restatectl_address=self.restatectl_address,
@@ -258,7 +260,7 @@ class RestateEcsFargateCluster(Construct):
 
 
 def lambda_architecture(cpu_architecture: str) -> str:
-    """The restatectl Lambda runs on the tasks' architecture (ARM64 -> arm64, X86_64 -> x86_64);
+    """The restatectl Lambda runs on the controller image's architecture (ARM64 -> arm64, X86_64 -> x86_64);
     chosen by Terraform for a token (the generated module's variable)."""
     if is_token(cpu_architecture):
         return cdktf.Token.as_string(

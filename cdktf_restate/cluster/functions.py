@@ -38,6 +38,8 @@ NAME_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 RESTATECTL_RESERVED_CONCURRENCY = 2
 RETIREMENT_WATCHER_RESERVED_CONCURRENCY = 2
 RESTATECTL_TIMEOUT_SECONDS = 60
+# Where the controller image (controller_image/Dockerfile) installs restatectl.
+RESTATECTL_IMAGE_PATH = "/usr/local/bin/restatectl"
 RESTATECTL_MEMORY_MB = 256
 WATCHER_TIMEOUT_SECONDS = 30
 WATCHER_MEMORY_MB = 128
@@ -284,9 +286,25 @@ def _basic_statements(
     return statements
 
 
-def _code(
+def restatectl_image_code(image_uri: str) -> dict[str, Any]:
+    """The restatectl function's code: the controller image, which already holds restatectl,
+    started as ``restatectl lambda`` (the subcommand serving the Lambda Runtime API). Nothing to
+    build or commit, so the generated module plans from a plain git checkout."""
+    return {
+        "package_type": "Image",
+        "image_uri": image_uri,
+        "image_config": [
+            {
+                "entry_point": [RESTATECTL_IMAGE_PATH],
+                "command": ["lambda"],
+            }
+        ],
+    }
+
+
+def _zip_code(
     scope: Construct, packages: Mapping[str, lambda_build.BuiltZip], architecture: str
-) -> tuple[str, str]:
+) -> dict[str, Any]:
     """``filename`` and ``source_code_hash`` of a function: its one package, or (for an
     architecture known only at plan time) Terraform's choice between one per architecture."""
     # The asset copies the cached zip into the stack's output dir, so `filename` is relative
@@ -300,7 +318,7 @@ def _code(
             type=cdktf.AssetType.FILE,
             asset_hash=package.content_hash,
         )
-        return asset.path, package.source_code_hash
+        return {"filename": asset.path, "source_code_hash": package.source_code_hash}
     paths = {
         name: cdktf.TerraformAsset(
             scope,
@@ -316,14 +334,14 @@ def _code(
         return cdktf.Token.as_string(fn.lookup(dict(values), architecture))
 
     hashes = {name: package.source_code_hash for name, package in packages.items()}
-    return choose(paths), choose(hashes)
+    return {"filename": choose(paths), "source_code_hash": choose(hashes)}
 
 
 def _function(
     scope: Construct,
     *,
     function_name: str,
-    code: tuple[str, str],
+    code: Mapping[str, Any],
     role_arn: str,
     attributes: Mapping[str, Any],
     log_group: Resource,
@@ -333,7 +351,6 @@ def _function(
     count: float | None,
     depends_on: Sequence[cdktf.ITerraformDependable] = (),
 ) -> Resource:
-    filename, source_code_hash = code
     return Resource(
         scope,
         "function",
@@ -341,8 +358,7 @@ def _function(
         {
             "function_name": function_name,
             "role": role_arn,
-            "filename": filename,
-            "source_code_hash": source_code_hash,
+            **code,
             "kms_key_arn": kms_key_arn,
             "tracing_config": [{"mode": "Active"}],
             "dead_letter_config": [{"target_arn": dead_letter_queue.ref("arn")}],
@@ -360,6 +376,7 @@ def add_restatectl_lambda(
     *,
     name_prefix: str,
     architecture: str,
+    image_uri: str,
     subnet_ids: Sequence[str],
     security_group_ids: Sequence[str],
     restatectl_address: str,
@@ -371,6 +388,9 @@ def add_restatectl_lambda(
     count: float | None = None,
 ) -> RestatectlLambda:
     """restatectl as a Lambda in the cluster's VPC: invoke with ``{"args": [...]}``.
+
+    The function is the controller image ``image_uri`` (an ECR image of ``architecture``)
+    started as ``restatectl lambda``.
 
     ``partition`` is the ARN partition of the network-interface permissions (``aws``,
     ``aws-cn``, ``aws-us-gov``); the cluster passes its ``data.aws_partition`` value.
@@ -392,12 +412,6 @@ def add_restatectl_lambda(
         raise ValueError("restatectl subnet_ids must not be empty (the Lambda runs in the VPC)")
     if not security_group_ids:
         raise ValueError("restatectl security_group_ids must not be empty")
-    # Built first: fails early if a binary is missing.
-    packages = {
-        name: lambda_build.restatectl_zip(name)
-        for name in ((architecture,) if known_architecture else lambda_build.ARCHITECTURES)
-    }
-
     construct = Construct(scope, id)
     function_name = f"{name_prefix}-restatectl"
     log_group = _log_group(construct, function_name, log_retention_days, kms_key_arn, tags, count)
@@ -441,12 +455,10 @@ def add_restatectl_lambda(
     function = _function(
         construct,
         function_name=function_name,
-        code=_code(construct, packages, architecture),
+        code=restatectl_image_code(image_uri),
         role_arn=role_arn,
         attributes={
             "description": 'restatectl for this Restate cluster; invoke with {"args": [...]}',
-            "runtime": "provided.al2023",
-            "handler": "bootstrap",
             "architectures": [architecture],
             "timeout": RESTATECTL_TIMEOUT_SECONDS,
             "memory_size": RESTATECTL_MEMORY_MB,
@@ -607,7 +619,7 @@ def add_retirement_watcher(
     function = _function(
         construct,
         function_name=function_name,
-        code=_code(construct, {"arm64": package}, "arm64"),
+        code=_zip_code(construct, {"arm64": package}, "arm64"),
         role_arn=role_arn,
         attributes={
             "description": "Tags ECS tasks of this Restate cluster that AWS will retire",

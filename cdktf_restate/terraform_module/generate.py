@@ -473,11 +473,13 @@ def generate(out: Path) -> list[Path]:
     (out / "variables.tf").write_text(variables_tf())
     (out / "versions.tf").write_text(versions_tf())
     (out / "README.md").write_text(readme(INPUTS, outputs, zips))
-    ignored = [z for z in zips if z.stat().st_size > MAX_COMMITTED_ZIP_BYTES]
-    (out / ".gitignore").write_text(
-        "# Built by `cdktf-restate module` (too large to commit; pinned by source_code_hash).\n"
-        + "".join(f"/{LAMBDA_DIR}/{z.name}\n" for z in ignored)
-    )
+    too_large = [z.name for z in zips if z.stat().st_size > MAX_COMMITTED_ZIP_BYTES]
+    if too_large:
+        # Every package is committed, so a git checkout of the module plans as it is.
+        raise ModuleGenerationError(
+            f"Lambda packages {', '.join(too_large)} exceed {MAX_COMMITTED_ZIP_BYTES} bytes; "
+            "allowed: small packages committed with the module (large code goes in an image)"
+        )
     terraform(["fmt", "-list=false", "."], out)
     return module_files(out)
 

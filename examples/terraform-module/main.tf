@@ -2,9 +2,9 @@
 # gateway) and the Restate cluster from the generated module. Same cluster as the CDKTF
 # examples/minimal stack.
 #
-# Real AWS: first build the restatectl Lambda zips into the module (not committed, ~8 MB each):
-# `.venv/bin/cdktf-restate module --out modules/restate-ecs-fargate-cluster` from the repository
-# root; then `terraform init && terraform apply` here.
+# Real AWS: push the controller image to ECR first (docs/terraform-module.md: the restatectl
+# Lambda is that image too); then `terraform init && terraform apply` here. Nothing to build:
+# the module works as committed in git.
 # Local AWS emulator (moto on 127.0.0.1:5000): `terraform plan -var aws_endpoint=http://127.0.0.1:5000`
 # with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY set to any value.
 

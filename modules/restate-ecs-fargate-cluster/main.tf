@@ -1533,7 +1533,7 @@ resource "aws_lambda_event_source_mapping" "retirement_watcher_queue_source" {
 
 resource "aws_lambda_function" "restatectl_function" {
   architectures = [
-    (var.restate_tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64",
+    (var.controller.tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64",
   ]
   count = var.restatectl.disabled ? 0 : 1
   dead_letter_config {
@@ -1546,15 +1546,21 @@ resource "aws_lambda_function" "restatectl_function" {
       RESTATECTL_ADDRESS = "http://${local.nlb_dns_name}:5122"
     }
   }
-  filename                       = { "arm64" = "${path.module}/lambda/restatectl-arm64.zip", "x86_64" = "${path.module}/lambda/restatectl-x86_64.zip" }[(var.restate_tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64"]
-  function_name                  = "${trim(substr(var.cluster_name, 0, 45), "-_")}-restatectl"
-  handler                        = "bootstrap"
+  function_name = "${trim(substr(var.cluster_name, 0, 45), "-_")}-restatectl"
+  image_config {
+    command = [
+      "lambda",
+    ]
+    entry_point = [
+      "/usr/local/bin/restatectl",
+    ]
+  }
+  image_uri                      = coalesce(var.controller.controller_image, join("", [data.aws_caller_identity.caller_identity.account_id, ".dkr.ecr.", data.aws_region.region.name, ".amazonaws.com", "/cdktf-restate-controller:0.1.0"]))
   kms_key_arn                    = aws_kms_key.kms_key.arn
   memory_size                    = 256
+  package_type                   = "Image"
   reserved_concurrent_executions = 2
   role                           = coalesce(var.restatectl.execution_role_arn, one(aws_iam_role.restatectl_role.*.arn))
-  runtime                        = "provided.al2023"
-  source_code_hash               = { "arm64" = "CDJ7F7K7HQeftOTcTt1jAIIuCI4fFlRMLoHBUlJ9bng=", "x86_64" = "ydKw0YJf3yJ6YUpnB4M54MIQTJOuWlgvTa39Wf4gnNs=" }[(var.restate_tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64"]
   tags                           = merge(var.tags, { "restate:cluster" = var.cluster_name })
   timeout                        = 60
   tracing_config {
@@ -1563,12 +1569,6 @@ resource "aws_lambda_function" "restatectl_function" {
   vpc_config {
     security_group_ids = local.security_group_ids
     subnet_ids         = var.subnets[*].subnet_id
-  }
-  lifecycle {
-    precondition {
-      condition     = fileexists((var.restate_tasks.cpu_architecture == "ARM64" ? "${path.module}/lambda/restatectl-arm64.zip" : "${path.module}/lambda/restatectl-x86_64.zip"))
-      error_message = "restatectl: the Lambda package ${(var.restate_tasks.cpu_architecture == "ARM64" ? "${path.module}/lambda/restatectl-arm64.zip" : "${path.module}/lambda/restatectl-x86_64.zip")} is missing; allowed: build it with `cdktf-restate module --out <this module's folder>` (see the module's README; from a git or registry source, vendor the module into your repository first), or set restatectl = { disabled = true }"
-    }
   }
 }
 
