@@ -49,6 +49,9 @@ RETRY_PAUSE_SECONDS = 5.0
 # Answers that mean "the admin API is not there yet" (load balancer without healthy targets,
 # node still starting). Anything else from Restate is its verdict and is reported as is.
 NOT_READY_STATUSES = frozenset({502, 503, 504})
+# A grant created in the same apply takes seconds to reach every IAM endpoint: Restate's
+# "AccessDenied" from discovery is retried this long, then reported.
+PERMISSION_GRACE_SECONDS = 90.0
 
 
 class RegistrationError(RuntimeError):
@@ -186,7 +189,8 @@ def register(
     sleep: Sleep = time.sleep,
 ) -> dict[str, Any]:
     """Wait for the admin API, then register; a not-ready answer is retried within the budget."""
-    deadline = clock() + request.wait_seconds
+    started = clock()
+    deadline = started + request.wait_seconds
     attempts = wait_for_admin(
         request.admin_url,
         request.wait_seconds,
@@ -207,7 +211,10 @@ def register(
             result["admin_wait_attempts"] = attempts
             return result
         pause = request.retry_pause_seconds
-        if answer.status not in NOT_READY_STATUSES or clock() + pause > deadline:
+        retryable = answer.status in NOT_READY_STATUSES or (
+            b"AccessDenied" in answer.body and clock() < started + PERMISSION_GRACE_SECONDS
+        )
+        if not retryable or clock() + pause > deadline:
             target = request.deployment.get("arn") or request.deployment.get("uri")
             raise RegistrationError(
                 f"Restate refused to register {target}: {restate_error(answer)}"
