@@ -100,7 +100,7 @@ def aws_sdk_pointed_at(endpoint: LambdaEndpoint) -> Iterator[None]:
                 os.environ[key] = value
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dev_cluster(
     tmp_path_factory: pytest.TempPathFactory, lambda_endpoint: LambdaEndpoint
 ) -> Iterator[local_cluster.DevCluster]:

@@ -26,6 +26,8 @@ from cdktf_restate.devtools.emulator import free_ports
 from cdktf_restate.lambdas import service_deployer
 from cdktf_restate.lambdas.service_deployer import AdminNotReady, RegistrationError, handle
 
+pytestmark = pytest.mark.slow  # real restate-server clusters
+
 ACCOUNT = "123456789012"
 FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:greeter"
 INVOKER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/app-restate-invoker"
