@@ -86,6 +86,8 @@ def parse_request(event: Mapping[str, Any]) -> Request:
     if not isinstance(admin_url, str) or not admin_url.startswith(("http://", "https://")):
         raise MalformedInput(f"admin_url: {admin_url!r} is not an http(s) URL")
     deployment = event.get("deployment")
+    if isinstance(deployment, dict):  # null values: the module's keys for the other kind
+        deployment = {key: value for key, value in deployment.items() if value is not None}
     if not isinstance(deployment, dict) or not (("arn" in deployment) ^ ("uri" in deployment)):
         raise MalformedInput(f"deployment: {deployment!r} needs exactly one of 'arn' or 'uri'")
     allowed = {"arn", "assume_role_arn"} if "arn" in deployment else {"uri"}

@@ -16,6 +16,7 @@ from typing import Any
 
 from cdktf_restate.schema.errors import fail
 from cdktf_restate.schema.tokens import TOKEN_LIST_MARKER, is_token
+from cdktf_restate.schema.validation import ec2_id_allowed
 
 #: A published version (``:3``) or alias (``:live``) of a function. ``$LATEST`` and an
 #: unqualified ARN do not match: Restate pins each invocation to the deployment's code.
@@ -34,10 +35,19 @@ FUNCTION_VERSION_ALLOWED = (
 )
 ROLE_ARN_ALLOWED = "arn:aws:iam::ACCOUNT:role/NAME"
 HTTP_URL_ALLOWED = "http(s)://host[:port][/path] with a port of 1-65535"
+KMS_KEY_ARN_PATTERN = "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+$"
+KMS_KEY_ARN_ALLOWED = "arn:aws:kms:REGION:ACCOUNT:key/ID"
+#: Function, role and log group name; "-dlq" is added for the dead-letter queue.
+NAME_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+NAME_ALLOWED = "1-64 letters, digits, '-' and '_'"
+ROLE_NAME_PATTERN = "^[A-Za-z0-9+=,.@_-]{1,64}$"
 MIN_WAIT_SECONDS = 10
 #: The deployer Lambda's timeout is 900 s (Lambda's maximum); a registration needs time left.
 MAX_WAIT_SECONDS = 780
 DEFAULT_WAIT_SECONDS = 600
+WAIT_ALLOWED = (
+    f"an integer of {MIN_WAIT_SECONDS}-{MAX_WAIT_SECONDS} seconds (the deployer's timeout is 900 s)"
+)
 
 
 def _skip(value: Any) -> bool:
@@ -94,7 +104,7 @@ def check_ids(path: str, values: Any, kind: str, prefix: str) -> None:
             raise fail(
                 f"{path}[{index}]",
                 f"{value!r} is not a {kind} id",
-                f"{prefix}- and 8 or 17 hex digits",
+                ec2_id_allowed(prefix),
             )
 
 
@@ -106,11 +116,22 @@ def check_wait_seconds(path: str, value: Any) -> None:
         or not isinstance(value, int)
         or not (MIN_WAIT_SECONDS <= value <= MAX_WAIT_SECONDS)
     ):
-        raise fail(
-            path,
-            f"{value!r} is out of range",
-            f"an integer of {MIN_WAIT_SECONDS}-{MAX_WAIT_SECONDS} seconds (the deployer's timeout is 900 s)",
-        )
+        raise fail(path, f"{value!r} is out of range", WAIT_ALLOWED)
+
+
+def check_pattern(path: str, value: Any, pattern: str, what: str, allowed: str) -> None:
+    """A string matching ``pattern`` (None passes: the default)."""
+    if value is None or _skip(value):
+        return
+    if not isinstance(value, str) or not re.match(pattern, value):
+        raise fail(path, f"{value!r} is not {what}", allowed)
+
+
+def check_retention(path: str, value: Any) -> None:
+    if _skip(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise fail(path, f"{value!r} is not a retention", "an integer >= 0 (0 = never expire)")
 
 
 def _python(pattern: str) -> str:
@@ -141,21 +162,8 @@ def validate_deployer_props(props: ServiceDeployerProps) -> None:
     check_ids("subnet_ids", props.subnet_ids, "subnet", "subnet")
     check_ids("security_group_ids", props.security_group_ids, "security group", "sg")
     check_wait_seconds("wait_seconds", props.wait_seconds)
-    if (
-        props.kms_key_arn is not None
-        and not _skip(props.kms_key_arn)
-        and not re.match(
-            "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$", props.kms_key_arn
-        )
-    ):
-        raise fail(
-            "kms_key_arn",
-            f"{props.kms_key_arn!r} is not a KMS key ARN",
-            "arn:aws:kms:REGION:ACCOUNT:key/ID",
-        )
-    if not _skip(props.log_retention_days) and (
-        not isinstance(props.log_retention_days, int) or props.log_retention_days < 0
-    ):
-        raise fail(
-            "log_retention_days", f"{props.log_retention_days!r}", "an integer >= 0 (0 = never)"
-        )
+    check_pattern("name", props.name, NAME_PATTERN, "a function name", NAME_ALLOWED)
+    check_pattern(
+        "kms_key_arn", props.kms_key_arn, KMS_KEY_ARN_PATTERN, "a KMS key ARN", KMS_KEY_ARN_ALLOWED
+    )
+    check_retention("log_retention_days", props.log_retention_days)

@@ -17,8 +17,9 @@ from typing import Any
 import cdktf
 from constructs import Construct
 
-from cdktf_restate._tf import DataSource, Resource, fn
+from cdktf_restate._tf import DataSource, Resource, fn, op
 from cdktf_restate.cluster import functions
+from cdktf_restate.cluster.context import function_argument
 from cdktf_restate.lambdas import build as lambda_build
 from cdktf_restate.schema.errors import fail
 from cdktf_restate.schema.service_props import (
@@ -115,15 +116,38 @@ class ServiceDeployer(Construct):
     def _build(self, props: ServiceDeployerProps) -> None:
         package = lambda_build.service_deployer_zip()
         partition = DataSource(self, "partition", "aws_partition", {}).attr("partition")
-        tags = dict(props.tags)
+        tags: Any = props.tags if is_token(props.tags) else dict(props.tags)
         kms = props.kms_key_arn
         name = self.function_name
         self.log_group = functions._log_group(self, name, props.log_retention_days, kms, tags, None)
         # Registrations are synchronous; the queue catches nothing in practice but keeps the
         # function in line with the cluster's (and checkov's CKV_AWS_116).
         self.dead_letter_queue = functions._dead_letter_queue(self, f"{name}-dlq", kms, tags, None)
-        statements = functions._basic_statements(self.log_group, self.dead_letter_queue, kms)
+        # A key that Terraform may find null (the generated module's variable): the key
+        # statement and the queue's own encryption are chosen in Terraform.
+        nullable_key = is_token(kms)
+        if nullable_key:
+            null = cdktf.Token.null_value()
+            self.dead_letter_queue.add_override(
+                "sqs_managed_sse_enabled", fn.conditional(op.eq(kms, null), True, null)
+            )
+        statements: Any = functions._basic_statements(
+            self.log_group, self.dead_letter_queue, None if nullable_key else kms
+        )
         statements += vpc_statements(partition, props.subnet_ids, props.security_group_ids)
+        if nullable_key:
+            key_statement = {
+                "Sid": "UseClusterKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": kms,
+            }
+            statements = fn.concat(
+                [
+                    statements,
+                    fn.conditional(op.eq(kms, cdktf.Token.null_value()), [], [key_statement]),
+                ]
+            )
         role, policy = functions._role(self, name, statements, tags, None)
         self.role_arn = role.ref("arn")
         self.function = functions._function(
@@ -263,6 +287,16 @@ class ServiceDeployer(Construct):
             depends_on=[self.function, *depends_on],
         )
         return Registration(invocation)
+
+
+def _templates_as_arguments(value: Any) -> Any:
+    if isinstance(value, str):
+        return function_argument(value)
+    if isinstance(value, list):
+        return [_templates_as_arguments(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _templates_as_arguments(v) for k, v in value.items()}
+    return value
 
 
 def vpc_statements(
