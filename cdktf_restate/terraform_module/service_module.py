@@ -181,11 +181,17 @@ def synthesize(workdir: Path) -> tuple[dict[str, Any], Path]:
             "name": f"invoke-{var['name']}",
             "role": var["restate_task_role_name"],
             "policy": policy_json([invoke_statement([function])]),
+            # Checked before the policy is evaluated (it needs the function's ARN).
+            "lifecycle": {
+                "precondition": [
+                    {"condition": "${" + rule.condition + "}", "error_message": rule.message}
+                    for rule in rules.grant_preconditions()
+                ]
+            },
         },
+        # Known at plan: a function's ARN is not (its null-ness either, for a new version).
         count=cdktf.Token.as_number(
-            fn.conditional(
-                op.and_(op.neq(var["restate_task_role_name"], null), op.neq(function, null)), 1, 0
-            )
+            fn.conditional(op.neq(var["restate_task_role_name"], null), 1, 0)
         ),
     )
     registration = deployer.add_registration(

@@ -129,3 +129,12 @@ def registration_preconditions() -> list[Rule]:
             "assume_role_arn: only for a Lambda function; allowed: null with http_uri",
         ),
     ]
+
+
+def grant_preconditions() -> list[Rule]:
+    return [
+        Rule(
+            "var.function_version_arn != null",
+            "restate_task_role_name: a grant to invoke needs a function; allowed: null with http_uri",
+        )
+    ]

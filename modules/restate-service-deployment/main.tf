@@ -35,8 +35,14 @@ resource "aws_iam_role_policy" "deployer_role_policy" {
 }
 
 resource "aws_iam_role_policy" "invoke_grant" {
-  count = ((var.restate_task_role_name != null) && (var.function_version_arn != null)) ? 1 : 0
-  name  = "invoke-${var.name}"
+  count = (var.restate_task_role_name != null) ? 1 : 0
+  lifecycle {
+    precondition {
+      condition     = var.function_version_arn != null
+      error_message = "restate_task_role_name: a grant to invoke needs a function; allowed: null with http_uri"
+    }
+  }
+  name = "invoke-${var.name}"
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
