@@ -1,6 +1,8 @@
 """cdktf-restate: Restate clusters on AWS ECS Fargate, as CDKTF Python constructs.
 
-Public names: ``RestateEcsFargateCluster``, its props classes, ``RestateConfigError`` and
+Public names: ``RestateEcsFargateCluster``, its props classes, ``RestateConfigError``, the
+service deployment constructs (``RestateEnvironment``, ``ServiceDeployer``,
+``RestateInvokerRole``) and
 ``AwsProvider`` (the ``hashicorp/aws`` provider block pinned to 5.100.0, the version the
 construct is tested with, without the 15-20 s import of the generated provider bindings).
 They are imported on first use, so ``import cdktf_restate`` (e.g. for the CLI) stays cheap;
@@ -30,6 +32,10 @@ _EXPORTS = {
     "RestatectlProps": "cdktf_restate.schema.props",
     "RetirementWatcherProps": "cdktf_restate.schema.props",
     "MonitoringProps": "cdktf_restate.schema.props",
+    "RestateEnvironment": "cdktf_restate.services.environment",
+    "RestateInvokerRole": "cdktf_restate.services.invoker_role",
+    "ServiceDeployer": "cdktf_restate.services.deployer",
+    "ServiceDeployerProps": "cdktf_restate.schema.service_props",
 }
 
 __all__ = [
@@ -44,8 +50,12 @@ __all__ = [
     "RestateClusterProps",
     "RestateConfigError",
     "RestateEcsFargateCluster",
+    "RestateEnvironment",
+    "RestateInvokerRole",
     "RestatectlProps",
     "RetirementWatcherProps",
+    "ServiceDeployer",
+    "ServiceDeployerProps",
     "StatefulNodeProps",
     "StatelessNodeProps",
     "Subnet",
@@ -72,6 +82,10 @@ if TYPE_CHECKING:
         Subnet,
         TaskProps,
     )
+    from cdktf_restate.schema.service_props import ServiceDeployerProps
+    from cdktf_restate.services.deployer import ServiceDeployer
+    from cdktf_restate.services.environment import RestateEnvironment
+    from cdktf_restate.services.invoker_role import RestateInvokerRole
 
 
 def __getattr__(name: str) -> Any:

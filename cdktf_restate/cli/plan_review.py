@@ -29,6 +29,7 @@ COMPONENTS = (
     "IAM",
     "Lambdas",
     "monitoring",
+    "service registrations",
     "other",
 )
 ACTION_ORDER = ("replace", "delete", "update", "create")
@@ -190,6 +191,8 @@ def component_of(change: ResourceChange) -> str:
         component = "ECS"
     elif t.startswith("aws_iam_"):
         component = "IAM"
+    elif t == "aws_lambda_invocation":
+        component = "service registrations"  # ServiceDeployer (docs/services.md)
     elif t.startswith(("aws_lambda_", "aws_sqs_", "aws_cloudwatch_event_")):
         component = "Lambdas"
     elif t.startswith(("aws_cloudwatch_", "aws_sns_")):
@@ -427,6 +430,42 @@ def _policy_statements(document: Any) -> set[tuple[str, str, str]]:
     return triples
 
 
+def _registration_target(change: ResourceChange) -> str:
+    """What a ServiceDeployer registration registers: the function version ARN or the URI."""
+    values = change.before if change.action == "delete" else change.after
+    if change.action != "delete" and change.after_unknown.get("input") is True:
+        return UNKNOWN
+    try:
+        deployment = json.loads(values.get("input") or "{}").get("deployment") or {}
+    except (TypeError, ValueError, AttributeError):
+        return "(not a ServiceDeployer input)"
+    if not isinstance(deployment, dict):
+        return UNKNOWN
+    target = deployment.get("arn") or deployment.get("uri") or UNKNOWN
+    role = deployment.get("assume_role_arn")
+    return f"{_code(target)} (assuming {_code(role)})" if role else _code(target)
+
+
+def _registration_notes(changes: list[ResourceChange]) -> list[str]:
+    notes = []
+    for change in changes:
+        if change.type != "aws_lambda_invocation":
+            continue
+        target = _registration_target(change)
+        if change.action == "delete":
+            notes.append(
+                f"Service registration {_code(change.address)} is removed from Terraform; its "
+                f"deployment {target} stays registered in Restate (in-flight invocations finish there)."
+            )
+        else:
+            verb = {"create": "registers", "update": "registers", "replace": "re-registers"}
+            notes.append(
+                f"Service registration {_code(change.address)} {verb[change.action]} {target} "
+                "with Restate during apply; earlier deployments keep serving their invocations."
+            )
+    return notes
+
+
 def _iam_warnings(changes: list[ResourceChange]) -> list[str]:
     warnings = []
     for change in changes:
@@ -547,6 +586,7 @@ def review(plan: Mapping[str, Any]) -> Review:
     result.warnings += _network_warnings(changes)
     result.warnings += _iam_warnings(changes)
     result.notes += _stateless_warnings(changes)
+    result.notes += _registration_notes(changes)
     return result
 
 

@@ -94,6 +94,8 @@ class RestateEcsFargateCluster(Construct):
 
         restate_roles = add_restate_roles(ctx, storage=storage, logs=logs)
         self.restate_task_role_arn = restate_roles.task.arn
+        self.restate_task_role_name = restate_roles.task.name
+        self._grants = 0
         self.restate_execution_role_arn = restate_roles.execution.arn
         stateless = add_stateless(
             ctx,
@@ -147,6 +149,29 @@ class RestateEcsFargateCluster(Construct):
                 "controller_task_role_arn": self.controller.task_role.arn,
             },
         )
+
+    # ---------------------------------------------------------------- services (docs/services.md)
+    def grant_invoke(self, function_or_arn: object) -> object:
+        """Let the Restate nodes invoke this Lambda function, its versions and aliases."""
+        from cdktf_restate.cluster.grants import grant_invoke
+
+        self._grants += 1
+        return grant_invoke(self, self.restate_task_role_name, self._grants, function_or_arn)
+
+    def grant_assume_role(self, role_arn: str) -> object:
+        """Let the Restate nodes assume an invoker role (``RestateInvokerRole`` of another
+        account; within one account its trust policy alone suffices)."""
+        from cdktf_restate.cluster.grants import grant_assume_role
+
+        self._grants += 1
+        return grant_assume_role(self, self.restate_task_role_name, self._grants, role_arn)
+
+    @property
+    def environment(self) -> object:
+        """This cluster as a ``RestateEnvironment`` (admin URL, Restate role, grant)."""
+        from cdktf_restate.services.environment import environment_of
+
+        return environment_of(self)  # type: ignore[arg-type]
 
     def _context(self) -> ClusterContext:
         props = self.props

@@ -229,3 +229,9 @@ def retirement_watcher_zip() -> BuiltZip:
     """The retirement watcher package: its single handler module at the zip root."""
     source = PACKAGE_DIR / "retirement_watcher.py"
     return cached_zip("retirement-watcher", {"retirement_watcher.py": (source, False)})
+
+
+def service_deployer_zip() -> BuiltZip:
+    """The service deployer package: its single handler module at the zip root."""
+    source = PACKAGE_DIR / "service_deployer.py"
+    return cached_zip("service-deployer", {"service_deployer.py": (source, False)})

@@ -1,0 +1,1 @@
+"""Restate services on a cluster: the environment they deploy to, invoker roles, the deployer."""
