@@ -229,3 +229,17 @@ def retirement_watcher_zip() -> BuiltZip:
     """The retirement watcher package: its single handler module at the zip root."""
     source = PACKAGE_DIR / "retirement_watcher.py"
     return cached_zip("retirement-watcher", {"retirement_watcher.py": (source, False)})
+
+
+CONTROL_PANEL_DIR = PACKAGE_DIR / "control_panel"
+
+
+def control_panel_zip(architecture: str) -> BuiltZip:
+    """The Control Panel widget package: the ``control_panel`` handler package and the
+    restatectl binary of ``architecture`` it runs (``restatectl sql``) at the zip root."""
+    sources: dict[str, tuple[Path | bytes, bool]] = {
+        f"control_panel/{source.name}": (source, False)
+        for source in sorted(CONTROL_PANEL_DIR.glob("*.py"))
+    }
+    sources["restatectl"] = (find_restatectl_binary(architecture), True)
+    return cached_zip(f"control-panel-{architecture}", sources)
