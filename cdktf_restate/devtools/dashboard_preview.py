@@ -11,6 +11,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 from restate_controller.model import TAG_NODE_ID, TAG_PHASE, TERMINAL_STATUSES
@@ -51,13 +52,20 @@ def controller_status(url: str, timeout: float) -> ControllerState:
     return controller_state(body)
 
 
-def local_compute(cluster: DevCluster, timeout: float = READ_TIMEOUT_SECONDS) -> ComputeReport:
+def local_compute(
+    cluster: DevCluster,
+    timeout: float = READ_TIMEOUT_SECONDS,
+    node_ids: Mapping[str, str] | None = None,
+) -> ComputeReport:
+    """``node_ids``: node name -> plain node id (from the nodes table) for the stateless rows,
+    which carry no node-id tag."""
     problems: list[Problem] = []
+    node_ids = node_ids or {}
     rows = [
         TaskRow(
             task_id=f"{node.name} (pid {node.pid})",
             kind="stateless",
-            node_id="",
+            node_id=node_ids.get(node.name, ""),
             az=node.az,
             revision="restate-server",
             status=_process_state(node.pid)[0],
@@ -96,7 +104,7 @@ def local_compute(cluster: DevCluster, timeout: float = READ_TIMEOUT_SECONDS) ->
                 kind="controller",
                 node_id="",
                 az="",
-                revision=cluster.task_definition,
+                revision="restate-controller (local backend)",
                 status=status,
                 health=health,
                 started_at=None,
@@ -118,7 +126,8 @@ def gather(
     cluster: DevCluster, timeout: float = READ_TIMEOUT_SECONDS
 ) -> tuple[ClusterReport, ComputeReport]:
     report = gather_cluster(str(RESTATECTL), cluster.restatectl_address, timeout=timeout)
-    return report, local_compute(cluster, timeout)
+    names = {str(row.get("name")): str(row.get("plain_node_id")) for row in report.nodes or ()}
+    return report, local_compute(cluster, timeout, names)
 
 
 def preview_page(state_dir: Path | str, timeout: float = READ_TIMEOUT_SECONDS) -> str:

@@ -28,6 +28,7 @@ STYLE = """
 .rcp .problems{border:2px solid #d13212;background:#fdf3f1;padding:6px 10px;margin:6px 0}
 .rcp .problems h4{margin:0 0 4px;color:#d13212}
 .rcp nav a{margin-right:6px}
+.rcp a.btn{border:1px solid #879596;border-radius:2px;padding:2px 10px;cursor:pointer}
 .rcp nav a.current{font-weight:bold;text-decoration:underline}
 .rcp h3{margin:10px 0 2px}
 .rcp .muted{color:#5f6b7a}
