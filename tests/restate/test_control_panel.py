@@ -1,0 +1,203 @@
+"""The Control Panel widget against a real local cluster: what it shows is what restatectl says.
+
+The widget's code runs as the Lambda runs it (``render_event``), over the dev cluster's node
+port; restatectl's own human-readable commands (``nodes list``, ``partitions list``,
+``logs list``) are read before and after each render, and compared once both readings agree.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from restate_controller.restate_client import strip_ansi
+
+from cdktf_restate.devtools import local_cluster
+from cdktf_restate.devtools.browser import dump_dom
+from cdktf_restate.devtools.dashboard_preview import local_compute
+from cdktf_restate.devtools.html_reading import tables, visible_text
+from cdktf_restate.devtools.local_cluster import RESTATECTL, DevCluster
+from cdktf_restate.lambdas.control_panel.handler import WidgetConfig, render_event
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "build" / "screenshots"
+T = TypeVar("T")
+pytestmark = pytest.mark.slow
+
+
+def restatectl_table(cluster: DevCluster, *args: str) -> list[list[str]]:
+    """Rows of a restatectl table (after its header line), cells split on whitespace."""
+    output = subprocess.run(
+        [str(RESTATECTL), *args, "--address", cluster.restatectl_address],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+        env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
+    ).stdout
+    lines = [strip_ansi(line) for line in output.splitlines()]
+    header = next(
+        i for i, line in enumerate(lines) if line.split()[:1] in (["NODE"], ["ID"], ["L-ID"])
+    )
+    return [line.split() for line in lines[header + 1 :] if line.strip()]
+
+
+def consistent(
+    read: Callable[[], T], render: Callable[[], str], attempts: int = 10
+) -> tuple[T, str]:
+    """A render bracketed by two equal readings of restatectl (nothing moved meanwhile)."""
+    for _ in range(attempts):
+        before = read()
+        page = render()
+        if read() == before:
+            return before, page
+        time.sleep(0.5)
+    raise AssertionError("the cluster kept changing while rendering")
+
+
+def config(cluster: DevCluster, **overrides: object) -> WidgetConfig:
+    values: dict[str, object] = {
+        "cluster_name": "dev",
+        "restatectl": str(RESTATECTL),
+        "restatectl_address": cluster.restatectl_address,
+    }
+    values.update(overrides)
+    return WidgetConfig(**values)  # type: ignore[arg-type]
+
+
+def render(cluster: DevCluster, tab: str, **overrides: object) -> str:
+    return render_event(
+        {"tab": tab, "widgetContext": {"dashboardName": "dev-control-panel"}},
+        config(cluster, **overrides),
+        endpoint="arn:aws:lambda:us-east-1:123456789012:function:dev-control-panel",
+        compute=lambda _: local_compute(cluster),
+    )
+
+
+def test_nodes_tab_shows_the_nodes_restatectl_lists(cluster: DevCluster) -> None:
+    def read() -> list[tuple[str, str, str, str]]:
+        return [(r[0], r[1], r[2], r[3]) for r in restatectl_table(cluster, "nodes", "list")]
+
+    listed, page = consistent(read, lambda: render(cluster, "nodes"))
+    header, *rows = tables(page)["nodes"]
+    assert header[:5] == ["Node", "Generation", "Name", "Roles", "Address"]
+    shown = [(row[0], row[1].split(":")[1], row[2], row[4]) for row in rows]
+    assert shown == listed
+    assert len(shown) == 5  # 2 stateless + 3 stateful
+    assert {row[5] for row in rows} == {"local.a", "local.b", "local.c"}
+    assert "nodes 5/5 alive" in visible_text(page)
+
+
+def test_partitions_tab_shows_the_leaders_and_processors_restatectl_lists(
+    cluster: DevCluster,
+) -> None:
+    def read() -> set[tuple[str, str, str]]:
+        rows = restatectl_table(cluster, "partitions", "list")
+        return {(r[0], r[1].split(":")[0], r[2]) for r in rows}
+
+    listed, page = consistent(read, lambda: render(cluster, "partitions"))
+    _, *rows = tables(page)["partitions"]
+    shown = set()
+    for row in rows:
+        for processor in row[5].split("\n"):
+            node, mode = processor.split(":")[0].split()
+            shown.add((row[0], node, mode))
+        leader = {(row[0], row[2], "Leader")}
+        assert leader <= listed, f"partition {row[0]}: leader {row[2]} is not what restatectl lists"
+    assert shown == listed
+    assert len(rows) == local_cluster.NUM_PARTITIONS
+
+
+def test_logs_tab_shows_the_loglets_restatectl_lists(cluster: DevCluster) -> None:
+    def read() -> list[tuple[str, str, str, frozenset[str]]]:
+        # L-ID SEGMENTS FROM KIND LOGLET-ID REPLICATION SEQUENCER NODESET; the replication
+        # ("{zone: 2}") and the nodeset ("[N3, N4, N5]") hold spaces.
+        rows = [" ".join(r) for r in restatectl_table(cluster, "logs", "list")]
+        parsed = [re.fullmatch(r"(\d+) \d+ \d+ \S+ (\S+) .* (N\d+:\d+) \[(.*)\]", r) for r in rows]
+        assert all(parsed), rows
+        return [
+            (m[1], m[2], m[3], frozenset(m[4].replace(",", "").split()))
+            for m in parsed
+            if m is not None
+        ]
+
+    listed, page = consistent(read, lambda: render(cluster, "logs"))
+    _, *rows = tables(page)["logs"]
+    shown = [(r[0], r[4], r[5], frozenset(r[7].strip("[]").replace(",", "").split())) for r in rows]
+    assert shown == listed
+
+
+def test_compute_tab_shows_every_process_and_the_controller(cluster: DevCluster) -> None:
+    page = render(cluster, "compute")
+    _, *rows = tables(page)["tasks"]
+    kinds = [row[0] for row in rows]
+    assert kinds.count("stateless") == 2 and kinds.count("controller") == 1
+    stateful = [row for row in rows if row[0] == "stateful"]
+    tasks = {t.task_id: t for t in cluster.backend().list_tasks() if t.is_active}
+    assert {row[1] for row in stateful} == set(tasks)
+    for row in stateful:
+        assert row[2] == tasks[row[1]].tags["restate:node-id"]
+        assert row[3] == tasks[row[1]].az
+    assert "Controller" in visible_text(page)
+
+
+def test_describe_returns_the_documentation(cluster: DevCluster) -> None:
+    answer = render_event({"describe": True}, config(cluster), endpoint="x")
+    assert answer.startswith("## Restate Control Panel")
+    assert '{"tab": "nodes" | "partitions" | "logs" | "compute"}' in answer
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers (a cluster that hangs)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield server.getsockname()[1]
+
+
+def test_a_cluster_that_does_not_answer_gives_an_error_panel_in_time(
+    cluster: DevCluster, silent_port: int
+) -> None:
+    address = f"http://127.0.0.1:{silent_port}/"
+    started = time.monotonic()
+    page = render(cluster, "nodes", restatectl_address=address, read_timeout=1.5)
+    took = time.monotonic() - started
+    text = visible_text(page)
+    assert "Could not read everything" in text
+    assert f"restatectl sql (nodes) at {address}" in text
+    assert "nodes unavailable" in text
+    assert "Traceback" not in page and "nodes" not in tables(page)
+    assert took < 4, f"the render waited {took:.1f}s for a silent cluster"
+
+
+def test_an_unknown_tab_is_an_error_panel(cluster: DevCluster) -> None:
+    text = visible_text(render(cluster, "<b>x</b>"))
+    assert "unknown tab '<b>x</b>'; allowed: nodes, partitions, logs, compute" in text
+
+
+def test_preview_in_headless_chromium_shows_the_cluster(cluster: DevCluster) -> None:
+    """`cdktf-restate dashboard preview` as a user runs it; Chromium lays it out."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for tab in (None, "nodes", "partitions", "logs", "compute"):
+        name = f"control-panel-{tab or 'all'}"
+        page, png = SCREENSHOTS / f"{name}.html", SCREENSHOTS / f"{name}.png"
+        command = [sys.executable, "-m", "cdktf_restate.cli", "dashboard", "preview"]
+        command += ["--state-dir", cluster.state_dir, "--out", str(page), "--screenshot", str(png)]
+        command += ["--tab", tab] if tab else []
+        subprocess.run(command, check=True, timeout=120, capture_output=True)
+        assert png.stat().st_size > 10_000  # a real picture, not an empty page
+        text = visible_text(dump_dom(page))
+        assert "cluster dev" in text and "alive" in text
+        names = [r[2] for r in restatectl_table(cluster, "nodes", "list")]
+        if tab in (None, "nodes"):
+            assert all(name in text for name in names), text
+        if tab in (None, "compute"):
+            assert "stateful" in text and "controller" in text
