@@ -312,7 +312,7 @@ class RestateEcsFargateCluster(Construct):
             ecs_cluster_name=ecs_cluster.name,
             stateless_service=stateless_service.name,
             controller_service=self.controller.service.name,
-            stateful_family=stateful.task_definition.attr("family"),
+            stateful_family=stateful_family,
             # net/NAME/ID: the dimension value CloudWatch uses for the NLB (of a given NLB:
             # from its ARN, in a local so that the body's JSON holds a plain reference).
             load_balancer=load_balancer.created.attr("arn_suffix")
