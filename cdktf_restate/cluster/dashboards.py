@@ -17,10 +17,16 @@ from typing import Any
 import cdktf
 from constructs import Construct
 
-from cdktf_restate._tf import Resource, fn, op
+from cdktf_restate._tf import Resource, fn
 from cdktf_restate.cluster import dashboard_bodies as bodies
 from cdktf_restate.cluster import functions
-from cdktf_restate.cluster.context import ClusterContext, count_unless, function_argument, local
+from cdktf_restate.cluster.context import (
+    ClusterContext,
+    count_if,
+    count_unless,
+    function_argument,
+    local,
+)
 from cdktf_restate.lambdas import build as lambda_build
 from cdktf_restate.schema.props import DashboardProps
 from cdktf_restate.schema.tokens import is_token
@@ -219,9 +225,15 @@ def add_widget_function(
 
 
 def _dashboard(
-    ctx: ClusterContext, id: str, name: str, body: dict[str, Any], count: float | None
+    ctx: ClusterContext,
+    id: str,
+    name: str,
+    body: dict[str, Any],
+    count: float | None,
+    *,
+    path: str | None = None,
 ) -> Resource:
-    bodies.check_body(f"monitoring.dashboard.{id}", body)
+    bodies.check_body(f"monitoring.dashboard.{path or id}", body)
     # The body is JSON text with Terraform references inside (names and ARNs: no quotes of
     # their own), so the synthesized stack shows each widget as it will be sent.
     return Resource(
@@ -233,11 +245,12 @@ def _dashboard(
     )
 
 
-def _counted_name(name: str, count: float | None, absent: str | None = None) -> str:
-    """The name, or ``absent`` (null) in Terraform when the dashboard's count is 0."""
-    if count is None:
+def _unless_disabled(name: str, disabled: bool | str, absent: object = None) -> str:
+    """The name, or ``absent`` (null) in Terraform while a ``disabled`` token is true."""
+    if not is_token(disabled):
         return name
-    return cdktf.Token.as_string(fn.conditional(op.eq(count, 0), absent, function_argument(name)))
+    absent = cdktf.Token.null_value() if absent is None else absent
+    return cdktf.Token.as_string(fn.conditional(disabled, absent, function_argument(name)))
 
 
 def add_dashboards(
@@ -255,7 +268,9 @@ def add_dashboards(
     widgets_off, widgets_count = _flag(props.custom_widgets.disabled)
     metrics_name = None if metrics_off else dashboard_name(ctx, "metrics", props.metrics)
     panel_name = None if panel_off else dashboard_name(ctx, "control-panel", props.control_panel)
-    linked_metrics = _counted_name(metrics_name, metrics_count, "") if metrics_name else ""
+    linked_metrics = (
+        _unless_disabled(metrics_name, props.metrics.disabled, "") if metrics_name else ""
+    )
 
     function = None
     if not panel_off and not widgets_off:
@@ -289,28 +304,40 @@ def add_dashboards(
     if panel_name is not None:
         body = bodies.control_panel_body(linked)
         if function is not None and widgets_count is not None:
-            # The generated module's flag: the fallback body when the Lambda is disabled.
+            # The generated module's flag: one of two dashboards of the same name exists, the
+            # plain one while the Lambda is disabled (a body chosen by a conditional would be
+            # one Terraform expression instead of JSON text with references).
             plain = bodies.control_panel_body(
                 bodies.ClusterResources(**{**linked.__dict__, "widget_function_arn": ""})
             )
-            chosen = fn.conditional(
-                props.custom_widgets.disabled,
-                function_argument(json.dumps(plain)),
-                function_argument(json.dumps(body)),
+            with_widgets = cdktf.Token.as_number(
+                fn.min([c for c in (panel_count, widgets_count) if c is not None])
             )
-            bodies.check_body("monitoring.dashboard.control_panel", plain)
-            bodies.check_body("monitoring.dashboard.control_panel", body)
-            Resource(
-                ctx.scope,
-                "dashboard_control_panel",
-                "aws_cloudwatch_dashboard",
-                {"dashboard_name": panel_name, "dashboard_body": chosen},
-                count=panel_count,
+            _dashboard(ctx, "control_panel", panel_name, body, with_widgets)
+            _dashboard(
+                ctx,
+                "control_panel_plain",
+                panel_name,
+                plain,
+                # Shown while the Control Panel is on and its custom widgets are off.
+                cdktf.Token.as_number(
+                    fn.min(
+                        [
+                            panel_count if panel_count is not None else 1,
+                            count_if(props.custom_widgets.disabled),
+                        ]
+                    )
+                ),
+                path="control_panel",
             )
         else:
             _dashboard(ctx, "control_panel", panel_name, body, panel_count)
     return Dashboards(
-        control_panel_name=_counted_name(panel_name, panel_count) if panel_name else None,
-        metrics_name=_counted_name(metrics_name, metrics_count) if metrics_name else None,
+        control_panel_name=_unless_disabled(panel_name, props.control_panel.disabled)
+        if panel_name
+        else None,
+        metrics_name=_unless_disabled(metrics_name, props.metrics.disabled)
+        if metrics_name
+        else None,
         widget_function=function,
     )
