@@ -233,7 +233,12 @@ def test_committed_module_is_exactly_what_the_generator_writes(
             f"{MODULE_PATH / name} drifted from the construct: run cdktf-restate module --out {MODULE_PATH}"
         )
     # The ignored (large) zip is still pinned: main.tf carries its source_code_hash.
-    assert ignored == {"lambda/restatectl-arm64.zip", "lambda/restatectl-x86_64.zip"}
+    assert ignored == {
+        "lambda/restatectl-arm64.zip",
+        "lambda/restatectl-x86_64.zip",
+        "lambda/control-panel-arm64.zip",
+        "lambda/control-panel-x86_64.zip",
+    }
 
 
 def test_every_tf_file_parses_with_python_hcl2() -> None:
@@ -1618,6 +1623,7 @@ def test_missing_restatectl_package_fails_the_plan_not_the_apply(workspace: Work
     shutil.copytree(workspace.root / MODULE_PATH, module)
     for package in (module / "lambda").glob("restatectl-*.zip"):
         package.unlink()
+    # (the control panel's packages stay: test_missing_control_panel_package_fails_the_plan)
     result = plan_module_instances(
         workspace,
         "missing-packages",

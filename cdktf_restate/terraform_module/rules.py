@@ -337,26 +337,39 @@ def cidr_group_rules() -> list[Rule]:
     ]
 
 
-def restatectl_package_rule() -> Rule:
-    """The restatectl zips are built, not committed (too large): without them `apply` would stop
-    half-way at the Lambda; `plan` says so first."""
+def package_rule(package_name: str, what: str, disable: str) -> Rule:
+    """The Lambda zips that hold restatectl are built, not committed (too large): without them
+    `apply` would stop half-way at the Lambda; `plan` says so first."""
     package = (
         '(var.restate_tasks.cpu_architecture == "ARM64" ? '
-        '"${path.module}/lambda/restatectl-arm64.zip" : '
-        '"${path.module}/lambda/restatectl-x86_64.zip")'
+        f'"${{path.module}}/lambda/{package_name}-arm64.zip" : '
+        f'"${{path.module}}/lambda/{package_name}-x86_64.zip")'
     )
     return Rule(
         f"fileexists({package})",
-        f"restatectl: the Lambda package ${{{package}}} is missing; allowed: build it with "
+        f"{what}: the Lambda package ${{{package}}} is missing; allowed: build it with "
         "`cdktf-restate module --out <this module's folder>` (see the module's README; from "
         "a git or registry source, vendor the module into your repository first), or set "
-        "restatectl = { disabled = true }",
+        f"{disable}",
+    )
+
+
+def restatectl_package_rule() -> Rule:
+    return package_rule("restatectl", "restatectl", "restatectl = { disabled = true }")
+
+
+def control_panel_package_rule() -> Rule:
+    return package_rule(
+        "control-panel",
+        "monitoring.dashboard.custom_widgets",
+        "monitoring = { dashboard = { custom_widgets = { disabled = true } } }",
     )
 
 
 #: Rules over several variables, as ``lifecycle { precondition }`` of a module resource.
 PRECONDITIONS: dict[str, tuple[Rule, ...]] = {
     "aws_lambda_function.restatectl_function": (restatectl_package_rule(),),
+    "aws_lambda_function.control_panel_widget_function": (control_panel_package_rule(),),
     "aws_ecs_task_definition.stateful_task_definition": (
         zone_replication_rule(),
         node_replication_rule(),

@@ -1599,6 +1599,12 @@ resource "aws_lambda_function" "control_panel_widget_function" {
     security_group_ids = local.security_group_ids
     subnet_ids         = var.subnets[*].subnet_id
   }
+  lifecycle {
+    precondition {
+      condition     = fileexists((var.restate_tasks.cpu_architecture == "ARM64" ? "${path.module}/lambda/control-panel-arm64.zip" : "${path.module}/lambda/control-panel-x86_64.zip"))
+      error_message = "monitoring.dashboard.custom_widgets: the Lambda package ${(var.restate_tasks.cpu_architecture == "ARM64" ? "${path.module}/lambda/control-panel-arm64.zip" : "${path.module}/lambda/control-panel-x86_64.zip")} is missing; allowed: build it with `cdktf-restate module --out <this module's folder>` (see the module's README; from a git or registry source, vendor the module into your repository first), or set monitoring = { dashboard = { custom_widgets = { disabled = true } } }"
+    }
+  }
 }
 
 resource "aws_lambda_function" "restatectl_function" {
