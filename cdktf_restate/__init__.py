@@ -30,12 +30,18 @@ _EXPORTS = {
     "RestatectlProps": "cdktf_restate.schema.props",
     "RetirementWatcherProps": "cdktf_restate.schema.props",
     "MonitoringProps": "cdktf_restate.schema.props",
+    "DashboardsProps": "cdktf_restate.schema.props",
+    "DashboardProps": "cdktf_restate.schema.props",
+    "CustomWidgetsProps": "cdktf_restate.schema.props",
 }
 
 __all__ = [
     "AddressesProps",
     "AwsProvider",
     "ControllerProps",
+    "CustomWidgetsProps",
+    "DashboardProps",
+    "DashboardsProps",
     "EbsVolumeProps",
     "LoadBalancerProps",
     "MonitoringProps",
@@ -59,6 +65,9 @@ if TYPE_CHECKING:
     from cdktf_restate.schema.props import (
         AddressesProps,
         ControllerProps,
+        CustomWidgetsProps,
+        DashboardProps,
+        DashboardsProps,
         EbsVolumeProps,
         LoadBalancerProps,
         MonitoringProps,

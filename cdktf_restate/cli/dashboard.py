@@ -3,8 +3,12 @@
     cdktf-restate dashboard preview --state-dir .cache/dev --out build/control-panel.html
         [--tab nodes|partitions|logs|compute] [--screenshot build/control-panel.png]
 
-Without --tab the page holds every tab; with it, the one tab as the CloudWatch widget renders
-it. --screenshot also opens the page in headless Chromium and saves what it shows.
+    cdktf-restate dashboard layout --stack cdktf.out/stacks/minimal --name minimal-restate-metrics
+        --out build/metrics.html [--screenshot build/metrics.png]
+
+preview: without --tab the page holds every tab; with it, the one tab as the CloudWatch widget
+renders it. layout: the widgets of a synthesized dashboard, placed as CloudWatch places them.
+--screenshot also opens the page in headless Chromium and saves what it shows.
 """
 
 from __future__ import annotations
@@ -29,7 +33,28 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     preview.add_argument("--screenshot", type=Path, help="also save a headless Chromium PNG")
     preview.add_argument("--width", type=int, default=1300)
     preview.add_argument("--height", type=int, default=900)
+    layout = commands.add_parser("layout", help="draw a synthesized dashboard's widgets")
+    layout.add_argument("--stack", type=Path, required=True, help="dir with cdk.tf.json")
+    layout.add_argument("--name", required=True, help="the dashboard's name")
+    layout.add_argument("--out", type=Path, required=True)
+    layout.add_argument("--screenshot", type=Path)
+    layout.add_argument("--width", type=int, default=1400)
+    layout.add_argument("--height", type=int, default=1000)
     return parser.parse_args(argv)
+
+
+def layout_page(stack_dir: Path, name: str) -> str:
+    import json
+
+    from cdktf_restate.devtools.dashboard_layout import dashboards_of
+    from cdktf_restate.devtools.dashboard_layout import layout_page as draw
+
+    found = dashboards_of(stack_dir)
+    if name not in found:
+        raise LookupError(
+            f"no dashboard {name!r} in {stack_dir}; there are: {', '.join(found) or 'none'}"
+        )
+    return draw(json.loads((stack_dir / "cdk.tf.json").read_text()), found[name])
 
 
 def main(argv: list[str]) -> int:
@@ -37,12 +62,14 @@ def main(argv: list[str]) -> int:
     from cdktf_restate.devtools import dashboard_preview
 
     try:
-        if args.tab:
+        if args.command == "layout":
+            page = layout_page(args.stack, args.name)
+        elif args.tab:
             page = dashboard_preview.preview_tab(args.state_dir, args.tab)
             page = f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{page}</body></html>'
         else:
             page = dashboard_preview.preview_page(args.state_dir)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, LookupError) as error:
         print(f"cdktf-restate dashboard: {error}", file=sys.stderr)
         return 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
