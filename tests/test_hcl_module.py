@@ -31,6 +31,8 @@ from cdktf_restate.schema.errors import RestateConfigError
 from cdktf_restate.schema.props import (
     AddressesProps,
     ControllerProps,
+    CustomWidgetsProps,
+    DashboardsProps,
     EbsVolumeProps,
     LoadBalancerProps,
     MonitoringProps,
@@ -487,10 +489,14 @@ CUSTOM_PROPS: dict[str, Any] = {
 NO_LAMBDAS_ARGUMENTS = {
     "restatectl": "{ disabled = true }",
     "retirement_watcher": "{ disabled = true }",
+    "monitoring": "{ dashboard = { custom_widgets = { disabled = true } } }",
 }
 NO_LAMBDAS_PROPS: dict[str, Any] = {
     "restatectl": RestatectlProps(disabled=True),
     "retirement_watcher": RetirementWatcherProps(disabled=True),
+    "monitoring": MonitoringProps(
+        dashboard=DashboardsProps(custom_widgets=CustomWidgetsProps(disabled=True))
+    ),
     # The module instance gets the ARN of an NLB created in moto (``existing_nlb``); which
     # resources the construct creates does not depend on the ARN's value.
     "load_balancer": LoadBalancerProps(
@@ -509,6 +515,8 @@ EXISTING_ARGUMENTS = {
     f'task_role_arn = "{EXISTING_ROLE.format("task")}" }}',
     "controller": f'{{ tasks = {{ execution_role_arn = "{EXISTING_ROLE.format("ctl-exec")}" }} }}',
     "restatectl": f'{{ execution_role_arn = "{EXISTING_ROLE.format("restatectl")}" }}',
+    "monitoring": "{ dashboard = { custom_widgets = { execution_role_arn = "
+    f'"{EXISTING_ROLE.format("widgets")}" }} }} }}',
     "stateful_node": "{ ebs_volume = { size_gib = 50, throughput = 300, "
     f'role_arn = "{EXISTING_ROLE.format("ebs")}" }} }}',
 }
@@ -526,6 +534,11 @@ EXISTING_PROPS: dict[str, Any] = {
         tasks=TaskProps(execution_role_arn=EXISTING_ROLE.format("ctl-exec"))
     ),
     "restatectl": RestatectlProps(execution_role_arn=EXISTING_ROLE.format("restatectl")),
+    "monitoring": MonitoringProps(
+        dashboard=DashboardsProps(
+            custom_widgets=CustomWidgetsProps(execution_role_arn=EXISTING_ROLE.format("widgets"))
+        )
+    ),
     "stateful_node": StatefulNodeProps(
         ebs_volume=EbsVolumeProps(size_gib=50, throughput=300, role_arn=EXISTING_ROLE.format("ebs"))
     ),
@@ -1001,8 +1014,9 @@ def test_disabled_lambdas_are_not_created_and_their_output_is_null(
     )
     assert module == Counter(resource_type for resource_type, _ in synthesized(construct))
     assert "aws_lambda_function" not in module and "aws_sqs_queue" not in module
-    # The toggles decide per instance: the other module keeps both Lambdas.
-    assert len(planned(custom_plan, "custom", "aws_lambda_function")) == 2
+    # The toggles decide per instance: the other module keeps its three Lambdas (restatectl,
+    # the retirement watcher, the Control Panel's widget).
+    assert len(planned(custom_plan, "custom", "aws_lambda_function")) == 3
     outputs = custom_plan["output_changes"]
     assert outputs["no_lambdas_restatectl_function_arn"]["after"] is None
     assert outputs["no_lambdas_restatectl_function_arn"]["after_unknown"] is False
@@ -1755,27 +1769,27 @@ def test_dashboard_switches_and_names_plan_as_in_the_construct(workspace: Worksp
         for n in ("control_panel_dashboard_name", "metrics_dashboard_name")
     )
     plan = planned_root_module(workspace, workdir, calls + outputs)
-    dashboards: dict[str, dict[str, Any]] = {}
+    # (Bodies hold ARNs known after apply: which resource is planned tells the variant.)
+    dashboards: dict[str, dict[str, str]] = {}
     widget_lambdas = set()
     for change in created(plan):
-        module = change["address"].split(".")[1]
+        module, resource = change["address"].split(".")[1], change["address"].split(".", 2)[2]
         after = change["change"]["after"]
         if change["type"] == "aws_cloudwatch_dashboard":
-            dashboards.setdefault(module, {})[after["dashboard_name"]] = json.loads(
-                after["dashboard_body"]
-            )
+            dashboards.setdefault(module, {})[after["dashboard_name"]] = resource
         if change["type"] == "aws_lambda_function" and "control-panel" in after["function_name"]:
             widget_lambdas.add(module)
     assert widget_lambdas == {"default"}
-    assert set(dashboards) == {"default", "plain"}
-    assert set(dashboards["default"]) == {"dash-default-control-panel", "dash-default-metrics"}
-    panel = dashboards["default"]["dash-default-control-panel"]
-    assert [w["type"] for w in panel["widgets"]] == ["text", "custom", "custom"]
+    assert dashboards["default"] == {
+        "dash-default-control-panel": "aws_cloudwatch_dashboard.dashboard_control_panel[0]",
+        "dash-default-metrics": "aws_cloudwatch_dashboard.dashboard_metrics[0]",
+    }
     (plain_metrics,) = [n for n in dashboards["plain"] if "metrics" in n]
     assert re.fullmatch(r"dash-plain-metrics-[0-9a-f]{8}", plain_metrics)
-    plain_panel = dashboards["plain"]["dash-plain-control-panel"]
-    assert "custom" not in {w["type"] for w in plain_panel["widgets"]}
-    assert "cdktf-restate ctl --cluster dash-plain" in json.dumps(plain_panel)
+    assert dashboards["plain"]["dash-plain-control-panel"] == (
+        "aws_cloudwatch_dashboard.dashboard_control_panel_plain[0]"
+    )
+    assert "none" not in dashboards
     values = {k: v.get("value") for k, v in plan["planned_values"]["outputs"].items()}
     assert values["default_control_panel_dashboard_name"] == "dash-default-control-panel"
     assert values["plain_metrics_dashboard_name"] == plain_metrics
