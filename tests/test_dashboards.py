@@ -223,3 +223,31 @@ def test_a_body_over_cloudwatchs_limits_is_refused() -> None:
     too_many = {"widgets": [{"type": "text", "properties": {}}] * (MAX_WIDGETS + 1)}
     with pytest.raises(RestateConfigError, match="501 widgets; allowed: at most 500"):
         check_body("monitoring.dashboard.metrics", too_many)
+
+
+def test_layout_command_draws_every_widget_in_chromium(minimal: tuple[Doc, Path]) -> None:
+    import subprocess
+    import sys
+
+    from cdktf_restate.devtools.browser import dump_dom
+    from cdktf_restate.devtools.html_reading import visible_text
+
+    doc, stack_dir = minimal
+    shots = Path(__file__).resolve().parents[1] / "build" / "screenshots"
+    page, png = shots / "metrics-layout.html", shots / "metrics-layout.png"
+    command = [sys.executable, "-m", "cdktf_restate.cli", "dashboard", "layout"]
+    command += ["--stack", str(stack_dir), "--out", str(page), "--screenshot", str(png)]
+    subprocess.run([*command, "--name", "minimal-restate-metrics"], check=True, timeout=120)
+    assert png.stat().st_size > 10_000
+    text = visible_text(dump_dom(page))
+    for widget in dashboards(doc)["metrics"]["widgets"]:
+        assert widget["properties"].get("title", "") in text
+    # Names the stack knows are shown resolved, the rest as what they are.
+    assert "ServiceName=minimal-restate-stateless" in text
+    assert "LoadBalancer=‹aws_lb.arn_suffix›" in text
+    wrong = subprocess.run(
+        [*command, "--name", "nope"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert wrong.returncode == 1
+    assert wrong.stderr.startswith("cdktf-restate dashboard: no dashboard 'nope' in ")
+    assert "minimal-restate-control-panel" in wrong.stderr

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Unpack
+from typing import Unpack
 
 import cdktf
 from constructs import Construct
 
-from cdktf_restate._tf import DataSource, Resource, fn, op, plain_references, tokenize_attributes
+from cdktf_restate._tf import DataSource, fn, op, plain_references, tokenize_attributes
 from cdktf_restate.cluster.context import (
     CLUSTER_TAG,
     ClusterContext,
     cluster_name_from_path,
     count_unless,
-    function_argument,
     given_or,
-    local,
     merged_tags,
     shortened,
 )
 from cdktf_restate.cluster.controller import Controller, add_controller
-from cdktf_restate.cluster.ecs import EcsCluster, LogGroups, add_ecs_cluster, add_log_groups
+from cdktf_restate.cluster.ecs import add_ecs_cluster, add_log_groups
 from cdktf_restate.cluster.encryption import add_cluster_key
-from cdktf_restate.cluster.load_balancer import Listeners, LoadBalancer, add_load_balancer
+from cdktf_restate.cluster.load_balancer import Listeners, add_load_balancer
 from cdktf_restate.cluster.monitoring import add_controller_alarms, add_controller_halted_metric
 from cdktf_restate.cluster.network import add_network
 from cdktf_restate.cluster.outputs import add_outputs
@@ -33,9 +31,6 @@ from cdktf_restate.cluster.storage import add_storage
 from cdktf_restate.schema.prop_types import check_keyword_properties
 from cdktf_restate.schema.props import RestateClusterKeywords, RestateClusterProps, Subnet
 from cdktf_restate.schema.tokens import is_token
-
-if TYPE_CHECKING:
-    from cdktf_restate.cluster.dashboards import Dashboards
 from cdktf_restate.schema.validation import (
     format_replication,
     normalized_subnets,
@@ -136,14 +131,18 @@ class RestateEcsFargateCluster(Construct):
         self.controller_alarms = add_controller_alarms(
             ctx, self.controller_halted_metric, props.monitoring.alarm_actions
         )
-        dashboards = self._add_dashboards(
+        from cdktf_restate.cluster.dashboards import add_cluster_dashboards  # only when built
+
+        dashboards = add_cluster_dashboards(
             ctx,
+            self,
             ecs_cluster=ecs_cluster,
             load_balancer=load_balancer,
             logs=logs,
             stateless_service=stateless.service,
             stateful_family=stateful.task_definition.attr("family"),
             security_group_ids=network.security_group_ids,
+            architecture=lambda_architecture(props.restate_tasks.cpu_architecture),
         )
         #: Dashboard names (None when that dashboard is disabled); docs/dashboards.md.
         self.control_panel_dashboard_name: str | None = dashboards.control_panel_name
@@ -262,9 +261,7 @@ class RestateEcsFargateCluster(Construct):
                 count=optional_count(restatectl_off),
             )
             self.restatectl_function_arn = restatectl.function_arn
-            self._function_names.append(
-                function_name(restatectl.function, f"{name_prefix}-restatectl")
-            )
+            self._function_names.append(restatectl.known_name)
         if not is_disabled(watcher_off):
             watcher = lambdas.add_retirement_watcher(
                 self,
@@ -281,83 +278,7 @@ class RestateEcsFargateCluster(Construct):
                 count=optional_count(watcher_off),
             )
             self.retirement_watcher_function_arn = watcher.function_arn
-            self._function_names.append(
-                function_name(watcher.function, f"{name_prefix}-retirement-watcher")
-            )
-
-    def _add_dashboards(
-        self,
-        ctx: ClusterContext,
-        *,
-        ecs_cluster: EcsCluster,
-        load_balancer: LoadBalancer,
-        logs: LogGroups,
-        stateless_service: Resource,
-        stateful_family: str,
-        security_group_ids: list[str],
-    ) -> Dashboards:
-        # Imported only here: the dashboards' code is not needed to read the construct.
-        from cdktf_restate.cluster.dashboard_bodies import ClusterResources
-        from cdktf_restate.cluster.dashboards import add_dashboards
-        from cdktf_restate.cluster.functions import MAX_NAME_PREFIX_LENGTH
-
-        props = self.props
-        name_prefix = shortened(self.cluster_name, MAX_NAME_PREFIX_LENGTH)
-        alarms = self.controller_alarms
-        insights = props.monitoring.container_insights
-        nlb_arn = function_argument(load_balancer.arn)
-        resources = ClusterResources(
-            cluster_name=self.cluster_name,
-            region=ctx.region,
-            ecs_cluster_name=ecs_cluster.name,
-            stateless_service=stateless_service.name,
-            controller_service=self.controller.service.name,
-            stateful_family=stateful_family,
-            # net/NAME/ID: the dimension value CloudWatch uses for the NLB (of a given NLB:
-            # from its ARN, in a local so that the body's JSON holds a plain reference).
-            load_balancer=load_balancer.created.attr("arn_suffix")
-            if load_balancer.created is not None and not load_balancer.created.counted
-            else local(ctx, "nlb_arn_suffix", fn.element(fn.split(":loadbalancer/", nlb_arn), 1)),
-            target_groups=[
-                (port, group.ref("arn_suffix"))
-                for (port, _), group in zip(
-                    load_balancer.target_groups, load_balancer.target_group_resources, strict=False
-                )
-            ],
-            restate_log_group=logs.restate.name,
-            controller_log_group=logs.controller.name,
-            halted_namespace=self.controller_halted_metric.namespace,
-            halted_metric=self.controller_halted_metric.name,
-            function_names=list(self._function_names),
-            alarm_arns=[alarms.halted.arn, alarms.silent.arn]
-            if alarms is not None and not alarms.halted.counted
-            else [],
-            container_insights=is_token(insights) or insights != "disabled",
-        )
-        services = {
-            stateless_service.name: "stateless",
-            self.controller.service.name: "controller",
-        }
-        return add_dashboards(
-            ctx,
-            resources,
-            widget={
-                "architecture": lambda_architecture(props.restate_tasks.cpu_architecture),
-                "name_prefix": name_prefix,
-                "restatectl_address": self.restatectl_address,
-                "ecs_cluster_arn": ecs_cluster.arn,
-                "services": services,
-                "controller_log_group": logs.controller,
-                "log_group_names": [logs.restate.name, logs.controller.name],
-                "security_group_ids": security_group_ids,
-            },
-        )
-
-
-def function_name(function: Resource, name: str) -> str:
-    """A reference to the function's name; its known name where it has a ``count`` (the
-    generated module's optional Lambdas), so a dashboard never holds a null."""
-    return name if function.counted else function.attr("function_name")
+            self._function_names.append(watcher.known_name)
 
 
 def lambda_architecture(cpu_architecture: str) -> str:

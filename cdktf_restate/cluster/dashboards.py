@@ -26,7 +26,10 @@ from cdktf_restate.cluster.context import (
     count_unless,
     function_argument,
     local,
+    shortened,
 )
+from cdktf_restate.cluster.ecs import EcsCluster, LogGroups
+from cdktf_restate.cluster.load_balancer import LoadBalancer
 from cdktf_restate.lambdas import build as lambda_build
 from cdktf_restate.schema.props import DashboardProps
 from cdktf_restate.schema.tokens import is_token
@@ -340,4 +343,68 @@ def add_dashboards(
         if metrics_name
         else None,
         widget_function=function,
+    )
+
+
+def add_cluster_dashboards(
+    ctx: ClusterContext,
+    cluster: Any,
+    *,
+    ecs_cluster: EcsCluster,
+    load_balancer: LoadBalancer,
+    logs: LogGroups,
+    stateless_service: Resource,
+    stateful_family: str,
+    security_group_ids: list[str],
+    architecture: str,
+) -> Dashboards:
+    """The dashboards of ``cluster`` (the construct, built up to its alarms): what they show
+    is read from the parts it composed."""
+    name_prefix = shortened(cluster.cluster_name, functions.MAX_NAME_PREFIX_LENGTH)
+    alarms = cluster.controller_alarms
+    insights = ctx.props.monitoring.container_insights
+    created_nlb = load_balancer.created
+    nlb_arn = function_argument(load_balancer.arn)
+    controller_service = cluster.controller.service.name
+    resources = bodies.ClusterResources(
+        cluster_name=cluster.cluster_name,
+        region=ctx.region,
+        ecs_cluster_name=ecs_cluster.name,
+        stateless_service=stateless_service.name,
+        controller_service=controller_service,
+        stateful_family=stateful_family,
+        # net/NAME/ID: the dimension value CloudWatch uses for the NLB (of a given NLB: from
+        # its ARN, in a local so that the body's JSON holds a plain reference).
+        load_balancer=created_nlb.attr("arn_suffix")
+        if created_nlb is not None and not created_nlb.counted
+        else local(ctx, "nlb_arn_suffix", fn.element(fn.split(":loadbalancer/", nlb_arn), 1)),
+        target_groups=[
+            (port, group.ref("arn_suffix"))
+            for (port, _), group in zip(
+                load_balancer.target_groups, load_balancer.target_group_resources, strict=False
+            )
+        ],
+        restate_log_group=logs.restate.name,
+        controller_log_group=logs.controller.name,
+        halted_namespace=cluster.controller_halted_metric.namespace,
+        halted_metric=cluster.controller_halted_metric.name,
+        function_names=list(cluster._function_names),
+        alarm_arns=[alarms.halted.arn, alarms.silent.arn]
+        if alarms is not None and not alarms.halted.counted
+        else [],
+        container_insights=is_token(insights) or insights != "disabled",
+    )
+    return add_dashboards(
+        ctx,
+        resources,
+        widget={
+            "architecture": architecture,
+            "name_prefix": name_prefix,
+            "restatectl_address": cluster.restatectl_address,
+            "ecs_cluster_arn": ecs_cluster.arn,
+            "services": {stateless_service.name: "stateless", controller_service: "controller"},
+            "controller_log_group": logs.controller,
+            "log_group_names": [logs.restate.name, logs.controller.name],
+            "security_group_ids": security_group_ids,
+        },
     )

@@ -201,3 +201,79 @@ def test_preview_in_headless_chromium_shows_the_cluster(cluster: DevCluster) -> 
             assert all(name in text for name in names), text
         if tab in (None, "compute"):
             assert "stateful" in text and "controller" in text
+
+
+HANDLER_PROBE = """
+import json, sys, types
+from control_panel.handler import handler
+context = types.SimpleNamespace(invoked_function_arn="arn:aws:lambda:us-east-1:000000000000:function:dev-control-panel")
+print(json.dumps(handler(json.loads(sys.argv[1]), context)))
+"""
+
+
+def test_the_packaged_widget_answers_from_its_zip(cluster: DevCluster, tmp_path: Path) -> None:
+    """The Lambda package itself (its handler package and restatectl, nothing of the repo on
+    the path) against the dev cluster, its ECS and Logs reads on the cluster's moto."""
+    import json
+    import os
+    import platform
+
+    import boto3
+
+    from cdktf_restate.devtools.local_lambda import unpack
+    from cdktf_restate.lambdas.build import control_panel_zip
+
+    architecture = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
+    task_root = unpack(control_panel_zip(architecture).path, tmp_path / "var-task")
+    session = boto3.Session(
+        aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1"
+    )
+    session.client("ecs", endpoint_url=cluster.emulator_url).create_cluster(clusterName="dev")
+    logs = session.client("logs", endpoint_url=cluster.emulator_url)
+    logs.create_log_group(logGroupName="/ecs/dev/controller")
+    logs.create_log_stream(logGroupName="/ecs/dev/controller", logStreamName="c/1")
+    line = {"event": "status", "healthy": True, "phase": "idle", "reason": "cluster is as desired"}
+    logs.put_log_events(
+        logGroupName="/ecs/dev/controller",
+        logStreamName="c/1",
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": json.dumps(line)}],
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(task_root),
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_ENDPOINT_URL": cluster.emulator_url,
+        "RESTATE_CLUSTER_NAME": "dev",
+        "RESTATECTL_ADDRESS": cluster.restatectl_address,
+        "RESTATE_ECS_CLUSTER": "dev",
+        "RESTATE_ECS_SERVICES": json.dumps({"dev-stateless": "stateless"}),
+        "RESTATE_CONTROLLER_LOG_GROUP": "/ecs/dev/controller",
+        "RESTATE_LOG_GROUPS": json.dumps(["/ecs/dev/restate", "/ecs/dev/controller"]),
+    }
+
+    def invoke(event: dict[str, object]) -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", HANDLER_PROBE, json.dumps(event)],
+            cwd=task_root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return str(json.loads(result.stdout))
+
+    nodes = invoke({"tab": "nodes", "widgetContext": {"dashboardName": "dev-control-panel"}})
+    _, *rows = tables(nodes)["nodes"]
+    listed = [r[0] for r in restatectl_table(cluster, "nodes", "list")]
+    assert [row[0] for row in rows] == listed
+    assert "controller idle" in visible_text(nodes)
+    assert 'endpoint="arn:aws:lambda:us-east-1:000000000000:function:dev-control-panel"' in nodes
+    compute = invoke({"tab": "compute"})
+    assert "Could not read" not in visible_text(compute)
+    assert "cluster is as desired" in visible_text(compute)
+    assert invoke({"describe": True}).startswith("## Restate Control Panel")
