@@ -50,13 +50,17 @@ def restatectl_table(cluster: DevCluster, *args: str) -> list[list[str]]:
 
 
 def consistent(
-    read: Callable[[], T], render: Callable[[], str], attempts: int = 10
+    read: Callable[[], T],
+    render: Callable[[], str],
+    settled: Callable[[str], bool] = lambda page: True,
+    attempts: int = 20,
 ) -> tuple[T, str]:
-    """A render bracketed by two equal readings of restatectl (nothing moved meanwhile)."""
+    """A render bracketed by two equal readings of restatectl (nothing moved meanwhile), once
+    ``settled`` holds for it (a fresh cluster takes a moment to record its leaders)."""
     for _ in range(attempts):
         before = read()
         page = render()
-        if read() == before:
+        if read() == before and settled(page):
             return before, page
         time.sleep(0.5)
     raise AssertionError("the cluster kept changing while rendering")
@@ -102,7 +106,16 @@ def test_partitions_tab_shows_the_leaders_and_processors_restatectl_lists(
         rows = restatectl_table(cluster, "partitions", "list")
         return {(r[0], r[1].split(":")[0], r[2]) for r in rows}
 
-    listed, page = consistent(read, lambda: render(cluster, "partitions"))
+    def every_leader_known(page: str) -> bool:
+        """Leadership has settled: each partition's recorded leader is the processor that
+        says it leads (right after start they can disagree for a moment)."""
+        for row in tables(page)["partitions"][1:]:
+            leaders = [p.split()[0] for p in row[5].split("\n") if " Leader:" in p]
+            if leaders != [row[2]]:
+                return False
+        return True
+
+    listed, page = consistent(read, lambda: render(cluster, "partitions"), every_leader_known)
     _, *rows = tables(page)["partitions"]
     shown = set()
     for row in rows:
