@@ -3,7 +3,8 @@
     .venv/bin/python bench/control_panel.py [--renders 40] [--state-dir DIR]
 
 The cluster: moto S3, 2 stateless nodes and 4 stateful nodes (2 in zone a) started through the
-local backend, as the controller would. Each render is what one CloudWatch call costs the widget
+local backend, as the controller would (no controller runs: the Compute tab says its /health
+could not be read, one refused connection). Each render is what one CloudWatch call costs the widget
 Lambda (``render_event``: four ``restatectl sql`` reads side by side, then the HTML), per tab.
 Goal: p95 well under the custom widget's time limit, < 1 s.
 """
@@ -71,7 +72,8 @@ def main() -> int:
                     started = time.perf_counter()
                     page = render(tab)
                     times.append(time.perf_counter() - started)
-                    assert "Could not read" not in page, page
+                    # (no controller runs here: the Compute tab names its /health as unread)
+                    assert "restatectl sql" not in page, page
                 every += times
                 print(
                     f"  {tab:<10} p50 {statistics.median(times) * 1000:6.0f} ms"
