@@ -5,6 +5,7 @@
 #   .cache/npm/       restatectl for the other Lambda architecture than this CPU's (both are packaged)
 #   .cache/terraformrc  Terraform CLI config pointing at the local provider mirror
 #   buildah, mmdebstrap (apt-get, as root, when missing) for `cdktf-restate image build`
+#   chromium (apt-get, as root, when missing) for the dashboard tests' headless screenshots
 # Overrides: PYTHON (interpreter), CDKTF_RESTATE_PROVIDER_MIRROR (folder holding
 # registry.terraform.io/hashicorp/aws/5.100.0/...).
 set -euo pipefail

@@ -16,7 +16,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     ),
     "dashboard": (
         "cdktf_restate.cli.dashboard",
-        "preview the Control Panel of a local dev cluster (dashboard preview)",
+        "preview the Control Panel of a dev cluster, or draw a synthesized dashboard (preview/layout)",
     ),
     "demo": (
         "cdktf_restate.cli.demo",
