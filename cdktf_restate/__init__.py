@@ -36,12 +36,18 @@ _EXPORTS = {
     "RestateInvokerRole": "cdktf_restate.services.invoker_role",
     "ServiceDeployer": "cdktf_restate.services.deployer",
     "ServiceDeployerProps": "cdktf_restate.schema.service_props",
+    "DashboardsProps": "cdktf_restate.schema.props",
+    "DashboardProps": "cdktf_restate.schema.props",
+    "CustomWidgetsProps": "cdktf_restate.schema.props",
 }
 
 __all__ = [
     "AddressesProps",
     "AwsProvider",
     "ControllerProps",
+    "CustomWidgetsProps",
+    "DashboardProps",
+    "DashboardsProps",
     "EbsVolumeProps",
     "LoadBalancerProps",
     "MonitoringProps",
@@ -69,6 +75,9 @@ if TYPE_CHECKING:
     from cdktf_restate.schema.props import (
         AddressesProps,
         ControllerProps,
+        CustomWidgetsProps,
+        DashboardProps,
+        DashboardsProps,
         EbsVolumeProps,
         LoadBalancerProps,
         MonitoringProps,

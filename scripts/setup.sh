@@ -5,6 +5,7 @@
 #   .cache/npm/       restatectl for the other Lambda architecture than this CPU's (both are packaged)
 #   .cache/terraformrc  Terraform CLI config pointing at the local provider mirror
 #   buildah, mmdebstrap (apt-get, as root, when missing) for `cdktf-restate image build`
+#   chromium (apt-get, as root, when missing) for the dashboard tests' headless screenshots
 # Overrides: PYTHON (interpreter), CDKTF_RESTATE_PROVIDER_MIRROR (folder holding
 # registry.terraform.io/hashicorp/aws/5.100.0/...).
 set -euo pipefail
@@ -94,4 +95,14 @@ provider_installation {
   }
 }
 RC
+# --- Headless Chromium (the dashboard tests open the Control Panel in a real browser) -------
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 \
+  && [ -z "${CDKTF_RESTATE_CHROMIUM:-}" ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null
+  else
+    echo "setup: no chromium; the dashboard screenshot tests need it" \
+         "(apt-get install chromium, or set CDKTF_RESTATE_CHROMIUM)" >&2
+  fi
+fi
 echo "setup: ok (venv .venv, restate ${restate_version}, provider mirror ${mirror})" >&2

@@ -33,7 +33,8 @@ def test_demo_prints_the_plan_summary_and_outputs(tmp_path: Path) -> None:
     assert created, output
     by_type = dict(re.findall(r"^  (aws_[a-z0-9_]+)\s+(\d+)$", output, re.M))
     assert sum(int(n) for n in by_type.values()) == int(created.group(1))
-    assert by_type["aws_lambda_function"] == "2"
+    assert by_type["aws_lambda_function"] == "3"  # restatectl, retirement watcher, widget
+    assert by_type["aws_cloudwatch_dashboard"] == "2"  # control panel, metrics
     assert by_type["aws_ecs_service"] == "2"  # stateless + controller; stateful runs no service
     assert by_type["aws_lb_listener"] == "3"
     assert by_type["aws_s3_bucket"] == "1"
@@ -42,6 +43,8 @@ def test_demo_prints_the_plan_summary_and_outputs(tmp_path: Path) -> None:
     assert outputs["ingress_url"] == "(known after apply)"
     assert outputs["admin_url"] == "(known after apply)"
     assert outputs["restate_bucket_name"].startswith("minimal-restate-")
+    assert outputs["restate_control_panel_dashboard_name"] == "minimal-restate-control-panel"
+    assert outputs["restate_metrics_dashboard_name"] == "minimal-restate-metrics"
 
 
 def test_summary_counts_like_terraform_and_marks_unknown_outputs() -> None:

@@ -10,6 +10,14 @@ import importlib
 import sys
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "ctl": (
+        "cdktf_restate.cli.ctl",
+        "run restatectl through the cluster's restatectl Lambda (or --dev DIR)",
+    ),
+    "dashboard": (
+        "cdktf_restate.cli.dashboard",
+        "preview the Control Panel of a dev cluster, or draw a synthesized dashboard (preview/layout)",
+    ),
     "demo": (
         "cdktf_restate.cli.demo",
         "synthesize examples/minimal and plan it against a local AWS emulator",

@@ -121,6 +121,10 @@ class RestateEcsFargateCluster(Construct):
             admin_url=self.admin_url,
         )
         self.restatectl_function_arn: str | None = None
+        #: Its name as text even where the function is optional (the module's count).
+        self.restatectl_function_name: str | None = None
+        #: Names of the cluster's Lambdas, for the Metrics dashboard (references when known).
+        self._function_names: list[str] = []
         self.retirement_watcher_function_arn: str | None = None
         self._add_lambdas(
             ctx, ecs_cluster_arn=ecs_cluster.arn, security_group_ids=network.security_group_ids
@@ -131,8 +135,26 @@ class RestateEcsFargateCluster(Construct):
         self.controller_alarms = add_controller_alarms(
             ctx, self.controller_halted_metric, props.monitoring.alarm_actions
         )
-        #: Dashboards arrive in a later release; props.monitoring is validated and kept for them.
-        self.dashboard_names: dict[str, str] = {}
+        from cdktf_restate.cluster.dashboards import add_cluster_dashboards  # only when built
+
+        dashboards = add_cluster_dashboards(
+            ctx,
+            self,
+            ecs_cluster=ecs_cluster,
+            load_balancer=load_balancer,
+            logs=logs,
+            stateless_service=stateless.service,
+            stateful_family=stateful.task_definition.attr("family"),
+            security_group_ids=network.security_group_ids,
+            architecture=lambda_architecture(props.restate_tasks.cpu_architecture),
+        )
+        #: Dashboard names (None when that dashboard is disabled); docs/dashboards.md.
+        self.control_panel_dashboard_name: str | None = dashboards.control_panel_name
+        self.metrics_dashboard_name: str | None = dashboards.metrics_name
+        self.dashboard_names: dict[str, str] = dashboards.names
+        self.control_panel_function_arn: str | None = (
+            dashboards.widget_function.ref("arn") if dashboards.widget_function else None
+        )
 
         self.outputs = add_outputs(
             self,
@@ -147,6 +169,8 @@ class RestateEcsFargateCluster(Construct):
                 "restatectl_function_arn": self.restatectl_function_arn,
                 "restate_task_role_arn": restate_roles.task.arn,
                 "controller_task_role_arn": self.controller.task_role.arn,
+                "control_panel_dashboard_name": self.control_panel_dashboard_name,
+                "metrics_dashboard_name": self.metrics_dashboard_name,
             },
         )
 
@@ -266,6 +290,8 @@ class RestateEcsFargateCluster(Construct):
                 count=optional_count(restatectl_off),
             )
             self.restatectl_function_arn = restatectl.function_arn
+            self._function_names.append(restatectl.known_name)
+            self.restatectl_function_name = restatectl.known_name
         if not is_disabled(watcher_off):
             watcher = lambdas.add_retirement_watcher(
                 self,
@@ -282,6 +308,7 @@ class RestateEcsFargateCluster(Construct):
                 count=optional_count(watcher_off),
             )
             self.retirement_watcher_function_arn = watcher.function_arn
+            self._function_names.append(watcher.known_name)
 
 
 def lambda_architecture(cpu_architecture: str) -> str:

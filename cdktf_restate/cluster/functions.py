@@ -77,6 +77,13 @@ class RestatectlLambda:
     def function_name(self) -> str:
         return self.function.ref("function_name")
 
+    @property
+    def known_name(self) -> str:
+        """A reference to the function's name; its name as text where it has a ``count``
+        (the generated module's optional Lambdas), so a dashboard never holds a null."""
+        name = self.function.attributes["function_name"]
+        return name if self.function.counted else self.function.attr("function_name")
+
 
 @dataclass(frozen=True)
 class RetirementWatcher:
@@ -94,6 +101,13 @@ class RetirementWatcher:
     @property
     def function_name(self) -> str:
         return self.function.ref("function_name")
+
+    @property
+    def known_name(self) -> str:
+        """A reference to the function's name; its name as text where it has a ``count``
+        (the generated module's optional Lambdas), so a dashboard never holds a null."""
+        name = self.function.attributes["function_name"]
+        return name if self.function.counted else self.function.attr("function_name")
 
     @property
     def queue_arn(self) -> str:

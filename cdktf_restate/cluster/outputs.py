@@ -18,6 +18,8 @@ OUTPUT_DESCRIPTIONS = {
     "restatectl_function_arn": 'restatectl Lambda (invoke with {"args": [...]})',
     "restate_task_role_arn": "Task role of the Restate nodes",
     "controller_task_role_arn": "Task role of the controller",
+    "control_panel_dashboard_name": "CloudWatch dashboard: the Control Panel (docs/dashboards.md)",
+    "metrics_dashboard_name": "CloudWatch dashboard: key metrics and logs (docs/dashboards.md)",
 }
 
 

@@ -235,3 +235,17 @@ def service_deployer_zip() -> BuiltZip:
     """The service deployer package: its single handler module at the zip root."""
     source = PACKAGE_DIR / "service_deployer.py"
     return cached_zip("service-deployer", {"service_deployer.py": (source, False)})
+
+
+CONTROL_PANEL_DIR = PACKAGE_DIR / "control_panel"
+
+
+def control_panel_zip(architecture: str) -> BuiltZip:
+    """The Control Panel widget package: the ``control_panel`` handler package only (pure
+    Python, the same for both architectures): it runs ``restatectl sql`` through the cluster's
+    restatectl Lambda, so the package is small enough to commit with the module."""
+    sources: dict[str, tuple[Path | bytes, bool]] = {
+        f"control_panel/{source.name}": (source, False)
+        for source in sorted(CONTROL_PANEL_DIR.glob("*.py"))
+    }
+    return cached_zip(f"control-panel-{architecture}", sources)

@@ -728,13 +728,12 @@ def check_monitoring_and_logs(props: RestateClusterProps) -> None:
             )
         for index, action in enumerate(actions):
             check_arn(f"monitoring.alarm_actions[{index}]", action, "sns")
-    prefix = monitoring.dashboard_name_prefix
-    if _known(prefix) and not _NAME_RE.match(prefix):
-        raise fail(
-            "monitoring.dashboard_name_prefix",
-            f"{prefix!r} is not a valid name",
-            "1-64 of [A-Za-z0-9_-]",
-        )
+    check_arn(
+        "monitoring.dashboard.custom_widgets.execution_role_arn",
+        monitoring.dashboard.custom_widgets.execution_role_arn,
+        "iam",
+        ":role/",
+    )
     if _known(props.log_retention_days) and props.log_retention_days not in LOG_RETENTION_DAYS:
         raise fail(
             "log_retention_days",

@@ -369,7 +369,7 @@ def readme(inputs: tuple[ModuleInput, ...], outputs: Mapping[str, Any], zips: li
             "and egress to the image registries. A complete root module is in "
             "`examples/terraform-module`.",
             "",
-            "Construct properties that have no effect in this release (dashboards, license key) "
+            "Construct properties that have no effect in this release (the license key) "
             "are not inputs of this module. "
             "`docs/terraform-module.md` lists what is and is not an input, and why.",
             "",

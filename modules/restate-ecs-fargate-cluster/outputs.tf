@@ -16,6 +16,11 @@ output "cluster_name" {
   value       = var.cluster_name
 }
 
+output "control_panel_dashboard_name" {
+  description = "CloudWatch dashboard: the Control Panel (docs/dashboards.md)"
+  value       = var.monitoring.dashboard.control_panel.disabled ? null : local.control_panel_dashboard_name
+}
+
 output "controller_service_name" {
   description = "ECS service of the controller"
   value       = aws_ecs_service.controller_service.name
@@ -44,6 +49,11 @@ output "kms_key_arn" {
 output "load_balancer_dns_name" {
   description = "DNS name of the shared NLB"
   value       = local.nlb_dns_name
+}
+
+output "metrics_dashboard_name" {
+  description = "CloudWatch dashboard: key metrics and logs (docs/dashboards.md)"
+  value       = var.monitoring.dashboard.metrics.disabled ? null : local.metrics_dashboard_name
 }
 
 output "restate_task_role_arn" {
