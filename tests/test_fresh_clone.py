@@ -27,7 +27,12 @@ def test_a_fresh_clone_plans_the_whole_cluster(tmp_path: Path) -> None:
     )
     lambda_dir = clone / MODULE / "lambda"
     # What a clone holds is all the module needs: no ignored, built packages.
-    assert sorted(p.name for p in lambda_dir.iterdir()) == ["retirement-watcher.zip"]
+    assert sorted(p.name for p in lambda_dir.iterdir()) == [
+        "control-panel-arm64.zip",
+        "control-panel-x86_64.zip",
+        "retirement-watcher.zip",
+    ]
+    assert all(p.stat().st_size < 100_000 for p in lambda_dir.iterdir())  # Python only
     assert not (clone / MODULE / ".gitignore").exists()
     with running_emulator() as emulator:
         tf = Terraform(clone / EXAMPLE)
@@ -61,3 +66,6 @@ def test_a_fresh_clone_plans_the_whole_cluster(tmp_path: Path) -> None:
     assert restatectl["package_type"] == "Image"
     assert restatectl["image_config"][0]["command"] == ["lambda"]
     assert restatectl["filename"] is None
+    # Both dashboards and the Control Panel's widget Lambda, from the committed package.
+    assert kinds["aws_cloudwatch_dashboard"] == 2
+    assert functions["restate-tf-control-panel"]["filename"].endswith("control-panel-arm64.zip")
