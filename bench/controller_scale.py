@@ -3,9 +3,10 @@
 The backend talks to a moto ECS API on 127.0.0.1 (task statuses frozen where RunTask/StopTask
 put them); the Restate side is a stand-in whose nodes are the tasks the backend listed in the
 same pass (no API call, no restatectl) and whose drains complete at once, so the figures are the
-controller's own: AWS calls per pass (counted with botocore event hooks) and time per pass,
-with "own" = the pass minus the HTTP round trips to moto (botocore's before-send ..
-response-received; request building and response parsing count as ours).
+controller's own: AWS calls per pass (counted with botocore event hooks) and time per pass:
+"wall" is the whole pass, moto's work included; "own" is the pass minus every call's span from
+botocore's before-send to its response-received (the round trip to moto and botocore parsing
+the answer), so it is the planner, the loop and the backend with botocore building requests.
 
     .venv/bin/python bench/controller_scale.py [--nodes 3 12 48] [--rolls N]
 

@@ -55,6 +55,10 @@ MMDEBSTRAP_OPTIONS = (
     # byte-compile them).
     "--customize-hook=rm -rf "
     '"$1"/usr/lib/python3.11/test "$1"/usr/lib/python3.11/idlelib "$1"/usr/lib/python3.11/ensurepip',
+    # Essential packages nothing in the image runs (14 MB). Purged through dpkg, so its
+    # database (what image scanners read) stays true; a shell and coreutils stay for ECS Exec.
+    '--customize-hook=chroot "$1" dpkg --purge --force-remove-essential --force-depends '
+    "perl-base util-linux login tar",
 )
 
 
@@ -269,7 +273,29 @@ def build(arch: str = "amd64", *, tag: str | None = None) -> BuiltImage:
         buildah_command("push", reference, f"oci-archive:{archive}:{IMAGE_NAME}:{tag}-{arch}"),
         what="buildah push to an OCI archive",
     )
+    forget_stale(arch)
     return BuiltImage(arch=arch, reference=reference, archive=archive)
+
+
+def forget_stale(arch: str) -> None:
+    """Free the private storage (vfs keeps a full copy per image): images a rebuild untagged,
+    and bases of `arch` made with other options than today's, as image and as tarball."""
+    current = base_key(arch)
+    for tarball in CACHE.glob(f"base-{SUITE}-{arch}-*.tar"):
+        if tarball.name != f"base-{current}.tar":
+            tarball.unlink()
+    listed = run(
+        buildah_command("images", "--format", "{{.Name}}:{{.Tag}}"), what="buildah images"
+    ).split()
+    stale = [
+        ref
+        for ref in listed
+        if ref.startswith(f"{BASE_NAME}:{SUITE}-{arch}-") and ref != f"{BASE_NAME}:{current}"
+    ]
+    # Best effort: an image a working container still uses stays until the next build.
+    if stale:
+        subprocess.run(buildah_command("rmi", *stale), capture_output=True, check=False)
+    subprocess.run(buildah_command("rmi", "--prune"), capture_output=True, check=False)
 
 
 # --------------------------------------------------------------------------------------------
