@@ -173,6 +173,7 @@ def test_failed_discovery_fails_the_apply_with_restates_message(
     message = str(failure.value)
     assert "RegistrationError" in message or "Restate refused to register" in message
     assert "META0003" in message and "Connection refused" in message
-    assert not (tmp_path / "terraform.tfstate").exists() or "aws_lambda_invocation" not in (
-        tmp_path / "terraform.tfstate"
-    ).read_text()
+    assert (
+        not (tmp_path / "terraform.tfstate").exists()
+        or "aws_lambda_invocation" not in (tmp_path / "terraform.tfstate").read_text()
+    )
