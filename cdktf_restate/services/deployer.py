@@ -159,7 +159,7 @@ class ServiceDeployer(Construct):
         self.function = functions._function(
             self,
             function_name=name,
-            code=functions._code(self, {"arm64": package}, "arm64"),
+            code=functions._zip_code(self, {"arm64": package}, "arm64"),
             role_arn=self.role_arn,
             attributes={
                 "description": "Registers Restate deployments through the cluster's admin API",
