@@ -1,4 +1,5 @@
-"""checkov on the synthesized Terraform of examples/minimal: zero failed checks.
+"""checkov on the synthesized Terraform of examples/minimal and examples/service-deployment:
+zero failed checks.
 
 The only exceptions are the skips in .checkov.yaml, each with its reason in a comment.
 """
@@ -20,10 +21,15 @@ CHECKOV = Path(sys.executable).parent / "checkov"
 MAX_SKIPS = 12
 
 
-@pytest.fixture(scope="module")
-def minimal_stack(tmp_path_factory) -> Path:
+#: The cluster alone, and with a service deployer, a Lambda service and its registration.
+CHECKED_EXAMPLES = ("minimal", "service-deployment")
+
+
+@pytest.fixture(scope="module", params=CHECKED_EXAMPLES)
+def minimal_stack(tmp_path_factory, request) -> Path:
+    name = request.param
     spec = importlib.util.spec_from_file_location(
-        "example_minimal_checkov", REPO / "examples" / "minimal" / "main.py"
+        f"example_{name.replace('-', '_')}_checkov", REPO / "examples" / name / "main.py"
     )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -38,6 +38,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "cdktf_restate.cli.plan_review",
         "summarize `terraform show -json` output for a PR",
     ),
+    "service-module": (
+        "cdktf_restate.terraform_module.service_module",
+        "generate the service registration module (--out DIR)",
+    ),
     "teardown": (
         "cdktf_restate.cli.teardown",
         "stop the controller's Restate tasks before `terraform destroy` (see docs/teardown.md)",

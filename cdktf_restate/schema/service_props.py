@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cdktf_restate.schema.errors import fail
+from cdktf_restate.schema.props import DEFAULT_LOG_RETENTION_DAYS
 from cdktf_restate.schema.tokens import TOKEN_LIST_MARKER, is_token
 from cdktf_restate.schema.validation import ec2_id_allowed
 
@@ -149,8 +150,8 @@ class ServiceDeployerProps:
     security_group_ids: Sequence[str]
     #: Name of the function, its role and log group (default: derived from the construct path).
     name: str | None = None
-    #: Days to keep the deployer's logs (0 = never expire).
-    log_retention_days: int = 30
+    #: Days to keep the deployer's logs (0 = never expire); the cluster's default.
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
     #: KMS key for the log group, dead-letter queue and environment (default: AWS-managed).
     kms_key_arn: str | None = None
     #: How long a registration waits for the admin API to answer (a new cluster needs minutes).

@@ -92,8 +92,12 @@ class ServiceDeployer(Construct):
         scope: Construct,
         id: str,
         props: ServiceDeployerProps | None = None,
+        *,
+        kms_key_may_be_null: bool = False,
         **fields: Any,
     ) -> None:
+        """``kms_key_may_be_null``: the key is a value Terraform may find null (a variable of
+        the generated module); a resource's ARN is never null."""
         if props is not None and fields:
             raise TypeError("pass either props= or keyword properties, not both")
         if props is None:
@@ -107,6 +111,7 @@ class ServiceDeployer(Construct):
                 ) from error
         validate_deployer_props(props)
         super().__init__(scope, id)
+        self._kms_may_be_null = kms_key_may_be_null
         self.props = props
         self._registrations = 0
         self.function_name = props.name or default_name(self.node.path)
@@ -125,7 +130,7 @@ class ServiceDeployer(Construct):
         self.dead_letter_queue = functions._dead_letter_queue(self, f"{name}-dlq", kms, tags, None)
         # A key that Terraform may find null (the generated module's variable): the key
         # statement and the queue's own encryption are chosen in Terraform.
-        nullable_key = is_token(kms)
+        nullable_key = self._kms_may_be_null and is_token(kms)
         if nullable_key:
             null = cdktf.Token.null_value()
             self.dead_letter_queue.add_override(
@@ -142,9 +147,10 @@ class ServiceDeployer(Construct):
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                 "Resource": kms,
             }
+            # (function_argument: cdktf functions do not take templates with references)
             statements = fn.concat(
                 [
-                    statements,
+                    _templates_as_arguments(statements),
                     fn.conditional(op.eq(kms, cdktf.Token.null_value()), [], [key_statement]),
                 ]
             )
@@ -153,7 +159,7 @@ class ServiceDeployer(Construct):
         self.function = functions._function(
             self,
             function_name=name,
-            code=functions._code(self, {"arm64": package}, "arm64"),
+            code=functions._zip_code(self, {"arm64": package}, "arm64"),
             role_arn=self.role_arn,
             attributes={
                 "description": "Registers Restate deployments through the cluster's admin API",

@@ -97,7 +97,7 @@ INPUTS: tuple[ModuleInput, ...] = (
         "log_retention_days",
         "Days to keep the deployer's logs (0 = never expire).",
         "number",
-        default=30,
+        default=service_props.DEFAULT_LOG_RETENTION_DAYS,
         rules=tuple(rules.retention_rules("log_retention_days", "var.log_retention_days")),
     ),
     ModuleInput(
@@ -169,6 +169,7 @@ def synthesize(workdir: Path) -> tuple[dict[str, Any], Path]:
         name=var["name"],
         log_retention_days=var["log_retention_days"],
         kms_key_arn=var["kms_key_arn"],
+        kms_key_may_be_null=True,
         wait_seconds=var["wait_seconds"],
         tags=cdktf.Token.as_string(var["tags"]),
     )

@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def minimal_example():
-    """The network of examples/minimal (VPC, private subnets, NAT, S3 endpoint), reused."""
+    """The network of examples/minimal (VPC, private subnets, NAT, S3 endpoint, flow logs)."""
     spec = importlib.util.spec_from_file_location(
         "example_minimal_network", HERE.parent / "minimal" / "main.py"
     )
@@ -67,11 +67,13 @@ class ServiceDeploymentStack(cdktf.TerraformStack):
         provider = emulator_provider_arguments(endpoint, REGION) if endpoint else {"region": REGION}
         AwsProvider(self, "aws", **provider)
 
-        subnets = minimal_example().private_subnets_with_nat(self)
+        network = minimal_example()
+        subnets = network.private_subnets_with_nat(self)
         vpc_id = subnets[0][0]
         cluster = RestateEcsFargateCluster(
             self, "restate", vpc_id=vpc_id, subnets=[s for _, s in subnets]
         )
+        network.vpc_flow_logs(self, vpc_id=vpc_id, kms_key_arn=cluster.kms_key_arn)
         greeter = greeter_function(self, kms_key_arn=cluster.kms_key_arn)
 
         # The deployer runs next to the cluster: its admin URL is the internal NLB's.
@@ -96,7 +98,7 @@ def greeter_function(scope: Construct, *, kms_key_arn: str) -> Resource:
         scope,
         "greeter_logs",
         "aws_cloudwatch_log_group",
-        {"name": f"/aws/lambda/{name}", "retention_in_days": 30, "kms_key_id": kms_key_arn},
+        {"name": f"/aws/lambda/{name}", "retention_in_days": 365, "kms_key_id": kms_key_arn},
     )
     dead_letters = Resource(
         scope,

@@ -127,7 +127,7 @@ variable "name" {
 variable "log_retention_days" {
   description = "Days to keep the deployer's logs (0 = never expire)."
   type        = number
-  default     = 30
+  default     = 365
 
   validation {
     condition     = floor(var.log_retention_days) == var.log_retention_days && var.log_retention_days >= 0

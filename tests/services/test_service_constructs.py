@@ -267,7 +267,7 @@ def test_deployer_function_log_group_and_package(federated_stack: tuple[Doc, Pat
     assert function["kms_key_arn"] == f"arn:aws:kms:us-east-1:{ACCOUNT}:key/abc"
     (log_group,) = of_type(doc, "aws_cloudwatch_log_group").values()
     assert log_group["name"] == "/aws/lambda/orders-deployer"
-    assert log_group["retention_in_days"] == 30
+    assert log_group["retention_in_days"] == 365
     assert log_group["kms_key_id"] == f"arn:aws:kms:us-east-1:{ACCOUNT}:key/abc"
 
     text = policy(doc, "deployer_role-policy")["policy"]
