@@ -9,6 +9,7 @@ FilterLogEvents on the controller's log group. Bodies: ``dashboard_bodies.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -294,14 +295,16 @@ def add_dashboards(
     )
 
     function = None
+    #: The widget Lambda's count in the generated module: Control Panel on, custom widgets on.
+    with_widgets: float | None = None
     if not panel_off and not widgets_off:
         counts = [c for c in (panel_count, widgets_count) if c is not None]
-        count = cdktf.Token.as_number(fn.min(counts)) if counts else None
+        with_widgets = cdktf.Token.as_number(fn.min(counts)) if counts else None
         function = add_widget_function(
             ctx,
             metrics_dashboard=linked_metrics,
             execution_role_arn=props.custom_widgets.execution_role_arn,
-            count=count,
+            count=with_widgets,
             **widget,
         )
     names = list(resources.function_names)
@@ -311,14 +314,12 @@ def add_dashboards(
             if function.counted
             else function.attr("function_name")
         )
-    linked = bodies.ClusterResources(
-        **{
-            **resources.__dict__,
-            "function_names": names,
-            "control_panel_name": panel_name or "",
-            "metrics_name": metrics_name or "",
-            "widget_function_arn": function.ref("arn") if function is not None else "",
-        }
+    linked = dataclasses.replace(
+        resources,
+        function_names=names,
+        control_panel_name=panel_name or "",
+        metrics_name=metrics_name or "",
+        widget_function_arn=function.ref("arn") if function is not None else "",
     )
     if metrics_name is not None:
         _dashboard(ctx, "metrics", metrics_name, bodies.metrics_body(linked), metrics_count)
@@ -328,12 +329,7 @@ def add_dashboards(
             # The generated module's flag: one of two dashboards of the same name exists, the
             # plain one while the Lambda is disabled (a body chosen by a conditional would be
             # one Terraform expression instead of JSON text with references).
-            plain = bodies.control_panel_body(
-                bodies.ClusterResources(**{**linked.__dict__, "widget_function_arn": ""})
-            )
-            with_widgets = cdktf.Token.as_number(
-                fn.min([c for c in (panel_count, widgets_count) if c is not None])
-            )
+            plain = bodies.control_panel_body(dataclasses.replace(linked, widget_function_arn=""))
             _dashboard(ctx, "control_panel", panel_name, body, with_widgets)
             _dashboard(
                 ctx,
