@@ -29,8 +29,10 @@ from pathlib import Path
 
 from cdktf_restate.devtools.image import buildah_command, run
 
-# What the caller's environment may hand to the image, as a task definition would.
-PASSED_PREFIXES = ("RESTATE_CONTROLLER_", "AWS_")
+# What the caller's environment may hand to the image, as a task definition (or a Lambda
+# function's configuration and runtime) would: the controller's and restatectl's settings and
+# AWS's (the Lambda Runtime API address among them).
+PASSED_PREFIXES = ("RESTATE_CONTROLLER_", "RESTATECTL_", "AWS_")
 
 
 @dataclass(frozen=True)
