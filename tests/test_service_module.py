@@ -174,7 +174,7 @@ PRECONDITIONS = {
         {
             "function_version_arn": "null",
             "http_uri": '"http://orders.internal:9080"',
-            "restate_task_role_name": '"platform-restate-task"',
+            "restate_task_role_name": '"module-restate-task"',
         },
         "restate_task_role_name: a grant to invoke needs a function",
     ),
@@ -242,13 +242,13 @@ def test_rules_over_two_inputs_fail_plan(name: str, tmp_path: Path, emulator: Em
 def test_module_iam_as_aws_receives_it(tmp_path: Path, emulator: Emulator) -> None:
     """kms_key_arn null (the policy's key statement is left out in Terraform) and the grant to
     the cluster's role: applied on moto (not the function: moto runs no Lambdas), then read."""
-    extra = 'resource "aws_iam_role" "cluster" {\n  name = "platform-restate-task"\n' + (
+    extra = 'resource "aws_iam_role" "cluster" {\n  name = "module-restate-task"\n' + (
         '  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = '
         '"Allow", Principal = { Service = "ecs-tasks.amazonaws.com" }, Action = "sts:AssumeRole" }] })\n}\n'
     )
     block = module_block(
         "svc",
-        {"restate_task_role_name": "aws_iam_role.cluster.name", "name": '"orders-deployer"'},
+        {"restate_task_role_name": "aws_iam_role.cluster.name", "name": '"module-orders-deployer"'},
     )
     root = tmp_path / "root"
     root.mkdir()
@@ -278,7 +278,7 @@ def test_module_iam_as_aws_receives_it(tmp_path: Path, emulator: Emulator) -> No
     terraform.run("apply", "-input=false", "-auto-approve", *targets)
     iam = emulator.client("iam")
     grant = iam.get_role_policy(
-        RoleName="platform-restate-task", PolicyName="invoke-orders-deployer"
+        RoleName="module-restate-task", PolicyName="invoke-module-orders-deployer"
     )
     assert grant["PolicyDocument"]["Statement"] == [
         {
@@ -288,7 +288,7 @@ def test_module_iam_as_aws_receives_it(tmp_path: Path, emulator: Emulator) -> No
             "Resource": [FUNCTION_ARN, f"{FUNCTION_ARN}:*"],
         }
     ]
-    policy = iam.get_role_policy(RoleName="orders-deployer", PolicyName="least-privilege")
+    policy = iam.get_role_policy(RoleName="module-orders-deployer", PolicyName="least-privilege")
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
     assert set(statements) == {
         "WriteOwnLogs",
@@ -304,12 +304,14 @@ def test_module_iam_as_aws_receives_it(tmp_path: Path, emulator: Emulator) -> No
         f"arn:aws:ec2:*:*:security-group/{GROUP}",
     ]
     assert statements["WriteOwnLogs"]["Resource"].endswith(
-        ":log-group:/aws/lambda/orders-deployer:*"
+        ":log-group:/aws/lambda/module-orders-deployer:*"
     )
-    assert statements["DeadLetters"]["Resource"].endswith(":orders-deployer-dlq")
+    assert statements["DeadLetters"]["Resource"].endswith(":module-orders-deployer-dlq")
     for sid in ("Tracing", "DescribeVpcInterfaces"):
         assert statements[sid]["Resource"] == "*"
-    queue_url = emulator.client("sqs").get_queue_url(QueueName="orders-deployer-dlq")["QueueUrl"]
+    queue_url = emulator.client("sqs").get_queue_url(QueueName="module-orders-deployer-dlq")[
+        "QueueUrl"
+    ]
     attributes = emulator.client("sqs").get_queue_attributes(
         QueueUrl=queue_url, AttributeNames=["All"]
     )["Attributes"]
@@ -334,7 +336,7 @@ def test_terraform_service_example_validates_and_plans(tmp_path: Path, emulator:
     variables: dict[str, Any] = {
         "aws_endpoint": emulator.url,
         "admin_url": "http://internal-restate.elb.us-east-1.amazonaws.com:9070",
-        "restate_task_role_arn": f"arn:aws:iam::{ACCOUNT}:role/platform-restate-task",
+        "restate_task_role_arn": f"arn:aws:iam::{ACCOUNT}:role/module-restate-task",
         "subnet_ids": json.dumps([SUBNET]),
         "security_group_ids": json.dumps([GROUP]),
     }
