@@ -324,6 +324,7 @@ def test_synthesized_functions_reference_zips_inside_the_stack_dir(
         "restatectl",
         name_prefix="probe",
         architecture="arm64",
+        image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/cdktf-restate-controller:0.1.0",
         subnet_ids=["subnet-00000001"],
         security_group_ids=["sg-00000001"],
         restatectl_address="http://nlb:5122",
@@ -346,17 +347,19 @@ def test_synthesized_functions_reference_zips_inside_the_stack_dir(
         "aws_lambda_function"
     ]
     assert len(functions) == 2
-    for function in functions.values():
-        package = stack_dir / function["filename"]
-        assert not Path(function["filename"]).is_absolute()
-        digest = base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()
-        assert function["source_code_hash"] == digest
-    by_runtime = {f["runtime"]: f for f in functions.values()}
-    assert by_runtime["provided.al2023"]["architectures"] == ["arm64"]
-    with zipfile.ZipFile(stack_dir / by_runtime["provided.al2023"]["filename"]) as archive:
-        binary = lambda_build.find_restatectl_binary("arm64").read_bytes()
-        assert archive.read("restatectl") == binary
-    with zipfile.ZipFile(stack_dir / by_runtime["python3.12"]["filename"]) as archive:
+    by_name = {f["function_name"]: f for f in functions.values()}
+    # restatectl is the controller image: no package to reference.
+    restatectl = by_name["probe-restatectl"]
+    assert restatectl["package_type"] == "Image" and "filename" not in restatectl
+    assert restatectl["image_uri"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/cdktf-restate-controller:0.1.0"
+    assert restatectl["architectures"] == ["arm64"]
+    # The retirement watcher's zip is inside the stack dir, pinned by its hash.
+    watcher = next(f for f in functions.values() if f.get("runtime") == "python3.12")
+    package = stack_dir / watcher["filename"]
+    assert not Path(watcher["filename"]).is_absolute()
+    digest = base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()
+    assert watcher["source_code_hash"] == digest
+    with zipfile.ZipFile(package) as archive:
         assert archive.namelist() == ["retirement_watcher.py"]
 
 
@@ -373,6 +376,7 @@ def _restatectl_args(**overrides: Any) -> dict[str, Any]:
     args: dict[str, Any] = {
         "name_prefix": "probe",
         "architecture": "arm64",
+        "image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/cdktf-restate-controller:0.1.0",
         "subnet_ids": ["subnet-00000001"],
         "security_group_ids": ["sg-00000001"],
         "restatectl_address": "http://nlb:5122",
