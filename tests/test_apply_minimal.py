@@ -201,9 +201,14 @@ def test_second_plan_shows_no_changes_except_documented_moto_drift(applied: Appl
 
 
 def test_stack_dir_is_self_contained(applied: Applied) -> None:
-    """Lambda packages are assets inside the stack dir, referenced by relative paths."""
+    """Lambda packages are assets inside the stack dir, referenced by relative paths; the one
+    image function (restatectl, the controller image) has no package."""
     config = json.loads((Path(applied.terraform.workdir) / "cdk.tf.json").read_text())
-    for function in config["resource"]["aws_lambda_function"].values():
+    functions = config["resource"]["aws_lambda_function"].values()
+    zipped = [f for f in functions if f.get("package_type", "Zip") == "Zip"]
+    assert [f["package_type"] for f in functions if f not in zipped] == ["Image"]
+    assert len(zipped) >= 2  # the retirement watcher and the Control Panel widget
+    for function in zipped:
         assert not Path(function["filename"]).is_absolute()
         assert (Path(applied.terraform.workdir) / function["filename"]).is_file()
 
