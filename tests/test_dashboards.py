@@ -203,8 +203,8 @@ def test_names_disabled_dashboards_and_the_plain_fallback(tmp_path: Path) -> Non
     [
         (
             {"custom_widgets": props_module.CustomWidgetsProps(execution_role_arn="role/x")},
-            "monitoring.dashboard.custom_widgets.execution_role_arn: 'role/x' is not a iam :role/ "
-            "ARN; allowed: arn:aws:iam:...",
+            "monitoring.dashboard.custom_widgets.execution_role_arn: 'role/x' is not an IAM role "
+            "ARN; allowed: arn:aws:iam::ACCOUNT:role/",
         ),
         (
             {"metrics": props_module.DashboardProps(disabled="yes")},  # type: ignore[arg-type]

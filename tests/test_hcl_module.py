@@ -1190,12 +1190,12 @@ BAD_INPUTS = {
         {"monitoring": MonitoringProps(container_insights="on")},
     ),
     "alarm_action": BadInput(
-        'monitoring = { alarm_actions = ["arn:aws:sns:us-east-1:1:ok", "ops@example.com"] }',
-        {"monitoring": MonitoringProps(alarm_actions=["arn:aws:sns:us-east-1:1:ok", "ops@example.com"])},
+        'monitoring = { alarm_actions = ["arn:aws:sns:us-east-1:123456789012:ok", "ops@example.com"] }',
+        {"monitoring": MonitoringProps(alarm_actions=["arn:aws:sns:us-east-1:123456789012:ok", "ops@example.com"])},
     ),
     "alarm_actions": BadInput(
-        "monitoring = { alarm_actions = [" + ", ".join(f'"arn:aws:sns:us-east-1:1:t{i}"' for i in range(6)) + "] }",
-        {"monitoring": MonitoringProps(alarm_actions=[f"arn:aws:sns:us-east-1:1:t{i}" for i in range(6)])},
+        "monitoring = { alarm_actions = [" + ", ".join(f'"arn:aws:sns:us-east-1:123456789012:t{i}"' for i in range(6)) + "] }",
+        {"monitoring": MonitoringProps(alarm_actions=[f"arn:aws:sns:us-east-1:123456789012:t{i}" for i in range(6)])},
     ),
     "cluster_name": BadInput('cluster_name = "bad name!"', {"cluster_name": "bad name!"}),
     "cluster_name_trailing_underscore": BadInput('cluster_name = "payments_"', {"cluster_name": "payments_"}),

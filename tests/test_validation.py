@@ -81,7 +81,7 @@ BAD_INPUTS = [
                 bucket_name="team-bucket", kms_key_arn="alias/restate"
             )
         },
-        r"^object_storage\.kms_key_arn: 'alias/restate' is not a kms :key/ ARN",
+        r"^object_storage\.kms_key_arn: 'alias/restate' is not a KMS key ARN; allowed: arn:aws:kms:",
         id="bucket-key-not-a-key-arn",
     ),
     pytest.param(
@@ -281,7 +281,7 @@ BAD_INPUTS = [
     pytest.param(
         {
             "stateful_node": StatefulNodeProps(
-                restate_image="registry.local:5000/restate@sha256:abc"
+                restate_image="registry.local:5000/restate@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
             )
         },
         r"^stateful_node\.restate_image: cannot derive the Restate version .*tag None",
@@ -495,7 +495,7 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {"controller": ControllerProps(reconcile_interval_seconds=3601)},
-        r"^controller\.reconcile_interval_seconds: 3601 seconds; allowed: at most 3600",
+        r"^controller\.reconcile_interval_seconds: 3601 is out of range; allowed: a number > 0 and <= 3600 \(the controller looks at least hourly\)$",
         id="reconcile-interval-over-an-hour",
     ),
     pytest.param(
@@ -520,14 +520,14 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {"monitoring": MonitoringProps(alarm_actions=["arn:aws:sqs:us-east-1:123456789012:q"])},
-        r"^monitoring\.alarm_actions\[0\]: 'arn:aws:sqs:us-east-1:123456789012:q' is not a sns "
-        r"ARN; allowed: arn:aws:sns:",
+        r"^monitoring\.alarm_actions\[0\]: 'arn:aws:sqs:us-east-1:123456789012:q' is not an SNS "
+        r"topic ARN; allowed: arn:aws:sns:",
         id="alarm-action-not-a-topic",
     ),
     pytest.param(
         {
             "monitoring": MonitoringProps(
-                alarm_actions=[f"arn:aws:sns:us-east-1:1:t{i}" for i in range(6)]
+                alarm_actions=[f"arn:aws:sns:us-east-1:123456789012:t{i}" for i in range(6)]
             )
         },
         r"^monitoring\.alarm_actions: 6 actions; allowed: at most 5",
@@ -535,7 +535,7 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {"load_balancer": LoadBalancerProps(disable_shared_nlb_ports=["node"])},
-        r"^load_balancer\.disable_shared_nlb_ports: 'node' is not supported; allowed: ingress, admin",
+        r"^load_balancer\.disable_shared_nlb_ports\[0\]: 'node' is not supported; allowed: ingress, admin",
         id="cannot-disable-node-port",
     ),
     pytest.param(
@@ -551,7 +551,7 @@ BAD_INPUTS = [
     pytest.param(
         {
             "load_balancer": LoadBalancerProps(
-                existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/x/1",
+                existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/x/0123456789abcdef",
                 internet_facing=True,
             )
         },
@@ -561,15 +561,15 @@ BAD_INPUTS = [
     pytest.param(
         {
             "load_balancer": LoadBalancerProps(
-                existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/x/1"
+                existing_nlb_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/0123456789abcdef"
             )
         },
-        r"^load_balancer\.existing_nlb_arn: .* is not a elasticloadbalancing loadbalancer/net/ ARN",
+        r"^load_balancer\.existing_nlb_arn: .* is not a Network Load Balancer ARN; allowed: arn:aws:elasticloadbalancing:",
         id="existing-alb-is-not-an-nlb",
     ),
     pytest.param(
         {"security_group_ids": [f"sg-0000000{i}" for i in range(6)]},
-        r"^security_group_ids: 6 groups; allowed: at most 5 \(ECS tasks, the NLB and the Lambdas",
+        r"^security_group_ids: 6 groups; allowed: None \(a group is created\) or 1-5 group ids \(ECS tasks, the NLB and the Lambdas",
         id="too-many-security-groups",
     ),
     pytest.param(
@@ -590,22 +590,22 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {"controller": ControllerProps(reconcile_interval_seconds=0)},
-        r"^controller\.reconcile_interval_seconds: 0 is not a positive number; allowed: a number > 0",
+        r"^controller\.reconcile_interval_seconds: 0 is out of range; allowed: a number > 0",
         id="reconcile-interval-zero",
     ),
     pytest.param(
         {"restate_tasks": TaskProps(task_role_arn="restate-task-role")},
-        r"^restate_tasks\.task_role_arn: 'restate-task-role' is not a iam :role/ ARN",
+        r"^restate_tasks\.task_role_arn: 'restate-task-role' is not an IAM role ARN; allowed: arn:aws:iam::ACCOUNT:role/",
         id="role-name-instead-of-arn",
     ),
     pytest.param(
         {"stateless_node": StatelessNodeProps(environment={"RESTATE-X": "1"})},
-        r"^stateless_node\.environment: 'RESTATE-X' is not an environment variable name",
+        r"^stateless_node\.environment\.RESTATE-X: 'RESTATE-X' is not an environment variable name",
         id="bad-environment-name",
     ),
     pytest.param(
-        {"ecs_cluster": "arn:aws:ecs:us-east-1:1:service/x"},
-        r"^ecs_cluster: .* is not a ecs :cluster/ ARN",
+        {"ecs_cluster": "arn:aws:ecs:us-east-1:123456789012:service/x"},
+        r"^ecs_cluster: .* is not an ECS cluster name or ARN; allowed: a cluster name",
         id="ecs-cluster-arn-of-a-service",
     ),
 ]

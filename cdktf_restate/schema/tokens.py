@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import cdktf
@@ -38,7 +39,8 @@ def is_token(value: Any) -> bool:
     if isinstance(value, int):
         return False  # number tokens are floats
     if isinstance(value, float):
-        return bool(cdktf.Token.is_unresolved(value))
+        # Number tokens are finite; NaN/infinity have no JSON form for the jsii process.
+        return math.isfinite(value) and bool(cdktf.Token.is_unresolved(value))
     if isinstance(value, list):
         # A list of references is a list (checked item by item), not a list token: only a
         # whole-list token (``Token.as_list``, the generated module's variables) is one.

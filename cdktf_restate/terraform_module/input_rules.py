@@ -4,8 +4,39 @@ security groups, tags), built from ``module_rules``."""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
+from cdktf_restate.schema.limits import LOG_DRIVER_REQUIRED_OPTIONS
+from cdktf_restate.schema.props import (
+    SECURITY_GROUPS_RULE,
+    DrainTimeoutSeconds,
+    NodesPerAz,
+    NoncurrentVersionDays,
+    Partitions,
+    ReconcileIntervalSeconds,
+    SnapshotRetentionDays,
+    StatelessCount,
+    VolumeSizeGib,
+)
+from cdktf_restate.schema.types import (
+    BUCKET_PREFIXES,
+    BUCKET_RULE,
+    BUCKET_SUFFIXES,
+    ECS_CLUSTER_ARN_PATTERN,
+    ECS_CLUSTER_NAME_PATTERN,
+    ECS_CLUSTER_RULE,
+    IMAGE_RULE,
+    MAX_PREFIX_BYTES,
+    PREFIX_RULE,
+    TAG_KEY_RULE,
+    TAG_VALUE_RULE,
+    IamRoleArn,
+    KmsKeyArn,
+    NlbArn,
+    pattern_of,
+)
 from cdktf_restate.schema.validation import (
     CPU_ARCHITECTURES,
     EBS_IOPS_LIMITS,
@@ -14,10 +45,8 @@ from cdktf_restate.schema.validation import (
     EBS_VOLUME_TYPES,
     GP3_BASELINE_IOPS,
     LOG_DRIVERS,
-    MAX_RECONCILE_INTERVAL_SECONDS,
     MAX_SECURITY_GROUPS,
     MAX_USER_TAGS,
-    TAG_CHARACTERS,
 )
 from cdktf_restate.terraform_module.rules import (
     Rule,
@@ -27,9 +56,10 @@ from cdktf_restate.terraform_module.rules import (
     ec2_id_list_rules,
     image_rules,
     int_rules,
-    positive_rule,
+    number_rule,
     replication_rules,
     resources_rules,
+    schema_int_rules,
     url_rule,
 )
 
@@ -40,18 +70,18 @@ def environment_rule(path: str, expr: str) -> Rule:
     bad = f'[for k in keys({expr}) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))]'
     return Rule(
         f"length({bad}) == 0",
-        f"{path}: '${{try({bad}[0], \"?\")}}' is not an environment variable name; "
-        "allowed: [A-Za-z_][A-Za-z0-9_]*",
+        f'{path}.${{try({bad}[0], "?")}}: \'${{try({bad}[0], "?")}}\' is not an environment '
+        "variable name; allowed: [A-Za-z_][A-Za-z0-9_]*",
     )
 
 
 def stateless_rules(v: str) -> list[Rule]:
     return [
-        *int_rules("stateless_node.desired_count", f"{v}.desired_count", minimum=1),
+        *schema_int_rules("stateless_node.desired_count", f"{v}.desired_count", StatelessCount),
         *resources_rules("stateless_node.resources", f"{v}.resources"),
         *replication_rules(f"{v}.default_replication"),
-        *int_rules(
-            "stateless_node.default_partitions", f"{v}.default_partitions", minimum=1, maximum=65535
+        *schema_int_rules(
+            "stateless_node.default_partitions", f"{v}.default_partitions", Partitions
         ),
         url_rule("stateless_node.ingress_advertised_address", f"{v}.ingress_advertised_address"),
         *image_rules("stateless_node", v),
@@ -61,7 +91,7 @@ def stateless_rules(v: str) -> list[Rule]:
 
 def stateful_rules(v: str) -> list[Rule]:
     return [
-        *int_rules("stateful_node.nodes_per_az", f"{v}.nodes_per_az", minimum=1),
+        *schema_int_rules("stateful_node.nodes_per_az", f"{v}.nodes_per_az", NodesPerAz),
         *resources_rules("stateful_node.resources", f"{v}.resources"),
         *image_rules("stateful_node", v),
         environment_rule("stateful_node.environment", f"{v}.environment"),
@@ -83,7 +113,7 @@ def ebs_volume_rules(v: str) -> list[Rule]:
     path = "stateful_node.ebs_volume"
     kind, iops, throughput = f"{v}.volume_type", f"{v}.iops", f"{v}.throughput"
     rules = [
-        *int_rules(f"{path}.size_gib", f"{v}.size_gib", minimum=1, maximum=16384),
+        *schema_int_rules(f"{path}.size_gib", f"{v}.size_gib", VolumeSizeGib),
         choice_rule(f"{path}.volume_type", kind, EBS_VOLUME_TYPES),
         *(
             Rule(
@@ -146,29 +176,59 @@ def ebs_volume_rules(v: str) -> list[Rule]:
     return [_unless_null(v, rule) for rule in rules]
 
 
-def arn_rule(path: str, expr: str, service: str, kind: str) -> Rule:
-    """Mirror of ``validation.check_arn(..., service, kind)`` for a value that may be null."""
+def arn_rule(path: str, expr: str, arn_type: Any) -> Rule:
+    """The schema's pattern type ``arn_type`` (``schema.types``) for a value that may be null:
+    the same full-match pattern and message as the construct."""
+    pattern = pattern_of(arn_type)
     return Rule(
-        f'{expr} == null || try(can(regex("^arn:aws[a-z-]*:{service}:", {expr})) && '
-        f'strcontains({expr}, "{kind}"), false)',
-        f"{path}: '${{{expr} == null ? \"\" : {expr}}}' is not a {service} {kind} ARN; "
-        f"allowed: arn:aws:{service}:...",
+        f'{expr} == null || try(can(regex("^{pattern.regex}$", {expr})), false)',
+        f"{path}: '${{{expr} == null ? \"\" : {expr}}}' is not {pattern.what}; "
+        f"allowed: {pattern.allowed}",
     )
 
 
 def role_arn_rule(path: str, expr: str) -> Rule:
-    return arn_rule(path, expr, "iam", ":role/")
+    return arn_rule(path, expr, IamRoleArn)
+
+
+def log_option_rules(path: str, driver: str, options: str) -> list[Rule]:
+    """The schema's ``TaskProps`` log rule: a driver's required options (awslogs may have none:
+    the construct's log group)."""
+    rules = [
+        Rule(
+            f'{driver} == "awslogs" || try(length({options}) > 0, false)',
+            f"{path}.log_options: log driver '${{{driver}}}' needs options; allowed: a mapping "
+            f"with ${{{_required_text(driver)}}}",
+        )
+    ]
+    for name, keys in LOG_DRIVER_REQUIRED_OPTIONS.items():
+        missing = f"[for k in {json.dumps(list(keys))} : k if !contains(keys({options}), k)]"
+        suffix = " (or no options: the construct's log group)" if name == "awslogs" else ""
+        rules.append(
+            Rule(
+                # try(): || does not short-circuit, and keys(null) fails (null: no options).
+                f'{driver} != "{name}" || try(length({options}) == 0 || length({missing}) == 0, true)',
+                f"{path}.log_options: log driver '{name}' needs option(s) "
+                f'${{try(join(", ", {missing}), "?")}}; allowed: options with {", ".join(keys)}{suffix}',
+            )
+        )
+    return rules
+
+
+def _required_text(driver: str) -> str:
+    """An HCL conditional naming the required options of each driver but awslogs."""
+    others = [(n, k) for n, k in LOG_DRIVER_REQUIRED_OPTIONS.items() if n != "awslogs"]
+    text = json.dumps(", ".join(others[-1][1]))
+    for name, keys in reversed(others[:-1]):
+        text = f'{driver} == "{name}" ? {json.dumps(", ".join(keys))} : {text}'
+    return text
 
 
 def tasks_rules(path: str, v: str) -> list[Rule]:
     driver, options = f"{v}.log_driver", f"{v}.log_options"
     return [
         choice_rule(f"{path}.log_driver", driver, LOG_DRIVERS),
-        Rule(
-            f'{driver} == "awslogs" || try(length({options}) > 0, false)',
-            f"{path}.log_options: log driver '${{{driver}}}' needs options; allowed: a mapping "
-            "of driver options",
-        ),
+        *log_option_rules(path, driver, options),
         choice_rule(f"{path}.cpu_architecture", f"{v}.cpu_architecture", CPU_ARCHITECTURES),
         role_arn_rule(f"{path}.execution_role_arn", f"{v}.execution_role_arn"),
         role_arn_rule(f"{path}.task_role_arn", f"{v}.task_role_arn"),
@@ -179,20 +239,24 @@ def controller_rules(v: str) -> list[Rule]:
     image = f"{v}.controller_image"
     return [
         *resources_rules("controller.resources", f"{v}.resources"),
-        *int_rules("controller.snapshot_retention_days", f"{v}.snapshot_retention_days", minimum=0),
-        positive_rule("controller.reconcile_interval_seconds", f"{v}.reconcile_interval_seconds"),
-        Rule(
-            f"{v}.reconcile_interval_seconds <= {MAX_RECONCILE_INTERVAL_SECONDS}",
-            f"controller.reconcile_interval_seconds: ${{{v}.reconcile_interval_seconds}} seconds; "
-            f"allowed: at most {MAX_RECONCILE_INTERVAL_SECONDS} (the controller looks at least "
-            "hourly)",
+        *schema_int_rules(
+            "controller.snapshot_retention_days",
+            f"{v}.snapshot_retention_days",
+            SnapshotRetentionDays,
         ),
-        positive_rule("controller.drain_timeout_seconds", f"{v}.drain_timeout_seconds"),
+        number_rule(
+            "controller.reconcile_interval_seconds",
+            f"{v}.reconcile_interval_seconds",
+            ReconcileIntervalSeconds,
+        ),
+        number_rule(
+            "controller.drain_timeout_seconds", f"{v}.drain_timeout_seconds", DrainTimeoutSeconds
+        ),
         Rule(
             # null is the default image; try(): || does not short-circuit on null.
             f'{image} == null || try({image} != "" && !can(regex("\\\\s", {image})), false)',
             f"controller.controller_image: '{_null_safe(image)}' is not an "
-            "image reference; allowed: registry/repository:tag",
+            f"image reference; allowed: {IMAGE_RULE}",
         ),
         *tasks_rules("controller.tasks", f"{v}.tasks"),
     ]
@@ -203,18 +267,15 @@ def object_storage_rules(v: str) -> list[Rule]:
     prefix = f"{v}.prefix"
     usable = (
         f'can(regex("^[A-Za-z0-9!_.*\'()/-]+$", {prefix})) && !startswith({prefix}, "/") && '
-        f'!endswith({prefix}, "/") && !strcontains({prefix}, "//")'
+        f'!endswith({prefix}, "/") && !strcontains({prefix}, "//") && '
+        f'!can(regex("(^|/)[.]{{1,2}}(/|$)", {prefix})) && length({prefix}) <= {MAX_PREFIX_BYTES}'
     )
     return [
-        Rule(
-            f'{bucket} == null || can(regex("^[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$", {bucket}))',
-            f"object_storage.bucket_name: '{_null_safe(bucket)}' is not an S3 "
-            "bucket name; allowed: 3-63 of [a-z0-9.-], starting and ending with a letter or digit",
-        ),
+        access_logs_bucket_rule("object_storage.bucket_name", bucket),
         Rule(
             f'{prefix} == "" || ({usable})',
             f"object_storage.prefix: '${{{prefix}}}' is not a usable key prefix; allowed: "
-            "letters, digits and !-_.*'()/ with no leading, trailing or double '/'",
+            f"{PREFIX_RULE}",
         ),
         access_logs_bucket_rule("object_storage.access_logs_bucket", f"{v}.access_logs_bucket"),
         Rule(
@@ -222,12 +283,12 @@ def object_storage_rules(v: str) -> list[Rule]:
             "object_storage.access_logs_bucket: only applies to a created bucket; allowed: no "
             "access_logs_bucket with bucket_name",
         ),
-        *int_rules(
+        *schema_int_rules(
             "object_storage.noncurrent_version_expiration_days",
             f"{v}.noncurrent_version_expiration_days",
-            minimum=1,
+            NoncurrentVersionDays,
         ),
-        arn_rule("object_storage.kms_key_arn", f"{v}.kms_key_arn", "kms", ":key/"),
+        arn_rule("object_storage.kms_key_arn", f"{v}.kms_key_arn", KmsKeyArn),
         Rule(
             f"{v}.kms_key_arn == null || {bucket} != null",
             "object_storage.kms_key_arn: only applies to an existing bucket (a created one uses "
@@ -237,10 +298,14 @@ def object_storage_rules(v: str) -> list[Rule]:
 
 
 def access_logs_bucket_rule(path: str, expr: str) -> Rule:
-    """Mirror of the access log bucket name check (a value that may be null)."""
+    """The schema's ``BucketName`` (S3's naming rules) for a value that may be null."""
+    prefixes = " || ".join(f'startswith({expr}, "{p}")' for p in BUCKET_PREFIXES)
+    suffixes = " || ".join(f'endswith({expr}, "{p}")' for p in BUCKET_SUFFIXES)
     return Rule(
-        f'{expr} == null || try(can(regex("^[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$", {expr})), false)',
-        f"{path}: '{_null_safe(expr)}' is not an S3 bucket name; allowed: 3-63 of [a-z0-9.-]",
+        f'{expr} == null || try(can(regex("^[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$", {expr})) && '
+        f'!strcontains({expr}, "..") && !can(regex("^[0-9]{{1,3}}([.][0-9]{{1,3}}){{3}}$", {expr}))'
+        f" && !({prefixes}) && !({suffixes}), false)",
+        f"{path}: '{_null_safe(expr)}' is not an S3 bucket name; allowed: {BUCKET_RULE}",
     )
 
 
@@ -248,9 +313,7 @@ def load_balancer_rules(v: str) -> list[Rule]:
     subnets = f"{v}.subnet_ids"
     existing = f"{v}.existing_nlb_arn"
     return [
-        arn_rule(
-            "load_balancer.existing_nlb_arn", existing, "elasticloadbalancing", "loadbalancer/net/"
-        ),
+        arn_rule("load_balancer.existing_nlb_arn", existing, NlbArn),
         Rule(
             f"{existing} == null || !({v}.internet_facing || {subnets} != null || "
             f"{v}.deletion_protection || {v}.access_logs_bucket != null)",
@@ -281,18 +344,13 @@ def _null_safe(expr: str) -> str:
 
 
 def ecs_cluster_rules() -> list[Rule]:
+    """The schema's ``EcsClusterReference``: a cluster name or a cluster ARN."""
     v = "var.ecs_cluster"
-    arn = 'can(regex("^arn:aws[a-z-]*:", var.ecs_cluster))'
     return [
         Rule(
-            f'{v} == null || try(!{arn} || (can(regex("^arn:aws[a-z-]*:ecs:", {v})) && '
-            f'strcontains({v}, ":cluster/")), false)',
-            f"ecs_cluster: '{_null_safe(v)}' is not a ecs :cluster/ ARN; allowed: arn:aws:ecs:...",
-        ),
-        Rule(
-            f'{v} == null || try({arn} || can(regex("^[A-Za-z0-9_-]{{1,255}}$", {v})), false)',
-            f"ecs_cluster: '{_null_safe(v)}' is not an ECS cluster name or ARN; allowed: a "
-            "cluster name or arn:aws:ecs:...:cluster/NAME",
+            f'{v} == null || try(can(regex("^({ECS_CLUSTER_ARN_PATTERN}|{ECS_CLUSTER_NAME_PATTERN})$", {v})), false)',
+            f"ecs_cluster: '{_null_safe(v)}' is not an ECS cluster name or ARN; allowed: "
+            f"{ECS_CLUSTER_RULE}",
         ),
     ]
 
@@ -302,13 +360,11 @@ def security_group_rules() -> list[Rule]:
     return [
         Rule(
             f"{v} == null || try(length({v}) > 0, true)",
-            "security_group_ids: empty list; allowed: None (a group is created) or one or more "
-            "group ids",
+            f"security_group_ids: empty list; allowed: {SECURITY_GROUPS_RULE}",
         ),
         Rule(
             f"{v} == null || try(length({v}) <= {MAX_SECURITY_GROUPS}, true)",
-            f"security_group_ids: ${{try(length({v}), 0)}} groups; allowed: at most "
-            f"{MAX_SECURITY_GROUPS} (ECS tasks, the NLB and the Lambdas take 5 each)",
+            f"security_group_ids: ${{try(length({v}), 0)}} groups; allowed: {SECURITY_GROUPS_RULE}",
         ),
         *ec2_id_list_rules("security_group_ids", v, "sg"),
     ]
@@ -319,20 +375,18 @@ TAG_TEXT = r'"^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$"'
 
 def tags_rules() -> list[Rule]:
     bad_key = (
-        '[for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1'
+        '[for k in keys(var.tags) : k if startswith(lower(k), "aws:") || length(k) < 1'
         f" || length(k) > 128 || !can(regex({TAG_TEXT}, k))]"
     )
     bad_value = f"[for k, v in var.tags : k if length(v) > 256 || !can(regex({TAG_TEXT}, v))]"
     return [
         Rule(
             f"length({bad_key}) == 0",
-            f'tags.${{try({bad_key}[0], "?")}}: invalid tag key; allowed: 1-128 '
-            f"{TAG_CHARACTERS}, not 'aws:...'",
+            f'tags.${{try({bad_key}[0], "?")}}: invalid tag key; allowed: {TAG_KEY_RULE}',
         ),
         Rule(
             f"length({bad_value}) == 0",
-            f'tags.${{try({bad_value}[0], "?")}}: invalid tag value; allowed: 0-256 '
-            f"{TAG_CHARACTERS}",
+            f'tags.${{try({bad_value}[0], "?")}}: invalid tag value; allowed: {TAG_VALUE_RULE}',
         ),
         Rule(
             f"length(var.tags) <= {MAX_USER_TAGS}",

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +37,7 @@ from cdktf_restate.schema.props import (
     StatelessNodeProps,
     TaskProps,
 )
+from cdktf_restate.schema.types import KmsKeyArn
 from cdktf_restate.schema.validation import (
     CLUSTER_NAME_RULE,
     CONTAINER_INSIGHTS,
@@ -95,23 +98,36 @@ class ModuleInput:
 
 # ---------------------------------------------------------------- types from the dataclasses
 
-_SCALAR_TYPES = {
-    "int": "number",
-    "float": "number",
-    "str": "string",
-    "str | None": "string",
-    "str | int": "string",
-    "bool": "bool",
-    "Sequence[str] | None": "list(string)",
-    "Sequence[str]": "list(string)",
-    "Mapping[str, str]": "map(string)",
-    "int | None": "number",
-    "Mapping[str, str] | None": "map(string)",
-}
+
+def _hcl_type(annotation: Any) -> str:
+    """The HCL type of a schema type (its Python base type; constraints are validation)."""
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in arguments if a is not type(None)]
+        # str | int (replication): a string in HCL, numbers convert to it.
+        return _hcl_type(str if str in members else members[0])
+    if origin is typing.Literal:
+        return "number" if all(isinstance(a, int) for a in arguments) else "string"
+    if origin in (Sequence, list, tuple):
+        return f"list({_hcl_type(arguments[0])})"
+    if origin in (Mapping, dict):
+        return f"map({_hcl_type(arguments[1])})"
+    if dataclasses.is_dataclass(annotation):
+        hints = typing.get_type_hints(annotation)
+        inner = ", ".join(
+            f"{f.name} = {_hcl_type(hints[f.name])}" for f in dataclasses.fields(annotation)
+        )
+        return f"object({{ {inner} }})"
+    return {int: "number", float: "number", str: "string", bool: "bool"}[annotation]
 
 
 def _field(cls: type, name: str) -> dataclasses.Field:
-    return next(f for f in dataclasses.fields(cls) if f.name == name)
+    field = next(f for f in dataclasses.fields(cls) if f.name == name)
+    _OWNERS[id(field)] = cls
+    return field
+
+
+_OWNERS: dict[int, type] = {}
 
 
 def _default(f: dataclasses.Field) -> Any:
@@ -122,9 +138,7 @@ def _default(f: dataclasses.Field) -> Any:
 
 
 def _type_of(f: dataclasses.Field) -> str:
-    if f.type == "Resources":
-        return "object({ cpu = number, memory_mib = number })"
-    return _SCALAR_TYPES[str(f.type)]
+    return _hcl_type(typing.get_type_hints(_OWNERS[id(f)])[f.name])
 
 
 def _hcl_literal(value: Any) -> str:
@@ -409,9 +423,7 @@ INPUTS: tuple[ModuleInput, ...] = (
         ["disabled", "execution_role_arn", "queue_kms_key_arn"],
         lambda v: [
             role_arn_rule("retirement_watcher.execution_role_arn", f"{v}.execution_role_arn"),
-            arn_rule(
-                "retirement_watcher.queue_kms_key_arn", f"{v}.queue_kms_key_arn", "kms", ":key/"
-            ),
+            arn_rule("retirement_watcher.queue_kms_key_arn", f"{v}.queue_kms_key_arn", KmsKeyArn),
         ],
     ),
     scalar_input(

@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf_restate.schema.props import (
     SUPPORTED_RESTATE_VERSIONS,
 )
+from cdktf_restate.schema.types import URL_RULE, SnsTopicArn, bounds_of, pattern_of
 from cdktf_restate.schema.validation import (
     EC2_ID_HEX,
     EC2_ID_KINDS,
@@ -55,6 +57,21 @@ def int_rules(path: str, expr: str, *, minimum: int, maximum: int | None = None)
             f"{path}: ${{{expr}}} is out of range; allowed: {allowed}",
         ),
     ]
+
+
+def schema_int_rules(path: str, expr: str, int_type: Any) -> list[Rule]:
+    """``int_rules`` with the bounds of the schema's ``int_range`` type."""
+    bounds = bounds_of(int_type)
+    return int_rules(path, expr, minimum=int(bounds.minimum), maximum=int(bounds.maximum))
+
+
+def number_rule(path: str, expr: str, number_type: Any) -> Rule:
+    """The schema's ``number_range`` type: the same bounds and message as the construct."""
+    bounds = bounds_of(number_type)
+    return Rule(
+        f"{expr} > {bounds.minimum:g} && {expr} <= {bounds.maximum:g}",
+        f"{path}: ${{{expr}}} is out of range; allowed: {bounds.allowed}",
+    )
 
 
 def positive_rule(path: str, expr: str) -> Rule:
@@ -145,8 +162,7 @@ def url_rule(path: str, expr: str) -> Rule:
     """Mirror of ``validation.check_url`` for a value that may be null."""
     return Rule(
         f'{expr} == null || try(can(regex("^https?://[^[:space:]/]+", {expr})), false)',
-        f"{path}: '${{{expr} == null ? \"\" : {expr}}}' is not a URL; allowed: "
-        "http://host[:port][/path] or https://...",
+        f"{path}: '${{{expr} == null ? \"\" : {expr}}}' is not a URL; allowed: {URL_RULE}",
     )
 
 
@@ -282,11 +298,12 @@ def cidr_rules(path: str, expr: str) -> list[Rule]:
 
 
 def alarm_actions_rules(path: str, expr: str) -> list[Rule]:
-    """Mirror of ``validation.check_monitoring_and_logs`` for the alarm's SNS topics."""
-    topic = 'can(regex("^arn:aws[a-z-]*:sns:", x))'
+    """The schema's ``AlarmActions``: SNS topic ARNs (``SnsTopicArn``), at most 5."""
+    pattern = pattern_of(SnsTopicArn)
+    topic = f'can(regex("^{pattern.regex}$", x))'
     bad = f"[for i, x in {expr} : i if !{topic}]"
     return [
-        known_bad_rule(path, expr, topic, "a sns ARN", "arn:aws:sns:..."),
+        known_bad_rule(path, expr, topic, pattern.what, pattern.allowed),
         Rule(
             f"length({expr}) <= {MAX_ALARM_ACTIONS}",
             f"{path}: ${{length({expr})}} actions; allowed: at most {MAX_ALARM_ACTIONS} "
@@ -294,19 +311,20 @@ def alarm_actions_rules(path: str, expr: str) -> list[Rule]:
         ),
         Rule(
             f"length({bad}) == 0",
-            f'{path}[${{try({bad}[0], "?")}}]: \'${{try({expr}[{bad}[0]], "?")}}\' is not a '
-            "sns ARN; allowed: arn:aws:sns:...",
+            f'{path}[${{try({bad}[0], "?")}}]: \'${{try({expr}[{bad}[0]], "?")}}\' is not '
+            f"{pattern.what}; allowed: {pattern.allowed}",
         ),
     ]
 
 
 def disabled_port_rules(expr: str) -> list[Rule]:
     """Mirror of ``check_choice`` for each of ``load_balancer.disable_shared_nlb_ports``."""
-    bad = f"[for p in {expr} : p if !contains({json.dumps(list(SHARED_NLB_PORTS))}, p)]"
+    bad = f"[for i, p in {expr} : i if !contains({json.dumps(list(SHARED_NLB_PORTS))}, p)]"
     return [
         Rule(
             f"length({bad}) == 0",
-            f"load_balancer.disable_shared_nlb_ports: '${{try({bad}[0], \"?\")}}' is not "
+            f'load_balancer.disable_shared_nlb_ports[${{try({bad}[0], "?")}}]: '
+            f"'${{try({expr}[{bad}[0]], \"?\")}}' is not "
             f"supported; allowed: {', '.join(SHARED_NLB_PORTS)}",
         )
     ]

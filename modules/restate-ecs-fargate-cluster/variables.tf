@@ -63,13 +63,8 @@ variable "ecs_cluster" {
   default     = null
 
   validation {
-    condition     = var.ecs_cluster == null || try(!can(regex("^arn:aws[a-z-]*:", var.ecs_cluster)) || (can(regex("^arn:aws[a-z-]*:ecs:", var.ecs_cluster)) && strcontains(var.ecs_cluster, ":cluster/")), false)
-    error_message = "ecs_cluster: '${var.ecs_cluster == null ? "" : var.ecs_cluster}' is not a ecs :cluster/ ARN; allowed: arn:aws:ecs:..."
-  }
-
-  validation {
-    condition     = var.ecs_cluster == null || try(can(regex("^arn:aws[a-z-]*:", var.ecs_cluster)) || can(regex("^[A-Za-z0-9_-]{1,255}$", var.ecs_cluster)), false)
-    error_message = "ecs_cluster: '${var.ecs_cluster == null ? "" : var.ecs_cluster}' is not an ECS cluster name or ARN; allowed: a cluster name or arn:aws:ecs:...:cluster/NAME"
+    condition     = var.ecs_cluster == null || try(can(regex("^(arn:aws(-[a-z]+)*:ecs:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255}|[A-Za-z0-9_-]{1,255})$", var.ecs_cluster)), false)
+    error_message = "ecs_cluster: '${var.ecs_cluster == null ? "" : var.ecs_cluster}' is not an ECS cluster name or ARN; allowed: a cluster name (1-255 of [A-Za-z0-9_-]) or arn:aws:ecs:REGION:ACCOUNT:cluster/NAME"
   }
 }
 
@@ -80,12 +75,12 @@ variable "security_group_ids" {
 
   validation {
     condition     = var.security_group_ids == null || try(length(var.security_group_ids) > 0, true)
-    error_message = "security_group_ids: empty list; allowed: None (a group is created) or one or more group ids"
+    error_message = "security_group_ids: empty list; allowed: None (a group is created) or 1-5 group ids (ECS tasks, the NLB and the Lambdas take 5 each)"
   }
 
   validation {
     condition     = var.security_group_ids == null || try(length(var.security_group_ids) <= 5, true)
-    error_message = "security_group_ids: ${try(length(var.security_group_ids), 0)} groups; allowed: at most 5 (ECS tasks, the NLB and the Lambdas take 5 each)"
+    error_message = "security_group_ids: ${try(length(var.security_group_ids), 0)} groups; allowed: None (a group is created) or 1-5 group ids (ECS tasks, the NLB and the Lambdas take 5 each)"
   }
 
   validation {
@@ -116,12 +111,12 @@ variable "stateless_node" {
 
   validation {
     condition     = floor(var.stateless_node.desired_count) == var.stateless_node.desired_count
-    error_message = "stateless_node.desired_count: ${var.stateless_node.desired_count} is not an integer; allowed: an integer >= 1"
+    error_message = "stateless_node.desired_count: ${var.stateless_node.desired_count} is not an integer; allowed: an integer >= 1 and <= 1000"
   }
 
   validation {
-    condition     = floor(var.stateless_node.desired_count) != var.stateless_node.desired_count || (var.stateless_node.desired_count >= 1)
-    error_message = "stateless_node.desired_count: ${var.stateless_node.desired_count} is out of range; allowed: an integer >= 1"
+    condition     = floor(var.stateless_node.desired_count) != var.stateless_node.desired_count || (var.stateless_node.desired_count >= 1 && var.stateless_node.desired_count <= 1000)
+    error_message = "stateless_node.desired_count: ${var.stateless_node.desired_count} is out of range; allowed: an integer >= 1 and <= 1000"
   }
 
   validation {
@@ -181,7 +176,7 @@ variable "stateless_node" {
 
   validation {
     condition     = var.stateless_node.ingress_advertised_address == null || try(can(regex("^https?://[^[:space:]/]+", var.stateless_node.ingress_advertised_address)), false)
-    error_message = "stateless_node.ingress_advertised_address: '${var.stateless_node.ingress_advertised_address == null ? "" : var.stateless_node.ingress_advertised_address}' is not a URL; allowed: http://host[:port][/path] or https://..."
+    error_message = "stateless_node.ingress_advertised_address: '${var.stateless_node.ingress_advertised_address == null ? "" : var.stateless_node.ingress_advertised_address}' is not a URL; allowed: http://host[:port][/path] or https://..., a port of 1-65535, no whitespace"
   }
 
   validation {
@@ -206,7 +201,7 @@ variable "stateless_node" {
 
   validation {
     condition     = length([for k in keys(var.stateless_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))]) == 0
-    error_message = "stateless_node.environment: '${try([for k in keys(var.stateless_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))][0], "?")}' is not an environment variable name; allowed: [A-Za-z_][A-Za-z0-9_]*"
+    error_message = "stateless_node.environment.${try([for k in keys(var.stateless_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))][0], "?")}: '${try([for k in keys(var.stateless_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))][0], "?")}' is not an environment variable name; allowed: [A-Za-z_][A-Za-z0-9_]*"
   }
 }
 
@@ -225,12 +220,12 @@ variable "stateful_node" {
 
   validation {
     condition     = floor(var.stateful_node.nodes_per_az) == var.stateful_node.nodes_per_az
-    error_message = "stateful_node.nodes_per_az: ${var.stateful_node.nodes_per_az} is not an integer; allowed: an integer >= 1"
+    error_message = "stateful_node.nodes_per_az: ${var.stateful_node.nodes_per_az} is not an integer; allowed: an integer >= 1 and <= 100"
   }
 
   validation {
-    condition     = floor(var.stateful_node.nodes_per_az) != var.stateful_node.nodes_per_az || (var.stateful_node.nodes_per_az >= 1)
-    error_message = "stateful_node.nodes_per_az: ${var.stateful_node.nodes_per_az} is out of range; allowed: an integer >= 1"
+    condition     = floor(var.stateful_node.nodes_per_az) != var.stateful_node.nodes_per_az || (var.stateful_node.nodes_per_az >= 1 && var.stateful_node.nodes_per_az <= 100)
+    error_message = "stateful_node.nodes_per_az: ${var.stateful_node.nodes_per_az} is out of range; allowed: an integer >= 1 and <= 100"
   }
 
   validation {
@@ -295,7 +290,7 @@ variable "stateful_node" {
 
   validation {
     condition     = length([for k in keys(var.stateful_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))]) == 0
-    error_message = "stateful_node.environment: '${try([for k in keys(var.stateful_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))][0], "?")}' is not an environment variable name; allowed: [A-Za-z_][A-Za-z0-9_]*"
+    error_message = "stateful_node.environment.${try([for k in keys(var.stateful_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))][0], "?")}: '${try([for k in keys(var.stateful_node.environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))][0], "?")}' is not an environment variable name; allowed: [A-Za-z_][A-Za-z0-9_]*"
   }
 
   validation {
@@ -409,8 +404,8 @@ variable "stateful_node" {
   }
 
   validation {
-    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.stateful_node.ebs_volume.role_arn)) && strcontains(var.stateful_node.ebs_volume.role_arn, ":role/"), false), true)
-    error_message = "stateful_node.ebs_volume.role_arn: '${try(coalesce(var.stateful_node.ebs_volume.role_arn == null ? "" : var.stateful_node.ebs_volume.role_arn, "?"), "?")}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+    condition     = var.stateful_node.ebs_volume == null || try(var.stateful_node.ebs_volume.role_arn == null || try(can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$", var.stateful_node.ebs_volume.role_arn)), false), true)
+    error_message = "stateful_node.ebs_volume.role_arn: '${try(coalesce(var.stateful_node.ebs_volume.role_arn == null ? "" : var.stateful_node.ebs_volume.role_arn, "?"), "?")}' is not an IAM role ARN; allowed: arn:aws:iam::ACCOUNT:role/[PATH/]NAME (12-digit account, role name of 1-64)"
   }
 }
 
@@ -469,42 +464,52 @@ variable "controller" {
 
   validation {
     condition     = floor(var.controller.snapshot_retention_days) == var.controller.snapshot_retention_days
-    error_message = "controller.snapshot_retention_days: ${var.controller.snapshot_retention_days} is not an integer; allowed: an integer >= 0"
+    error_message = "controller.snapshot_retention_days: ${var.controller.snapshot_retention_days} is not an integer; allowed: an integer >= 0 and <= 3650"
   }
 
   validation {
-    condition     = floor(var.controller.snapshot_retention_days) != var.controller.snapshot_retention_days || (var.controller.snapshot_retention_days >= 0)
-    error_message = "controller.snapshot_retention_days: ${var.controller.snapshot_retention_days} is out of range; allowed: an integer >= 0"
+    condition     = floor(var.controller.snapshot_retention_days) != var.controller.snapshot_retention_days || (var.controller.snapshot_retention_days >= 0 && var.controller.snapshot_retention_days <= 3650)
+    error_message = "controller.snapshot_retention_days: ${var.controller.snapshot_retention_days} is out of range; allowed: an integer >= 0 and <= 3650"
   }
 
   validation {
-    condition     = var.controller.reconcile_interval_seconds > 0
-    error_message = "controller.reconcile_interval_seconds: ${var.controller.reconcile_interval_seconds} is not a positive number; allowed: a number > 0"
+    condition     = var.controller.reconcile_interval_seconds > 0 && var.controller.reconcile_interval_seconds <= 3600
+    error_message = "controller.reconcile_interval_seconds: ${var.controller.reconcile_interval_seconds} is out of range; allowed: a number > 0 and <= 3600 (the controller looks at least hourly)"
   }
 
   validation {
-    condition     = var.controller.reconcile_interval_seconds <= 3600
-    error_message = "controller.reconcile_interval_seconds: ${var.controller.reconcile_interval_seconds} seconds; allowed: at most 3600 (the controller looks at least hourly)"
-  }
-
-  validation {
-    condition     = var.controller.drain_timeout_seconds > 0
-    error_message = "controller.drain_timeout_seconds: ${var.controller.drain_timeout_seconds} is not a positive number; allowed: a number > 0"
+    condition     = var.controller.drain_timeout_seconds > 0 && var.controller.drain_timeout_seconds <= 86400
+    error_message = "controller.drain_timeout_seconds: ${var.controller.drain_timeout_seconds} is out of range; allowed: a number > 0 and <= 86400"
   }
 
   validation {
     condition     = var.controller.controller_image == null || try(var.controller.controller_image != "" && !can(regex("\\s", var.controller.controller_image)), false)
-    error_message = "controller.controller_image: '${var.controller.controller_image == null ? "" : var.controller.controller_image}' is not an image reference; allowed: registry/repository:tag"
+    error_message = "controller.controller_image: '${var.controller.controller_image == null ? "" : var.controller.controller_image}' is not an image reference; allowed: registry/repository:tag or @sha256:digest, no whitespace, a lowercase repository (e.g. docker.restate.dev/restatedev/restate:1.7.12)"
   }
 
   validation {
-    condition     = contains(["awslogs", "awsfirelens", "fluentd", "gelf", "json-file", "journald", "splunk", "syslog"], var.controller.tasks.log_driver)
-    error_message = "controller.tasks.log_driver: '${var.controller.tasks.log_driver}' is not supported; allowed: awslogs, awsfirelens, fluentd, gelf, json-file, journald, splunk, syslog"
+    condition     = contains(["awslogs", "splunk", "awsfirelens"], var.controller.tasks.log_driver)
+    error_message = "controller.tasks.log_driver: '${var.controller.tasks.log_driver}' is not supported; allowed: awslogs, splunk, awsfirelens"
   }
 
   validation {
     condition     = var.controller.tasks.log_driver == "awslogs" || try(length(var.controller.tasks.log_options) > 0, false)
-    error_message = "controller.tasks.log_options: log driver '${var.controller.tasks.log_driver}' needs options; allowed: a mapping of driver options"
+    error_message = "controller.tasks.log_options: log driver '${var.controller.tasks.log_driver}' needs options; allowed: a mapping with ${var.controller.tasks.log_driver == "splunk" ? "splunk-url, splunk-token" : "Name"}"
+  }
+
+  validation {
+    condition     = var.controller.tasks.log_driver != "awslogs" || try(length(var.controller.tasks.log_options) == 0 || length([for k in ["awslogs-group", "awslogs-region", "awslogs-stream-prefix"] : k if !contains(keys(var.controller.tasks.log_options), k)]) == 0, true)
+    error_message = "controller.tasks.log_options: log driver 'awslogs' needs option(s) ${try(join(", ", [for k in ["awslogs-group", "awslogs-region", "awslogs-stream-prefix"] : k if !contains(keys(var.controller.tasks.log_options), k)]), "?")}; allowed: options with awslogs-group, awslogs-region, awslogs-stream-prefix (or no options: the construct's log group)"
+  }
+
+  validation {
+    condition     = var.controller.tasks.log_driver != "splunk" || try(length(var.controller.tasks.log_options) == 0 || length([for k in ["splunk-url", "splunk-token"] : k if !contains(keys(var.controller.tasks.log_options), k)]) == 0, true)
+    error_message = "controller.tasks.log_options: log driver 'splunk' needs option(s) ${try(join(", ", [for k in ["splunk-url", "splunk-token"] : k if !contains(keys(var.controller.tasks.log_options), k)]), "?")}; allowed: options with splunk-url, splunk-token"
+  }
+
+  validation {
+    condition     = var.controller.tasks.log_driver != "awsfirelens" || try(length(var.controller.tasks.log_options) == 0 || length([for k in ["Name"] : k if !contains(keys(var.controller.tasks.log_options), k)]) == 0, true)
+    error_message = "controller.tasks.log_options: log driver 'awsfirelens' needs option(s) ${try(join(", ", [for k in ["Name"] : k if !contains(keys(var.controller.tasks.log_options), k)]), "?")}; allowed: options with Name"
   }
 
   validation {
@@ -513,13 +518,13 @@ variable "controller" {
   }
 
   validation {
-    condition     = var.controller.tasks.execution_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.controller.tasks.execution_role_arn)) && strcontains(var.controller.tasks.execution_role_arn, ":role/"), false)
-    error_message = "controller.tasks.execution_role_arn: '${var.controller.tasks.execution_role_arn == null ? "" : var.controller.tasks.execution_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+    condition     = var.controller.tasks.execution_role_arn == null || try(can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$", var.controller.tasks.execution_role_arn)), false)
+    error_message = "controller.tasks.execution_role_arn: '${var.controller.tasks.execution_role_arn == null ? "" : var.controller.tasks.execution_role_arn}' is not an IAM role ARN; allowed: arn:aws:iam::ACCOUNT:role/[PATH/]NAME (12-digit account, role name of 1-64)"
   }
 
   validation {
-    condition     = var.controller.tasks.task_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.controller.tasks.task_role_arn)) && strcontains(var.controller.tasks.task_role_arn, ":role/"), false)
-    error_message = "controller.tasks.task_role_arn: '${var.controller.tasks.task_role_arn == null ? "" : var.controller.tasks.task_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+    condition     = var.controller.tasks.task_role_arn == null || try(can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$", var.controller.tasks.task_role_arn)), false)
+    error_message = "controller.tasks.task_role_arn: '${var.controller.tasks.task_role_arn == null ? "" : var.controller.tasks.task_role_arn}' is not an IAM role ARN; allowed: arn:aws:iam::ACCOUNT:role/[PATH/]NAME (12-digit account, role name of 1-64)"
   }
 }
 
@@ -537,13 +542,28 @@ variable "restate_tasks" {
   nullable = false
 
   validation {
-    condition     = contains(["awslogs", "awsfirelens", "fluentd", "gelf", "json-file", "journald", "splunk", "syslog"], var.restate_tasks.log_driver)
-    error_message = "restate_tasks.log_driver: '${var.restate_tasks.log_driver}' is not supported; allowed: awslogs, awsfirelens, fluentd, gelf, json-file, journald, splunk, syslog"
+    condition     = contains(["awslogs", "splunk", "awsfirelens"], var.restate_tasks.log_driver)
+    error_message = "restate_tasks.log_driver: '${var.restate_tasks.log_driver}' is not supported; allowed: awslogs, splunk, awsfirelens"
   }
 
   validation {
     condition     = var.restate_tasks.log_driver == "awslogs" || try(length(var.restate_tasks.log_options) > 0, false)
-    error_message = "restate_tasks.log_options: log driver '${var.restate_tasks.log_driver}' needs options; allowed: a mapping of driver options"
+    error_message = "restate_tasks.log_options: log driver '${var.restate_tasks.log_driver}' needs options; allowed: a mapping with ${var.restate_tasks.log_driver == "splunk" ? "splunk-url, splunk-token" : "Name"}"
+  }
+
+  validation {
+    condition     = var.restate_tasks.log_driver != "awslogs" || try(length(var.restate_tasks.log_options) == 0 || length([for k in ["awslogs-group", "awslogs-region", "awslogs-stream-prefix"] : k if !contains(keys(var.restate_tasks.log_options), k)]) == 0, true)
+    error_message = "restate_tasks.log_options: log driver 'awslogs' needs option(s) ${try(join(", ", [for k in ["awslogs-group", "awslogs-region", "awslogs-stream-prefix"] : k if !contains(keys(var.restate_tasks.log_options), k)]), "?")}; allowed: options with awslogs-group, awslogs-region, awslogs-stream-prefix (or no options: the construct's log group)"
+  }
+
+  validation {
+    condition     = var.restate_tasks.log_driver != "splunk" || try(length(var.restate_tasks.log_options) == 0 || length([for k in ["splunk-url", "splunk-token"] : k if !contains(keys(var.restate_tasks.log_options), k)]) == 0, true)
+    error_message = "restate_tasks.log_options: log driver 'splunk' needs option(s) ${try(join(", ", [for k in ["splunk-url", "splunk-token"] : k if !contains(keys(var.restate_tasks.log_options), k)]), "?")}; allowed: options with splunk-url, splunk-token"
+  }
+
+  validation {
+    condition     = var.restate_tasks.log_driver != "awsfirelens" || try(length(var.restate_tasks.log_options) == 0 || length([for k in ["Name"] : k if !contains(keys(var.restate_tasks.log_options), k)]) == 0, true)
+    error_message = "restate_tasks.log_options: log driver 'awsfirelens' needs option(s) ${try(join(", ", [for k in ["Name"] : k if !contains(keys(var.restate_tasks.log_options), k)]), "?")}; allowed: options with Name"
   }
 
   validation {
@@ -552,13 +572,13 @@ variable "restate_tasks" {
   }
 
   validation {
-    condition     = var.restate_tasks.execution_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.restate_tasks.execution_role_arn)) && strcontains(var.restate_tasks.execution_role_arn, ":role/"), false)
-    error_message = "restate_tasks.execution_role_arn: '${var.restate_tasks.execution_role_arn == null ? "" : var.restate_tasks.execution_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+    condition     = var.restate_tasks.execution_role_arn == null || try(can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$", var.restate_tasks.execution_role_arn)), false)
+    error_message = "restate_tasks.execution_role_arn: '${var.restate_tasks.execution_role_arn == null ? "" : var.restate_tasks.execution_role_arn}' is not an IAM role ARN; allowed: arn:aws:iam::ACCOUNT:role/[PATH/]NAME (12-digit account, role name of 1-64)"
   }
 
   validation {
-    condition     = var.restate_tasks.task_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.restate_tasks.task_role_arn)) && strcontains(var.restate_tasks.task_role_arn, ":role/"), false)
-    error_message = "restate_tasks.task_role_arn: '${var.restate_tasks.task_role_arn == null ? "" : var.restate_tasks.task_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+    condition     = var.restate_tasks.task_role_arn == null || try(can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$", var.restate_tasks.task_role_arn)), false)
+    error_message = "restate_tasks.task_role_arn: '${var.restate_tasks.task_role_arn == null ? "" : var.restate_tasks.task_role_arn}' is not an IAM role ARN; allowed: arn:aws:iam::ACCOUNT:role/[PATH/]NAME (12-digit account, role name of 1-64)"
   }
 }
 
@@ -576,18 +596,18 @@ variable "object_storage" {
   nullable = false
 
   validation {
-    condition     = var.object_storage.bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.object_storage.bucket_name))
-    error_message = "object_storage.bucket_name: '${var.object_storage.bucket_name == null ? "" : var.object_storage.bucket_name}' is not an S3 bucket name; allowed: 3-63 of [a-z0-9.-], starting and ending with a letter or digit"
+    condition     = var.object_storage.bucket_name == null || try(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.object_storage.bucket_name)) && !strcontains(var.object_storage.bucket_name, "..") && !can(regex("^[0-9]{1,3}([.][0-9]{1,3}){3}$", var.object_storage.bucket_name)) && !(startswith(var.object_storage.bucket_name, "xn--") || startswith(var.object_storage.bucket_name, "sthree-") || startswith(var.object_storage.bucket_name, "amzn-s3-demo-")) && !(endswith(var.object_storage.bucket_name, "-s3alias") || endswith(var.object_storage.bucket_name, "--ol-s3") || endswith(var.object_storage.bucket_name, ".mrap") || endswith(var.object_storage.bucket_name, "--x-s3") || endswith(var.object_storage.bucket_name, "--table-s3")), false)
+    error_message = "object_storage.bucket_name: '${var.object_storage.bucket_name == null ? "" : var.object_storage.bucket_name}' is not an S3 bucket name; allowed: 3-63 of [a-z0-9.-], starting and ending with a letter or digit, no '..', not an IP address, not starting with xn--, sthree- or amzn-s3-demo-, not ending with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3"
   }
 
   validation {
-    condition     = var.object_storage.prefix == "" || (can(regex("^[A-Za-z0-9!_.*'()/-]+$", var.object_storage.prefix)) && !startswith(var.object_storage.prefix, "/") && !endswith(var.object_storage.prefix, "/") && !strcontains(var.object_storage.prefix, "//"))
-    error_message = "object_storage.prefix: '${var.object_storage.prefix}' is not a usable key prefix; allowed: letters, digits and !-_.*'()/ with no leading, trailing or double '/'"
+    condition     = var.object_storage.prefix == "" || (can(regex("^[A-Za-z0-9!_.*'()/-]+$", var.object_storage.prefix)) && !startswith(var.object_storage.prefix, "/") && !endswith(var.object_storage.prefix, "/") && !strcontains(var.object_storage.prefix, "//") && !can(regex("(^|/)[.]{1,2}(/|$)", var.object_storage.prefix)) && length(var.object_storage.prefix) <= 512)
+    error_message = "object_storage.prefix: '${var.object_storage.prefix}' is not a usable key prefix; allowed: letters, digits and !-_.*'()/ with no leading, trailing or double '/', no '.' or '..' segment, at most 512 bytes"
   }
 
   validation {
-    condition     = var.object_storage.access_logs_bucket == null || try(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.object_storage.access_logs_bucket)), false)
-    error_message = "object_storage.access_logs_bucket: '${var.object_storage.access_logs_bucket == null ? "" : var.object_storage.access_logs_bucket}' is not an S3 bucket name; allowed: 3-63 of [a-z0-9.-]"
+    condition     = var.object_storage.access_logs_bucket == null || try(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.object_storage.access_logs_bucket)) && !strcontains(var.object_storage.access_logs_bucket, "..") && !can(regex("^[0-9]{1,3}([.][0-9]{1,3}){3}$", var.object_storage.access_logs_bucket)) && !(startswith(var.object_storage.access_logs_bucket, "xn--") || startswith(var.object_storage.access_logs_bucket, "sthree-") || startswith(var.object_storage.access_logs_bucket, "amzn-s3-demo-")) && !(endswith(var.object_storage.access_logs_bucket, "-s3alias") || endswith(var.object_storage.access_logs_bucket, "--ol-s3") || endswith(var.object_storage.access_logs_bucket, ".mrap") || endswith(var.object_storage.access_logs_bucket, "--x-s3") || endswith(var.object_storage.access_logs_bucket, "--table-s3")), false)
+    error_message = "object_storage.access_logs_bucket: '${var.object_storage.access_logs_bucket == null ? "" : var.object_storage.access_logs_bucket}' is not an S3 bucket name; allowed: 3-63 of [a-z0-9.-], starting and ending with a letter or digit, no '..', not an IP address, not starting with xn--, sthree- or amzn-s3-demo-, not ending with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3"
   }
 
   validation {
@@ -597,17 +617,17 @@ variable "object_storage" {
 
   validation {
     condition     = floor(var.object_storage.noncurrent_version_expiration_days) == var.object_storage.noncurrent_version_expiration_days
-    error_message = "object_storage.noncurrent_version_expiration_days: ${var.object_storage.noncurrent_version_expiration_days} is not an integer; allowed: an integer >= 1"
+    error_message = "object_storage.noncurrent_version_expiration_days: ${var.object_storage.noncurrent_version_expiration_days} is not an integer; allowed: an integer >= 1 and <= 36500"
   }
 
   validation {
-    condition     = floor(var.object_storage.noncurrent_version_expiration_days) != var.object_storage.noncurrent_version_expiration_days || (var.object_storage.noncurrent_version_expiration_days >= 1)
-    error_message = "object_storage.noncurrent_version_expiration_days: ${var.object_storage.noncurrent_version_expiration_days} is out of range; allowed: an integer >= 1"
+    condition     = floor(var.object_storage.noncurrent_version_expiration_days) != var.object_storage.noncurrent_version_expiration_days || (var.object_storage.noncurrent_version_expiration_days >= 1 && var.object_storage.noncurrent_version_expiration_days <= 36500)
+    error_message = "object_storage.noncurrent_version_expiration_days: ${var.object_storage.noncurrent_version_expiration_days} is out of range; allowed: an integer >= 1 and <= 36500"
   }
 
   validation {
-    condition     = var.object_storage.kms_key_arn == null || try(can(regex("^arn:aws[a-z-]*:kms:", var.object_storage.kms_key_arn)) && strcontains(var.object_storage.kms_key_arn, ":key/"), false)
-    error_message = "object_storage.kms_key_arn: '${var.object_storage.kms_key_arn == null ? "" : var.object_storage.kms_key_arn}' is not a kms :key/ ARN; allowed: arn:aws:kms:..."
+    condition     = var.object_storage.kms_key_arn == null || try(can(regex("^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$", var.object_storage.kms_key_arn)), false)
+    error_message = "object_storage.kms_key_arn: '${var.object_storage.kms_key_arn == null ? "" : var.object_storage.kms_key_arn}' is not a KMS key ARN; allowed: arn:aws:kms:REGION:ACCOUNT:key/KEY_ID (a key ARN; not an alias)"
   }
 
   validation {
@@ -633,8 +653,8 @@ variable "load_balancer" {
   nullable = false
 
   validation {
-    condition     = var.load_balancer.existing_nlb_arn == null || try(can(regex("^arn:aws[a-z-]*:elasticloadbalancing:", var.load_balancer.existing_nlb_arn)) && strcontains(var.load_balancer.existing_nlb_arn, "loadbalancer/net/"), false)
-    error_message = "load_balancer.existing_nlb_arn: '${var.load_balancer.existing_nlb_arn == null ? "" : var.load_balancer.existing_nlb_arn}' is not a elasticloadbalancing loadbalancer/net/ ARN; allowed: arn:aws:elasticloadbalancing:..."
+    condition     = var.load_balancer.existing_nlb_arn == null || try(can(regex("^arn:aws(-[a-z]+)*:elasticloadbalancing:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:loadbalancer/net/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$", var.load_balancer.existing_nlb_arn)), false)
+    error_message = "load_balancer.existing_nlb_arn: '${var.load_balancer.existing_nlb_arn == null ? "" : var.load_balancer.existing_nlb_arn}' is not a Network Load Balancer ARN; allowed: arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/net/NAME/ID of a Network Load Balancer"
   }
 
   validation {
@@ -663,13 +683,13 @@ variable "load_balancer" {
   }
 
   validation {
-    condition     = var.load_balancer.access_logs_bucket == null || try(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.load_balancer.access_logs_bucket)), false)
-    error_message = "load_balancer.access_logs_bucket: '${var.load_balancer.access_logs_bucket == null ? "" : var.load_balancer.access_logs_bucket}' is not an S3 bucket name; allowed: 3-63 of [a-z0-9.-]"
+    condition     = var.load_balancer.access_logs_bucket == null || try(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.load_balancer.access_logs_bucket)) && !strcontains(var.load_balancer.access_logs_bucket, "..") && !can(regex("^[0-9]{1,3}([.][0-9]{1,3}){3}$", var.load_balancer.access_logs_bucket)) && !(startswith(var.load_balancer.access_logs_bucket, "xn--") || startswith(var.load_balancer.access_logs_bucket, "sthree-") || startswith(var.load_balancer.access_logs_bucket, "amzn-s3-demo-")) && !(endswith(var.load_balancer.access_logs_bucket, "-s3alias") || endswith(var.load_balancer.access_logs_bucket, "--ol-s3") || endswith(var.load_balancer.access_logs_bucket, ".mrap") || endswith(var.load_balancer.access_logs_bucket, "--x-s3") || endswith(var.load_balancer.access_logs_bucket, "--table-s3")), false)
+    error_message = "load_balancer.access_logs_bucket: '${var.load_balancer.access_logs_bucket == null ? "" : var.load_balancer.access_logs_bucket}' is not an S3 bucket name; allowed: 3-63 of [a-z0-9.-], starting and ending with a letter or digit, no '..', not an IP address, not starting with xn--, sthree- or amzn-s3-demo-, not ending with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3"
   }
 
   validation {
-    condition     = length([for p in var.load_balancer.disable_shared_nlb_ports : p if !contains(["ingress", "admin"], p)]) == 0
-    error_message = "load_balancer.disable_shared_nlb_ports: '${try([for p in var.load_balancer.disable_shared_nlb_ports : p if !contains(["ingress", "admin"], p)][0], "?")}' is not supported; allowed: ingress, admin"
+    condition     = length([for i, p in var.load_balancer.disable_shared_nlb_ports : i if !contains(["ingress", "admin"], p)]) == 0
+    error_message = "load_balancer.disable_shared_nlb_ports[${try([for i, p in var.load_balancer.disable_shared_nlb_ports : i if !contains(["ingress", "admin"], p)][0], "?")}]: '${try(var.load_balancer.disable_shared_nlb_ports[[for i, p in var.load_balancer.disable_shared_nlb_ports : i if !contains(["ingress", "admin"], p)][0]], "?")}' is not supported; allowed: ingress, admin"
   }
 
   validation {
@@ -695,17 +715,17 @@ variable "addresses" {
 
   validation {
     condition     = var.addresses.ingress == null || try(can(regex("^https?://[^[:space:]/]+", var.addresses.ingress)), false)
-    error_message = "addresses.ingress: '${var.addresses.ingress == null ? "" : var.addresses.ingress}' is not a URL; allowed: http://host[:port][/path] or https://..."
+    error_message = "addresses.ingress: '${var.addresses.ingress == null ? "" : var.addresses.ingress}' is not a URL; allowed: http://host[:port][/path] or https://..., a port of 1-65535, no whitespace"
   }
 
   validation {
     condition     = var.addresses.admin == null || try(can(regex("^https?://[^[:space:]/]+", var.addresses.admin)), false)
-    error_message = "addresses.admin: '${var.addresses.admin == null ? "" : var.addresses.admin}' is not a URL; allowed: http://host[:port][/path] or https://..."
+    error_message = "addresses.admin: '${var.addresses.admin == null ? "" : var.addresses.admin}' is not a URL; allowed: http://host[:port][/path] or https://..., a port of 1-65535, no whitespace"
   }
 
   validation {
     condition     = var.addresses.web_ui == null || try(can(regex("^https?://[^[:space:]/]+", var.addresses.web_ui)), false)
-    error_message = "addresses.web_ui: '${var.addresses.web_ui == null ? "" : var.addresses.web_ui}' is not a URL; allowed: http://host[:port][/path] or https://..."
+    error_message = "addresses.web_ui: '${var.addresses.web_ui == null ? "" : var.addresses.web_ui}' is not a URL; allowed: http://host[:port][/path] or https://..., a port of 1-65535, no whitespace"
   }
 }
 
@@ -725,8 +745,8 @@ variable "monitoring" {
   }
 
   validation {
-    condition     = !anytrue([for x in(var.monitoring.alarm_actions == null ? [] : var.monitoring.alarm_actions) : !can(regex("^arn:aws[a-z-]*:sns:", x))])
-    error_message = "monitoring.alarm_actions: one of the values is not a sns ARN; allowed: arn:aws:sns:..."
+    condition     = !anytrue([for x in(var.monitoring.alarm_actions == null ? [] : var.monitoring.alarm_actions) : !can(regex("^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}([.]fifo)?$", x))])
+    error_message = "monitoring.alarm_actions: one of the values is not an SNS topic ARN; allowed: arn:aws:sns:REGION:ACCOUNT:TOPIC (topic name of 1-256 [A-Za-z0-9_-])"
   }
 
   validation {
@@ -735,13 +755,13 @@ variable "monitoring" {
   }
 
   validation {
-    condition     = length([for i, x in var.monitoring.alarm_actions : i if !can(regex("^arn:aws[a-z-]*:sns:", x))]) == 0
-    error_message = "monitoring.alarm_actions[${try([for i, x in var.monitoring.alarm_actions : i if !can(regex("^arn:aws[a-z-]*:sns:", x))][0], "?")}]: '${try(var.monitoring.alarm_actions[[for i, x in var.monitoring.alarm_actions : i if !can(regex("^arn:aws[a-z-]*:sns:", x))][0]], "?")}' is not a sns ARN; allowed: arn:aws:sns:..."
+    condition     = length([for i, x in var.monitoring.alarm_actions : i if !can(regex("^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}([.]fifo)?$", x))]) == 0
+    error_message = "monitoring.alarm_actions[${try([for i, x in var.monitoring.alarm_actions : i if !can(regex("^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}([.]fifo)?$", x))][0], "?")}]: '${try(var.monitoring.alarm_actions[[for i, x in var.monitoring.alarm_actions : i if !can(regex("^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}([.]fifo)?$", x))][0]], "?")}' is not an SNS topic ARN; allowed: arn:aws:sns:REGION:ACCOUNT:TOPIC (topic name of 1-256 [A-Za-z0-9_-])"
   }
 
   validation {
-    condition     = var.monitoring.dashboard.custom_widgets.execution_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.monitoring.dashboard.custom_widgets.execution_role_arn)) && strcontains(var.monitoring.dashboard.custom_widgets.execution_role_arn, ":role/"), false)
-    error_message = "monitoring.dashboard.custom_widgets.execution_role_arn: '${var.monitoring.dashboard.custom_widgets.execution_role_arn == null ? "" : var.monitoring.dashboard.custom_widgets.execution_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+    condition     = var.monitoring.dashboard.custom_widgets.execution_role_arn == null || try(can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$", var.monitoring.dashboard.custom_widgets.execution_role_arn)), false)
+    error_message = "monitoring.dashboard.custom_widgets.execution_role_arn: '${var.monitoring.dashboard.custom_widgets.execution_role_arn == null ? "" : var.monitoring.dashboard.custom_widgets.execution_role_arn}' is not an IAM role ARN; allowed: arn:aws:iam::ACCOUNT:role/[PATH/]NAME (12-digit account, role name of 1-64)"
   }
 }
 
@@ -766,8 +786,8 @@ variable "restatectl" {
   nullable = false
 
   validation {
-    condition     = var.restatectl.execution_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.restatectl.execution_role_arn)) && strcontains(var.restatectl.execution_role_arn, ":role/"), false)
-    error_message = "restatectl.execution_role_arn: '${var.restatectl.execution_role_arn == null ? "" : var.restatectl.execution_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+    condition     = var.restatectl.execution_role_arn == null || try(can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$", var.restatectl.execution_role_arn)), false)
+    error_message = "restatectl.execution_role_arn: '${var.restatectl.execution_role_arn == null ? "" : var.restatectl.execution_role_arn}' is not an IAM role ARN; allowed: arn:aws:iam::ACCOUNT:role/[PATH/]NAME (12-digit account, role name of 1-64)"
   }
 }
 
@@ -782,13 +802,13 @@ variable "retirement_watcher" {
   nullable = false
 
   validation {
-    condition     = var.retirement_watcher.execution_role_arn == null || try(can(regex("^arn:aws[a-z-]*:iam:", var.retirement_watcher.execution_role_arn)) && strcontains(var.retirement_watcher.execution_role_arn, ":role/"), false)
-    error_message = "retirement_watcher.execution_role_arn: '${var.retirement_watcher.execution_role_arn == null ? "" : var.retirement_watcher.execution_role_arn}' is not a iam :role/ ARN; allowed: arn:aws:iam:..."
+    condition     = var.retirement_watcher.execution_role_arn == null || try(can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$", var.retirement_watcher.execution_role_arn)), false)
+    error_message = "retirement_watcher.execution_role_arn: '${var.retirement_watcher.execution_role_arn == null ? "" : var.retirement_watcher.execution_role_arn}' is not an IAM role ARN; allowed: arn:aws:iam::ACCOUNT:role/[PATH/]NAME (12-digit account, role name of 1-64)"
   }
 
   validation {
-    condition     = var.retirement_watcher.queue_kms_key_arn == null || try(can(regex("^arn:aws[a-z-]*:kms:", var.retirement_watcher.queue_kms_key_arn)) && strcontains(var.retirement_watcher.queue_kms_key_arn, ":key/"), false)
-    error_message = "retirement_watcher.queue_kms_key_arn: '${var.retirement_watcher.queue_kms_key_arn == null ? "" : var.retirement_watcher.queue_kms_key_arn}' is not a kms :key/ ARN; allowed: arn:aws:kms:..."
+    condition     = var.retirement_watcher.queue_kms_key_arn == null || try(can(regex("^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$", var.retirement_watcher.queue_kms_key_arn)), false)
+    error_message = "retirement_watcher.queue_kms_key_arn: '${var.retirement_watcher.queue_kms_key_arn == null ? "" : var.retirement_watcher.queue_kms_key_arn}' is not a KMS key ARN; allowed: arn:aws:kms:REGION:ACCOUNT:key/KEY_ID (a key ARN; not an alias)"
   }
 }
 
@@ -799,8 +819,8 @@ variable "tags" {
   nullable    = false
 
   validation {
-    condition     = length([for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1 || length(k) > 128 || !can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", k))]) == 0
-    error_message = "tags.${try([for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1 || length(k) > 128 || !can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", k))][0], "?")}: invalid tag key; allowed: 1-128 characters of letters, digits, spaces and _ . : / = + - @, not 'aws:...'"
+    condition     = length([for k in keys(var.tags) : k if startswith(lower(k), "aws:") || length(k) < 1 || length(k) > 128 || !can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", k))]) == 0
+    error_message = "tags.${try([for k in keys(var.tags) : k if startswith(lower(k), "aws:") || length(k) < 1 || length(k) > 128 || !can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", k))][0], "?")}: invalid tag key; allowed: 1-128 characters of letters, digits, spaces and _ . : / = + - @, not starting with 'aws:' (in any case)"
   }
 
   validation {
