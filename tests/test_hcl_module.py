@@ -420,7 +420,7 @@ CUSTOM_ARGUMENTS = {
     "controller": f'{{ controller_image = "{CUSTOM_CONTROLLER_IMAGE}", '
     'tasks = { enable_execute_command = true, cpu_architecture = "X86_64" } }',
     "restate_tasks": '{ enable_execute_command = true, cpu_architecture = "X86_64", '
-    'log_driver = "json-file", log_options = { "max-size" = "10m" } }',
+    'log_driver = "splunk", log_options = { "splunk-url" = "https://splunk.internal:8088", "splunk-token" = "t" } }',
     "object_storage": '{ prefix = "clusters/a", force_destroy = true, access_logs_bucket = "s3-logs" }',
     "load_balancer": "{ internet_facing = true, subnet_ids = "
     '["subnet-000000f1", "subnet-000000f2"], deletion_protection = true, ingress_cidr_blocks = ["0.0.0.0/0"], '
@@ -443,8 +443,8 @@ CUSTOM_PROPS: dict[str, Any] = {
     "restate_tasks": TaskProps(
         enable_execute_command=True,
         cpu_architecture="X86_64",
-        log_driver="json-file",
-        log_options={"max-size": "10m"},
+        log_driver="splunk",
+        log_options={"splunk-url": "https://splunk.internal:8088", "splunk-token": "t"},
     ),
     "object_storage": ObjectStorageProps(
         prefix="clusters/a", force_destroy=True, access_logs_bucket="s3-logs"
@@ -866,7 +866,10 @@ def test_custom_inputs_reach_the_resources_as_in_the_construct(
         if t == "aws_ecs_task_definition" and b["family"].endswith("-stateful")
     ]  # fmt: skip
     logs = json.loads(stateful[0]["container_definitions"])[0]["logConfiguration"]
-    assert logs == construct_logs == {"logDriver": "json-file", "options": {"max-size": "10m"}}
+    assert logs == construct_logs == {
+        "logDriver": "splunk",
+        "options": {"splunk-url": "https://splunk.internal:8088", "splunk-token": "t"},
+    }
     entries = json.loads(stateful[0]["container_definitions"])[0]["environment"]
     assert [e["name"] for e in entries] == [e["name"] for e in construct_stateful]
     assert [e["name"] for e in entries] == sorted(environment)
@@ -1618,7 +1621,7 @@ def test_a_bad_id_next_to_one_known_after_apply_fails_the_plan(workspace: Worksp
         "groups": "security_group_ids: one of the values is not a security group id",
         "subnets": "subnets: one of the values is not a subnet id",
         "nlb": "load_balancer.subnet_ids: one of the values is not a subnet id",
-        "alarms": "monitoring.alarm_actions: one of the values is not a sns ARN",
+        "alarms": "monitoring.alarm_actions: one of the values is not an SNS topic ARN",
     }
     for instance, message in expected.items():
         assert any(message in e and f'module "{instance}"' in e for e in errors), instance

@@ -1,20 +1,24 @@
-"""The controller image cannot import the construct, so it keeps its own copy of the AWS limits
-the construct validates; these twins must stay equal (docs/controller-config.md)."""
+"""The controller image cannot import the construct: it reads the limits it shares with the
+schema from a generated contract (controller_image/restate_controller/contract.json)."""
 
 from restate_controller import config as controller
 
 from cdktf_restate.cluster.controller import EBS_VOLUME_FIELDS
-from cdktf_restate.schema import validation as construct
+from cdktf_restate.schema import limits
+from cdktf_restate.schema.contract import CONTRACT_PATH, contract_text
 
 
-def test_ebs_rules_are_the_same_on_both_sides() -> None:
-    assert controller.EBS_VOLUME_TYPES == construct.EBS_VOLUME_TYPES
-    assert controller.EBS_MINIMUM_SIZE_GIB == construct.EBS_MINIMUM_SIZE_GIB
-    assert controller.GP3_BASELINE_IOPS == construct.GP3_BASELINE_IOPS
-    assert controller.EBS_MAX_IOPS_PER_GIB == construct.EBS_MAX_IOPS_PER_GIB
+def test_committed_contract_is_what_the_schema_generates() -> None:
+    assert CONTRACT_PATH.read_text() == contract_text(), (
+        "regenerate: python -m cdktf_restate.schema.contract"
+    )
+
+
+def test_controller_reads_the_schema_limits() -> None:
+    assert controller.EBS_VOLUME_TYPES == limits.EBS_VOLUME_TYPES
+    assert controller.EBS_MINIMUM_SIZE_GIB == limits.EBS_MINIMUM_SIZE_GIB
+    assert controller.GP3_BASELINE_IOPS == limits.GP3_BASELINE_IOPS
+    assert controller.EBS_MAX_IOPS_PER_GIB == limits.EBS_MAX_IOPS_PER_GIB
+    assert controller.MAX_SECURITY_GROUPS == limits.MAX_SECURITY_GROUPS
     # The construct writes exactly the keys the controller reads.
     assert set(controller.EBS_KEYS) == set(EBS_VOLUME_FIELDS) | {"volume_name"}
-
-
-def test_security_group_limit_is_the_same_on_both_sides() -> None:
-    assert controller.MAX_SECURITY_GROUPS == construct.MAX_SECURITY_GROUPS

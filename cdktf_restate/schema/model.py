@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
+import types
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError, WrapValidator, model_validator
@@ -92,11 +94,30 @@ def _wrap_fields(cls: type) -> None:
         return
     hints = typing.get_type_hints(cls, include_extras=True)
     for field in dataclasses.fields(cls):
-        field.type = Annotated[hints[field.name], TOKENS_PASS]
+        field.type = _tokenable(hints[field.name])
         cls.__annotations__[field.name] = field.type
         for inner in _dataclasses_in(hints[field.name]):
             _wrap_fields(inner)
     cls.__restate_wrapped__ = True  # type: ignore[attr-defined]
+
+
+def _tokenable(annotation: Any) -> Any:
+    """``annotation`` where the value, and each item or mapping value in it, may be a token (a
+    list of references is a list, each item checked unless it is a reference)."""
+    return Annotated[_tokenable_items(annotation), TOKENS_PASS]
+
+
+def _tokenable_items(annotation: Any) -> Any:
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        return Annotated[(_tokenable_items(arguments[0]), *annotation.__metadata__)]  # type: ignore[valid-type]
+    if origin in (Sequence, list, tuple) and len(arguments) == 1:
+        return Sequence[_tokenable(arguments[0])]  # type: ignore[misc]
+    if origin in (Mapping, dict) and len(arguments) == 2:
+        return Mapping[arguments[0], _tokenable(arguments[1])]  # type: ignore[misc]
+    if origin in (typing.Union, types.UnionType):
+        return functools.reduce(operator.or_, (_tokenable_items(a) for a in arguments))
+    return annotation
 
 
 def _dataclasses_in(annotation: Any) -> Iterator[type]:

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from restate_controller.model import DesiredSpec, DisruptionBudget
 
@@ -22,13 +23,14 @@ SUBNET_PATTERN = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 SECURITY_GROUP_PATTERN = re.compile(r"^sg-[0-9a-f]{8,17}$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 REPLICATION_SCOPES = ("region", "zone", "node")
-# What ECS attaches to Fargate tasks ("standard" is not), and the smallest size per type.
-EBS_VOLUME_TYPES = ("gp2", "gp3", "io1", "io2", "st1", "sc1")
-EBS_MINIMUM_SIZE_GIB = {"io1": 4, "io2": 4, "st1": 125, "sc1": 125}
-GP3_BASELINE_IOPS = 3000
-EBS_MAX_IOPS_PER_GIB = {"gp3": 500, "io1": 50, "io2": 1000}
-# ECS awsvpc tasks take at most this many security groups.
-MAX_SECURITY_GROUPS = 5
+# The limits shared with the construct's schema, generated from it (contract.json): what ECS
+# attaches to Fargate tasks, the smallest size per type, IOPS caps, the awsvpc group limit.
+CONTRACT = json.loads((Path(__file__).parent / "contract.json").read_text())
+EBS_VOLUME_TYPES = tuple(CONTRACT["ebs_volume_types"])
+EBS_MINIMUM_SIZE_GIB: dict[str, int] = CONTRACT["ebs_minimum_size_gib"]
+GP3_BASELINE_IOPS: int = CONTRACT["gp3_baseline_iops"]
+EBS_MAX_IOPS_PER_GIB: dict[str, int] = CONTRACT["ebs_max_iops_per_gib"]
+MAX_SECURITY_GROUPS: int = CONTRACT["max_security_groups"]
 EBS_KEYS = (
     "size_gib",
     "volume_type",

@@ -176,8 +176,8 @@ variable "tags" {
   nullable    = false
 
   validation {
-    condition     = length([for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1 || length(k) > 128 || !can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", k))]) == 0
-    error_message = "tags.${try([for k in keys(var.tags) : k if startswith(k, "aws:") || length(k) < 1 || length(k) > 128 || !can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", k))][0], "?")}: invalid tag key; allowed: 1-128 characters of letters, digits, spaces and _ . : / = + - @, not 'aws:...'"
+    condition     = length([for k in keys(var.tags) : k if startswith(lower(k), "aws:") || length(k) < 1 || length(k) > 128 || !can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", k))]) == 0
+    error_message = "tags.${try([for k in keys(var.tags) : k if startswith(lower(k), "aws:") || length(k) < 1 || length(k) > 128 || !can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", k))][0], "?")}: invalid tag key; allowed: 1-128 characters of letters, digits, spaces and _ . : / = + - @, not starting with 'aws:' (in any case)"
   }
 
   validation {
