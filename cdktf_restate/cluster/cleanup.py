@@ -41,7 +41,6 @@ CLEANUP_TIMEOUT_SECONDS = 900
 CLEANUP_MEMORY_MB = 128
 #: One destroy at a time; a second concurrent run would only wait for the same tasks.
 CLEANUP_RESERVED_CONCURRENCY = 1
-FUNCTION_SUFFIX = "destroy-cleanup"
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def add_destroy_cleanup(
     count = count_unless(disabled) if is_token(disabled) else None
     construct = Construct(ctx.scope, "destroy_cleanup")
     name_prefix = shortened(ctx.cluster_name, functions.MAX_NAME_PREFIX_LENGTH)
-    function_name = f"{name_prefix}-{FUNCTION_SUFFIX}"
+    function_name = f"{name_prefix}-{cluster_cleanup.FUNCTION_SUFFIX}"
     tags = ctx.tagged()
     log_group = functions._log_group(
         construct, function_name, ctx.props.log_retention_days, ctx.kms_key_arn, tags, count
@@ -168,7 +167,9 @@ def delete_storage(ctx: ClusterContext) -> Any:
     asked = ctx.props.destroy_cleanup.delete_storage
     retention = ctx.props.controller.snapshot_retention_days
     if is_token(asked) or is_token(retention):
-        return cdktf.Token.as_any(op.or_(asked, op.eq(retention, 0)))
+        # `< 1`, not `== 0`: cdktf 0.21 renders a 0 operand as `undefined`; the retention is
+        # a whole number of days >= 0 (validated), so both mean the same.
+        return cdktf.Token.as_any(op.or_(asked, op.lt(retention, 1)))
     return bool(asked) or retention == 0
 
 

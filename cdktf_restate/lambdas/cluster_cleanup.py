@@ -562,6 +562,8 @@ ECS_CLUSTER_KEY = "ecs_cluster"
 CLUSTER_NAME_KEY = "cluster_name"
 CONTROLLER_SERVICE_KEY = "controller_service"
 DELETE_STORAGE_KEY = "delete_storage"
+#: The function is ``<cluster name prefix>-<FUNCTION_SUFFIX>`` (how plan reviews recognise it).
+FUNCTION_SUFFIX = "destroy-cleanup"
 #: The aws provider's ``terraform_key``: ``{"action": create|update|delete, "prev_input": ...}``.
 LIFECYCLE_KEY = "tf"
 # Seconds kept back from the function's remaining time for the summary and the reply.

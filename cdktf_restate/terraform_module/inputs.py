@@ -24,6 +24,7 @@ from cdktf_restate.schema.props import (
     CustomWidgetsProps,
     DashboardProps,
     DashboardsProps,
+    DestroyCleanupProps,
     EbsVolumeProps,
     LoadBalancerProps,
     MonitoringProps,
@@ -413,6 +414,12 @@ INPUTS: tuple[ModuleInput, ...] = (
                 "retirement_watcher.queue_kms_key_arn", f"{v}.queue_kms_key_arn", "kms", ":key/"
             ),
         ],
+    ),
+    object_input(
+        "destroy_cleanup",
+        DestroyCleanupProps,
+        ["disabled", "delete_storage"],
+        lambda v: [],
     ),
     scalar_input(
         "tags",
