@@ -32,6 +32,7 @@ from cdktf_restate.schema.props import (
     AddressesProps,
     ControllerProps,
     CustomWidgetsProps,
+    DestroyCleanupProps,
     DashboardsProps,
     EbsVolumeProps,
     LoadBalancerProps,
@@ -476,11 +477,13 @@ CUSTOM_PROPS: dict[str, Any] = {
 NO_LAMBDAS_ARGUMENTS = {
     "restatectl": "{ disabled = true }",
     "retirement_watcher": "{ disabled = true }",
+    "destroy_cleanup": "{ disabled = true }",
     "monitoring": "{ dashboard = { custom_widgets = { disabled = true } } }",
 }
 NO_LAMBDAS_PROPS: dict[str, Any] = {
     "restatectl": RestatectlProps(disabled=True),
     "retirement_watcher": RetirementWatcherProps(disabled=True),
+    "destroy_cleanup": DestroyCleanupProps(disabled=True),
     "monitoring": MonitoringProps(
         dashboard=DashboardsProps(custom_widgets=CustomWidgetsProps(disabled=True))
     ),
@@ -1009,9 +1012,10 @@ def test_disabled_lambdas_are_not_created_and_their_output_is_null(
     )
     assert module == Counter(resource_type for resource_type, _ in synthesized(construct))
     assert "aws_lambda_function" not in module and "aws_sqs_queue" not in module
-    # The toggles decide per instance: the other module keeps its three Lambdas (restatectl,
-    # the retirement watcher, the Control Panel's widget).
-    assert len(planned(custom_plan, "custom", "aws_lambda_function")) == 3
+    # The toggles decide per instance: the other module keeps its four Lambdas (restatectl,
+    # the retirement watcher, the Control Panel's widget, the destroy-time cleanup).
+    assert len(planned(custom_plan, "custom", "aws_lambda_function")) == 4
+    assert not planned(custom_plan, "no_lambdas", "aws_lambda_invocation")
     outputs = custom_plan["output_changes"]
     assert outputs["no_lambdas_restatectl_function_arn"]["after"] is None
     assert outputs["no_lambdas_restatectl_function_arn"]["after_unknown"] is False
