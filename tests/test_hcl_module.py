@@ -32,8 +32,8 @@ from cdktf_restate.schema.props import (
     AddressesProps,
     ControllerProps,
     CustomWidgetsProps,
-    DestroyCleanupProps,
     DashboardsProps,
+    DestroyCleanupProps,
     EbsVolumeProps,
     LoadBalancerProps,
     MonitoringProps,
@@ -1042,10 +1042,15 @@ def test_existing_cluster_groups_and_bucket_are_used_instead_of_created_ones(
     assert construct_types - module == Counter()
     for absent in ("aws_ecs_cluster", "aws_security_group", "aws_s3_bucket"):
         assert absent not in module
-    # Given roles are used as they are: only the controller's task role and the watcher's
-    # role are created; the construct's policies go on the given task role (by name).
+    # Given roles are used as they are: only the controller's task role, the watcher's role
+    # and the destroy-time cleanup's (it takes no given role) are created; the construct's
+    # policies go on the given task role (by name).
     roles = sorted(r["name"] for r in planned(custom_plan, "existing", "aws_iam_role"))
-    assert roles == ["restate-controller-task", "restate-retirement-watcher"]
+    assert roles == [
+        "restate-controller-task",
+        "restate-destroy-cleanup",
+        "restate-retirement-watcher",
+    ]
     policies = planned(custom_plan, "existing", "aws_iam_role_policy")
     assert {p["role"] for p in policies if p["name"] == "restate-object-storage"} == {
         "restate-task"

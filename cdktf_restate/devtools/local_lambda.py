@@ -215,7 +215,7 @@ class LocalLambda:
                 skipped = {"host", "content-length", "connection", "accept-encoding"}
                 request = urllib.request.Request(
                     function.forward_to + self.path,
-                    data=body if body or self.command != "GET" else None,
+                    data=body or None,
                     method=self.command,
                     headers={k: v for k, v in self.headers.items() if k.lower() not in skipped},
                 )
