@@ -28,6 +28,7 @@ def test_a_fresh_clone_plans_the_whole_cluster(tmp_path: Path) -> None:
     lambda_dir = clone / MODULE / "lambda"
     # What a clone holds is all the module needs: no ignored, built packages.
     assert sorted(p.name for p in lambda_dir.iterdir()) == [
+        "cluster-cleanup.zip",
         "control-panel-arm64.zip",
         "control-panel-x86_64.zip",
         "retirement-watcher.zip",

@@ -33,6 +33,7 @@ from cdktf_restate.schema.props import (
     ControllerProps,
     CustomWidgetsProps,
     DashboardsProps,
+    DestroyCleanupProps,
     EbsVolumeProps,
     LoadBalancerProps,
     MonitoringProps,
@@ -476,11 +477,13 @@ CUSTOM_PROPS: dict[str, Any] = {
 NO_LAMBDAS_ARGUMENTS = {
     "restatectl": "{ disabled = true }",
     "retirement_watcher": "{ disabled = true }",
+    "destroy_cleanup": "{ disabled = true }",
     "monitoring": "{ dashboard = { custom_widgets = { disabled = true } } }",
 }
 NO_LAMBDAS_PROPS: dict[str, Any] = {
     "restatectl": RestatectlProps(disabled=True),
     "retirement_watcher": RetirementWatcherProps(disabled=True),
+    "destroy_cleanup": DestroyCleanupProps(disabled=True),
     "monitoring": MonitoringProps(
         dashboard=DashboardsProps(custom_widgets=CustomWidgetsProps(disabled=True))
     ),
@@ -1012,9 +1015,10 @@ def test_disabled_lambdas_are_not_created_and_their_output_is_null(
     )
     assert module == Counter(resource_type for resource_type, _ in synthesized(construct))
     assert "aws_lambda_function" not in module and "aws_sqs_queue" not in module
-    # The toggles decide per instance: the other module keeps its three Lambdas (restatectl,
-    # the retirement watcher, the Control Panel's widget).
-    assert len(planned(custom_plan, "custom", "aws_lambda_function")) == 3
+    # The toggles decide per instance: the other module keeps its four Lambdas (restatectl,
+    # the retirement watcher, the Control Panel's widget, the destroy-time cleanup).
+    assert len(planned(custom_plan, "custom", "aws_lambda_function")) == 4
+    assert not planned(custom_plan, "no_lambdas", "aws_lambda_invocation")
     outputs = custom_plan["output_changes"]
     assert outputs["no_lambdas_restatectl_function_arn"]["after"] is None
     assert outputs["no_lambdas_restatectl_function_arn"]["after_unknown"] is False
@@ -1041,10 +1045,15 @@ def test_existing_cluster_groups_and_bucket_are_used_instead_of_created_ones(
     assert construct_types - module == Counter()
     for absent in ("aws_ecs_cluster", "aws_security_group", "aws_s3_bucket"):
         assert absent not in module
-    # Given roles are used as they are: only the controller's task role and the watcher's
-    # role are created; the construct's policies go on the given task role (by name).
+    # Given roles are used as they are: only the controller's task role, the watcher's role
+    # and the destroy-time cleanup's (it takes no given role) are created; the construct's
+    # policies go on the given task role (by name).
     roles = sorted(r["name"] for r in planned(custom_plan, "existing", "aws_iam_role"))
-    assert roles == ["restate-controller-task", "restate-retirement-watcher"]
+    assert roles == [
+        "restate-controller-task",
+        "restate-destroy-cleanup",
+        "restate-retirement-watcher",
+    ]
     policies = planned(custom_plan, "existing", "aws_iam_role_policy")
     assert {p["role"] for p in policies if p["name"] == "restate-object-storage"} == {
         "restate-task"

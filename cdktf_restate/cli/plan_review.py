@@ -174,6 +174,20 @@ def _ecs_component(change: ResourceChange) -> str:
     return _kind_from_name(names) or "ECS"
 
 
+def is_destroy_cleanup(change: ResourceChange) -> bool:
+    """The cluster's destroy-time cleanup invocation (cluster/cleanup.py), recognised by its
+    function's name; every other ``aws_lambda_invocation`` is a service registration."""
+    from cdktf_restate.lambdas.cluster_cleanup import FUNCTION_SUFFIX
+
+    values = change.before if change.action == "delete" else change.after
+    name = values.get("function_name")
+    return (
+        change.type == "aws_lambda_invocation"
+        and isinstance(name, str)
+        and name.endswith(f"-{FUNCTION_SUFFIX}")
+    )
+
+
 def _with_component(change: ResourceChange) -> ResourceChange:
     return ResourceChange(**{**change.__dict__, "component": component_of(change)})
 
@@ -191,6 +205,8 @@ def component_of(change: ResourceChange) -> str:
         component = "ECS"
     elif t.startswith("aws_iam_"):
         component = "IAM"
+    elif is_destroy_cleanup(change):
+        component = "Lambdas"  # the cluster's own destroy-time step (docs/teardown.md)
     elif t == "aws_lambda_invocation":
         component = "service registrations"  # ServiceDeployer (docs/services.md)
     elif t.startswith(("aws_lambda_", "aws_sqs_", "aws_cloudwatch_event_")):
@@ -449,7 +465,7 @@ def _registration_target(change: ResourceChange) -> str:
 def _registration_notes(changes: list[ResourceChange]) -> list[str]:
     notes = []
     for change in changes:
-        if change.type != "aws_lambda_invocation":
+        if change.component != "service registrations":
             continue
         target = _registration_target(change)
         if change.action == "delete":
@@ -503,10 +519,40 @@ def _iam_warnings(changes: list[ResourceChange]) -> list[str]:
     return warnings
 
 
+def _cleanup_warnings(changes: list[ResourceChange]) -> list[str]:
+    """The destroy-time cleanup going away while the cluster stays (disabled, replaced): its
+    delete is the cleanup, so this apply stops the whole Restate cluster."""
+    if all(c.action == "delete" for c in changes):
+        return []  # a destroy: the cleanup is what should happen
+    return [
+        f"**The destroy-time cleanup {_code(change.address)} will be "
+        f"{'replaced' if change.action == 'replace' else 'destroyed'}**: Terraform runs it "
+        "during this apply, which stops the controller and every stateful node of this Restate "
+        "cluster (no drain). To remove the step from a running cluster without that, "
+        "`terraform state rm` it first (docs/teardown.md)."
+        for change in changes
+        if is_destroy_cleanup(change) and change.action in {"replace", "delete"}
+    ]
+
+
+def _cleans_up_first(changes: list[ResourceChange]) -> str | None:
+    """The address of the destroy-time cleanup this plan destroys (it runs first), if any."""
+    return next(
+        (c.address for c in changes if is_destroy_cleanup(c) and c.action == "delete"), None
+    )
+
+
 def _ecs_warnings(changes: list[ResourceChange]) -> list[str]:
     warnings = []
+    cleanup = _cleans_up_first(changes)
     for change in changes:
-        if change.type == "aws_ecs_cluster" and change.action in {"replace", "delete"}:
+        if change.type == "aws_ecs_cluster" and change.action == "delete" and cleanup:
+            warnings.append(
+                f"**ECS cluster {_code(change.address)} will be destroyed**: the destroy-time "
+                f"cleanup {_code(cleanup)} stops the controller's stateful tasks first "
+                "(docs/teardown.md). No drain: stateful nodes lose their local storage."
+            )
+        elif change.type == "aws_ecs_cluster" and change.action in {"replace", "delete"}:
             warnings.append(
                 f"**ECS cluster {_code(change.address)} will be "
                 f"{'replaced' if change.action == 'replace' else 'destroyed'}**: on AWS this "
@@ -572,13 +618,21 @@ def _planned_controller_settings(changes: list[ResourceChange]) -> ControllerSet
 def review(plan: Mapping[str, Any]) -> Review:
     changes = parse_changes(plan)
     result = Review(changes=changes)
-    if changes and all(c.action == "delete" for c in changes):
+    cleanup = _cleans_up_first(changes)
+    if changes and all(c.action == "delete" for c in changes) and cleanup:
+        result.warnings.append(
+            f"**This plan destroys the cluster.** Its destroy-time cleanup {_code(cleanup)} "
+            "runs first and stops the controller and the stateful tasks it started, which are "
+            "not Terraform's to stop (docs/teardown.md)."
+        )
+    elif changes and all(c.action == "delete" for c in changes):
         result.warnings.append(
             "**This plan destroys the cluster.** Run `cdktf-restate teardown` before it: "
             "the stateful tasks the controller started are not Terraform's to stop."
         )
     result.warnings += _object_store_warnings(changes)
     result.warnings += _ecs_warnings(changes)
+    result.warnings += _cleanup_warnings(changes)
     result.warnings += _stateful_warnings(plan, changes)
     result.warnings += _controller_scale_warnings(plan, changes)
     result.warnings += _provisioning_only_warnings(changes)

@@ -120,6 +120,18 @@ class RestateEcsFargateCluster(Construct):
             restatectl_address=self.restatectl_address,
             admin_url=self.admin_url,
         )
+        from cdktf_restate.cluster.cleanup import add_destroy_cleanup  # packages a Lambda
+
+        #: Stops the controller's tasks before `terraform destroy` deletes the cluster (or None).
+        self.destroy_cleanup = add_destroy_cleanup(
+            ctx,
+            ecs_cluster=ecs_cluster,
+            network=network,
+            controller=self.controller,
+            stateful=stateful,
+            restate_roles=restate_roles,
+            logs=logs,
+        )
         self.restatectl_function_arn: str | None = None
         #: Its name as text even where the function is optional (the module's count).
         self.restatectl_function_name: str | None = None

@@ -80,7 +80,15 @@ def running_emulator(port: int | None = None) -> Iterator[Emulator]:
     port = port or free_port()
     server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
     server.start()
+    url = f"http://{LOOPBACK}:{port}"
+    # moto cannot run a Lambda here (no Docker): its Docker-free Lambda answers every Invoke
+    # with the payload, so an apply with aws_lambda_invocation resources (the cluster's
+    # destroy-time cleanup) succeeds. Set before any function exists: the two keep separate
+    # stores. Tests that need a function to run use devtools.local_lambda.
+    body = json.dumps({"lambda": {"use_docker": False}}).encode()
+    request = urllib.request.Request(f"{url}/moto-api/config", data=body, method="POST")
+    urllib.request.urlopen(request, timeout=10).read()
     try:
-        yield Emulator(url=f"http://{LOOPBACK}:{port}")
+        yield Emulator(url=url)
     finally:
         server.stop()

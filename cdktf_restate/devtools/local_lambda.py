@@ -7,8 +7,11 @@ package's ``bootstrap`` polls, in one HTTP server on 127.0.0.1.
 The package is unpacked as Lambda does (modes kept) and its ``bootstrap`` started once with
 ``AWS_LAMBDA_RUNTIME_API``; each ``Invoke`` (``POST /2015-03-31/functions/NAME/invocations``)
 is handed to it on ``/runtime/invocation/next`` and answered with what it posts back. Unknown
-function names get Lambda's ``ResourceNotFoundException``. Used by ``cdktf-restate ctl --dev``
-and the tests, so the restatectl Lambda's real package answers a local cluster.
+function names get Lambda's ``ResourceNotFoundException``, or, with ``forward_to`` (an
+emulator's URL), every other Lambda API call goes there: Terraform can then create the function
+in moto and have its invocations run here. ``command`` replaces ``./bootstrap`` (a Python
+package runs under ``devtools/python_runtime.py``). Used by ``cdktf-restate ctl --dev`` and the
+tests, so the restatectl Lambda's real package answers a local cluster.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ import stat
 import subprocess
 import tempfile
 import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -63,8 +70,12 @@ class LocalLambda:
         *,
         env: dict[str, str] | None = None,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        command: list[str] | None = None,
+        forward_to: str | None = None,
     ) -> None:
         self.package = package
+        self.command = command or ["./bootstrap"]
+        self.forward_to = forward_to
         self.function_name = function_name
         self.env = dict(env or {})
         self.timeout_seconds = timeout_seconds
@@ -100,7 +111,7 @@ class LocalLambda:
             **self.env,
         }
         self._process = subprocess.Popen(
-            ["./bootstrap"],
+            self.command,
             cwd=task_root,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -122,6 +133,12 @@ class LocalLambda:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         function = self
 
+        def _is_this(name: str) -> bool:
+            # A name, "function:NAME" or a function ARN
+            return (
+                name.rsplit(":", 1)[-1] == function.function_name or name == function.function_name
+            )
+
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
@@ -139,7 +156,7 @@ class LocalLambda:
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 if self.path != f"{RUNTIME_PREFIX}next":
-                    self._send(404, b"{}")
+                    self._forward(b"")
                     return
                 while not function._closed.is_set():
                     try:
@@ -152,7 +169,11 @@ class LocalLambda:
                         invocation.payload,
                         {
                             "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
-                            "Lambda-Runtime-Deadline-Ms": "9999999999999",
+                            # As Lambda: when the invocation times out (handlers size
+                            # their waits by it).
+                            "Lambda-Runtime-Deadline-Ms": str(
+                                int((time.time() + function.timeout_seconds) * 1000)
+                            ),
                             "Lambda-Runtime-Invoked-Function-Arn": (
                                 f"arn:aws:lambda:us-east-1:000000000000:function:{function.function_name}"
                             ),
@@ -172,14 +193,47 @@ class LocalLambda:
                         invocation.done.set()
                     self._send(202, b"{}")
                     return
-                if self.path.startswith(INVOKE_PREFIX) and self.path.endswith("/invocations"):
-                    name = self.path[len(INVOKE_PREFIX) :].split("/")[0]
-                    self._invoke(name, body)
+                path = urllib.parse.urlsplit(self.path).path  # without ?Qualifier=...
+                if path.startswith(INVOKE_PREFIX) and path.endswith("/invocations"):
+                    name = urllib.parse.unquote(path[len(INVOKE_PREFIX) :].split("/")[0])
+                    if function.forward_to is None or _is_this(name):
+                        self._invoke(name, body)
+                        return
+                self._forward(body)
+
+            def do_PUT(self) -> None:  # noqa: N802
+                self._forward(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+
+            def do_DELETE(self) -> None:  # noqa: N802
+                self._forward(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+
+            def _forward(self, body: bytes) -> None:
+                """Another Lambda API call: to ``forward_to`` as it came (else 404)."""
+                if function.forward_to is None:
+                    self._send(404, b"{}")
                     return
-                self._send(404, b"{}")
+                skipped = {"host", "content-length", "connection", "accept-encoding"}
+                request = urllib.request.Request(
+                    function.forward_to + self.path,
+                    data=body or None,
+                    method=self.command,
+                    headers={k: v for k, v in self.headers.items() if k.lower() not in skipped},
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=60) as answer:
+                        code, data, headers = answer.status, answer.read(), answer.headers
+                except urllib.error.HTTPError as error:
+                    code, data, headers = error.code, error.read(), error.headers
+                self.send_response(code)
+                for name, value in headers.items():
+                    if name.lower() not in {"content-length", "transfer-encoding", "connection"}:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _invoke(self, name: str, payload: bytes) -> None:
-                if name not in (function.function_name, f"function:{function.function_name}"):
+                if not _is_this(name):
                     message = f"Function not found: {name}"
                     body = json.dumps({"Type": "User", "Message": message}).encode()
                     self._send(404, body, {"x-amzn-ErrorType": "ResourceNotFoundException"})

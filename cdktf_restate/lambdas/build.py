@@ -231,6 +231,13 @@ def retirement_watcher_zip() -> BuiltZip:
     return cached_zip("retirement-watcher", {"retirement_watcher.py": (source, False)})
 
 
+def cluster_cleanup_zip() -> BuiltZip:
+    """The destroy-time cleanup package: its single module (standard library and boto3 only),
+    shared with ``cdktf-restate teardown``, at the zip root."""
+    source = PACKAGE_DIR / "cluster_cleanup.py"
+    return cached_zip("cluster-cleanup", {"cluster_cleanup.py": (source, False)})
+
+
 def service_deployer_zip() -> BuiltZip:
     """The service deployer package: its single handler module at the zip root."""
     source = PACKAGE_DIR / "service_deployer.py"

@@ -16,7 +16,6 @@ the thin boto3 layer. Every step reads the current state first, so a re-run does
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -556,23 +555,37 @@ class AwsTeardown:
 # ---------------------------------------------------------------------------------------------
 # The destroy-time Lambda
 # ---------------------------------------------------------------------------------------------
-# Its environment, set by the construct (cluster/cleanup.py).
-ECS_CLUSTER_ENV = "RESTATE_ECS_CLUSTER_ARN"
-CLUSTER_NAME_ENV = "RESTATE_CLUSTER_NAME"
-CONTROLLER_SERVICE_ENV = "RESTATE_CONTROLLER_SERVICE"
-DELETE_STORAGE_ENV = "RESTATE_DELETE_STORAGE"
+# The keys of the invocation's input, written by the construct (cluster/cleanup.py). The input,
+# not the function's environment, carries them: Terraform sends the input it last applied with
+# the delete, so the cleanup acts on exactly the cluster that state describes.
+ECS_CLUSTER_KEY = "ecs_cluster"
+CLUSTER_NAME_KEY = "cluster_name"
+CONTROLLER_SERVICE_KEY = "controller_service"
+DELETE_STORAGE_KEY = "delete_storage"
+#: The function is ``<cluster name prefix>-<FUNCTION_SUFFIX>`` (how plan reviews recognise it).
+FUNCTION_SUFFIX = "destroy-cleanup"
+#: The aws provider's ``terraform_key``: ``{"action": create|update|delete, "prev_input": ...}``.
+LIFECYCLE_KEY = "tf"
 # Seconds kept back from the function's remaining time for the summary and the reply.
 REPLY_MARGIN_SECONDS = 20.0
 
 
-def options_from_environment(environ: Mapping[str, str], timeout: float) -> Options:
-    """The cleanup's options: the cluster's names from the environment; volumes and snapshots
-    are deleted only when the cluster keeps nothing (``snapshot_retention_days = 0``)."""
-    delete_storage = environ.get(DELETE_STORAGE_ENV, "false") == "true"
+def options_from_event(event: Mapping[str, Any], timeout: float) -> Options:
+    """The cleanup's options from the invocation's input. Volumes and snapshots are deleted
+    only when the input says so (the construct sets it when ``snapshot_retention_days`` is 0
+    or ``destroy_cleanup.delete_storage`` is true)."""
+    missing = [
+        key
+        for key in (ECS_CLUSTER_KEY, CLUSTER_NAME_KEY, CONTROLLER_SERVICE_KEY)
+        if not isinstance(event.get(key), str) or not event[key]
+    ]
+    if missing:
+        raise TeardownError(f"the invocation's input lacks {', '.join(missing)}")
+    delete_storage = event.get(DELETE_STORAGE_KEY) in (True, "true")
     return Options(
-        ecs_cluster=environ[ECS_CLUSTER_ENV],
-        cluster_name=environ[CLUSTER_NAME_ENV],
-        controller_service=environ[CONTROLLER_SERVICE_ENV],
+        ecs_cluster=event[ECS_CLUSTER_KEY],
+        cluster_name=event[CLUSTER_NAME_KEY],
+        controller_service=event[CONTROLLER_SERVICE_KEY].rsplit("/", 1)[-1],
         delete_volumes=delete_storage,
         delete_snapshots=delete_storage,
         timeout=timeout,
@@ -580,11 +593,27 @@ def options_from_environment(environ: Mapping[str, str], timeout: float) -> Opti
     )
 
 
+class _Tee:
+    """The log lines go to CloudWatch (stdout) and into the reply."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> int:
+        sys.stdout.write(text)
+        self.lines.extend(line for line in text.splitlines() if line)
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """``aws_lambda_invocation`` with ``lifecycle_scope = "CRUD"`` calls this on create,
-    update and delete (``event["tf"]["action"]``); only delete does anything. A failure raises,
-    so ``terraform destroy`` stops there and says why, before the network goes."""
-    action = (event.get("tf") or {}).get("action", "")
+    update and delete (``event["tf"]["action"]``); only delete does anything, create and
+    update return at once. A failure raises, so ``terraform destroy`` stops there and says
+    why, before the ECS cluster and the network go."""
+    action = (event.get(LIFECYCLE_KEY) or {}).get("action", "")
     if action != "delete":
         return {"action": action, "cleaned": False}
     remaining_ms = context.get_remaining_time_in_millis() if context is not None else None
@@ -593,24 +622,8 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         if remaining_ms is not None
         else DEFAULT_TIMEOUT_SECONDS
     )
-    options = options_from_environment(os.environ, timeout)
-
-    class Tee:
-        """The log lines go to CloudWatch (stdout) and into the reply."""
-
-        def __init__(self) -> None:
-            self.lines: list[str] = []
-
-        def write(self, text: str) -> int:
-            sys.stdout.write(text)
-            self.lines.extend(line for line in text.splitlines() if line)
-            return len(text)
-
-        def flush(self) -> None:
-            sys.stdout.flush()
-
-    tee = Tee()
+    options = options_from_event(event, timeout)
+    tee = _Tee()
     aws = AwsTeardown.connect(options, tee)  # type: ignore[arg-type]
-    observed = aws.observe()
-    aws.run(observed)
+    aws.run(aws.observe())
     return {"action": action, "cleaned": True, "log": tee.lines}

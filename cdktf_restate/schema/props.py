@@ -672,6 +672,25 @@ class RetirementWatcherProps:
 
 
 @props_dataclass
+class DestroyCleanupProps:
+    """The destroy-time step that stops the controller and its stateful tasks, so that
+    `terraform destroy` alone can delete the ECS cluster and the network (docs/teardown.md)."""
+
+    disabled: bool = prop(
+        False,
+        "Do not create the step (a Lambda and its invocation); run `cdktf-restate teardown` "
+        "before every destroy instead. Turning it on later is safe; turning it off on a running "
+        "cluster runs it once (docs/teardown.md). Default: false.",
+    )
+    delete_storage: bool = prop(
+        False,
+        "Also delete the stateful nodes' EBS volumes and the controller's EBS snapshots of "
+        "this cluster on destroy when controller.snapshot_retention_days > 0 (with 0 they are "
+        "always deleted). Default: false (kept, listed in the step's result).",
+    )
+
+
+@props_dataclass
 class DashboardProps:
     """One CloudWatch dashboard of the cluster."""
 
@@ -795,6 +814,10 @@ class RestateClusterProps:
     retirement_watcher: RetirementWatcherProps = prop(
         description="Default: the watcher is created.", factory=RetirementWatcherProps
     )
+    destroy_cleanup: DestroyCleanupProps = prop(
+        description="Default: the destroy-time cleanup step is created.",
+        factory=DestroyCleanupProps,
+    )
     monitoring: MonitoringProps = prop(
         description="Default: see MonitoringProps.", factory=MonitoringProps
     )
@@ -915,6 +938,7 @@ class RestateClusterKeywords(TypedDict, total=False):
     restate_tasks: TaskProps
     restatectl: RestatectlProps
     retirement_watcher: RetirementWatcherProps
+    destroy_cleanup: DestroyCleanupProps
     monitoring: MonitoringProps
     log_retention_days: int
     tags: Mapping[str, str]

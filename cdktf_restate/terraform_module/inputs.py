@@ -26,6 +26,7 @@ from cdktf_restate.schema.props import (
     CustomWidgetsProps,
     DashboardProps,
     DashboardsProps,
+    DestroyCleanupProps,
     EbsVolumeProps,
     LoadBalancerProps,
     MonitoringProps,
@@ -425,6 +426,12 @@ INPUTS: tuple[ModuleInput, ...] = (
             role_arn_rule("retirement_watcher.execution_role_arn", f"{v}.execution_role_arn"),
             arn_rule("retirement_watcher.queue_kms_key_arn", f"{v}.queue_kms_key_arn", KmsKeyArn),
         ],
+    ),
+    object_input(
+        "destroy_cleanup",
+        DestroyCleanupProps,
+        ["disabled", "delete_storage"],
+        lambda v: [],
     ),
     scalar_input(
         "tags",

@@ -14,6 +14,7 @@ from cdktf_restate.schema.props import (
     CustomWidgetsProps,
     DashboardProps,
     DashboardsProps,
+    DestroyCleanupProps,
     LoadBalancerProps,
     MonitoringProps,
     ObjectStorageProps,
@@ -170,6 +171,10 @@ def build_props(stack: Any) -> tuple[RestateClusterProps, dict[str, str]]:
             disabled=t.string("retirement_watcher", "disabled"),  # type: ignore[arg-type]
             execution_role_arn=t.string("retirement_watcher", "execution_role_arn"),
             queue_kms_key_arn=t.string("retirement_watcher", "queue_kms_key_arn"),
+        ),
+        destroy_cleanup=DestroyCleanupProps(
+            disabled=t.string("destroy_cleanup", "disabled"),  # type: ignore[arg-type]
+            delete_storage=t.string("destroy_cleanup", "delete_storage"),  # type: ignore[arg-type]
         ),
         tags=t.string("tags"),  # type: ignore[arg-type]
     )

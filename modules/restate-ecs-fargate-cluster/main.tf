@@ -988,6 +988,24 @@ resource "aws_iam_role" "controller_task_role" {
   tags        = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
+resource "aws_iam_role" "destroy_cleanup_role" {
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "lambda.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+  count = var.destroy_cleanup.disabled ? 0 : 1
+  name  = "${trim(substr(var.cluster_name, 0, 45), "-_")}-destroy-cleanup"
+  tags  = merge(var.tags, { "restate:cluster" = var.cluster_name })
+}
+
 resource "aws_iam_role" "ebs_role" {
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
@@ -1361,6 +1379,13 @@ resource "aws_iam_role_policy" "controller_task_policy" {
   role = local.controller_task_role_name
 }
 
+resource "aws_iam_role_policy" "destroy_cleanup_role_policy" {
+  count  = var.destroy_cleanup.disabled ? 0 : 1
+  name   = "least-privilege"
+  policy = jsonencode({ "Version" = "2012-10-17", "Statement" = [{ "Sid" = "WriteOwnLogs", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource" = "${one(aws_cloudwatch_log_group.destroy_cleanup_log_group.*.arn)}:*" }, { "Sid" = "DeadLetters", "Effect" = "Allow", "Action" = ["sqs:SendMessage"], "Resource" = one(aws_sqs_queue.destroy_cleanup_dead_letter_queue.*.arn) }, { "Sid" = "Tracing", "Effect" = "Allow", "Action" = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource" = "*" }, { "Sid" = "UseClusterKey", "Effect" = "Allow", "Action" = ["kms:Decrypt", "kms:GenerateDataKey"], "Resource" = aws_kms_key.kms_key.arn }, { "Sid" = "FindThisEcsCluster", "Effect" = "Allow", "Action" = ["ecs:DescribeClusters"], "Resource" = local.ecs_cluster_arn }, { "Sid" = "StopTheController", "Effect" = "Allow", "Action" = ["ecs:DescribeServices", "ecs:UpdateService"], "Resource" = aws_ecs_service.controller_service.id }, { "Sid" = "StopThisClustersTasks", "Effect" = "Allow", "Action" = ["ecs:ListTasks", "ecs:DescribeTasks", "ecs:StopTask"], "Resource" = "*", "Condition" = { "ArnEquals" = { "ecs:cluster" = local.ecs_cluster_arn } } }, { "Sid" = "ListVolumesAndSnapshots", "Effect" = "Allow", "Action" = ["ec2:DescribeVolumes", "ec2:DescribeSnapshots"], "Resource" = "*" }, { "Sid" = "DeleteThisClustersStorage", "Effect" = "Allow", "Action" = ["ec2:DeleteVolume", "ec2:DeleteSnapshot"], "Resource" = ["arn:${data.aws_partition.partition.partition}:ec2:${data.aws_region.region.name}:${data.aws_caller_identity.caller_identity.account_id}:volume/*", "arn:${data.aws_partition.partition.partition}:ec2:${data.aws_region.region.name}::snapshot/*"], "Condition" = { "StringEquals" = { "aws:ResourceTag/restate:cluster" = var.cluster_name, "aws:ResourceTag/restate:managed-by" = "cdktf-restate-controller" } } }] })
+  role   = one(aws_iam_role.destroy_cleanup_role.*.id)
+}
+
 resource "aws_iam_role_policy" "restate_bucket_key_policy" {
   count = (var.object_storage.kms_key_arn == null) ? 0 : 1
   name  = "restate-bucket-key"
@@ -1602,6 +1627,32 @@ resource "aws_lambda_function" "control_panel_widget_function" {
   }
 }
 
+resource "aws_lambda_function" "destroy_cleanup_function" {
+  architectures = [
+    "arm64",
+  ]
+  count = var.destroy_cleanup.disabled ? 0 : 1
+  dead_letter_config {
+    target_arn = one(aws_sqs_queue.destroy_cleanup_dead_letter_queue.*.arn)
+  }
+  depends_on                     = [aws_cloudwatch_log_group.destroy_cleanup_log_group, aws_iam_role_policy.destroy_cleanup_role_policy]
+  description                    = "Stops this Restate cluster's controller and nodes on terraform destroy"
+  filename                       = "${path.module}/lambda/cluster-cleanup.zip"
+  function_name                  = "${trim(substr(var.cluster_name, 0, 45), "-_")}-destroy-cleanup"
+  handler                        = "cluster_cleanup.handler"
+  kms_key_arn                    = aws_kms_key.kms_key.arn
+  memory_size                    = 128
+  reserved_concurrent_executions = 1
+  role                           = one(aws_iam_role.destroy_cleanup_role.*.arn)
+  runtime                        = "python3.12"
+  source_code_hash               = "xnw5GZAfkQuNdUCWfKy+8imiSL2tMyD2QdpqdtZ6gjo="
+  tags                           = merge(var.tags, { "restate:cluster" = var.cluster_name })
+  timeout                        = 900
+  tracing_config {
+    mode = "Active"
+  }
+}
+
 resource "aws_lambda_function" "restatectl_function" {
   architectures = [
     (var.controller.tasks.cpu_architecture == "ARM64") ? "arm64" : "x86_64",
@@ -1674,11 +1725,28 @@ resource "aws_lambda_function" "retirement_watcher_function" {
   }
 }
 
+resource "aws_lambda_invocation" "destroy_cleanup_invocation" {
+  count           = var.destroy_cleanup.disabled ? 0 : 1
+  depends_on      = [aws_lambda_function.destroy_cleanup_function, aws_ecs_cluster.ecs_cluster, aws_security_group.security_group, aws_ecs_service.controller_service, aws_ecs_task_definition.controller_task_definition, aws_ecs_task_definition.stateful_task_definition, aws_iam_role.controller_task_role, aws_iam_role.controller_execution_role, aws_iam_role.restate_task_role, aws_iam_role.restate_execution_role, aws_iam_role_policy.restate_execution_policy, aws_iam_role_policy.restate_bucket_key_policy, aws_iam_role_policy.restate_exec_policy, aws_iam_role_policy.restate_task_policy, aws_cloudwatch_log_group.log_group_restate, aws_cloudwatch_log_group.log_group_controller, aws_cloudwatch_log_group.log_group_exec]
+  function_name   = "${trim(substr(var.cluster_name, 0, 45), "-_")}-destroy-cleanup"
+  input           = jsonencode({ "ecs_cluster" = local.ecs_cluster_arn, "cluster_name" = var.cluster_name, "controller_service" = aws_ecs_service.controller_service.name, "delete_storage" = (var.destroy_cleanup.delete_storage || (var.controller.snapshot_retention_days < 1)) })
+  lifecycle_scope = "CRUD"
+  terraform_key   = "tf"
+}
+
 resource "aws_sqs_queue" "control_panel_widget_dead_letter_queue" {
   count                     = min(var.monitoring.dashboard.control_panel.disabled ? 0 : 1, var.monitoring.dashboard.custom_widgets.disabled ? 0 : 1)
   kms_master_key_id         = aws_kms_key.kms_key.arn
   message_retention_seconds = 1209600
   name                      = "${trim(substr(var.cluster_name, 0, 45), "-_")}-control-panel-dlq"
+  tags                      = merge(var.tags, { "restate:cluster" = var.cluster_name })
+}
+
+resource "aws_sqs_queue" "destroy_cleanup_dead_letter_queue" {
+  count                     = var.destroy_cleanup.disabled ? 0 : 1
+  kms_master_key_id         = aws_kms_key.kms_key.arn
+  message_retention_seconds = 1209600
+  name                      = "${trim(substr(var.cluster_name, 0, 45), "-_")}-destroy-cleanup-dlq"
   tags                      = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }
 
@@ -2211,6 +2279,14 @@ resource "aws_cloudwatch_log_group" "control_panel_widget_log_group" {
   count             = min(var.monitoring.dashboard.control_panel.disabled ? 0 : 1, var.monitoring.dashboard.custom_widgets.disabled ? 0 : 1)
   kms_key_id        = aws_kms_key.kms_key.arn
   name              = "/aws/lambda/${trim(substr(var.cluster_name, 0, 45), "-_")}-control-panel"
+  retention_in_days = var.log_retention_days
+  tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
+}
+
+resource "aws_cloudwatch_log_group" "destroy_cleanup_log_group" {
+  count             = var.destroy_cleanup.disabled ? 0 : 1
+  kms_key_id        = aws_kms_key.kms_key.arn
+  name              = "/aws/lambda/${trim(substr(var.cluster_name, 0, 45), "-_")}-destroy-cleanup"
   retention_in_days = var.log_retention_days
   tags              = merge(var.tags, { "restate:cluster" = var.cluster_name })
 }

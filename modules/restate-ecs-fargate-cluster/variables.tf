@@ -812,6 +812,16 @@ variable "retirement_watcher" {
   }
 }
 
+variable "destroy_cleanup" {
+  description = "The destroy-time step that stops the controller and its stateful tasks, so that `disabled`: Do not create the step (a Lambda and its invocation); run `cdktf-restate teardown` before every destroy instead. Turning it on later is safe; turning it off on a running cluster runs it once (docs/teardown.md). Default: false. `delete_storage`: Also delete the stateful nodes' EBS volumes and the controller's EBS snapshots of this cluster on destroy when controller.snapshot_retention_days > 0 (with 0 they are always deleted). Default: false (kept, listed in the step's result)."
+  type = object({
+    disabled       = optional(bool, false)
+    delete_storage = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "tags" {
   description = "Tags on every taggable resource, merged with restate:cluster = the cluster name (which wins). Default: none."
   type        = map(string)
