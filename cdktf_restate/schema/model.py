@@ -168,6 +168,9 @@ def _path(loc: Iterable[Any]) -> str:
             path += f"[{part}]"
         elif part == "[key]":
             continue
+        elif not str(part).isprintable():
+            # A mapping key with control characters: quoted, so a message stays one line.
+            path += f"[{part!r}]"
         else:
             path = f"{path}.{part}" if path else str(part)
     return path
