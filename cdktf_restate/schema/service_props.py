@@ -10,14 +10,20 @@ they are HCL string literals as well.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
-from cdktf_restate.schema.errors import fail
-from cdktf_restate.schema.props import DEFAULT_LOG_RETENTION_DAYS
-from cdktf_restate.schema.tokens import TOKEN_LIST_MARKER, is_token
-from cdktf_restate.schema.validation import ec2_id_allowed
+from cdktf_restate.schema.errors import config_error, fail
+from cdktf_restate.schema.model import problems_of, props_dataclass
+from cdktf_restate.schema.props import DEFAULT_LOG_RETENTION_DAYS, Tags, prop
+from cdktf_restate.schema.tokens import is_token
+from cdktf_restate.schema.types import (
+    SecurityGroupId,
+    SubnetId,
+    Verdict,
+    checked,
+    pattern_type,
+)
 
 #: A published version (``:3``) or alias (``:live``) of a function. ``$LATEST`` and an
 #: unqualified ARN do not match: Restate pins each invocation to the deployment's code.
@@ -85,86 +91,78 @@ def check_role_arn(path: str, value: Any) -> None:
         raise fail(path, f"{value!r} is not an IAM role ARN", ROLE_ARN_ALLOWED)
 
 
-def check_ids(path: str, values: Any, kind: str, prefix: str) -> None:
-    """A non-empty list of subnet or security group ids (the deployer runs in the VPC)."""
-    if is_token(values) or (isinstance(values, list) and len(values) == 1 and
-                            str(values[0]).startswith(TOKEN_LIST_MARKER)):  # fmt: skip
-        return
-    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
-        raise fail(
-            path,
-            f"{values!r} names no {kind}",
-            f"at least one {kind} id ({prefix}-...) the admin URL is reachable from",
-        )
-    for index, value in enumerate(values):
-        if _skip(value):
-            continue
-        if not isinstance(value, str) or not re.fullmatch(
-            f"{prefix}-[0-9a-f]{{8}}([0-9a-f]{{9}})?", value
-        ):
-            raise fail(
-                f"{path}[{index}]",
-                f"{value!r} is not a {kind} id",
-                ec2_id_allowed(prefix),
-            )
-
-
-def check_wait_seconds(path: str, value: Any) -> None:
-    if _skip(value):
-        return
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or not (MIN_WAIT_SECONDS <= value <= MAX_WAIT_SECONDS)
-    ):
-        raise fail(path, f"{value!r} is out of range", WAIT_ALLOWED)
-
-
-def check_pattern(path: str, value: Any, pattern: str, what: str, allowed: str) -> None:
-    """A string matching ``pattern`` (None passes: the default)."""
-    if value is None or _skip(value):
-        return
-    if not isinstance(value, str) or not re.match(pattern, value):
-        raise fail(path, f"{value!r} is not {what}", allowed)
-
-
-def check_retention(path: str, value: Any) -> None:
-    if _skip(value):
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise fail(path, f"{value!r} is not a retention", "an integer >= 0 (0 = never expire)")
-
-
 def _python(pattern: str) -> str:
     """RE2's POSIX class for Python's ``re``."""
     return pattern.replace("[:space:]", " \t\r\n")
 
 
-@dataclass(frozen=True)
+def _ids_check(kind: str, prefix: str) -> Any:
+    """A non-empty list of subnet or security group ids (the deployer runs in the VPC)."""
+
+    def check(values: Any) -> Verdict:
+        if not values:
+            return (
+                f"{values!r} names no {kind}",
+                f"at least one {kind} id ({prefix}-...) the admin URL is reachable from",
+            )
+        return None
+
+    return check
+
+
+SubnetIds = checked(Sequence[SubnetId], _ids_check("subnet", "subnet"))
+SecurityGroupIdList = checked(Sequence[SecurityGroupId], _ids_check("security group", "sg"))
+FunctionName = pattern_type(NAME_PATTERN.strip("^$"), "a function name", NAME_ALLOWED)
+DeployerKmsKeyArn = pattern_type(KMS_KEY_ARN_PATTERN.strip("^$"), "a KMS key ARN", KMS_KEY_ARN_ALLOWED)
+RetentionDays = checked(
+    int,
+    lambda value: None
+    if value >= 0
+    else (f"{value!r} is not a retention", "an integer >= 0 (0 = never expire)"),
+)
+WaitSeconds = checked(
+    int,
+    lambda value: None
+    if MIN_WAIT_SECONDS <= value <= MAX_WAIT_SECONDS
+    else (f"{value!r} is out of range", WAIT_ALLOWED),
+    WAIT_ALLOWED,
+)
+
+
+@props_dataclass
 class ServiceDeployerProps:
     """The deployer Lambda: where it runs (it calls the cluster's internal admin URL)."""
 
-    #: Subnets the deployer runs in; the admin URL (internal NLB) must be reachable from them.
-    subnet_ids: Sequence[str]
-    #: Security groups of the deployer; they must allow egress to the admin port (9070).
-    security_group_ids: Sequence[str]
-    #: Name of the function, its role and log group (default: derived from the construct path).
-    name: str | None = None
-    #: Days to keep the deployer's logs (0 = never expire); the cluster's default.
-    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
-    #: KMS key for the log group, dead-letter queue and environment (default: AWS-managed).
-    kms_key_arn: str | None = None
-    #: How long a registration waits for the admin API to answer (a new cluster needs minutes).
-    wait_seconds: int = DEFAULT_WAIT_SECONDS
-    tags: Mapping[str, str] = field(default_factory=dict)
+    subnet_ids: SubnetIds = prop(
+        description="Subnets the deployer runs in; the admin URL (internal NLB) must be "
+        "reachable from them. Required."
+    )
+    security_group_ids: SecurityGroupIdList = prop(
+        description="Security groups of the deployer; they must allow egress to the admin port "
+        "(9070). Required."
+    )
+    name: FunctionName | None = prop(
+        None,
+        "Name of the function, its role and log group. Default: derived from the construct path.",
+    )
+    log_retention_days: RetentionDays = prop(
+        DEFAULT_LOG_RETENTION_DAYS,
+        "Days to keep the deployer's logs (0 = never expire). Default: the cluster's default.",
+    )
+    kms_key_arn: DeployerKmsKeyArn | None = prop(
+        None,
+        "KMS key for the log group, dead-letter queue and environment. Default: AWS-managed.",
+    )
+    wait_seconds: WaitSeconds = prop(
+        DEFAULT_WAIT_SECONDS,
+        "How long a registration waits for the admin API to answer (a new cluster needs "
+        "minutes). Default: 600.",
+    )
+    tags: Tags = prop(description="Tags on the deployer's resources. Default: none.", factory=dict)
 
 
 def validate_deployer_props(props: ServiceDeployerProps) -> None:
-    check_ids("subnet_ids", props.subnet_ids, "subnet", "subnet")
-    check_ids("security_group_ids", props.security_group_ids, "security group", "sg")
-    check_wait_seconds("wait_seconds", props.wait_seconds)
-    check_pattern("name", props.name, NAME_PATTERN, "a function name", NAME_ALLOWED)
-    check_pattern(
-        "kms_key_arn", props.kms_key_arn, KMS_KEY_ARN_PATTERN, "a KMS key ARN", KMS_KEY_ARN_ALLOWED
-    )
-    check_retention("log_retention_days", props.log_retention_days)
+    """Raise ``RestateConfigError`` naming every invalid property of the deployer."""
+    problems = problems_of(ServiceDeployerProps, props)
+    if problems:
+        raise config_error(problems)
