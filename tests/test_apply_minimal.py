@@ -238,6 +238,15 @@ def test_retirement_event_flows_from_the_rule_to_a_tagged_task(applied: Applied)
         },
     )["tasks"][0]["taskArn"]
     foreign = task_arn.replace("/minimal-restate/", "/another-cluster/")
+    # moto's Docker-free Lambda (running_emulator) would take the messages off the queue with
+    # a stub answer; the mapping is paused so the real handler below gets them.
+    lambda_client = applied.client("lambda")
+    (mapping,) = [
+        m
+        for m in lambda_client.list_event_source_mappings()["EventSourceMappings"]
+        if m["EventSourceArn"].endswith(":minimal-restate-retirement-watcher-events")
+    ]
+    lambda_client.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
 
     events = applied.client("events")
     for resources in ([task_arn], [foreign]):
@@ -267,3 +276,4 @@ def test_retirement_event_flows_from_the_rule_to_a_tagged_task(applied: Applied)
     tags = ecs.list_tags_for_resource(resourceArn=task_arn)["tags"]
     assert {"key": "restate:retiring", "value": "true"} in tags
     ecs.stop_task(cluster=cluster, task=task_arn)
+    lambda_client.update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
