@@ -123,12 +123,7 @@ def _hcl_type(annotation: Any) -> str:
 
 
 def _field(cls: type, name: str) -> dataclasses.Field:
-    field = next(f for f in dataclasses.fields(cls) if f.name == name)
-    _OWNERS[id(field)] = cls
-    return field
-
-
-_OWNERS: dict[int, type] = {}
+    return next(f for f in dataclasses.fields(cls) if f.name == name)
 
 
 def _default(f: dataclasses.Field) -> Any:
@@ -138,8 +133,9 @@ def _default(f: dataclasses.Field) -> Any:
     return value
 
 
-def _type_of(f: dataclasses.Field) -> str:
-    return _hcl_type(typing.get_type_hints(_OWNERS[id(f)])[f.name])
+def _type_of(cls: type, f: dataclasses.Field) -> str:
+    """The HCL type of field ``f`` of ``cls``, from its schema type."""
+    return _hcl_type(typing.get_type_hints(cls)[f.name])
 
 
 def _hcl_literal(value: Any) -> str:
@@ -173,9 +169,11 @@ def _attributes(cls: type, names: Sequence[str], nested: Nested) -> list[str]:
             default = "" if f.default is None else ", {}"
             attributes.append(f"{f.name} = optional(object({{ {inner} }}){default})")
         elif f.default is None and f.metadata["description"].endswith("Required."):
-            attributes.append(f"{f.name} = {_type_of(f)}")
+            attributes.append(f"{f.name} = {_type_of(cls, f)}")
         else:
-            attributes.append(f"{f.name} = optional({_type_of(f)}, {_hcl_literal(_default(f))})")
+            attributes.append(
+                f"{f.name} = optional({_type_of(cls, f)}, {_hcl_literal(_default(f))})"
+            )
     return attributes
 
 
@@ -217,7 +215,7 @@ def scalar_input(name: str, rules: Sequence[Rule] = (), **overrides: Any) -> Mod
     values = {
         "name": name,
         "description": f.metadata["description"],
-        "hcl_type": _type_of(f),
+        "hcl_type": _type_of(RestateClusterProps, f),
         "default": _default(f),
         "rules": tuple(rules),
     }
