@@ -105,7 +105,9 @@ def hcl_argument(path: str, value: Any) -> tuple[str, str]:
 
 
 def construct_problems(path: str, value: Any) -> list[str]:
-    props = replaced(RestateClusterProps(vpc_id="vpc-0000aaaa", subnets=SUBNETS), path.split("."), value)
+    props = replaced(
+        RestateClusterProps(vpc_id="vpc-0000aaaa", subnets=SUBNETS), path.split("."), value
+    )
     try:
         validate_props(props)
     except RestateConfigError as error:

@@ -16,7 +16,10 @@ from typing import Any
 from cdktf_restate.schema import limits
 
 CONTRACT_PATH = (
-    Path(__file__).resolve().parents[2] / "controller_image" / "restate_controller" / "contract.json"
+    Path(__file__).resolve().parents[2]
+    / "controller_image"
+    / "restate_controller"
+    / "contract.json"
 )
 
 

@@ -113,18 +113,24 @@ def _ids_check(kind: str, prefix: str) -> Any:
 SubnetIds = checked(Sequence[SubnetId], _ids_check("subnet", "subnet"))
 SecurityGroupIdList = checked(Sequence[SecurityGroupId], _ids_check("security group", "sg"))
 FunctionName = pattern_type(NAME_PATTERN.strip("^$"), "a function name", NAME_ALLOWED)
-DeployerKmsKeyArn = pattern_type(KMS_KEY_ARN_PATTERN.strip("^$"), "a KMS key ARN", KMS_KEY_ARN_ALLOWED)
+DeployerKmsKeyArn = pattern_type(
+    KMS_KEY_ARN_PATTERN.strip("^$"), "a KMS key ARN", KMS_KEY_ARN_ALLOWED
+)
 RetentionDays = checked(
     int,
-    lambda value: None
-    if value >= 0
-    else (f"{value!r} is not a retention", "an integer >= 0 (0 = never expire)"),
+    lambda value: (
+        None
+        if value >= 0
+        else (f"{value!r} is not a retention", "an integer >= 0 (0 = never expire)")
+    ),
 )
 WaitSeconds = checked(
     int,
-    lambda value: None
-    if MIN_WAIT_SECONDS <= value <= MAX_WAIT_SECONDS
-    else (f"{value!r} is out of range", WAIT_ALLOWED),
+    lambda value: (
+        None
+        if MIN_WAIT_SECONDS <= value <= MAX_WAIT_SECONDS
+        else (f"{value!r} is out of range", WAIT_ALLOWED)
+    ),
     WAIT_ALLOWED,
 )
 
