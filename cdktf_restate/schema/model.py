@@ -148,7 +148,11 @@ def _problems(cls: type, error: Any) -> Iterator[Problem]:
     elif kind == "literal_error":
         yield Problem(base, f"{value!r} is not supported", _allowed(kind, context))
     elif value is None:
-        yield Problem(base, "missing", _described_field(cls, error["loc"]))
+        described = _described_field(cls, error["loc"])
+        if described is None:  # None as an item or a mapping value, not a field
+            yield Problem(base, "None given", _allowed(kind, context))
+        else:
+            yield Problem(base, "missing", described)
     elif kind in _NUMBER_ERRORS and (allowed := _allowed_at(cls, error["loc"])):
         yield Problem(base, f"{value!r} is not {_NUMBER_ERRORS[kind]}", allowed)
     else:
@@ -216,24 +220,22 @@ def _described(value: Any) -> str:
     return f"{type(value).__name__} {shown}"
 
 
-def _described_field(cls: type, loc: Iterable[Any]) -> str:
-    """The description of the field at ``loc`` (what a required field is)."""
+def _described_field(cls: type, loc: Iterable[Any]) -> str | None:
+    """The description of the field at ``loc`` (what a required field is); None when ``loc``
+    ends at a list item or mapping value rather than a field."""
     owner: Any = cls
-    description = "a value"
+    description: str | None = None
     for part in loc:
         if isinstance(part, int) or not dataclasses.is_dataclass(owner):
-            owner = _dataclass_in(owner)
+            description = None
             continue
         fields = {field.name: field for field in dataclasses.fields(owner)}
         if part not in fields:
-            break
-        description = fields[part].metadata.get("description", description)
+            description = None
+            continue
+        description = fields[part].metadata.get("description", "a value")
         owner = next(_dataclasses_in(typing.get_type_hints(owner)[part]), None)
-    return description.replace(" Required.", "")
-
-
-def _dataclass_in(owner: Any) -> Any:
-    return owner
+    return description.replace(" Required.", "") if description is not None else None
 
 
 def _allowed_at(cls: type, loc: Iterable[Any]) -> str | None:
