@@ -33,7 +33,8 @@ def test_demo_prints_the_plan_summary_and_outputs(tmp_path: Path) -> None:
     assert created, output
     by_type = dict(re.findall(r"^  (aws_[a-z0-9_]+)\s+(\d+)$", output, re.M))
     assert sum(int(n) for n in by_type.values()) == int(created.group(1))
-    assert by_type["aws_lambda_function"] == "3"  # restatectl, retirement watcher, widget
+    # restatectl, retirement watcher, widget, destroy-time cleanup
+    assert by_type["aws_lambda_function"] == "4"
     assert by_type["aws_cloudwatch_dashboard"] == "2"  # control panel, metrics
     assert by_type["aws_ecs_service"] == "2"  # stateless + controller; stateful runs no service
     assert by_type["aws_lb_listener"] == "3"

@@ -84,6 +84,12 @@ def test_every_input_has_a_validation_block() -> None:
 # ---------------------------------------------------------------- bad input: same messages
 
 
+def deployer_props(**fields: Any) -> None:
+    """The construct's schema on one bad deployer field (the others good)."""
+    values: dict[str, Any] = {"subnet_ids": [SUBNET], "security_group_ids": [GROUP], **fields}
+    rules.validate_deployer_props(rules.ServiceDeployerProps(**values))
+
+
 @dataclass(frozen=True)
 class Bad:
     arguments: dict[str, str]  # HCL values replacing the good ones
@@ -126,41 +132,33 @@ BAD = {
         {"assume_role_arn": '"role/x"'}, lambda: rules.check_role_arn("assume_role_arn", "role/x")
     ),
     "no_subnets": Bad(
-        {"subnet_ids": "[]"}, lambda: rules.check_ids("subnet_ids", [], "subnet", "subnet")
+        {"subnet_ids": "[]"}, lambda: deployer_props(subnet_ids=[])
     ),
     "bad_subnet": Bad(
         {"subnet_ids": '["subnet-x"]'},
-        lambda: rules.check_ids("subnet_ids", ["subnet-x"], "subnet", "subnet"),
+        lambda: deployer_props(subnet_ids=["subnet-x"]),
     ),
     "no_security_groups": Bad(
         {"security_group_ids": "[]"},
-        lambda: rules.check_ids("security_group_ids", [], "security group", "sg"),
+        lambda: deployer_props(security_group_ids=[]),
     ),
     "http_port_zero": Bad(
         {"function_version_arn": "null", "http_uri": '"http://orders.internal:0"'},
         lambda: rules.check_http_url("http_uri", "http://orders.internal:0"),
     ),
     "wait_too_long": Bad(
-        {"wait_seconds": "5000"}, lambda: rules.check_wait_seconds("wait_seconds", 5000)
+        {"wait_seconds": "5000"}, lambda: deployer_props(wait_seconds=5000)
     ),
     "bad_name": Bad(
         {"name": '"bad name"'},
-        lambda: rules.check_pattern(
-            "name", "bad name", rules.NAME_PATTERN, "a function name", rules.NAME_ALLOWED
-        ),
+        lambda: deployer_props(name="bad name"),
     ),
     "bad_kms": Bad(
         {"kms_key_arn": '"key-1"'},
-        lambda: rules.check_pattern(
-            "kms_key_arn",
-            "key-1",
-            rules.KMS_KEY_ARN_PATTERN,
-            "a KMS key ARN",
-            rules.KMS_KEY_ARN_ALLOWED,
-        ),
+        lambda: deployer_props(kms_key_arn="key-1"),
     ),  # fmt: skip
     "negative_retention": Bad(
-        {"log_retention_days": "-1"}, lambda: rules.check_retention("log_retention_days", -1)
+        {"log_retention_days": "-1"}, lambda: deployer_props(log_retention_days=-1)
     ),
 }
 #: Rules over two inputs: resource preconditions (Terraform checks them once variables pass).
