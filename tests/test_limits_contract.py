@@ -22,3 +22,15 @@ def test_controller_reads_the_schema_limits() -> None:
     assert controller.MAX_SECURITY_GROUPS == limits.MAX_SECURITY_GROUPS
     # The construct writes exactly the keys the controller reads.
     assert set(controller.EBS_KEYS) == set(EBS_VOLUME_FIELDS) | {"volume_name"}
+
+
+def test_props_reference_is_what_the_schema_generates() -> None:
+    from cdktf_restate.schema.reference import REFERENCE_PATH, reference_text
+
+    text = reference_text()
+    assert REFERENCE_PATH.read_text() == text, (
+        "regenerate: python -m cdktf_restate.schema.reference"
+    )
+    # Every prop of every class has a row; checked types name what they allow.
+    assert "| `vpc_id` | `str` | required | vpc- and 8 or 17 lowercase hex digits" in text
+    assert "| `nodes_per_az` | `int` | `1` | an integer >= 1 and <= 100 |" in text
