@@ -37,14 +37,16 @@ def _rule(annotation: Any) -> str:
     stack = [annotation]
     while stack:
         current = stack.pop()
+        # Literal anywhere: model.py wraps each field in Annotated once it first validates.
+        if typing.get_origin(current) is typing.Literal:
+            found.append(", ".join(map(str, typing.get_args(current))))
+            continue
         for meta in getattr(current, "__metadata__", ()):
             if isinstance(meta, Pattern | Bounds):
                 found.append(meta.allowed)
             elif isinstance(meta, Allowed):
                 found.append(str(meta))
         stack.extend(typing.get_args(current))
-    if typing.get_origin(annotation) is typing.Literal:
-        found.append(", ".join(map(str, typing.get_args(annotation))))
     return next(iter(dict.fromkeys(found)), "") or _allowed_by_probe(annotation)
 
 
