@@ -136,7 +136,14 @@ ReconcileIntervalSeconds = number_range(
 )
 DrainTimeoutSeconds = number_range(above=0, maximum=MAX_DRAIN_TIMEOUT_SECONDS)
 LogRetentionDays = int_choice(LOG_RETENTION_DAYS, "a CloudWatch retention")
-Replication = converted(str | int, lambda value: (parse_replication(value, ""), value)[1])
+
+
+def _checked_replication(value: Any) -> Any:
+    parse_replication(value, "")  # raises naming what is wrong; the value is kept as given
+    return value
+
+
+Replication = converted(str | int, _checked_replication)
 LogOptionName = checked(
     str,
     pattern_check(

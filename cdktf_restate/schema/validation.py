@@ -9,8 +9,6 @@ below are re-exported for the HCL module's generator, which writes the same rule
 
 from __future__ import annotations
 
-from typing import Any
-
 from cdktf_restate.schema.errors import config_error, fail
 from cdktf_restate.schema.limits import (
     CONTAINER_INSIGHTS,
@@ -63,11 +61,6 @@ def validate_props(props: RestateClusterProps) -> None:
         raise config_error(problems)
 
 
-def check_props(props: Any) -> list[str]:
-    """The problems of ``props`` as message lines (empty when valid), for tools and tests."""
-    return [str(problem) for problem in problems_of(RestateClusterProps, props)]
-
-
 __all__ = [
     "CLUSTER_NAME_PATTERN",
     "CLUSTER_NAME_RULE",
@@ -91,7 +84,6 @@ __all__ = [
     "SHARED_NLB_PORTS",
     "SUBNET_KEYS",
     "TAG_CHARACTERS",
-    "check_props",
     "ec2_id_allowed",
     "format_replication",
     "image_tag",
